@@ -1,0 +1,543 @@
+import { z } from 'zod';
+import { ConditionSchema } from '../domain/conditions';
+
+/**
+ * The client configuration: everything a client (or the agency running it) changes lives in
+ * `clients/<name>.yaml` and is validated by {@link ClientConfigSchema} at synth time. The
+ * validated object is baked into every function bundle, so the pipeline and its infrastructure
+ * always agree on one reviewed file.
+ */
+
+const slug = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, 'lower-case letters, digits and dashes, 3-32 characters');
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "_" and "-"');
+
+/** Validates an IANA time zone name with the runtime's own ICU data. */
+export const TimeZoneSchema = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an IANA time zone such as "Europe/Berlin" or "America/New_York"' },
+);
+
+const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code in capitals, such as "DE"');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a 24-hour time such as "09:00"');
+const url = z.url({ protocol: /^https?$/, message: 'an http(s) URL' });
+const httpsOrigin = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+$/, 'an origin such as "https://www.example.com" (no path, no trailing slash)');
+const email = z.email();
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export const WeekdaySchema = z.enum(WEEKDAYS);
+
+export const WorkingHoursSchema = z
+  .strictObject({
+    /** Working days. @default mon-fri */
+    days: z.array(WeekdaySchema).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    /** Start of the working day, local time. @default "09:00" */
+    start: hhmm.default('09:00'),
+    /** End of the working day, local time (exclusive). @default "17:30" */
+    end: hhmm.default('17:30'),
+  })
+  .refine((w) => w.start < w.end, { message: 'start must be before end', path: ['end'] });
+
+export const SenioritySchema = z.enum(['junior', 'mid', 'senior']);
+
+export const RepSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(100),
+  email,
+  /** Slack member id, so alerts can @-mention the rep (e.g. "U024BE7LH"). */
+  slackUserId: z
+    .string()
+    .regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack member id such as "U024BE7LH"')
+    .optional(),
+  team: id,
+  /** `manager` reps receive escalations; they can also take leads when `capacity` > 0. @default "rep" */
+  role: z.enum(['rep', 'manager']).default('rep'),
+  timezone: TimeZoneSchema,
+  workingHours: WorkingHoursSchema.default({
+    days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+    start: '09:00',
+    end: '17:30',
+  }),
+  /** Most open (unworked or in-progress) leads the rep may hold at once. */
+  capacity: z.number().int().min(0).max(10_000),
+  seniority: SenioritySchema,
+  /** Share of round-robin assignments relative to team mates. @default 1 */
+  weight: z.number().int().min(1).max(100).default(1),
+  /** Out of office: `true` for indefinitely, or a date range (inclusive, ISO dates in the rep's zone). @default false */
+  outOfOffice: z
+    .union([
+      z.boolean(),
+      z
+        .strictObject({ from: z.iso.date(), until: z.iso.date() })
+        .refine((o) => o.from <= o.until, { message: 'from must not be after until', path: ['until'] }),
+    ])
+    .default(false),
+});
+
+export const TeamSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(100),
+  /** Team that takes leads when nobody here is eligible. */
+  backupTeam: id.optional(),
+  /** Rep (usually role `manager`) who receives escalations for this team. */
+  manager: id,
+});
+
+export const TerritorySchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(100),
+  /** ISO country codes covered; `*` makes this the catch-all territory. */
+  countries: z.union([z.array(countryCode).min(1), z.literal('*')]),
+  team: id,
+});
+
+export const FitRuleSchema = z.strictObject({
+  id,
+  /** Shown in score explanations, e.g. "Target industry". */
+  label: z.string().min(1).max(120),
+  /** Every condition must hold. */
+  when: z.array(ConditionSchema).min(1),
+  /** Points added when the rule fires; negative for penalties. */
+  points: z.number().int().min(-1000).max(1000),
+});
+
+export const ACTIVITY_TYPES = [
+  'captured',
+  'resubmitted',
+  'page_view',
+  'pricing_page_view',
+  'content_download',
+  'demo_request',
+  'webinar_registered',
+  'webinar_attended',
+  'meeting_booked',
+  'email_delivered',
+  'email_opened',
+  'email_clicked',
+  'email_bounced',
+  'email_complained',
+  'email_replied',
+  'unsubscribed',
+  'contacted',
+  'note',
+] as const;
+export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
+export type ActivityType = z.output<typeof ActivityTypeSchema>;
+
+export const EngagementRuleSchema = z
+  .strictObject({
+    id,
+    label: z.string().min(1).max(120),
+    activity: ActivityTypeSchema,
+    /** Optional conditions on the activity's own data (e.g. `path` contains "/pricing"). */
+    when: z.array(ConditionSchema).default([]),
+    /** Points per occurrence; negative allowed (e.g. unsubscribed). */
+    points: z.number().int().min(-1000).max(1000),
+    /** Score each occurrence (`true`) or only the first (`false`). @default true */
+    repeatable: z.boolean().default(true),
+    /** Upper bound (absolute value) on this rule's total contribution, before decay. */
+    cap: z.number().int().positive().optional(),
+    /** Exempt from decay (e.g. a demo request keeps its weight). @default false */
+    noDecay: z.boolean().default(false),
+  })
+  .refine((r) => r.repeatable || r.cap === undefined, {
+    message: 'cap only applies to repeatable rules',
+    path: ['cap'],
+  });
+
+export const ScoringSchema = z
+  .strictObject({
+    fit: z.array(FitRuleSchema).default([]),
+    engagement: z.array(EngagementRuleSchema).default([]),
+    /** Engagement points lose half their value every N days. `0` turns decay off. @default 30 */
+    decayHalfLifeDays: z.number().min(0).max(3650).default(30),
+    thresholds: z
+      .strictObject({ mql: z.number().int(), sql: z.number().int() })
+      .refine((t) => t.mql < t.sql, { message: 'mql must be below sql', path: ['sql'] }),
+  })
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, r] of [...s.fit, ...s.engagement].entries()) {
+      if (seen.has(r.id))
+        ctx.addIssue({ code: 'custom', message: `duplicate rule id "${r.id}"`, path: ['rules', i] });
+      seen.add(r.id);
+    }
+  });
+
+export const PrioritySchema = z.enum(['low', 'normal', 'high']);
+
+export const RoutingRuleSchema = z
+  .strictObject({
+    id,
+    label: z.string().min(1).max(120),
+    /** Conditions on lead facts, `score`, `stage`, `priority`; every one must hold. Empty matches all. */
+    when: z.array(ConditionSchema).default([]),
+    /**
+     * Where matching leads go: a team id, `territory` (the team of the lead's country), or a
+     * nurture sequence (no owner).
+     */
+    target: z.union([
+      z.strictObject({ team: id }),
+      z.strictObject({ territory: z.literal(true) }),
+      z.strictObject({ nurture: id }),
+    ]),
+    /** Outside every eligible rep's hours: `hold` until the next working hour, or `route` anyway. @default "route" */
+    outsideHours: z.enum(['hold', 'route']).default('route'),
+    /** Prefer senior reps (then mid) for leads of this priority or higher. */
+    preferSeniorFor: PrioritySchema.optional(),
+    /** Priority given to matching leads, used by alerts and SNS filter policies. @default "normal" */
+    priority: PrioritySchema.default('normal'),
+  })
+  .refine((r) => !('nurture' in r.target) || r.preferSeniorFor === undefined, {
+    message: 'preferSeniorFor has no meaning for a nurture target',
+    path: ['preferSeniorFor'],
+  });
+
+export const RoutingSchema = z.strictObject({
+  /** Evaluated in order; the first match wins. */
+  rules: z.array(RoutingRuleSchema).min(1),
+  /** Last resort when the team and its backup have nobody eligible. */
+  defaultOwner: id,
+});
+
+export const EscalationStepSchema = z.strictObject({
+  /**
+   * Who is alerted (and given the lead when `reassign`): `team` another eligible rep of the same
+   * team, `teamBackup` a rep of the team's backup team (falling back to `team`), `manager` the
+   * team's manager.
+   */
+  to: z.enum(['team', 'teamBackup', 'manager']),
+  /** Minutes allowed at this step before the next one. */
+  afterMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 14),
+  /** Reassign the lead to the recipient (the team backup gets a round-robin pick). @default true */
+  reassign: z.boolean().default(true),
+});
+
+export const SlaSchema = z.strictObject({
+  /** Minutes from assignment to first touch. */
+  firstTouchMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 7),
+  /** Count only the owner's working hours when timing the SLA. @default true */
+  respectWorkingHours: z.boolean().default(true),
+  /** Escalation after the first SLA is missed, in order; the end of the ladder marks the lead unworked. */
+  ladder: z.array(EscalationStepSchema).min(1).max(10),
+});
+
+export const EmailTemplateSchema = z.strictObject({
+  subject: z.string().min(1).max(200),
+  /** Handlebars-style `{{firstName}}` placeholders (SES templates); the unsubscribe link is appended. */
+  html: z.string().min(1).max(100_000),
+  text: z.string().min(1).max(100_000),
+});
+
+export const NurtureStepSchema = z.strictObject({
+  id,
+  /** Wait before this step, from enrolment (first step) or from the previous step. */
+  waitHours: z
+    .number()
+    .min(0)
+    .max(24 * 365),
+  template: EmailTemplateSchema,
+});
+
+export const NurtureSequenceSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(100),
+  steps: z.array(NurtureStepSchema).min(1).max(20),
+});
+
+export const NurtureSchema = z.strictObject({
+  /** Sequence for leads below MQL that no routing rule sends elsewhere. */
+  defaultSequence: id,
+  sequences: z.array(NurtureSequenceSchema).min(1),
+});
+
+export const PipelineStageSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(60),
+  /** Win probability used for weighted pipeline value, 0..1. */
+  probability: z.number().min(0).max(1),
+  /** Marks the closing stages. */
+  outcome: z.enum(['open', 'won', 'lost']).default('open'),
+});
+
+export const PipelineSchema = z
+  .strictObject({
+    stages: z.array(PipelineStageSchema).min(2),
+    lostReasons: z.array(z.string().min(1).max(80)).min(1),
+    /** An open opportunity whose stage has not changed for this many days is stale. @default 14 */
+    staleAfterDays: z.number().int().min(1).max(365).default(14),
+  })
+  .refine((p) => p.stages.some((s) => s.outcome === 'won') && p.stages.some((s) => s.outcome === 'lost'), {
+    message: 'the pipeline needs one stage with outcome "won" and one with outcome "lost"',
+    path: ['stages'],
+  });
+
+export const AutoResponseSchema = z.strictObject({
+  /** @default true */
+  enabled: z.boolean().default(true),
+  /** Template per source channel; `default` covers the rest. */
+  templates: z
+    .record(z.string(), EmailTemplateSchema)
+    .refine((t) => 'default' in t, { message: 'a "default" template is required' }),
+});
+
+export const EmailSchema = z.strictObject({
+  /** Verified SES identity (a domain or address) the stack creates. */
+  identity: z.string().min(3),
+  from: email,
+  fromName: z.string().min(1).max(80),
+  replyTo: email.optional(),
+  /** Postal address shown in every marketing email (CAN-SPAM). */
+  postalAddress: z.string().min(5).max(300),
+});
+
+export const AlertsSchema = z.strictObject({
+  slack: z.strictObject({
+    /** @default true */
+    enabled: z.boolean().default(true),
+    /** Channel mentioned in the README and alerts; the webhook URL itself lives in Secrets Manager. */
+    channel: z.string().regex(/^#[\w-]{1,80}$/, 'a channel such as "#sales-leads"'),
+    /** How many score reasons to show. @default 3 */
+    topReasons: z.number().int().min(1).max(10).default(3),
+  }),
+  sns: z.strictObject({
+    /** @default true */
+    enabled: z.boolean().default(true),
+  }),
+});
+
+export const CaptureSchema = z.strictObject({
+  /** Origins allowed to call the API from the browser (CORS). */
+  allowedOrigins: z.array(httpsOrigin).min(1),
+  /** Where a plain HTML form is sent after a successful post. */
+  thankYouUrl: url,
+  /** URL prefixes a form's `redirect` field may point at; anything else falls back to `thankYouUrl`. */
+  redirectAllowList: z.array(url).default([]),
+  /** Hidden field that humans leave empty. @default "website" */
+  honeypotField: z.string().min(1).default('website'),
+  /** Forms submitted faster than this after render (field `_ts`) are treated as bots. @default 3 */
+  minSecondsToSubmit: z.number().min(0).max(600).default(3),
+  /** Largest accepted body. @default 16384 */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024)
+    .default(16_384),
+  /** Unknown fields kept per lead in `extra`. @default 25 */
+  maxExtraFields: z.number().int().min(0).max(100).default(25),
+  /** Identical submissions within this window return the first response. @default 24 */
+  idempotencyHours: z.number().int().min(1).max(168).default(24),
+});
+
+export const WebhooksSchema = z.strictObject({
+  googleAds: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  meta: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Graph API version used to fetch lead fields. @default "v21.0" */
+      graphApiVersion: z
+        .string()
+        .regex(/^v\d+\.\d+$/)
+        .default('v21.0'),
+    })
+    .default({ enabled: false, graphApiVersion: 'v21.0' }),
+  typeform: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  unbounce: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  calendly: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  calcom: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  /** Generic JSON webhooks: lead field → dotted path in the posted body. */
+  generic: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      fieldMap: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ enabled: false, fieldMap: {} }),
+});
+
+export const EnrichmentSchema = z.strictObject({
+  /** Optional HTTP enrichment provider (e.g. a Clearbit-style company lookup). Off unless configured. */
+  provider: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** `{domain}` and `{email}` are replaced. */
+      urlTemplate: url,
+      /** @default 1500 */
+      timeoutMs: z.number().int().min(100).max(10_000).default(1500),
+    })
+    .optional(),
+});
+
+export const TrackingSchema = z.strictObject({
+  /** Lifetime of the visitor token issued at capture. @default 365 */
+  tokenTtlDays: z.number().int().min(1).max(730).default(365),
+  /** Events from visitors who never convert are deleted after this. @default 30 */
+  anonymousRetentionDays: z.number().int().min(1).max(365).default(30),
+  /** Paths that count as the pricing page. @default ["/pricing"] */
+  pricingPaths: z.array(z.string().startsWith('/')).default(['/pricing']),
+});
+
+export const StackSettingsSchema = z.strictObject({
+  /** AWS region to deploy to. */
+  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as "eu-west-1"'),
+  /** AWS account id; omit to use the CLI's current account. */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+    .optional(),
+  throttling: z.strictObject({
+    /** Steady-state requests per second for the HTTP API stage. */
+    rateLimit: z.number().int().min(1).max(10_000),
+    burstLimit: z.number().int().min(1).max(5_000),
+  }),
+  /** CloudWatch log retention for functions, the API and state machines. @default 30 */
+  logRetentionDays: z.number().int().min(1).max(3653).default(30),
+  /** EventBridge archive retention for replay. @default 30 */
+  eventArchiveDays: z.number().int().min(1).max(3650).default(30),
+  /** Protect the data stack against `cdk destroy`. @default true */
+  terminationProtection: z.boolean().default(true),
+  /** Address that receives CloudWatch alarm notifications. */
+  alarmEmail: email.optional(),
+});
+
+export const ClientConfigSchema = z
+  .strictObject({
+    client: z.strictObject({
+      /** Stack names and tags derive from this; it must match the file name. */
+      name: slug,
+      displayName: z.string().min(1).max(100),
+      /** Country assumed for phone numbers without a country code. */
+      defaultCountry: countryCode,
+      timezone: TimeZoneSchema,
+      currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"'),
+      /** `consent-required`: nurture email only with recorded marketing consent. @default "consent-required" */
+      consentMode: z.enum(['consent-required', 'opt-out']).default('consent-required'),
+      /** Link to a lead in the client's UI, with `{leadId}`. */
+      leadUrlTemplate: z.string().includes('{leadId}', { message: 'must contain {leadId}' }),
+    }),
+    stack: StackSettingsSchema,
+    capture: CaptureSchema,
+    teams: z.array(TeamSchema).min(1),
+    reps: z.array(RepSchema).min(1),
+    territories: z.array(TerritorySchema).min(1),
+    scoring: ScoringSchema,
+    routing: RoutingSchema,
+    sla: SlaSchema,
+    nurture: NurtureSchema,
+    autoResponse: AutoResponseSchema,
+    email: EmailSchema,
+    alerts: AlertsSchema,
+    pipeline: PipelineSchema,
+    webhooks: WebhooksSchema.default(WebhooksSchema.parse({})),
+    enrichment: EnrichmentSchema.default({}),
+    tracking: TrackingSchema.default(TrackingSchema.parse({})),
+  })
+  .superRefine(checkReferences);
+
+type RawConfig = z.output<z.ZodObject<(typeof ClientConfigSchema)['shape']>>;
+
+/** Cross-references the schema alone cannot express: every id used must exist. */
+function checkReferences(c: RawConfig, ctx: z.RefinementCtx): void {
+  const teamIds = new Set(c.teams.map((t) => t.id));
+  const repIds = new Set(c.reps.map((r) => r.id));
+  const sequenceIds = new Set(c.nurture.sequences.map((s) => s.id));
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const unique = (ids: string[], path: string) => {
+    const seen = new Set<string>();
+    ids.forEach((v, i) => {
+      if (seen.has(v)) issue([path, i, 'id'], `duplicate id "${v}"`);
+      seen.add(v);
+    });
+  };
+  unique(
+    c.reps.map((r) => r.id),
+    'reps',
+  );
+  unique(
+    c.teams.map((t) => t.id),
+    'teams',
+  );
+  unique(
+    c.nurture.sequences.map((s) => s.id),
+    'nurture',
+  );
+
+  c.reps.forEach((r, i) => {
+    if (!teamIds.has(r.team)) issue(['reps', i, 'team'], `unknown team "${r.team}"`);
+  });
+  c.teams.forEach((t, i) => {
+    if (!repIds.has(t.manager)) issue(['teams', i, 'manager'], `unknown rep "${t.manager}"`);
+    if (t.backupTeam !== undefined && !teamIds.has(t.backupTeam))
+      issue(['teams', i, 'backupTeam'], `unknown team "${t.backupTeam}"`);
+    if (t.backupTeam === t.id) issue(['teams', i, 'backupTeam'], 'a team cannot be its own backup');
+  });
+  c.territories.forEach((t, i) => {
+    if (!teamIds.has(t.team)) issue(['territories', i, 'team'], `unknown team "${t.team}"`);
+  });
+  const seenCountries = new Map<string, string>();
+  c.territories.forEach((t, i) => {
+    if (t.countries === '*') return;
+    for (const cc of t.countries) {
+      const other = seenCountries.get(cc);
+      if (other) issue(['territories', i, 'countries'], `${cc} is already in territory "${other}"`);
+      seenCountries.set(cc, t.id);
+    }
+  });
+  if (c.territories.filter((t) => t.countries === '*').length > 1)
+    issue(['territories'], 'only one territory may use "*"');
+  c.routing.rules.forEach((r, i) => {
+    if ('team' in r.target && !teamIds.has(r.target.team))
+      issue(['routing', 'rules', i, 'target', 'team'], `unknown team "${r.target.team}"`);
+    if ('nurture' in r.target && !sequenceIds.has(r.target.nurture))
+      issue(['routing', 'rules', i, 'target', 'nurture'], `unknown nurture sequence "${r.target.nurture}"`);
+  });
+  if (!repIds.has(c.routing.defaultOwner))
+    issue(['routing', 'defaultOwner'], `unknown rep "${c.routing.defaultOwner}"`);
+  if (!sequenceIds.has(c.nurture.defaultSequence))
+    issue(['nurture', 'defaultSequence'], `unknown nurture sequence "${c.nurture.defaultSequence}"`);
+  const stageIds = c.pipeline.stages.map((s) => s.id);
+  stageIds.forEach((s, i) => {
+    if (stageIds.indexOf(s) !== i) issue(['pipeline', 'stages', i, 'id'], `duplicate stage "${s}"`);
+  });
+}
+
+/** A validated client configuration, defaults applied. */
+export type ClientConfig = z.output<typeof ClientConfigSchema>;
+/** A client configuration as written in `clients/<name>.yaml`. */
+export type ClientConfigInput = z.input<typeof ClientConfigSchema>;
+export type Rep = ClientConfig['reps'][number];
+export type Team = ClientConfig['teams'][number];
+export type Territory = ClientConfig['territories'][number];
+export type WorkingHours = Rep['workingHours'];
+export type Weekday = z.output<typeof WeekdaySchema>;
+export type Seniority = z.output<typeof SenioritySchema>;
+export type Priority = z.output<typeof PrioritySchema>;
+export type ScoringModel = ClientConfig['scoring'];
+export type FitRule = ScoringModel['fit'][number];
+export type EngagementRule = ScoringModel['engagement'][number];
+export type RoutingRule = ClientConfig['routing']['rules'][number];
+export type SlaPolicy = ClientConfig['sla'];
+export type NurtureSequence = ClientConfig['nurture']['sequences'][number];
+export type PipelineStage = ClientConfig['pipeline']['stages'][number];
+export type EmailTemplate = z.output<typeof EmailTemplateSchema>;

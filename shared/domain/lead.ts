@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { type ActivityType, ActivityTypeSchema, PrioritySchema } from '../config/schema';
+
+/**
+ * The lead model: what a stored lead and its activities look like. Normalisation
+ * (`normalise.ts`) turns a raw submission into a {@link LeadProfile}; scoring and routing read
+ * {@link LeadFacts}, the flat view built by {@link leadFacts}.
+ */
+
+/** Limits on untrusted free text. Everything a visitor types is cut to these lengths. */
+export const TEXT_LIMITS = {
+  name: 100,
+  email: 254,
+  phone: 40,
+  company: 200,
+  jobTitle: 150,
+  industry: 100,
+  message: 5000,
+  url: 2048,
+  utm: 200,
+  extraKey: 64,
+  extraValue: 500,
+  short: 100,
+} as const;
+
+/** Lifecycle stages set by score thresholds; `opportunity` and `customer` are set by people. */
+export const LIFECYCLE_STAGES = ['lead', 'MQL', 'SQL', 'opportunity', 'customer'] as const;
+export const LifecycleStageSchema = z.enum(LIFECYCLE_STAGES);
+export type LifecycleStage = z.output<typeof LifecycleStageSchema>;
+
+/** Rank of a lifecycle stage, for "never moves backwards" comparisons. */
+export function stageRank(stage: LifecycleStage): number {
+  return LIFECYCLE_STAGES.indexOf(stage);
+}
+
+/** Where a lead is in the sales team's work. */
+export const LEAD_STATUSES = [
+  'new', // captured, not routed yet
+  'pending', // waiting for fields from a provider (e.g. Meta without an access token)
+  'held', // routed to a team but waiting for the next working hour
+  'assigned', // owned by a rep, SLA clock running
+  'contacted', // first touch done
+  'working', // in conversation / opportunity
+  'nurturing', // in a nurture sequence, no owner
+  'unworked', // SLA ladder exhausted with no contact
+  'converted', // won
+  'disqualified', // lost or junk
+] as const;
+export const LeadStatusSchema = z.enum(LEAD_STATUSES);
+export type LeadStatus = z.output<typeof LeadStatusSchema>;
+
+/** Statuses that count against a rep's capacity. */
+export const OPEN_STATUSES: readonly LeadStatus[] = ['assigned', 'contacted', 'working'];
+
+export const UtmSchema = z.strictObject({
+  source: z.string().max(TEXT_LIMITS.utm).optional(),
+  medium: z.string().max(TEXT_LIMITS.utm).optional(),
+  campaign: z.string().max(TEXT_LIMITS.utm).optional(),
+  term: z.string().max(TEXT_LIMITS.utm).optional(),
+  content: z.string().max(TEXT_LIMITS.utm).optional(),
+});
+
+/** Source attribution. `channel` is derived (e.g. `paid_search`, `organic`, `google_ads`, `web`). */
+export const LeadSourceSchema = z.strictObject({
+  channel: z.string().max(TEXT_LIMITS.short),
+  /** Webhook provider or `form` / `api`. */
+  provider: z.string().max(TEXT_LIMITS.short),
+  utm: UtmSchema.default({}),
+  referrer: z.string().max(TEXT_LIMITS.url).optional(),
+  landingPage: z.string().max(TEXT_LIMITS.url).optional(),
+  formId: z.string().max(TEXT_LIMITS.short).optional(),
+  /** Provider's own id (Google lead_id, Meta leadgen_id, Typeform token...). */
+  externalId: z.string().max(TEXT_LIMITS.short).optional(),
+});
+export type LeadSource = z.output<typeof LeadSourceSchema>;
+
+export const ConsentSchema = z.strictObject({
+  marketing: z.boolean(),
+  /** ISO timestamp when consent was given or withdrawn. */
+  at: z.iso.datetime(),
+  /** Where it was recorded (form field, provider). */
+  via: z.string().max(TEXT_LIMITS.short),
+});
+export type Consent = z.output<typeof ConsentSchema>;
+
+/**
+ * The normalised person and company, as produced by `normaliseSubmission`. Every field is
+ * already trimmed, length-limited and canonical (email lower-case, phone E.164 when parseable).
+ */
+export const LeadProfileSchema = z.strictObject({
+  email: z.string().max(TEXT_LIMITS.email).optional(),
+  /** Identity used for dedupe: gmail dots and +tags folded; `phone:+E164` when there is no email. */
+  dedupeKey: z.string().min(3).max(300),
+  firstName: z.string().max(TEXT_LIMITS.name).optional(),
+  lastName: z.string().max(TEXT_LIMITS.name).optional(),
+  /** E.164 when it could be parsed, otherwise the raw (trimmed) value. */
+  phone: z.string().max(TEXT_LIMITS.phone).optional(),
+  phoneValid: z.boolean().optional(),
+  /** Country of the phone number (ISO alpha-2), when parseable. */
+  phoneCountry: z.string().length(2).optional(),
+  company: z.string().max(TEXT_LIMITS.company).optional(),
+  companyDomain: z.string().max(253).optional(),
+  companySize: z.number().int().nonnegative().optional(),
+  industry: z.string().max(TEXT_LIMITS.industry).optional(),
+  jobTitle: z.string().max(TEXT_LIMITS.jobTitle).optional(),
+  /** ISO alpha-2, upper-case. */
+  country: z.string().length(2).optional(),
+  city: z.string().max(TEXT_LIMITS.short).optional(),
+  website: z.string().max(TEXT_LIMITS.url).optional(),
+  message: z.string().max(TEXT_LIMITS.message).optional(),
+  isFreeMail: z.boolean().default(false),
+  isDisposable: z.boolean().default(false),
+  /** IANA zone guessed from the country (enrichment). */
+  timezone: z.string().max(64).optional(),
+  /** Unknown form fields, bounded in count and size; never dropped silently. */
+  extra: z.record(z.string().max(TEXT_LIMITS.extraKey), z.string().max(TEXT_LIMITS.extraValue)).default({}),
+  /** Names of extra fields that did not fit the bounds, so the loss is visible. */
+  droppedFields: z.array(z.string().max(TEXT_LIMITS.extraKey)).max(50).default([]),
+});
+export type LeadProfile = z.output<typeof LeadProfileSchema>;
+
+/** One rule's contribution to a score. */
+export const ScoreReasonSchema = z.strictObject({
+  ruleId: z.string(),
+  label: z.string(),
+  kind: z.enum(['fit', 'engagement']),
+  points: z.number(),
+  /** For engagement: occurrences counted, and points before decay and caps. */
+  occurrences: z.number().int().optional(),
+  detail: z.string().optional(),
+});
+export type ScoreReason = z.output<typeof ScoreReasonSchema>;
+
+export const LeadScoreSchema = z.strictObject({
+  total: z.number(),
+  fit: z.number(),
+  engagement: z.number(),
+  stage: LifecycleStageSchema,
+  reasons: z.array(ScoreReasonSchema),
+  /** The instant the engagement decay was computed at. */
+  asOf: z.iso.datetime(),
+});
+export type LeadScore = z.output<typeof LeadScoreSchema>;
+
+/** The stored lead. */
+export const LeadSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  profile: LeadProfileSchema,
+  source: LeadSourceSchema,
+  consent: ConsentSchema.optional(),
+  isTest: z.boolean().default(false),
+  status: LeadStatusSchema,
+  stage: LifecycleStageSchema.default('lead'),
+  score: LeadScoreSchema.optional(),
+  priority: PrioritySchema.default('normal'),
+  owner: z.string().optional(),
+  team: z.string().optional(),
+  assignedAt: z.iso.datetime().optional(),
+  firstTouchAt: z.iso.datetime().optional(),
+  nurtureSequence: z.string().optional(),
+  /** Sales pipeline (opportunity) fields, set by reps. */
+  pipelineStage: z.string().optional(),
+  pipelineStageAt: z.iso.datetime().optional(),
+  amount: z.number().nonnegative().optional(),
+  lostReason: z.string().max(TEXT_LIMITS.short).optional(),
+  unsubscribed: z.boolean().default(false),
+  /** Incremented on every write; used for optimistic concurrency. */
+  version: z.number().int().nonnegative(),
+});
+export type Lead = z.output<typeof LeadSchema>;
+
+/** Something a lead did or that happened to it. */
+export const ActivitySchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  leadId: z.string().min(1).max(64),
+  type: ActivityTypeSchema,
+  at: z.iso.datetime(),
+  /** Type-specific data, e.g. `{ path: "/pricing" }` for a page view; read by engagement rule conditions. */
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+export type Activity = z.output<typeof ActivitySchema>;
+export type { ActivityType };
+
+/**
+ * The flat, read-only view of a lead that scoring and routing conditions address by dotted path:
+ * every profile field at the top level (`jobTitle`, `companySize`, `isFreeMail`...), plus
+ * `source.*`, `extra.*`, `score`, `fitScore`, `engagementScore`, `stage`, `status`, `priority`,
+ * `owner` and `isTest`.
+ */
+export type LeadFacts = Readonly<Record<string, unknown>>;
+
+/** Builds {@link LeadFacts} from a profile and optional lead state. */
+export function leadFacts(
+  profile: LeadProfile,
+  state: Partial<Pick<Lead, 'source' | 'stage' | 'status' | 'priority' | 'owner' | 'isTest' | 'score'>> = {},
+): LeadFacts {
+  return {
+    ...profile,
+    source: state.source,
+    stage: state.stage ?? 'lead',
+    status: state.status,
+    priority: state.priority,
+    owner: state.owner,
+    isTest: state.isTest ?? false,
+    score: state.score?.total ?? 0,
+    fitScore: state.score?.fit ?? 0,
+    engagementScore: state.score?.engagement ?? 0,
+  };
+}
