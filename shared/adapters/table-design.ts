@@ -1,0 +1,100 @@
+/**
+ * The single DynamoDB table: its keys, indexes and access patterns.
+ *
+ * Both the CDK stack (which creates the table) and the repository adapter (which reads and
+ * writes it) import this file, so the schema is described once. Keys are strings with a type
+ * prefix so one table holds every entity and transactions can span them.
+ *
+ * | Access pattern                     | Key                                                       |
+ * |------------------------------------|-----------------------------------------------------------|
+ * | lead by id                         | pk `LEAD#<id>`, sk `PROFILE`                              |
+ * | lead by dedupe key (unique)        | pk `DEDUPE#<key>`, sk `DEDUPE` → leadId (conditional put) |
+ * | lead by provider id (unique)       | pk `EXT#<provider>#<id>`, sk `EXT` → leadId               |
+ * | leads by owner and status          | GSI `byOwner`: `OWNER#<rep>` / `<status>#<createdAt>#<id>`|
+ * | leads by team                      | GSI `byTeam`: `TEAM#<team>` / `<createdAt>#<id>`          |
+ * | leads by stage                     | GSI `byStage`: `STAGE#<stage>` / `<stageAt>#<id>`         |
+ * | leads captured on a day (reports)  | GSI `byDay`: `DAY#<yyyy-mm-dd>` / `<createdAt>#<id>`      |
+ * | activity timeline per lead         | pk `LEAD#<id>`, sk `ACT#<at>#<activityId>`                |
+ * | score history per lead             | pk `LEAD#<id>`, sk `SCORE#<at>`                           |
+ * | notes and tasks per lead           | pk `LEAD#<id>`, sk `NOTE#<at>#<id>` / `TASK#<due>#<id>`   |
+ * | nurture sends (exactly once)       | pk `LEAD#<id>`, sk `SEND#<sequence>#<step>`               |
+ * | rep counters (open leads)          | pk `REP#<rep>`, sk `COUNTERS`                             |
+ * | team round-robin cursor            | pk `TEAM#<team>`, sk `CURSOR`                             |
+ * | anonymous visitor events           | pk `VISITOR#<id>`, sk `EVT#<at>#<id>` (TTL)               |
+ * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
+ * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
+ *
+ * Short-lived records (idempotency, anonymous visitor events) carry {@link TTL_ATTRIBUTE}
+ * in epoch seconds.
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** Epoch-seconds expiry attribute; DynamoDB TTL deletes the item after it. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Global secondary indexes, by name: partition and sort attribute names. */
+export const INDEXES = {
+  byOwner: { partitionKey: 'ownerPk', sortKey: 'ownerSk' },
+  byTeam: { partitionKey: 'teamPk', sortKey: 'teamSk' },
+  byStage: { partitionKey: 'stagePk', sortKey: 'stageSk' },
+  byDay: { partitionKey: 'dayPk', sortKey: 'daySk' },
+} as const;
+
+export type IndexName = keyof typeof INDEXES;
+
+/** Key builders, so no handler spells a key by hand. */
+export const keys = {
+  lead: (leadId: string) => ({ pk: `LEAD#${leadId}`, sk: 'PROFILE' }),
+  dedupe: (dedupeKey: string) => ({ pk: `DEDUPE#${dedupeKey}`, sk: 'DEDUPE' }),
+  external: (provider: string, externalId: string) => ({ pk: `EXT#${provider}#${externalId}`, sk: 'EXT' }),
+  activity: (leadId: string, at: string, activityId: string) => ({
+    pk: `LEAD#${leadId}`,
+    sk: `ACT#${at}#${activityId}`,
+  }),
+  activityPrefix: 'ACT#',
+  scoreHistory: (leadId: string, at: string) => ({ pk: `LEAD#${leadId}`, sk: `SCORE#${at}` }),
+  scorePrefix: 'SCORE#',
+  note: (leadId: string, at: string, noteId: string) => ({
+    pk: `LEAD#${leadId}`,
+    sk: `NOTE#${at}#${noteId}`,
+  }),
+  notePrefix: 'NOTE#',
+  task: (leadId: string, due: string, taskId: string) => ({
+    pk: `LEAD#${leadId}`,
+    sk: `TASK#${due}#${taskId}`,
+  }),
+  taskPrefix: 'TASK#',
+  send: (leadId: string, sequenceId: string, stepId: string) => ({
+    pk: `LEAD#${leadId}`,
+    sk: `SEND#${sequenceId}#${stepId}`,
+  }),
+  sendPrefix: 'SEND#',
+  repCounters: (repId: string) => ({ pk: `REP#${repId}`, sk: 'COUNTERS' }),
+  teamCursor: (teamId: string) => ({ pk: `TEAM#${teamId}`, sk: 'CURSOR' }),
+  visitorEvent: (visitorId: string, at: string, eventId: string) => ({
+    pk: `VISITOR#${visitorId}`,
+    sk: `EVT#${at}#${eventId}`,
+  }),
+  suppression: (emailHash: string) => ({ pk: `SUPPRESS#${emailHash}`, sk: 'SUPPRESS' }),
+  leadPartition: (leadId: string) => `LEAD#${leadId}`,
+} as const;
+
+/** Index attribute values for a lead item. */
+export const indexKeys = {
+  byOwner: (ownerId: string, status: string, createdAt: string, leadId: string) => ({
+    ownerPk: `OWNER#${ownerId}`,
+    ownerSk: `${status}#${createdAt}#${leadId}`,
+  }),
+  byTeam: (teamId: string, createdAt: string, leadId: string) => ({
+    teamPk: `TEAM#${teamId}`,
+    teamSk: `${createdAt}#${leadId}`,
+  }),
+  byStage: (stage: string, stageAt: string, leadId: string) => ({
+    stagePk: `STAGE#${stage}`,
+    stageSk: `${stageAt}#${leadId}`,
+  }),
+  byDay: (createdAt: string, leadId: string) => ({
+    dayPk: `DAY#${createdAt.slice(0, 10)}`,
+    daySk: `${createdAt}#${leadId}`,
+  }),
+} as const;

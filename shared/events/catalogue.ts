@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { ActivityTypeSchema, PrioritySchema } from '../config/schema';
+import { LifecycleStageSchema } from '../domain/lead';
+
+/**
+ * The event catalogue: every event the pipeline publishes on its EventBridge bus, with one zod
+ * schema per detail-type. Producers validate before publishing and consumers parse on receipt,
+ * so a change here is a reviewed change to the contract between functions. The stack's rules
+ * are built from {@link DetailType} too, so a pattern can never name an event that does not exist.
+ */
+
+/** `source` of every pipeline event. */
+export const EVENT_SOURCE = 'lead-pipeline';
+
+const leadId = z.string().min(1).max(64);
+const repId = z.string().min(1).max(64);
+const isoTime = z.iso.datetime();
+
+/** Fields carried by every detail, for tracing and for the per-lead log line. */
+const envelope = {
+  leadId,
+  occurredAt: isoTime,
+  /** Test leads (e.g. Google Ads `is_test`) flow through but are never alerted or emailed. */
+  isTest: z.boolean().default(false),
+};
+
+export const DETAIL_SCHEMAS = {
+  'Lead Captured': z.object({
+    ...envelope,
+    provider: z.string(),
+    channel: z.string(),
+    /** `pending`: the provider's fields must still be fetched (Meta without a token). */
+    pending: z.boolean().default(false),
+  }),
+  'Lead Enriched': z.object({
+    ...envelope,
+    /** Fields the enrichment filled or changed. */
+    fields: z.array(z.string()),
+    providerUsed: z.boolean(),
+  }),
+  'Activity Recorded': z.object({
+    ...envelope,
+    activityId: z.string(),
+    type: ActivityTypeSchema,
+  }),
+  'Lead Scored': z.object({
+    ...envelope,
+    total: z.number(),
+    fit: z.number(),
+    engagement: z.number(),
+    stage: LifecycleStageSchema,
+    previousStage: LifecycleStageSchema,
+    /** What caused the recompute. */
+    trigger: z.enum(['captured', 'enriched', 'activity', 'manual']),
+    /** True when routing should look at the lead: first score, or a threshold crossed. */
+    routable: z.boolean(),
+  }),
+  'Lead Qualified': z.object({
+    ...envelope,
+    stage: z.enum(['MQL', 'SQL']),
+    previousStage: LifecycleStageSchema,
+    total: z.number(),
+  }),
+  'Lead Assigned': z.object({
+    ...envelope,
+    repId,
+    teamId: z.string(),
+    ruleId: z.string(),
+    via: z.enum(['returning-owner', 'round-robin', 'team-backup', 'default-owner', 'escalation', 'manual']),
+    priority: PrioritySchema,
+    assignedAt: isoTime,
+    /** Set when the lead moved from another rep (SLA escalation or a manager's reassignment). */
+    previousOwner: repId.optional(),
+    /** Index of the SLA ladder step that caused this assignment (0 = first assignment). */
+    ladderStep: z.number().int().min(0).default(0),
+  }),
+  'Lead Held': z.object({
+    ...envelope,
+    teamId: z.string(),
+    ruleId: z.string(),
+    until: isoTime,
+  }),
+  'Lead Nurtured': z.object({
+    ...envelope,
+    sequenceId: z.string(),
+    ruleId: z.string(),
+  }),
+  'Lead Contacted': z.object({
+    ...envelope,
+    repId,
+    /** Seconds from capture to first touch (speed to lead). */
+    secondsToFirstTouch: z.number().nonnegative(),
+  }),
+  'Lead Escalated': z.object({
+    ...envelope,
+    fromRepId: repId,
+    toRepId: repId.optional(),
+    ladderStep: z.number().int().min(1),
+    to: z.enum(['team', 'teamBackup', 'manager']),
+    minutesWithoutContact: z.number().nonnegative(),
+  }),
+  'Lead Unworked': z.object({
+    ...envelope,
+    lastOwner: repId,
+    managerId: repId,
+    minutesWithoutContact: z.number().nonnegative(),
+  }),
+  'Lead Stage Changed': z.object({
+    ...envelope,
+    from: z.string().optional(),
+    to: z.string(),
+    by: z.string(),
+  }),
+  'Lead Unsubscribed': z.object({
+    ...envelope,
+    via: z.enum(['link', 'one-click', 'complaint', 'bounce', 'admin']),
+  }),
+  'Stale Deal Found': z.object({
+    ...envelope,
+    repId,
+    pipelineStage: z.string(),
+    daysInStage: z.number().int().nonnegative(),
+  }),
+} as const;
+
+/** Every detail-type the pipeline publishes. */
+export type DetailType = keyof typeof DETAIL_SCHEMAS;
+export const DETAIL_TYPES = Object.keys(DETAIL_SCHEMAS) as DetailType[];
+
+/** The detail of a given event, after parsing (defaults applied). */
+export type EventDetail<T extends DetailType> = z.output<(typeof DETAIL_SCHEMAS)[T]>;
+/** The detail as a producer writes it (defaults optional). */
+export type EventDetailInput<T extends DetailType> = z.input<(typeof DETAIL_SCHEMAS)[T]>;
+
+/** A pipeline event ready to publish. */
+export interface PipelineEvent<T extends DetailType = DetailType> {
+  readonly detailType: T;
+  readonly detail: EventDetail<T>;
+}
+
+/** Validates a detail for publishing; throws a ZodError naming the bad field. */
+export function pipelineEvent<T extends DetailType>(
+  detailType: T,
+  detail: EventDetailInput<T>,
+): PipelineEvent<T> {
+  return { detailType, detail: DETAIL_SCHEMAS[detailType].parse(detail) as EventDetail<T> };
+}
+
+/** Parses a received detail of the given type. */
+export function parseDetail<T extends DetailType>(detailType: T, detail: unknown): EventDetail<T> {
+  return DETAIL_SCHEMAS[detailType].parse(detail) as EventDetail<T>;
+}
