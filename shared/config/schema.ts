@@ -333,8 +333,8 @@ export const CaptureSchema = z.strictObject({
   thankYouUrl: url,
   /** URL prefixes a form's `redirect` field may point at; anything else falls back to `thankYouUrl`. */
   redirectAllowList: z.array(url).default([]),
-  /** Hidden field that humans leave empty. @default "website" */
-  honeypotField: z.string().min(1).default('website'),
+  /** Hidden field that humans leave empty; not the name of a real field. @default "hp_website" */
+  honeypotField: z.string().min(1).default('hp_website'),
   /** Forms submitted faster than this after render (field `_ts`) are treated as bots. @default 3 */
   minSecondsToSubmit: z.number().min(0).max(600).default(3),
   /** Largest accepted body. @default 16384 */

@@ -46,7 +46,7 @@ describe('the example client', () => {
   });
 
   it('applies defaults for optional settings', () => {
-    expect(config.capture.honeypotField).toBe('website');
+    expect(config.capture.honeypotField).toBe('hp_website');
     expect(config.webhooks.generic.fieldMap.email).toBe('contact.email');
     expect(config.tracking.anonymousRetentionDays).toBe(30);
     expect(config.reps.find((r) => r.id === 'liam')?.role).toBe('rep');
