@@ -1,0 +1,461 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { requireEnv } from '../../shared/adapters/clients';
+import { EventPublisher } from '../../shared/adapters/event-publisher';
+import {
+  type IntegrationsSecret,
+  type IntegrationsSecretReader,
+  SecretsManagerIntegrations,
+} from '../../shared/adapters/integrations-secret';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
+import { clientConfig } from '../../shared/config/runtime';
+import type { ClientConfig } from '../../shared/config/schema';
+import {
+  allowedRedirect,
+  detectSpam,
+  errorLocation,
+  FORM_FIELDS,
+  readVisitorId,
+  renderMessagePage,
+  renderProblemsPage,
+  type SpamReason,
+  sourceHints,
+  submittedField,
+  successLocation,
+  withoutPlumbing,
+} from '../../shared/domain/capture';
+import { DependencyUnavailableError, InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { signToken } from '../../shared/domain/tokens';
+import {
+  type ApiEvent,
+  type ApiResult,
+  BodyTooLargeError,
+  header,
+  html,
+  invalid,
+  isFormPost,
+  json,
+  readBody,
+  redirect,
+  UnsupportedMediaTypeError,
+} from '../../shared/http/api';
+import { lambdaHandler } from '../../shared/runtime/handler';
+import { logger as sharedLogger, metrics as sharedMetrics } from '../../shared/runtime/observability';
+import {
+  type IntakePublisher,
+  type IntakeResult,
+  type IntakeStore,
+  intakeLead,
+} from '../../shared/services/intake';
+
+/**
+ * CAPTURE: `POST /leads` on the HTTP API (payload format 2.0). Landing pages post leads here,
+ * as plain HTML forms (`application/x-www-form-urlencoded`, answered with a 303 redirect or an
+ * HTML page) or as JSON (answered with JSON).
+ *
+ * Order of work, and why:
+ * 1. Read the body (413 / 415 / 400 for malformed JSON): nothing can be decided without it.
+ * 2. Bot checks (honeypot, time to submit): a bot gets exactly what a person would get, and
+ *    nothing is stored, not even an idempotency record.
+ * 3. Powertools idempotency, keyed by the `Idempotency-Key` header or else the raw body: a
+ *    repeated post (double click, client retry) returns the first answer without running
+ *    intake again. Only answers the function RETURNS are remembered; every failure is thrown
+ *    out of the idempotent function (Powertools then deletes its record) and turned into a
+ *    4xx/503 outside it, so a retry after a 503 or a corrected form really runs again.
+ * 4. Intake (`intakeLead`): normalise, dedupe (merge into an existing lead), write the lead and
+ *    its `captured` activity in one transaction, publish `Lead Captured`. It resolves only once
+ *    the event is on the bus, so a 2xx always means the lead will be processed.
+ */
+
+/**
+ * JMESPath of the idempotency key: the `Idempotency-Key` header when the client sends one, else
+ * the raw body (identical posts are one submission). Header names are lower-cased by the
+ * handler before this runs, because JMESPath keys are case-sensitive and local tools do not
+ * lower-case headers as API Gateway does.
+ */
+export const IDEMPOTENCY_KEY_PATH = '[headers."idempotency-key" || body]';
+/** The same key reused for a different body is a client bug: refused with 422, never replayed. */
+const IDEMPOTENCY_PAYLOAD_PATH = 'body';
+/** Partition of this function's idempotency records in the single table. */
+export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY#capture';
+
+/** Seconds a client should wait before retrying after a 503. */
+const RETRY_AFTER_SECONDS = '5';
+/**
+ * Waits (ms) for a concurrent identical request (a double-clicked submit) to finish, so the
+ * browser shows its stored answer instead of an error. About 3 s in all, well inside the API
+ * timeout.
+ */
+const IN_PROGRESS_WAITS = [150, 300, 600, 1000, 1000] as const;
+
+/** What the capture handler needs; everything is injectable for tests. */
+export interface CaptureDeps {
+  readonly config: ClientConfig;
+  /** Lead storage (the `LeadRepository`). */
+  readonly store: IntakeStore;
+  /** Event bus (the `EventPublisher`). */
+  readonly publisher: IntakePublisher;
+  /** The integrations secret (signing key of visitor tokens). */
+  readonly secrets: IntegrationsSecretReader;
+  /** Powertools idempotency store (DynamoDB, same table). */
+  readonly idempotencyStore: BasePersistenceLayer;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly metrics: Pick<Metrics, 'singleMetric'>;
+  readonly now: () => Date;
+  /** Lead and activity ids. @default randomUUID */
+  readonly newId?: () => string;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** How the caller wants to be answered: a browser navigating (`page`) or a script (`json`). */
+type AnswerStyle = 'page' | 'json';
+
+/** One parsed submission, as handed to the idempotent part. */
+interface CaptureRequest {
+  /** Lower-cased header names; read by {@link IDEMPOTENCY_KEY_PATH}. */
+  readonly headers: Record<string, string>;
+  /** The body exactly as received; read by {@link IDEMPOTENCY_KEY_PATH}. */
+  readonly body: string;
+  readonly fields: Record<string, unknown>;
+  readonly style: AnswerStyle;
+  readonly referer: string | undefined;
+  readonly receivedAt: Date;
+}
+
+/** Builds the `POST /leads` handler. */
+export function createHandler(deps: CaptureDeps) {
+  const { config, logger } = deps;
+  const capture = config.capture;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const newId = deps.newId ?? randomUUID;
+
+  const captureOnce = makeIdempotent(
+    (request: CaptureRequest, _context?: Context): Promise<ApiResult> => takeIn(request, deps),
+    {
+      persistenceStore: deps.idempotencyStore,
+      keyPrefix: 'capture',
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: IDEMPOTENCY_KEY_PATH,
+        payloadValidationJmesPath: IDEMPOTENCY_PAYLOAD_PATH,
+        expiresAfterSeconds: capture.idempotencyHours * 3600,
+      }),
+    },
+  );
+
+  return async (event: ApiEvent, context?: Context): Promise<ApiResult> => {
+    const receivedAt = deps.now();
+    const style = answerStyle(event);
+    const referer = header(event, 'referer');
+
+    let fields: Record<string, unknown>;
+    try {
+      fields = readBody(event, capture.maxBodyBytes);
+    } catch (error) {
+      return bodyProblem(error, style, config, referer);
+    }
+
+    const spam = detectSpam(fields, capture, receivedAt);
+    if (spam) return decoy(spam, fields, style, receivedAt, deps, newId);
+
+    const request: CaptureRequest = {
+      headers: lowerCaseHeaders(event.headers),
+      body: event.body ?? '',
+      fields,
+      style,
+      referer,
+      receivedAt,
+    };
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await captureOnce(request, context);
+        } catch (error) {
+          const wait = IN_PROGRESS_WAITS[attempt];
+          if (errorNamed(error, 'IdempotencyAlreadyInProgressError') && wait !== undefined) {
+            await sleep(wait);
+            continue;
+          }
+          throw error;
+        }
+      }
+    } catch (error) {
+      return failure(error, request, config, logger);
+    }
+  };
+}
+
+/** The idempotent part: intake and the success answer. Every failure is thrown, never returned. */
+async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiResult> {
+  const { config, logger } = deps;
+  const { fields, receivedAt } = request;
+  // Read before any write: if Secrets Manager is down the post fails with nothing stored.
+  const secret = await readSecret(deps.secrets);
+
+  // How it was posted: a form body (browser form, or a script posting one) or a JSON API call.
+  const provider = isFormEncoded(request.headers) ? 'form' : 'api';
+  const visitor = readVisitorId(fields);
+  if (visitor.kind === 'invalid') logger.info('Ignoring a malformed _vid visitor id');
+
+  const result = await intakeLead(
+    {
+      fields: withoutPlumbing(fields, config.capture.honeypotField),
+      provider,
+      source: sourceHints(fields, request.referer),
+      ...(visitor.kind === 'valid' ? { visitorId: visitor.visitorId } : {}),
+    },
+    {
+      store: deps.store,
+      publisher: deps.publisher,
+      config,
+      now: () => receivedAt,
+      ...(deps.newId ? { newId: deps.newId } : {}),
+    },
+  );
+
+  logger.info('Lead taken in', {
+    leadId: result.leadId,
+    outcome: result.outcome,
+    provider,
+    warnings: result.warnings,
+  });
+  if (result.outcome === 'created') count(deps.metrics, 'LeadCaptured', { provider });
+  else count(deps.metrics, 'LeadResubmitted', {});
+
+  return success(request, result, config, secret, receivedAt);
+}
+
+/**
+ * The success answer. A visitor token is issued for a newly created lead only: a resubmission
+ * proves no more than knowing someone's address, and a token would let that browser's tracked
+ * visits be attached to the existing person's lead.
+ */
+function success(
+  request: CaptureRequest,
+  result: IntakeResult,
+  config: ClientConfig,
+  secret: IntegrationsSecret,
+  now: Date,
+): ApiResult {
+  const visitorToken =
+    result.outcome === 'created'
+      ? signToken('visitor', result.leadId, secret.signingKey, now, config.tracking.tokenTtlDays * 86_400)
+      : undefined;
+  if (request.style === 'page') {
+    return redirect(
+      successLocation(request.fields[FORM_FIELDS.redirect], {
+        allowList: config.capture.redirectAllowList,
+        thankYouUrl: config.capture.thankYouUrl,
+        ...(visitorToken ? { visitorToken } : {}),
+      }),
+    );
+  }
+  if (visitorToken) return json(201, { leadId: result.leadId, status: 'created', visitorToken });
+  return json(200, { leadId: result.leadId, status: 'updated' });
+}
+
+/**
+ * What a bot gets: the same answer a person gets for a new lead (a made-up lead id and a token of
+ * the right shape, signed with a throw-away key so it never verifies), and nothing is stored.
+ */
+function decoy(
+  reason: SpamReason,
+  fields: Record<string, unknown>,
+  style: AnswerStyle,
+  now: Date,
+  deps: CaptureDeps,
+  newId: () => string,
+): ApiResult {
+  const { config } = deps;
+  deps.logger.info('Submission rejected as spam', { reason });
+  count(deps.metrics, 'SpamRejected', { reason });
+  const leadId = newId();
+  const visitorToken = signToken(
+    'visitor',
+    leadId,
+    randomBytes(32).toString('base64url'),
+    now,
+    config.tracking.tokenTtlDays * 86_400,
+  );
+  if (style === 'page') {
+    return redirect(
+      successLocation(fields[FORM_FIELDS.redirect], {
+        allowList: config.capture.redirectAllowList,
+        thankYouUrl: config.capture.thankYouUrl,
+        visitorToken,
+      }),
+    );
+  }
+  return json(201, { leadId, status: 'created', visitorToken });
+}
+
+/** Answers for bodies we cannot read: too large (413), wrong type (415), malformed JSON (400). */
+function bodyProblem(error: unknown, style: AnswerStyle, config: ClientConfig, referer: string | undefined) {
+  const back = allowedRedirect(referer, config.capture.redirectAllowList);
+  if (error instanceof BodyTooLargeError) {
+    if (style === 'json') return json(413, { error: error.code, message: error.message, limit: error.limit });
+    return html(
+      413,
+      renderMessagePage(
+        'Your message is too long',
+        `The form sent more than ${error.limit} bytes. Please shorten your message and send it again.`,
+        back,
+      ),
+    );
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    if (style === 'json') return json(415, { error: error.code, message: error.message });
+    return html(415, renderMessagePage('This form cannot be sent', error.message, back));
+  }
+  if (error instanceof InvalidInputError) {
+    return style === 'json' ? invalid(error.problems) : html(400, renderProblemsPage(error.problems, back));
+  }
+  throw error;
+}
+
+/** Maps what escaped the idempotent part to an answer; unknown errors are re-thrown (Lambda error, alarm). */
+function failure(
+  error: unknown,
+  request: CaptureRequest,
+  config: ClientConfig,
+  logger: CaptureDeps['logger'],
+): ApiResult {
+  const { style, fields } = request;
+  const allowList = config.capture.redirectAllowList;
+  if (error instanceof InvalidInputError) {
+    if (style === 'json') return invalid(error.problems);
+    const location = errorLocation(fields[FORM_FIELDS.errorRedirect], allowList, error.problems);
+    if (location) return redirect(location);
+    return html(400, renderProblemsPage(error.problems, backLink(request, config)));
+  }
+  if (errorNamed(error, 'IdempotencyValidationError')) {
+    return json(422, {
+      error: 'IDEMPOTENCY_KEY_REUSED',
+      message:
+        'This Idempotency-Key was already used with a different body; use a new key for a new submission',
+    });
+  }
+  if (errorNamed(error, 'IdempotencyAlreadyInProgressError')) {
+    const message = 'The same submission is still being processed; retry shortly to get its result';
+    if (style === 'json')
+      return json(409, { error: 'REQUEST_IN_PROGRESS', message }, { 'retry-after': RETRY_AFTER_SECONDS });
+    return html(409, renderMessagePage('Your details are on their way', message, backLink(request, config)), {
+      'retry-after': RETRY_AFTER_SECONDS,
+    });
+  }
+  if (isTemporary(error)) {
+    logger.warn('Lead not taken in: a dependency is unavailable, asking the client to retry', { error });
+    if (style === 'json') {
+      return json(
+        503,
+        { error: 'TEMPORARILY_UNAVAILABLE', message: 'Nothing was saved; please retry in a few seconds' },
+        { 'retry-after': RETRY_AFTER_SECONDS },
+      );
+    }
+    return html(
+      503,
+      renderMessagePage(
+        'Please try again',
+        'We could not save your details just now. Please go back and send the form again in a minute.',
+        backLink(request, config),
+      ),
+      { 'retry-after': RETRY_AFTER_SECONDS },
+    );
+  }
+  throw error;
+}
+
+/**
+ * Transient failures answered with 503: unavailable dependencies, races that a retry resolves
+ * (retryable domain errors, a dedupe claim lost without a winner) and idempotency-store failures.
+ */
+function isTemporary(error: unknown): boolean {
+  if (error instanceof DependencyUnavailableError) return true;
+  if (error instanceof LeadPipelineError) return error.retryable || error.code === 'DUPLICATE_LEAD';
+  return (
+    errorNamed(error, 'IdempotencyPersistenceLayerError') ||
+    errorNamed(error, 'IdempotencyInconsistentStateError')
+  );
+}
+
+/** The page to send a visitor back to from an error page: the landing page, if it is on the allow-list. */
+function backLink(request: CaptureRequest, config: ClientConfig): string | undefined {
+  const allowList = config.capture.redirectAllowList;
+  const landing = submittedField(request.fields, 'landingPage');
+  return allowedRedirect(landing, allowList) ?? allowedRedirect(request.referer, allowList);
+}
+
+async function readSecret(secrets: IntegrationsSecretReader): Promise<IntegrationsSecret> {
+  try {
+    return await secrets.read();
+  } catch (error) {
+    throw new DependencyUnavailableError('SecretsManager', error);
+  }
+}
+
+/** A browser form post wants a page; a script (JSON, or a form body with `Accept: application/json`) wants JSON. */
+function answerStyle(event: ApiEvent): AnswerStyle {
+  if (!isFormPost(event)) return 'json';
+  const accept = (header(event, 'accept') ?? '').toLowerCase();
+  return accept.includes('application/json') && !accept.includes('text/html') ? 'json' : 'page';
+}
+
+function isFormEncoded(headers: Record<string, string>): boolean {
+  return (headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+function lowerCaseHeaders(headers: ApiEvent['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined) out[key.toLowerCase()] = value;
+  }
+  return out;
+}
+
+function errorNamed(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
+}
+
+/** Counts one occurrence as its own EMF record, so its dimensions do not leak onto other metrics. */
+function count(metrics: CaptureDeps['metrics'], name: string, dimensions: Record<string, string>): void {
+  const single = metrics.singleMetric();
+  for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value);
+  single.addMetric(name, MetricUnit.Count, 1);
+}
+
+/** Production dependencies, from the environment the stack sets. */
+function defaultDeps(): CaptureDeps {
+  const tableName = requireEnv('TABLE_NAME');
+  return {
+    config: clientConfig(),
+    store: new LeadRepository(tableName),
+    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName,
+      keyAttr: 'pk',
+      sortKeyAttr: 'sk',
+      staticPkValue: IDEMPOTENCY_PARTITION,
+      expiryAttr: TTL_ATTRIBUTE,
+    }),
+    logger: sharedLogger,
+    metrics: sharedMetrics,
+    now: () => new Date(),
+  };
+}
+
+// Built on the first invocation (not at import) so tests can import this module without the
+// stack's environment; then reused for the life of the instance.
+let instance: ReturnType<typeof createHandler> | undefined;
+
+/** The Lambda entry point. */
+export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
+  instance ??= createHandler(defaultDeps());
+  return instance(event, context);
+});

@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientConfig } from '../config/schema';
+import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
+import { type Activity, type Lead, type LeadProfile, type LeadSource, TEXT_LIMITS } from '../domain/lead';
+import { cleanText, deriveChannel, mergeProfiles, normaliseSubmission } from '../domain/normalise';
+import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+
+/**
+ * Intake: the one way a lead enters the system, shared by the capture endpoint and every
+ * webhook adapter. It normalises the submission, claims the person's dedupe key, creates the
+ * lead with its `captured` activity in one transaction (or merges into the existing lead and
+ * records `resubmitted`), attaches the visitor's earlier anonymous events, and publishes
+ * `Lead Captured`. It resolves only once the event is on the bus, so a caller that answers 2xx
+ * afterwards has a lead that will be processed even if a later step fails.
+ */
+
+/** The storage operations intake needs (implemented by `LeadRepository`). */
+export interface IntakeStore {
+  getLead(leadId: string): Promise<Lead | undefined>;
+  findLeadIdByDedupeKey(dedupeKey: string): Promise<string | undefined>;
+  findLeadIdByExternalId(provider: string, externalId: string): Promise<string | undefined>;
+  createLead(
+    lead: Lead,
+    activities: readonly Activity[],
+    externalId?: { provider: string; id: string },
+  ): Promise<void>;
+  saveLead(previous: Lead, next: Lead, options?: { activities?: readonly Activity[] }): Promise<Lead>;
+  addActivities(activities: readonly Activity[]): Promise<Activity[]>;
+  listVisitorEvents(visitorId: string): Promise<Array<Omit<Activity, 'leadId'>>>;
+}
+
+/** Publishes catalogue events (implemented by `EventPublisher`). */
+export interface IntakePublisher {
+  publish(...events: ReadonlyArray<PipelineEvent<DetailType>>): Promise<void>;
+}
+
+export interface IntakeDeps {
+  readonly store: IntakeStore;
+  readonly publisher: IntakePublisher;
+  readonly config: ClientConfig;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+/** One submission to take in. */
+export interface IntakeRequest {
+  /** Raw fields as posted (any alias spelling); see `normaliseSubmission`. */
+  readonly fields: Record<string, unknown>;
+  /** `form`, `api`, or the webhook provider (`google_ads`, `meta`...). */
+  readonly provider: string;
+  /** The provider's own id of this lead; a redelivered webhook with the same id is a no-op. */
+  readonly externalId?: string;
+  /** Provider test leads: stored flagged, never alerted or emailed. */
+  readonly isTest?: boolean;
+  /**
+   * The provider's fields are not available yet (Meta without an access token): store the
+   * lead as `pending` under its external id instead of rejecting it.
+   */
+  readonly pending?: boolean;
+  /** Anonymous visitor whose tracked events should be attached to the lead. */
+  readonly visitorId?: string;
+  /**
+   * Source attribution known to the caller (a landing page from the Referer header, a webhook's
+   * form id). Overrides what the submission says; values are cleaned and cut to the lead
+   * schema's limits, and the channel is derived again from the result unless given here.
+   */
+  readonly source?: Partial<LeadSource>;
+}
+
+export type IntakeResult =
+  | { readonly outcome: 'created'; readonly leadId: string; readonly warnings: readonly string[] }
+  | {
+      readonly outcome: 'updated';
+      readonly leadId: string;
+      readonly changed: readonly string[];
+      readonly warnings: readonly string[];
+    }
+  | { readonly outcome: 'already-received'; readonly leadId: string; readonly warnings: readonly string[] };
+
+const MAX_MERGE_ATTEMPTS = 3;
+
+/** Takes a submission in. @throws InvalidInputError listing every bad field. */
+export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Promise<IntakeResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const newId = deps.newId ?? randomUUID;
+  const { store, config } = deps;
+
+  if (request.externalId) {
+    const existing = await store.findLeadIdByExternalId(request.provider, request.externalId);
+    if (existing) return { outcome: 'already-received', leadId: existing, warnings: [] };
+  }
+
+  const normalised = request.pending
+    ? pendingProfile(request)
+    : normaliseSubmission(request.fields, {
+        defaultCountry: config.client.defaultCountry,
+        maxExtraFields: config.capture.maxExtraFields,
+        now,
+        provider: request.provider,
+        honeypotField: config.capture.honeypotField,
+      });
+  if (!normalised.ok) throw new InvalidInputError(normalised.errors);
+  const source = mergeSource(normalised.source, request);
+  const at = now.toISOString();
+
+  const existingId = await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey);
+  if (existingId) {
+    return mergeInto(existingId, normalised.profile, source, normalised.warnings, request, deps, now);
+  }
+
+  const leadId = newId();
+  const lead: Lead = {
+    id: leadId,
+    createdAt: at,
+    updatedAt: at,
+    profile: normalised.profile,
+    source,
+    ...(normalised.consent ? { consent: normalised.consent } : {}),
+    isTest: request.isTest ?? false,
+    status: request.pending ? 'pending' : 'new',
+    stage: 'lead',
+    priority: 'normal',
+    unsubscribed: false,
+    version: 0,
+  };
+  const captured: Activity = {
+    id: `${leadId}-captured`,
+    leadId,
+    type: 'captured',
+    at,
+    data: definedOnly({
+      provider: request.provider,
+      channel: source.channel,
+      formId: source.formId,
+      landingPage: source.landingPage,
+    }),
+  };
+  try {
+    await store.createLead(
+      lead,
+      [captured],
+      request.externalId ? { provider: request.provider, id: request.externalId } : undefined,
+    );
+  } catch (error) {
+    // Lost a race with a concurrent submission of the same person: merge into theirs.
+    if (error instanceof DuplicateLeadError) {
+      const winner =
+        error.existingLeadId ?? (await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey));
+      if (winner && error.key === normalised.profile.dedupeKey) {
+        return mergeInto(winner, normalised.profile, source, normalised.warnings, request, deps, now);
+      }
+      if (winner) return { outcome: 'already-received', leadId: winner, warnings: [] };
+    }
+    throw error;
+  }
+  await attachVisitorEvents(leadId, request.visitorId, store);
+  await deps.publisher.publish(capturedEvent(lead));
+  return { outcome: 'created', leadId, warnings: normalised.warnings };
+}
+
+async function mergeInto(
+  leadId: string,
+  incoming: LeadProfile,
+  source: LeadSource,
+  warnings: readonly string[],
+  request: IntakeRequest,
+  deps: IntakeDeps,
+  now: Date,
+): Promise<IntakeResult> {
+  const { store, publisher } = deps;
+  const at = now.toISOString();
+  for (let attempt = 1; ; attempt++) {
+    const existing = await store.getLead(leadId);
+    if (!existing) throw new LeadChangedError(leadId);
+    const { profile, changed } = mergeProfiles(
+      existing.profile,
+      incoming,
+      deps.config.capture.maxExtraFields,
+    );
+    const activity: Activity = {
+      id: (deps.newId ?? randomUUID)(),
+      leadId,
+      type: 'resubmitted',
+      at,
+      data: definedOnly({
+        provider: request.provider,
+        channel: source.channel,
+        changed,
+        formId: source.formId,
+      }),
+    };
+    const next: Lead = { ...existing, profile, updatedAt: at };
+    try {
+      await store.saveLead(existing, next, { activities: [activity] });
+    } catch (error) {
+      if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
+      throw error;
+    }
+    await attachVisitorEvents(leadId, request.visitorId, store);
+    const events: PipelineEvent<DetailType>[] = [
+      pipelineEvent('Activity Recorded', {
+        leadId,
+        occurredAt: at,
+        isTest: existing.isTest,
+        activityId: activity.id,
+        type: 'resubmitted',
+      }),
+    ];
+    // A lead that never got past `new` may have been stored while the bus was unreachable:
+    // publishing Lead Captured again lets it through; every consumer is idempotent.
+    if (existing.status === 'new' && existing.score === undefined) events.push(capturedEvent(next));
+    await publisher.publish(...events);
+    return { outcome: 'updated', leadId, changed, warnings };
+  }
+}
+
+/** Longest value kept for each caller-supplied source field (the lead schema's limits). */
+const SOURCE_LIMITS = {
+  channel: TEXT_LIMITS.short,
+  referrer: TEXT_LIMITS.url,
+  landingPage: TEXT_LIMITS.url,
+  formId: TEXT_LIMITS.short,
+} as const;
+
+/**
+ * The lead's source: what the submission said, overlaid with what the caller knows
+ * (`request.source`). Caller values are untrusted text too (a `Referer` header, a webhook's form
+ * name), so they are cleaned and cut to the schema's limits; otherwise a long header would
+ * store a lead that no longer parses. The channel is derived again from the combined
+ * attribution (a caller's landing page may carry a `gclid` or UTM tags) unless the caller
+ * names one or the lead is pending.
+ */
+function mergeSource(submitted: LeadSource, request: IntakeRequest): LeadSource {
+  const given = request.source ?? {};
+  const caller: Partial<Record<keyof typeof SOURCE_LIMITS, string>> = {};
+  for (const key of Object.keys(SOURCE_LIMITS) as Array<keyof typeof SOURCE_LIMITS>) {
+    const value = given[key];
+    if (typeof value === 'string') caller[key] = cleanText(value, SOURCE_LIMITS[key]);
+  }
+  const callerUtm: Record<string, string> = {};
+  for (const [key, value] of Object.entries(given.utm ?? {})) {
+    if (typeof value === 'string') callerUtm[key] = cleanText(value, TEXT_LIMITS.utm);
+  }
+  const source: LeadSource = {
+    ...submitted,
+    ...definedOnly(caller),
+    utm: { ...submitted.utm, ...definedOnly(callerUtm) },
+    provider: request.provider,
+    ...(request.externalId ? { externalId: request.externalId } : {}),
+  };
+  // A pending lead has no fields yet: keep the channel its provider implies.
+  if (!caller.channel && !request.pending) {
+    source.channel = deriveChannel({
+      provider: source.provider,
+      utmSource: source.utm.source,
+      utmMedium: source.utm.medium,
+      referrer: source.referrer,
+      landingPage: source.landingPage,
+    });
+  }
+  return source;
+}
+
+function capturedEvent(lead: Lead): PipelineEvent<'Lead Captured'> {
+  return pipelineEvent('Lead Captured', {
+    leadId: lead.id,
+    occurredAt: lead.updatedAt,
+    isTest: lead.isTest,
+    provider: lead.source.provider,
+    channel: lead.source.channel,
+    pending: lead.status === 'pending',
+  });
+}
+
+/** Copies a converting visitor's anonymous events onto the lead (ids kept, so re-runs add nothing). */
+async function attachVisitorEvents(
+  leadId: string,
+  visitorId: string | undefined,
+  store: IntakeStore,
+): Promise<void> {
+  if (!visitorId) return;
+  const events = await store.listVisitorEvents(visitorId);
+  if (events.length === 0) return;
+  await store.addActivities(events.map((e) => ({ ...e, leadId })));
+}
+
+function pendingProfile(request: IntakeRequest) {
+  if (!request.externalId) {
+    throw new InvalidInputError([{ field: 'externalId', reason: 'a pending lead needs the provider id' }]);
+  }
+  const profile: LeadProfile = {
+    dedupeKey: `ext:${request.provider}:${request.externalId}`,
+    isFreeMail: false,
+    isDisposable: false,
+    extra: {},
+    droppedFields: [],
+  };
+  return {
+    ok: true as const,
+    profile,
+    source: {
+      channel: request.source?.channel ?? 'paid_social',
+      provider: request.provider,
+      utm: {},
+    } as LeadSource,
+    consent: undefined,
+    warnings: ['lead fields are pending: no provider access token is configured'],
+  };
+}
+
+function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(record).filter(([, v]) => v !== undefined && v !== ''),
+  ) as Partial<T>;
+}
