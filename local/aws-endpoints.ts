@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LocalEventBus, PutEventsEntry } from './event-bus';
+import type { SesEventSimulator } from './ses-events';
+import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
+
+/**
+ * One local HTTP endpoint that speaks the wire protocols of the AWS services the functions call
+ * besides DynamoDB and SES (which have real emulators): EventBridge and Secrets Manager
+ * (JSON 1.1), Step Functions (JSON 1.0), SNS (query protocol, XML answers). The real AWS SDK
+ * clients in the bundled handlers reach it through `AWS_ENDPOINT_URL_<SERVICE>`.
+ *
+ * It also records what SNS and the Slack webhook receive (`POST /slack/...`), and shows it,
+ * the bus's events and the dead letters under `GET /_local/...`.
+ */
+
+export interface SnsRecord {
+  readonly messageId: string;
+  readonly topicArn: string;
+  readonly subject?: string;
+  readonly message: string;
+  readonly attributes: Record<string, string>;
+  readonly at: string;
+}
+
+export interface SlackRecord {
+  readonly path: string;
+  readonly body: unknown;
+  readonly at: string;
+}
+
+export interface LocalSecret {
+  readonly arn: string;
+  readonly name: string;
+  secretString: string;
+}
+
+export interface AwsCallCount {
+  [serviceOperation: string]: number;
+}
+
+export class LocalAwsEndpoints {
+  readonly sns: SnsRecord[] = [];
+  readonly slack: SlackRecord[] = [];
+  readonly calls: AwsCallCount = {};
+  /** Respond 429 to the next N Slack posts (to exercise Retry-After). */
+  slackRateLimitNext = 0;
+  /** SES v2 requests are proxied here (see SesEventSimulator). */
+  sesProxy: SesEventSimulator | undefined;
+  private server: Server | undefined;
+  private readonly listeners = new Set<(kind: 'sns' | 'slack', record: SnsRecord | SlackRecord) => void>();
+
+  constructor(
+    private readonly bus: LocalEventBus,
+    private readonly stepFunctions: LocalStepFunctions,
+    private readonly secrets: ReadonlyMap<string, LocalSecret>,
+    private readonly topics: ReadonlySet<string>,
+  ) {}
+
+  onRecord(listener: (kind: 'sns' | 'slack', record: SnsRecord | SlackRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: Error) => {
+        if (!res.headersSent) send(res, 500, { __type: 'InternalFailure', message: error.message });
+      });
+    });
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  count(operation: string): void {
+    this.calls[operation] = (this.calls[operation] ?? 0) + 1;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/slack/')) return this.slackWebhook(url.pathname, body, res);
+    if (url.pathname.startsWith('/v2/email/') || url.pathname.startsWith('/v1/email/'))
+      return this.sesApi(req, url, body, res);
+    if (req.method === 'POST' && url.pathname.startsWith('/_local/ses/'))
+      return this.sesSimulate(url, body, res);
+    if (req.method === 'GET' && url.pathname.startsWith('/_local/')) return this.inspect(url, res);
+
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target) {
+      const [prefix, operation] = target.split('.');
+      const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+      if (prefix === 'AWSEvents') return this.eventBridge(operation ?? '', input, res);
+      if (prefix === 'AWSStepFunctions') return this.stepFunctionsApi(operation ?? '', input, res);
+      if (prefix === 'secretsmanager') return this.secretsManager(operation ?? '', input, res);
+      return send(res, 400, { __type: 'UnknownOperationException', message: `unsupported ${target}` });
+    }
+    const form = new URLSearchParams(body);
+    if (form.get('Action')) return this.snsApi(form, res);
+    send(res, 404, { message: `no local endpoint for ${req.method} ${url.pathname}` });
+  }
+
+  private eventBridge(operation: string, input: Record<string, unknown>, res: ServerResponse) {
+    this.count(`EventBridge.${operation}`);
+    if (operation !== 'PutEvents') return send(res, 400, { __type: 'UnknownOperationException' });
+    const entries = (input.Entries as PutEventsEntry[] | undefined) ?? [];
+    if (entries.length === 0 || entries.length > 10) {
+      return send(res, 400, { __type: 'ValidationException', message: 'Entries must have 1 to 10 items' });
+    }
+    send(res, 200, this.bus.putEvents(entries), 'application/x-amz-json-1.1');
+  }
+
+  private stepFunctionsApi(operation: string, input: Record<string, unknown>, res: ServerResponse) {
+    this.count(`StepFunctions.${operation}`);
+    const type = 'application/x-amz-json-1.0';
+    try {
+      switch (operation) {
+        case 'StartExecution': {
+          const record = this.stepFunctions.start(
+            String(input.stateMachineArn),
+            JSON.parse(String(input.input ?? '{}')),
+            input.name ? String(input.name) : undefined,
+          );
+          return send(
+            res,
+            200,
+            { executionArn: record.executionArn, startDate: record.startDate.getTime() / 1000 },
+            type,
+          );
+        }
+        case 'StopExecution': {
+          const record = this.stepFunctions.stop(
+            String(input.executionArn),
+            input.error as string | undefined,
+            input.cause as string | undefined,
+          );
+          return send(res, 200, { stopDate: (record.stopDate ?? new Date()).getTime() / 1000 }, type);
+        }
+        case 'DescribeExecution': {
+          const record = this.stepFunctions.executions.get(String(input.executionArn));
+          if (!record)
+            return send(res, 400, { __type: 'ExecutionDoesNotExist', message: 'no such execution' }, type);
+          return send(
+            res,
+            200,
+            {
+              executionArn: record.executionArn,
+              stateMachineArn: record.stateMachineArn,
+              name: record.name,
+              status: record.status,
+              startDate: record.startDate.getTime() / 1000,
+              ...(record.stopDate ? { stopDate: record.stopDate.getTime() / 1000 } : {}),
+              input: JSON.stringify(record.input),
+              ...(record.output !== undefined ? { output: JSON.stringify(record.output) } : {}),
+            },
+            type,
+          );
+        }
+        default:
+          return send(res, 400, { __type: 'UnknownOperationException', message: operation }, type);
+      }
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExistsError) {
+        return send(res, 400, { __type: 'ExecutionAlreadyExists', message: error.message }, type);
+      }
+      const message = (error as Error).message;
+      const code = message.split(':')[0] ?? 'InvalidArn';
+      return send(res, 400, { __type: code, message }, type);
+    }
+  }
+
+  private secretsManager(operation: string, input: Record<string, unknown>, res: ServerResponse) {
+    this.count(`SecretsManager.${operation}`);
+    const type = 'application/x-amz-json-1.1';
+    if (operation !== 'GetSecretValue') return send(res, 400, { __type: 'UnknownOperationException' }, type);
+    const secret = this.secrets.get(String(input.SecretId));
+    if (!secret) {
+      return send(
+        res,
+        400,
+        { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
+        type,
+      );
+    }
+    send(
+      res,
+      200,
+      {
+        ARN: secret.arn,
+        Name: secret.name,
+        SecretString: secret.secretString,
+        VersionId: 'local',
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Date.now() / 1000,
+      },
+      type,
+    );
+  }
+
+  private snsApi(form: URLSearchParams, res: ServerResponse) {
+    const action = form.get('Action') ?? '';
+    this.count(`SNS.${action}`);
+    if (action !== 'Publish') return sendXml(res, 400, errorXml('InvalidAction', `unsupported ${action}`));
+    const topicArn = form.get('TopicArn') ?? '';
+    if (!this.topics.has(topicArn)) return sendXml(res, 404, errorXml('NotFound', 'Topic does not exist'));
+    const message = form.get('Message');
+    if (!message) return sendXml(res, 400, errorXml('InvalidParameter', 'Message is required'));
+    const attributes: Record<string, string> = {};
+    for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
+      attributes[form.get(`MessageAttributes.entry.${i}.Name`) ?? ''] =
+        form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? '';
+    }
+    const record: SnsRecord = {
+      messageId: randomUUID(),
+      topicArn,
+      ...(form.get('Subject') ? { subject: form.get('Subject') ?? '' } : {}),
+      message,
+      attributes,
+      at: new Date().toISOString(),
+    };
+    this.sns.push(record);
+    for (const listener of this.listeners) listener('sns', record);
+    sendXml(
+      res,
+      200,
+      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${record.messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
+  }
+
+  private async sesApi(req: IncomingMessage, url: URL, body: string, res: ServerResponse) {
+    const ses = this.sesProxy;
+    if (!ses) return send(res, 503, { message: 'SES is not running' });
+    if (req.method === 'POST' && url.pathname === '/v2/email/outbound-emails') {
+      this.count('SESv2.SendEmail');
+      const answer = await ses.sendEmail(body);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+      return;
+    }
+    // Anything else (templates, account) goes straight to the emulator.
+    this.count(`SES.${req.method} ${url.pathname}`);
+    const forwarded = await fetch(`${ses.emulatorUrl}${url.pathname}${url.search}`, {
+      method: req.method ?? 'GET',
+      headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json') },
+      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
+    });
+    res.writeHead(forwarded.status, {
+      'content-type': forwarded.headers.get('content-type') ?? 'application/json',
+    });
+    res.end(await forwarded.text());
+  }
+
+  /** `POST /_local/ses/open|click` with `{messageId, link?, userAgent?}`: simulate engagement. */
+  private sesSimulate(url: URL, body: string, res: ServerResponse) {
+    const ses = this.sesProxy;
+    const input = (body ? JSON.parse(body) : {}) as { messageId?: string; link?: string; userAgent?: string };
+    if (!ses || !input.messageId) return send(res, 400, { message: 'messageId is required' });
+    const ok = url.pathname.endsWith('/open')
+      ? ses.open(input.messageId, input.userAgent)
+      : ses.click(input.messageId, input.link ?? 'https://example.com/', input.userAgent);
+    return send(res, ok ? 202 : 404, { ok });
+  }
+
+  private slackWebhook(path: string, body: string, res: ServerResponse) {
+    this.count('Slack.IncomingWebhook');
+    if (this.slackRateLimitNext > 0) {
+      this.slackRateLimitNext--;
+      res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' });
+      res.end('rate_limited');
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('invalid_payload');
+      return;
+    }
+    const record: SlackRecord = { path, body: parsed, at: new Date().toISOString() };
+    this.slack.push(record);
+    for (const listener of this.listeners) listener('slack', record);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok');
+  }
+
+  private inspect(url: URL, res: ServerResponse) {
+    switch (url.pathname) {
+      case '/_local/sns':
+        return send(res, 200, this.sns);
+      case '/_local/slack':
+        return send(res, 200, this.slack);
+      case '/_local/dead-letters':
+        return send(res, 200, this.bus.deadLetters);
+      case '/_local/emails':
+        return send(res, 200, this.sesProxy?.sent ?? []);
+      case '/_local/calls':
+        return send(res, 200, this.calls);
+      case '/_local/executions':
+        return send(
+          res,
+          200,
+          [...this.stepFunctions.executions.values()].map(({ abort: _abort, ...r }) => r),
+        );
+      default:
+        return send(res, 404, {
+          message: 'try /_local/sns, /_local/slack, /_local/dead-letters, /_local/executions',
+        });
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendXml(res: ServerResponse, status: number, xml: string): void {
+  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+  res.end(xml);
+}
+
+function errorXml(code: string, message: string): string {
+  return `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+}

