@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -8,18 +9,29 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   DependencyUnavailableError,
   DuplicateLeadError,
+  InvalidInputError,
   LeadChangedError,
   LeadNotFoundError,
   RepAtCapacityError,
   RoundRobinMovedError,
   StepAlreadySentError,
 } from '../domain/errors';
-import { type Activity, ActivitySchema, type Lead, LeadSchema, OPEN_STATUSES } from '../domain/lead';
+import {
+  type Activity,
+  ActivitySchema,
+  type Lead,
+  LeadSchema,
+  type LeadStatus,
+  type LifecycleStage,
+  OPEN_STATUSES,
+} from '../domain/lead';
+import type { LeadNote, LeadTask } from '../domain/pipeline';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
 import { INDEXES, type IndexName, indexKeys, keys, TTL_ATTRIBUTE } from './table-design';
@@ -46,6 +58,18 @@ export interface StoredCursor {
   readonly value: unknown;
   readonly version: number;
 }
+
+/** A held lead waiting in the queue for its next routing attempt (see `queueHeldLead`). */
+export interface HeldLeadEntry {
+  readonly leadId: string;
+  /** ISO time the lead is due to be routed again. */
+  readonly until: string;
+}
+
+const HeldLeadEntrySchema = z.object({ leadId: z.string().min(1), until: z.iso.datetime() });
+
+/** Marks a tracked activity whose `Activity Recorded` event is not confirmed published yet. */
+const UNPUBLISHED_ATTRIBUTE = 'unpublished';
 
 /** A page of query results with an opaque continuation token. */
 export interface Page<T> {
@@ -373,6 +397,71 @@ export class LeadRepository {
     );
   }
 
+  // ---------------------------------------------------------------- nurture, auto-respond: email sends
+
+  /**
+   * Completes a claim made with {@link claimSend} once the send's outcome is known: `sent` with
+   * the SES message id, or `unconfirmed` when the request failed without an answer (SES may or
+   * may not have accepted it). Either way the claim stays, so the step is never sent again.
+   * A claim erased in between (lead erasure) is not recreated.
+   */
+  async recordSendResult(
+    leadId: string,
+    sequenceId: string,
+    stepId: string,
+    result: { status: 'sent'; messageId: string; at: string } | { status: 'unconfirmed'; error: string; at: string },
+  ): Promise<void> {
+    const values: Record<string, unknown> = { ':status': result.status, ':at': result.at };
+    let update = 'SET #status = :status, #resultAt = :at';
+    if (result.status === 'sent') {
+      update += ', #messageId = :messageId';
+      values[':messageId'] = result.messageId;
+    } else {
+      update += ', #error = :error';
+      values[':error'] = result.error.slice(0, 500);
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.send(leadId, sequenceId, stepId),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#resultAt': 'resultAt',
+            ...(result.status === 'sent' ? { '#messageId': 'messageId' } : { '#error': 'error' }),
+          },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return;
+      rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
+  /**
+   * Releases a claim whose send SES refused outright (throttled, paused, rejected), so a retry
+   * may claim and send the step again. Conditional on no message id being recorded: a send that
+   * went out is never released.
+   */
+  async releaseSendClaim(leadId: string, sequenceId: string, stepId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.send(leadId, sequenceId, stepId),
+          ConditionExpression: 'attribute_not_exists(#messageId)',
+          ExpressionAttributeNames: { '#messageId': 'messageId' },
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return;
+      rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
   // ---------------------------------------------------------------- anonymous visitors
 
   /** Stores an event of a not-yet-identified visitor; it expires unless the visitor converts. */
@@ -401,6 +490,63 @@ export class LeadRepository {
       ExpressionAttributeValues: { ':pk': `VISITOR#${visitorId}` },
     });
     return items.map((item) => StoredActivity.omit({ leadId: true }).parse(item));
+  }
+
+  // ---------------------------------------------------------------- track: behaviour activities
+
+  /**
+   * Records tracked behaviour activities once each, for the track function. Like
+   * {@link addActivities} each put is conditional on the activity's key (the id is derived from
+   * the event, so a retried POST maps to the same item), and in addition the item is marked
+   * `unpublished` until {@link markActivitiesPublished} clears the mark. A retry after a failed
+   * publish therefore finds the mark and publishes again, instead of losing the activity for
+   * scoring; a retry after a complete request finds no mark and publishes nothing.
+   * @returns the activities whose `Activity Recorded` must be published: new ones and earlier
+   * ones whose publish never completed.
+   */
+  async recordTrackedActivities(activities: readonly Activity[]): Promise<Activity[]> {
+    const toPublish: Activity[] = [];
+    for (const activity of activities) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...this.activityItem(activity), [UNPUBLISHED_ATTRIBUTE]: true },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        toPublish.push(activity);
+      } catch (error) {
+        if (errorName(error) !== 'ConditionalCheckFailedException') rethrowAsDomain('DynamoDB', error);
+        // The document client does not unmarshall error payloads: the old item is raw AttributeValues.
+        const old = (error as { Item?: Record<string, { BOOL?: boolean } | boolean> }).Item;
+        const mark = old?.[UNPUBLISHED_ATTRIBUTE];
+        if (mark === true || (typeof mark === 'object' && mark.BOOL === true)) toPublish.push(activity);
+      }
+    }
+    return toPublish;
+  }
+
+  /** Clears the `unpublished` mark once `Activity Recorded` is on the bus (an erased activity is skipped). */
+  async markActivitiesPublished(activities: readonly Activity[]): Promise<void> {
+    for (const activity of activities) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.activity(activity.leadId, activity.at, activity.id),
+            UpdateExpression: 'REMOVE #unpublished',
+            // Never resurrect an activity deleted in between (erasure) as a bare key.
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#unpublished': UNPUBLISHED_ATTRIBUTE },
+          }),
+        );
+      } catch (error) {
+        if (errorName(error) === 'ConditionalCheckFailedException') continue;
+        rethrowAsDomain('DynamoDB', error);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- queries
@@ -454,6 +600,373 @@ export class LeadRepository {
         chunk.map((key) => ({ Delete: { TableName: this.tableName, Key: key } })),
         chunk.map(() => ({ kind: 'other' as const })),
       );
+    }
+  }
+
+  // ---------------------------------------------------------------- route: held leads
+
+  /**
+   * Queues a held lead to be routed again at `until` (ISO time). Idempotent: one entry per lead
+   * and time. The route function writes it BEFORE saving the lead as held, so every held lead
+   * has an entry; an entry whose lead is no longer held by then is dropped by the sweep.
+   */
+  async queueHeldLead(leadId: string, until: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.heldLead(until, leadId), entity: 'held', leadId, until },
+        }),
+      ),
+    );
+  }
+
+  /** Held-lead entries due at or before `now` (ISO time), earliest first, at most `limit`. */
+  async listHeldLeadsDue(now: string, limit = 100): Promise<HeldLeadEntry[]> {
+    const out = await this.send(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk <= :upper',
+          // Sort keys are `<until>#<leadId>`: everything up to `<now>#` plus any lead id is due.
+          ExpressionAttributeValues: { ':pk': keys.heldPartition, ':upper': `${now}#\uffff` },
+          ScanIndexForward: true,
+          Limit: limit,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map((item) => HeldLeadEntrySchema.parse(item));
+  }
+
+  /** Removes a held-lead entry (idempotent). */
+  async removeHeldLead(leadId: string, until: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.heldLead(until, leadId) })),
+    );
+  }
+
+  // ---------------------------------------------------------------- leads-api, reports-api, stale-deals
+
+  /**
+   * One page of an owner's or a team's leads, newest first within the index order, filtered in
+   * DynamoDB. Filters apply after the index read, so a page may hold fewer than `limit` leads
+   * while more exist: the end of the list is a page without `nextToken`. The token is opaque and
+   * bound to the owner or team it was issued for.
+   * @throws InvalidInputError naming `nextToken` when the token is malformed or from another list.
+   */
+  async findLeads(query: LeadQuery): Promise<Page<Lead>> {
+    const { scope, filter } = query;
+    const index: IndexName = scope.kind === 'owner' ? 'byOwner' : 'byTeam';
+    const partition = scope.kind === 'owner' ? `OWNER#${scope.repId}` : `TEAM#${scope.teamId}`;
+    const { partitionKey, sortKey } = INDEXES[index];
+    const names: Record<string, string> = { '#ipk': partitionKey, '#isk': sortKey };
+    const values: Record<string, unknown> = { ':ipk': partition };
+    const filters: string[] = [];
+    const createdFrom = filter.createdFrom ?? '';
+    const createdTo = filter.createdTo ?? '\uffff';
+    let keyCondition = '#ipk = :ipk';
+    if (scope.kind === 'owner' && filter.status !== undefined) {
+      // byOwner sorts by `<status>#<createdAt>#<id>`: status and dates are both key conditions.
+      keyCondition += ' AND #isk BETWEEN :skFrom AND :skTo';
+      values[':skFrom'] = `${filter.status}#${createdFrom}`;
+      values[':skTo'] = `${filter.status}#${createdTo}\uffff`;
+    } else if (scope.kind === 'team' && (filter.createdFrom !== undefined || filter.createdTo !== undefined)) {
+      keyCondition += ' AND #isk BETWEEN :skFrom AND :skTo';
+      values[':skFrom'] = createdFrom;
+      values[':skTo'] = `${createdTo}\uffff`;
+    } else {
+      delete names['#isk'];
+      if (filter.createdFrom !== undefined || filter.createdTo !== undefined) {
+        names['#createdAt'] = 'createdAt';
+        values[':createdFrom'] = createdFrom;
+        values[':createdTo'] = createdTo;
+        filters.push('#createdAt BETWEEN :createdFrom AND :createdTo');
+      }
+    }
+    if (filter.status !== undefined && scope.kind === 'team') {
+      names['#status'] = 'status';
+      values[':status'] = filter.status;
+      filters.push('#status = :status');
+    }
+    if (filter.stage !== undefined) {
+      names['#stage'] = 'stage';
+      values[':stage'] = filter.stage;
+      filters.push('#stage = :stage');
+    }
+    if (filter.pipelineStage !== undefined) {
+      names['#pipelineStage'] = 'pipelineStage';
+      values[':pipelineStage'] = filter.pipelineStage;
+      filters.push('#pipelineStage = :pipelineStage');
+    }
+    if (filter.minScore !== undefined || filter.maxScore !== undefined) {
+      names['#score'] = 'score';
+      names['#total'] = 'total';
+      if (filter.minScore !== undefined) {
+        values[':minScore'] = filter.minScore;
+        filters.push('#score.#total >= :minScore');
+      }
+      if (filter.maxScore !== undefined) {
+        values[':maxScore'] = filter.maxScore;
+        filters.push('#score.#total <= :maxScore');
+      }
+    }
+    if (filter.source !== undefined) {
+      names['#source'] = 'source';
+      names['#channel'] = 'channel';
+      names['#provider'] = 'provider';
+      values[':source'] = filter.source;
+      filters.push('(#source.#channel = :source OR #source.#provider = :source)');
+    }
+    if (filter.unassignedOnly) {
+      names['#owner'] = 'owner';
+      filters.push('attribute_not_exists(#owner)');
+    }
+
+    const keyAttributes = ['pk', 'sk', partitionKey, sortKey];
+    let startKey = decodeListToken(query.nextToken, partition);
+    const found: Record<string, unknown>[] = [];
+    for (let read = 0; read < LIST_MAX_READS; read++) {
+      const out = await this.send(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: keyCondition,
+            ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: false,
+            Limit: Math.max(query.limit, LIST_READ_SIZE),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        found.push(item);
+        if (found.length === query.limit) {
+          // Full page: continue after this item (also when it was the read's last one, since
+          // DynamoDB's LastEvaluatedKey may point further than the item we stopped at).
+          const more = item !== out.Items?.at(-1) || out.LastEvaluatedKey !== undefined;
+          const last = Object.fromEntries(keyAttributes.map((k) => [k, item[k]]));
+          return {
+            items: found.map((i) => StoredLead.parse(i)),
+            ...(more ? { nextToken: encodeListToken(last, partition) } : {}),
+          };
+        }
+      }
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    return {
+      items: found.map((i) => StoredLead.parse(i)),
+      ...(startKey ? { nextToken: encodeListToken(startKey, partition) } : {}),
+    };
+  }
+
+  /** Every lead captured on a UTC day (`yyyy-mm-dd`), via the byDay index. */
+  async listLeadsCapturedOn(day: string): Promise<Lead[]> {
+    const { partitionKey } = INDEXES.byDay;
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: 'byDay',
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': partitionKey },
+      ExpressionAttributeValues: { ':pk': `DAY#${day}` },
+    });
+    return items.map((item) => StoredLead.parse(item));
+  }
+
+  /** Leads whose stage (pipeline stage, else lifecycle stage) is `stage` and was entered before `before` (ISO). */
+  async listLeadsInStageSince(stage: string, before: string): Promise<Lead[]> {
+    const { partitionKey, sortKey } = INDEXES.byStage;
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: 'byStage',
+      KeyConditionExpression: '#pk = :pk AND #sk < :before',
+      ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
+      ExpressionAttributeValues: { ':pk': `STAGE#${stage}`, ':before': before },
+    });
+    return items.map((item) => StoredLead.parse(item));
+  }
+
+  /** One activity, or undefined. */
+  async getActivity(leadId: string, at: string, activityId: string): Promise<Activity | undefined> {
+    const out = await this.send(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: keys.activity(leadId, at, activityId),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item ? StoredActivity.parse(out.Item) : undefined;
+  }
+
+  /**
+   * Marks an activity's events as published (`data.announced = true`). The activity was written
+   * with the change it records, so it doubles as an outbox: a retry that finds it unannounced
+   * publishes again; one that finds it announced does nothing.
+   */
+  async markActivityAnnounced(leadId: string, at: string, activityId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.activity(leadId, at, activityId),
+          UpdateExpression: 'SET #data.#announced = :true',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#data': 'data', '#announced': 'announced' },
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+    } catch (error) {
+      // Erased in the meantime: nothing left to mark.
+      if (errorName(error) === 'ConditionalCheckFailedException') return;
+      rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
+  /** Stores a note unless one with its id and time exists. @returns whether it was new. */
+  async putNote(note: LeadNote): Promise<boolean> {
+    return this.putOnce({ ...keys.note(note.leadId, note.at, note.id), entity: 'note', ...note });
+  }
+
+  /** Stores a task unless one with its id and due time exists. @returns whether it was new. */
+  async putTask(task: LeadTask): Promise<boolean> {
+    return this.putOnce({ ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task });
+  }
+
+  /**
+   * Claims today's stale-deal alert for a lead (a marker with TTL). @returns false when the
+   * alert was already claimed for that day.
+   */
+  async claimStaleDealAlert(leadId: string, day: string, expiresAtEpoch: number): Promise<boolean> {
+    return this.putOnce({
+      ...keys.staleDealAlert(leadId, day),
+      entity: 'staleDealAlert',
+      leadId,
+      day,
+      [TTL_ATTRIBUTE]: expiresAtEpoch,
+    });
+  }
+
+  /** Releases a claim whose event could not be published, so the retry publishes it. */
+  async releaseStaleDealAlert(leadId: string, day: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.staleDealAlert(leadId, day) })),
+    );
+  }
+
+  /** The suppression entry of a hashed address, or undefined. */
+  async getSuppression(emailHash: string): Promise<{ reason?: string; at?: string } | undefined> {
+    const out = await this.send(() =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.suppression(emailHash), ConsistentRead: true }),
+      ),
+    );
+    if (!out.Item) return undefined;
+    const { reason, at } = out.Item;
+    return {
+      ...(typeof reason === 'string' ? { reason } : {}),
+      ...(typeof at === 'string' ? { at } : {}),
+    };
+  }
+
+  /**
+   * Keys of a function's Powertools idempotency records whose stored request or response
+   * mentions any of `needles` (e.g. the lead id or email). Records are keyed by a hash of the
+   * request, so they cannot be looked up by person: the (TTL-bounded) partition is read and
+   * searched. Reads at most `maxItems` records.
+   */
+  async findIdempotencyRecords(
+    functionName: string,
+    needles: readonly string[],
+    maxItems = 20_000,
+  ): Promise<Array<{ pk: string; sk: string }>> {
+    const matches: Array<{ pk: string; sk: string }> = [];
+    const lowered = needles.filter((n) => n.length > 0).map((n) => n.toLowerCase());
+    if (lowered.length === 0) return matches;
+    let start: Record<string, unknown> | undefined;
+    let read = 0;
+    do {
+      const out = await this.send(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.idempotencyPartition(functionName) },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const text = JSON.stringify(item).toLowerCase();
+        if (lowered.some((n) => text.includes(n))) matches.push({ pk: String(item.pk), sk: String(item.sk) });
+      }
+      read += out.Items?.length ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start && read < maxItems);
+    return matches;
+  }
+
+  /**
+   * The last step of erasing a lead: deletes the profile (conditional on the version read, so a
+   * concurrent change makes the caller re-read) together with every pointer to it (its dedupe
+   * key and `alsoDedupeKeys`, its provider id, its held-queue entry), and gives back the owner's
+   * capacity when the lead was open, in one transaction. Delete the rest of the partition first:
+   * until this succeeds the pointers still lead a retry to the lead.
+   * @returns the number of pointers deleted.
+   * @throws LeadChangedError when the lead changed since it was read.
+   */
+  async deleteLeadAndPointers(lead: Lead, alsoDedupeKeys: readonly string[] = []): Promise<number> {
+    const items: TransactItem[] = [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: keys.lead(lead.id),
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': lead.version },
+        },
+      },
+    ];
+    const meanings: ItemMeaning[] = [{ kind: 'lead', leadId: lead.id }];
+    if (isOpen(lead) && lead.owner) {
+      items.push(this.counterUpdate(lead.owner, -1));
+      meanings.push({ kind: 'other' });
+    }
+    const pointers = new Map<string, { pk: string; sk: string }>();
+    for (const key of [
+      ...[lead.profile.dedupeKey, ...alsoDedupeKeys].map((k) => keys.dedupe(k)),
+      ...(lead.source.externalId !== undefined ? [keys.external(lead.source.provider, lead.source.externalId)] : []),
+      ...(lead.heldUntil !== undefined ? [keys.heldLead(lead.heldUntil, lead.id)] : []),
+    ])
+      pointers.set(`${key.pk}\u0000${key.sk}`, key);
+    for (const key of pointers.values()) {
+      items.push({ Delete: { TableName: this.tableName, Key: key } });
+      meanings.push({ kind: 'other' });
+    }
+    await this.transact(items, meanings);
+    return pointers.size;
+  }
+
+  /** Removes a dedupe pointer whose lead no longer exists (idempotent). */
+  async deleteDedupePointer(dedupeKey: string): Promise<void> {
+    await this.send(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.dedupe(dedupeKey) })),
+    );
+  }
+
+  private async putOnce(item: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return false;
+      return rethrowAsDomain('DynamoDB', error);
     }
   }
 
@@ -600,4 +1113,56 @@ export class LeadRepository {
       return rethrowAsDomain('DynamoDB', error);
     }
   }
+}
+
+// ---------------------------------------------------------------- leads-api: list queries
+
+/** Filters of a lead list (`GET /leads`); every one is optional and they combine with AND. */
+export interface LeadFilter {
+  readonly status?: LeadStatus;
+  readonly stage?: LifecycleStage;
+  readonly pipelineStage?: string;
+  readonly minScore?: number;
+  readonly maxScore?: number;
+  /** Matches the source channel (`paid_search`) or provider (`google_ads`, `form`). */
+  readonly source?: string;
+  /** Inclusive ISO bounds on `createdAt`. */
+  readonly createdFrom?: string;
+  readonly createdTo?: string;
+  /** Only leads without an owner. */
+  readonly unassignedOnly?: boolean;
+}
+
+/** A page request of {@link LeadRepository.findLeads}. */
+export interface LeadQuery {
+  readonly scope: { readonly kind: 'owner'; readonly repId: string } | { readonly kind: 'team'; readonly teamId: string };
+  readonly filter: LeadFilter;
+  /** Leads per page, 1..100. */
+  readonly limit: number;
+  readonly nextToken?: string;
+}
+
+/** Index reads per list page before a short page is returned with a token. */
+const LIST_MAX_READS = 5;
+/** Items evaluated per index read (filters apply after reading). */
+const LIST_READ_SIZE = 100;
+
+function encodeListToken(key: Record<string, unknown>, partition: string): string {
+  return Buffer.from(JSON.stringify({ p: partition, k: key }), 'utf8').toString('base64url');
+}
+
+function decodeListToken(token: string | undefined, partition: string): Record<string, unknown> | undefined {
+  if (token === undefined) return undefined;
+  const bad = (reason: string) => new InvalidInputError([{ field: 'nextToken', reason }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw bad('not a token this API issued');
+  }
+  const { p, k } = (parsed ?? {}) as { p?: unknown; k?: unknown };
+  if (typeof p !== 'string' || !k || typeof k !== 'object' || Array.isArray(k))
+    throw bad('not a token this API issued');
+  if (p !== partition) throw bad('the token belongs to another list: repeat the same owner/team');
+  return k as Record<string, unknown>;
 }
