@@ -5,6 +5,7 @@ const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'Throttling',
+  'ThrottledException', // SNS
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'LimitExceededException',
@@ -40,7 +41,7 @@ export function isTransient(error: unknown): boolean {
   if (name && TRANSIENT.has(name)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
-  if (typeof status === 'number' && status >= 500) return true;
+  if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
   return (error as { $retryable?: unknown } | undefined)?.$retryable !== undefined;
 }
 

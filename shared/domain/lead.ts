@@ -158,6 +158,8 @@ export const LeadSchema = z.strictObject({
   owner: z.string().optional(),
   team: z.string().optional(),
   assignedAt: z.iso.datetime().optional(),
+  /** While `held`: when routing tries again (the next working hour of the team). */
+  heldUntil: z.iso.datetime().optional(),
   firstTouchAt: z.iso.datetime().optional(),
   nurtureSequence: z.string().optional(),
   /** Sales pipeline (opportunity) fields, set by reps. */
@@ -166,6 +168,25 @@ export const LeadSchema = z.strictObject({
   amount: z.number().nonnegative().optional(),
   lostReason: z.string().max(TEXT_LIMITS.short).optional(),
   unsubscribed: z.boolean().default(false),
+  /**
+   * The last change the SLA ladder made (an escalation or marking the lead unworked), written in
+   * the same transaction as the change. A retried Step Functions task recognises its own write
+   * by `execution` and `ladderStep`, so it neither reassigns twice nor announces twice.
+   */
+  slaProgress: z
+    .strictObject({
+      /** The SLA state machine execution that made the change. */
+      execution: z.string().min(1).max(2048),
+      /** Ladder steps applied so far (1-based step number of the escalation; unchanged for `unworked`). */
+      ladderStep: z.number().int().min(0),
+      action: z.enum(['escalate', 'unworked']),
+      /** The rep who was given or told about the lead (the manager for `unworked`). */
+      to: z.string().min(1).max(64),
+      at: z.iso.datetime(),
+      /** Whether the events announcing the change were published. */
+      announced: z.boolean(),
+    })
+    .optional(),
   /** Incremented on every write; used for optimistic concurrency. */
   version: z.number().int().nonnegative(),
 });

@@ -1,0 +1,287 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { AlertTopic } from '../../shared/adapters/alert-topic';
+import { requireEnv } from '../../shared/adapters/clients';
+import {
+  type IntegrationsSecretReader,
+  SecretsManagerIntegrations,
+} from '../../shared/adapters/integrations-secret';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import {
+  type RemainingTime,
+  SlackRateLimitedError,
+  SlackRejectedError,
+  SlackWebhook,
+  type SlackWebhookOptions,
+} from '../../shared/adapters/slack';
+import { TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
+import { clientConfig } from '../../shared/config/runtime';
+import type { ClientConfig } from '../../shared/config/schema';
+import {
+  ALERT_EVENT_TYPES,
+  type Alert,
+  type AlertEvent,
+  buildAlert,
+  type SlackMessage,
+  type TopicMessage,
+} from '../../shared/domain/alerts';
+import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import type { Lead } from '../../shared/domain/lead';
+import { EVENT_SOURCE, parseDetail } from '../../shared/events/catalogue';
+import { lambdaHandler } from '../../shared/runtime/handler';
+import { logger, metrics } from '../../shared/runtime/observability';
+
+/**
+ * Alerts reps and managers on Slack and SNS when a lead is assigned, escalated, goes unworked or
+ * a deal goes stale (EventBridge rule `alert`, `isTest: false` in the pattern).
+ *
+ * Exactly once per event and channel: EventBridge may deliver an event twice and Lambda retries
+ * failed async invocations, so each channel's send is wrapped in Powertools idempotency keyed on
+ * the EventBridge event `id` plus the channel. A redelivery sends nothing twice, and when one
+ * channel failed (say Slack rate-limited us) the retry re-sends only that channel.
+ *
+ * Failures: retryable ones (Slack 429 beyond the time left, Slack 5xx/network after backoff, SNS
+ * throttling) are thrown so Lambda's async retries (two, minutes apart) try again, then the
+ * function's DLQ keeps the event. A Slack rejection (404 revoked webhook, 400 invalid_blocks...)
+ * cannot be fixed by retrying but is still thrown, after the other channel was delivered and with
+ * an actionable error logged: the event lands in the DLQ after the two retries (each a single cheap
+ * request), ready to be redriven once the webhook is fixed, and the idempotency record keeps the
+ * SNS side from repeating on redrive.
+ */
+
+/** How long a delivered event id is remembered: covers retries, DLQ redrives and archive replays. */
+export const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Everything the handler needs; injectable in tests. */
+export interface AlertDeps {
+  readonly config: ClientConfig;
+  readonly leads: Pick<LeadRepository, 'getLead'>;
+  readonly slack: Pick<SlackWebhook, 'post'>;
+  readonly topic: Pick<AlertTopic, 'publish'>;
+  /** Powertools idempotency store (DynamoDB, same table). */
+  readonly idempotency: BasePersistenceLayer;
+}
+
+/** What a channel did with an alert. */
+export type ChannelOutcome = 'sent' | 'disabled' | 'not-configured' | 'failed';
+
+/** The handler's result, for logs and tests. */
+export type AlertResult =
+  | {
+      readonly eventId: string;
+      readonly eventType: AlertEvent['type'];
+      readonly leadId: string;
+      readonly outcome: 'skipped';
+      readonly reason: string;
+    }
+  | {
+      readonly eventId: string;
+      readonly eventType: AlertEvent['type'];
+      readonly leadId: string;
+      readonly outcome: 'alerted';
+      readonly recipientId: string;
+      readonly slack: ChannelOutcome;
+      readonly sns: ChannelOutcome;
+    };
+
+const EnvelopeSchema = z.object({
+  id: z.string().min(1).max(128),
+  'detail-type': z.enum(ALERT_EVENT_TYPES),
+  source: z.literal(EVENT_SOURCE),
+  detail: z.unknown(),
+});
+
+function invalid(error: z.ZodError, prefix: string): InvalidInputError {
+  return new InvalidInputError(
+    error.issues.map((i) => ({
+      field: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
+      reason: i.message,
+    })),
+  );
+}
+
+/** Parses the EventBridge envelope and its detail. @throws InvalidInputError naming every bad field. */
+export function parseAlertEvent(event: unknown): { readonly id: string; readonly event: AlertEvent } {
+  const envelope = EnvelopeSchema.safeParse(event);
+  if (!envelope.success) throw invalid(envelope.error, '');
+  const type = envelope.data['detail-type'];
+  try {
+    const detail = parseDetail(type, envelope.data.detail);
+    return { id: envelope.data.id, event: { type, detail } as AlertEvent };
+  } catch (error) {
+    if (error instanceof z.ZodError) throw invalid(error, 'detail');
+    throw error;
+  }
+}
+
+/** One send per event and channel, remembered in the idempotency store. */
+interface ChannelRequest {
+  /** `<event id>#<channel>`: the idempotency key. */
+  readonly key: string;
+}
+
+/** Builds the handler. `deps` may be a factory so adapters are created on first use. */
+export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
+  let ready:
+    | {
+        deps: AlertDeps;
+        idempotencyConfig: IdempotencyConfig;
+        sendSlack: (r: ChannelRequest, m: SlackMessage, remaining: RemainingTime) => Promise<string>;
+        publishSns: (r: ChannelRequest, m: TopicMessage) => Promise<string>;
+      }
+    | undefined;
+
+  const setup = () => {
+    if (ready) return ready;
+    const resolved = typeof deps === 'function' ? deps() : deps;
+    const idempotencyConfig = new IdempotencyConfig({
+      eventKeyJmesPath: 'key',
+      throwOnNoIdempotencyKey: true,
+      expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+    });
+    const options = { persistenceStore: resolved.idempotency, config: idempotencyConfig, keyPrefix: 'alert' };
+    ready = {
+      deps: resolved,
+      idempotencyConfig,
+      sendSlack: makeIdempotent(
+        async (_r: ChannelRequest, message: SlackMessage, remaining: RemainingTime) =>
+          resolved.slack.post(message, remaining),
+        { ...options, dataIndexArgument: 0 },
+      ),
+      publishSns: makeIdempotent(
+        async (_r: ChannelRequest, message: TopicMessage) => resolved.topic.publish(message),
+        { ...options, dataIndexArgument: 0 },
+      ),
+    };
+    return ready;
+  };
+
+  return async (
+    event: unknown,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<AlertResult> => {
+    const { deps: d, idempotencyConfig, sendSlack, publishSns } = setup();
+    // In-progress records then expire with this invocation, so a timed-out attempt can be retried.
+    if (context) idempotencyConfig.registerLambdaContext(context as Context);
+    const remaining: RemainingTime = () => context?.getRemainingTimeInMillis() ?? 30_000;
+
+    const { id, event: alertEvent } = parseAlertEvent(event);
+    const base = { eventId: id, eventType: alertEvent.type, leadId: alertEvent.detail.leadId };
+    logger.appendKeys({ leadId: base.leadId, eventType: base.eventType, eventId: id });
+    const skip = (reason: string): AlertResult => {
+      logger.info('No alert sent', { reason });
+      return { ...base, outcome: 'skipped', reason };
+    };
+
+    if (alertEvent.detail.isTest) return skip('test lead: never alerted');
+    const { slack: slackConfig, sns: snsConfig } = d.config.alerts;
+    if (!slackConfig.enabled && !snsConfig.enabled) return skip('Slack and SNS alerts are both disabled');
+
+    const lead: Lead | undefined = await d.leads.getLead(alertEvent.detail.leadId);
+    if (!lead) return skip('the lead no longer exists (erased?)');
+    const plan = buildAlert(alertEvent, lead, d.config);
+    if (!plan.send) return skip(plan.reason);
+    const alert: Alert = plan.alert;
+
+    const failures: unknown[] = [];
+    let sns: ChannelOutcome = 'disabled';
+    if (snsConfig.enabled) {
+      try {
+        await publishSns({ key: `${id}#sns` }, alert.topic);
+        sns = 'sent';
+        metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
+      } catch (error) {
+        sns = 'failed';
+        failures.push(error);
+        logger.error('SNS alert failed; the event will be retried', { error });
+      }
+    }
+
+    let slack: ChannelOutcome = 'disabled';
+    if (slackConfig.enabled) {
+      try {
+        const result = await sendSlack({ key: `${id}#slack` }, alert.slack, remaining);
+        slack = result === 'not-configured' ? 'not-configured' : 'sent';
+        if (slack === 'not-configured')
+          logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
+        else metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
+      } catch (error) {
+        slack = 'failed';
+        failures.push(error);
+        logSlackFailure(error);
+      }
+    }
+
+    if (failures.length > 0) {
+      // Retryable first: Lambda retries either way, but the log and DLQ show the cause to act on.
+      const first = failures.find((e) => e instanceof LeadPipelineError && e.retryable) ?? failures[0];
+      throw first;
+    }
+    logger.info('Alert sent', { recipientId: alert.recipientId, slack, sns });
+    return { ...base, outcome: 'alerted', recipientId: alert.recipientId, slack, sns };
+  };
+}
+
+function logSlackFailure(error: unknown): void {
+  if (error instanceof SlackRejectedError) {
+    metrics.addMetric('SlackAlertsRejected', MetricUnit.Count, 1);
+    logger.error(`Slack alert rejected; fix before redriving the DLQ: ${error.message}`, {
+      status: error.status,
+      slackError: error.slackError,
+    });
+  } else if (error instanceof SlackRateLimitedError) {
+    metrics.addMetric('SlackAlertsRateLimited', MetricUnit.Count, 1);
+    logger.warn('Slack rate-limited the webhook beyond the time left; the event will be retried', {
+      retryAfterSeconds: error.retryAfterSeconds,
+    });
+  } else {
+    logger.error('Slack alert failed; the event will be retried', { error });
+  }
+}
+
+/** Adapter settings that differ between Lambda and tests. */
+export interface AlertAdapterOptions {
+  readonly tableName: string;
+  readonly topicArn: string;
+  readonly secretArn: string;
+  readonly config?: ClientConfig;
+  readonly slack?: SlackWebhookOptions;
+  readonly snsClient?: SNSClient;
+  readonly secrets?: IntegrationsSecretReader;
+  readonly dynamoClient?: DynamoDBClient;
+}
+
+/** The real adapters: DynamoDB (lead + idempotency), SNS, Secrets Manager and Slack. */
+export function alertDeps(options: AlertAdapterOptions): AlertDeps {
+  const secrets = options.secrets ?? new SecretsManagerIntegrations(options.secretArn);
+  return {
+    config: options.config ?? clientConfig(),
+    leads: new LeadRepository(options.tableName),
+    slack: new SlackWebhook(async () => (await secrets.read()).slackWebhookUrl, options.slack),
+    topic: new AlertTopic(options.topicArn, options.snsClient),
+    idempotency: new DynamoDBPersistenceLayer({
+      tableName: options.tableName,
+      keyAttr: 'pk',
+      sortKeyAttr: 'sk',
+      staticPkValue: 'IDEMPOTENCY#alert',
+      expiryAttr: TTL_ATTRIBUTE,
+      awsSdkV3Client: options.dynamoClient ?? new DynamoDBClient({ maxAttempts: 4 }),
+    }),
+  };
+}
+
+export const handler = lambdaHandler(
+  createHandler(() =>
+    alertDeps({
+      tableName: requireEnv('TABLE_NAME'),
+      topicArn: requireEnv('ALERT_TOPIC_ARN'),
+      secretArn: requireEnv('SECRET_ARN'),
+    }),
+  ),
+);
