@@ -1,0 +1,279 @@
+import { join } from 'node:path';
+import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConfigurationSet, IEmailIdentity } from 'aws-cdk-lib/aws-ses';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { ClientConfig } from '../../shared/config/schema';
+import { acknowledgeGrantWildcards } from '../lib/nag';
+import { REPO_ROOT } from '../lib/paths';
+
+/**
+ * What a function may touch. Each entry sets the matching environment variable AND makes the
+ * matching `grant*` call, so a function can never see a resource name it has no permission for
+ * (or hold a permission it cannot find the resource for).
+ */
+export interface LeadFunctionAccess {
+  /** The lead table: `TABLE_NAME`, read-only or read-write data access. @default - no table access */
+  readonly table?: { readonly table: ITable; readonly mode: 'read' | 'readWrite' };
+  /** The pipeline bus: `EVENT_BUS_NAME`, `events:PutEvents`. @default - cannot publish events */
+  readonly eventBus?: IEventBus;
+  /** The integrations secret: `SECRET_ARN`, `GetSecretValue`. @default - cannot read the secret */
+  readonly secret?: ISecret;
+  /** The rep-alert topic: `ALERT_TOPIC_ARN`, `sns:Publish` (plus its KMS key). @default - cannot publish alerts */
+  readonly alertTopic?: ITopic;
+  /**
+   * Sending email: `CONFIGURATION_SET_NAME`; `ses:SendEmail`/`ses:SendRawEmail` on the identity
+   * and `ses:SendEmail` on the configuration set (SES v2 authorizes both ARNs).
+   * @default - cannot send email
+   */
+  readonly email?: { readonly identity: IEmailIdentity; readonly configurationSet: IConfigurationSet };
+  /**
+   * The SLA state machine: `SLA_STATE_MACHINE_ARN` and `states:StopExecution` on its executions
+   * (a manual reassignment ends the previous owner's SLA clock).
+   * @default - no access
+   */
+  readonly slaStateMachine?: IStateMachine;
+  /** The nurture state machine: `NURTURE_STATE_MACHINE_ARN` and `states:StopExecution` on its executions. @default - no access */
+  readonly nurtureStateMachine?: IStateMachine;
+  /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
+  readonly apiUrl?: string;
+}
+
+/** Properties of a {@link LeadFunction}. */
+export interface LeadFunctionProps {
+  /** Folder under `functions/` holding `handler.ts`; also the Powertools service name. */
+  readonly name: string;
+  /** The validated client config, baked into the bundle as `__CLIENT_CONFIG__`. */
+  readonly config: ClientConfig;
+  /** Retention of the function's own log group. */
+  readonly logRetention: RetentionDays;
+  /** Longest run before Lambda stops the function. */
+  readonly timeout: Duration;
+  /** Memory in MB; CPU scales with it. @default 512 */
+  readonly memorySize?: number;
+  /** Resources the function uses; see {@link LeadFunctionAccess}. @default - none */
+  readonly access?: LeadFunctionAccess;
+  /**
+   * Queue for failed asynchronous invocations (EventBridge and schedule consumers). Leave unset
+   * for functions invoked synchronously (API Gateway, Step Functions), where the caller sees the
+   * error and a dead-letter queue would never receive anything.
+   * @default - none (synchronous function)
+   */
+  readonly deadLetterQueue?: IQueue;
+  /** Handler file, for tests and tools. @default `functions/<name>/handler.ts` */
+  readonly entry?: string;
+  /** Powertools log level. @default "INFO" */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Environment variable names every function may receive (the contract with `functions/`). */
+export const ENV = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  nodeOptions: 'NODE_OPTIONS',
+  clientName: 'CLIENT_NAME',
+  tableName: 'TABLE_NAME',
+  eventBusName: 'EVENT_BUS_NAME',
+  secretArn: 'SECRET_ARN',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  configurationSetName: 'CONFIGURATION_SET_NAME',
+  slaStateMachineArn: 'SLA_STATE_MACHINE_ARN',
+  nurtureStateMachineArn: 'NURTURE_STATE_MACHINE_ARN',
+  apiUrl: 'API_URL',
+} as const;
+
+/** CloudWatch metrics namespace shared by every function (Powertools Metrics). */
+export const METRICS_NAMESPACE = 'LeadPipeline';
+
+/**
+ * ESM bundles still meet CommonJS dependencies that call `require` (parts of the AWS SDK and
+ * Powertools do); this banner gives them one. The alias avoids clashing with a bundled import.
+ */
+const ESM_REQUIRE_SHIM =
+  "import { createRequire as __leadPipelineCreateRequire } from 'node:module';" +
+  'const require = __leadPipelineCreateRequire(import.meta.url);';
+
+/**
+ * One pipeline Lambda function with everything that belongs to it in one place: the bundle
+ * (`functions/<name>/handler.ts`, ESM, Node 22, arm64, X-Ray), its log group and retention, its
+ * environment, and least-privilege grants derived from {@link LeadFunctionAccess}.
+ *
+ * The AWS SDK is bundled (`externalModules: []`) rather than taken from the runtime, so the SDK
+ * version is the one pinned in `package-lock.json` and tested, not whatever Lambda ships that day.
+ */
+export class LeadFunction extends Construct {
+  /** The underlying function. */
+  readonly fn: NodejsFunction;
+  /** The function's log group. */
+  readonly logGroup: LogGroup;
+  /** Folder name under `functions/`. */
+  readonly functionName: string;
+
+  constructor(scope: Construct, id: string, props: LeadFunctionProps) {
+    super(scope, id);
+    this.functionName = props.name;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // An explicit role instead of the default AWSLambdaBasicExecutionRole managed policy: the
+    // function may write to its own log group only (no managed policy, no `*` log resource).
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `lead-pipeline ${props.config.client.name} ${props.name} function`,
+    });
+    this.logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = {
+      [ENV.serviceName]: props.name,
+      [ENV.metricsNamespace]: METRICS_NAMESPACE,
+      [ENV.logLevel]: props.logLevel ?? 'INFO',
+      [ENV.nodeOptions]: '--enable-source-maps',
+      [ENV.clientName]: props.config.client.name,
+    };
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: props.entry ?? join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role,
+      logGroup: this.logGroup,
+      environment,
+      deadLetterQueue: props.deadLetterQueue,
+      description: `lead-pipeline ${props.config.client.name}: ${props.name}`,
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_SHIM,
+        // esbuild `define` takes a JS expression: a string literal holding the config's JSON.
+        define: { __CLIENT_CONFIG__: JSON.stringify(JSON.stringify(props.config)) },
+        // Bundle everything, the AWS SDK included, for a pinned and tested SDK version.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+
+    this.applyAccess(props.access ?? {});
+    this.acknowledgeFindings(props);
+  }
+
+  /** Sets the environment variable and grants the permission for each resource in `access`. */
+  private applyAccess(access: LeadFunctionAccess): void {
+    const fn = this.fn;
+    if (access.table) {
+      const { table, mode } = access.table;
+      fn.addEnvironment(ENV.tableName, table.tableName);
+      acknowledgeGrantWildcards(
+        this,
+        mode === 'readWrite' ? table.grantReadWriteData(fn) : table.grantReadData(fn),
+        'The function queries the lead table GSIs (byOwner, byTeam, byStage, byDay); "index/*" covers the indexes of this one table only.',
+      );
+    }
+    if (access.eventBus) {
+      fn.addEnvironment(ENV.eventBusName, access.eventBus.eventBusName);
+      access.eventBus.grantPutEventsTo(fn);
+    }
+    if (access.secret) {
+      fn.addEnvironment(ENV.secretArn, access.secret.secretArn);
+      access.secret.grantRead(fn);
+    }
+    if (access.alertTopic) {
+      fn.addEnvironment(ENV.alertTopicArn, access.alertTopic.topicArn);
+      access.alertTopic.grantPublish(fn);
+      if (access.alertTopic.masterKey) {
+        // grantPublish also grants kms:Decrypt + kms:GenerateDataKey* on the topic's key (a
+        // separate grant that is not part of the returned one).
+        Validations.of(this).acknowledge({
+          id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+          reason:
+            "Publishing to the SSE-KMS alert topic needs GenerateDataKey* on that topic's own key, exactly as SNS grantPublish grants it.",
+        });
+      }
+    }
+    if (access.email) {
+      fn.addEnvironment(ENV.configurationSetName, access.email.configurationSet.configurationSetName);
+      access.email.identity.grantSendEmail(fn);
+      grantSendWithConfigurationSet(fn, access.email.configurationSet);
+    }
+    const stopReason =
+      'StopExecution targets executions whose names EventBridge generates, so the grant covers every execution of this one state machine.';
+    if (access.slaStateMachine) {
+      fn.addEnvironment(ENV.slaStateMachineArn, access.slaStateMachine.stateMachineArn);
+      acknowledgeGrantWildcards(
+        this,
+        access.slaStateMachine.grantExecution(fn, 'states:StopExecution'),
+        stopReason,
+      );
+    }
+    if (access.nurtureStateMachine) {
+      fn.addEnvironment(ENV.nurtureStateMachineArn, access.nurtureStateMachine.stateMachineArn);
+      acknowledgeGrantWildcards(
+        this,
+        access.nurtureStateMachine.grantExecution(fn, 'states:StopExecution'),
+        stopReason,
+      );
+    }
+    if (access.apiUrl !== undefined) fn.addEnvironment(ENV.apiUrl, access.apiUrl);
+  }
+
+  /** cdk-nag findings every pipeline function has, acknowledged on this construct only. */
+  private acknowledgeFindings(props: LeadFunctionProps): void {
+    const v = Validations.of(this);
+    v.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions, so active tracing needs Resource "*".',
+    });
+    const runtimeReason =
+      'The project pins nodejs22.x (package.json engines, esbuild target node22, local toolchain); moving to a newer runtime is a deliberate upgrade with its own test run.';
+    v.acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
+    v.acknowledge({ id: 'Serverless-LambdaLatestVersion', reason: runtimeReason });
+    if (!props.deadLetterQueue) {
+      v.acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'This function is invoked synchronously (API Gateway or Step Functions), so errors return to the caller and a dead-letter queue would never receive a message.',
+      });
+    }
+  }
+}
+
+/**
+ * SES v2 `SendEmail` authorizes the identity AND the configuration set named in the request.
+ * The identity side comes from `EmailIdentity.grantSendEmail`; this grants the other half.
+ */
+function grantSendWithConfigurationSet(grantee: IGrantable, configurationSet: IConfigurationSet): Grant {
+  const stack = Stack.of(configurationSet);
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['ses:SendEmail'],
+    resourceArns: [
+      stack.formatArn({
+        service: 'ses',
+        resource: 'configuration-set',
+        resourceName: configurationSet.configurationSetName,
+      }),
+    ],
+  });
+}

@@ -1,0 +1,193 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  AccountRecovery,
+  type CfnUserPool,
+  type CfnUserPoolClient,
+  type CfnUserPoolGroup,
+  FeaturePlan,
+  Mfa,
+  StandardThreatProtectionMode,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import {
+  AttributeType,
+  BillingMode,
+  type CfnTable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { type CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type CfnEmailIdentity, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import type { Construct } from 'constructs';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
+import type { ClientConfig } from '../../shared/config/schema';
+
+/**
+ * Logical ids of the stateful resources, pinned so refactoring the construct tree can never make
+ * CloudFormation replace (and, with RETAIN, orphan) a table, user pool or secret.
+ */
+export const DATA_LOGICAL_IDS = {
+  table: 'LeadsTable',
+  userPool: 'RepsUserPool',
+  userPoolClient: 'RepsUiClient',
+  repGroup: 'RepGroup',
+  managerGroup: 'ManagerGroup',
+  adminGroup: 'AdminGroup',
+  secret: 'IntegrationsSecret',
+  emailIdentity: 'EmailIdentity',
+} as const;
+
+/** Cognito groups the reps' UI and the leads API authorize on (`cognito:groups` claim). */
+export const USER_GROUPS = ['rep', 'manager', 'admin'] as const;
+
+/**
+ * Keys of the integrations secret. All but `signingKey` are filled in by the operator after the
+ * first deploy; `signingKey` is generated and signs unsubscribe links and visitor tokens (HMAC).
+ */
+export const SECRET_KEYS = [
+  'slackWebhookUrl',
+  'googleAdsKey',
+  'metaAppSecret',
+  'metaVerifyToken',
+  'metaAccessToken',
+  'typeformSecret',
+  'calendlySigningKey',
+  'calcomSecret',
+  'enrichmentApiKey',
+] as const;
+/** The generated key inside the integrations secret. */
+export const SIGNING_KEY = 'signingKey';
+
+/** Properties of the {@link DataStack}. */
+export interface DataStackProps extends StackProps {
+  /** The validated client config. */
+  readonly config: ClientConfig;
+}
+
+/**
+ * Everything stateful for one client: the lead table, the reps' user pool, the SES identity and
+ * the integrations secret. Every resource is retained on delete and has a pinned logical id; the
+ * stack's termination protection comes from `stack.terminationProtection`.
+ */
+export class DataStack extends Stack {
+  /** The single lead table (see `shared/adapters/table-design.ts`). */
+  readonly table: Table;
+  /** Reps, managers and admins. */
+  readonly userPool: UserPool;
+  /** The reps' UI (public client, no secret). */
+  readonly userPoolClient: UserPoolClient;
+  /** Verified SES identity for `email.identity`. */
+  readonly emailIdentity: EmailIdentity;
+  /** Third-party credentials and the generated signing key, one JSON secret. */
+  readonly secret: Secret;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, { ...props, terminationProtection: props.config.stack.terminationProtection });
+    const { config } = props;
+
+    this.table = new Table(this, 'Leads', {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // AWS-managed KMS key: encrypted at rest with key usage in CloudTrail, and no key policy to
+      // keep in step with every function role across two stacks.
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const [indexName, index] of Object.entries(INDEXES)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+    (this.table.node.defaultChild as CfnTable).overrideLogicalId(DATA_LOGICAL_IDS.table);
+
+    this.userPool = new UserPool(this, 'Reps', {
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      signInCaseSensitive: false,
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      // Reps see personal data of every lead they own: a second factor is mandatory.
+      mfa: Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      // Plus tier for threat protection (compromised credentials, adaptive authentication); a
+      // sales team is a handful of monthly active users, so the per-user cost is small.
+      featurePlan: FeaturePlan.PLUS,
+      standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (this.userPool.node.defaultChild as CfnUserPool).overrideLogicalId(DATA_LOGICAL_IDS.userPool);
+
+    const groupIds = {
+      rep: DATA_LOGICAL_IDS.repGroup,
+      manager: DATA_LOGICAL_IDS.managerGroup,
+      admin: DATA_LOGICAL_IDS.adminGroup,
+    } as const;
+    USER_GROUPS.forEach((groupName, precedence) => {
+      // Group names are claims the API checks, not physical resource names: they must be fixed.
+      const group = this.userPool.addGroup(`${groupName}Group`, {
+        groupName,
+        description: `Lead pipeline ${groupName}s`,
+        precedence: USER_GROUPS.length - precedence,
+      });
+      (group.node.defaultChild as CfnUserPoolGroup).overrideLogicalId(groupIds[groupName]);
+    });
+
+    this.userPoolClient = this.userPool.addClient('RepsUi', {
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+    (this.userPoolClient.node.defaultChild as CfnUserPoolClient).overrideLogicalId(
+      DATA_LOGICAL_IDS.userPoolClient,
+    );
+
+    const identity = config.email.identity.includes('@')
+      ? Identity.email(config.email.identity)
+      : Identity.domain(config.email.identity);
+    this.emailIdentity = new EmailIdentity(this, 'Email', { identity });
+    this.emailIdentity.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    (this.emailIdentity.node.defaultChild as CfnEmailIdentity).overrideLogicalId(
+      DATA_LOGICAL_IDS.emailIdentity,
+    );
+
+    this.secret = new Secret(this, 'Integrations', {
+      description: `lead-pipeline ${config.client.name}: third-party credentials and the link-signing key`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((k) => [k, '']))),
+        generateStringKey: SIGNING_KEY,
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (this.secret.node.defaultChild as CfnSecret).overrideLogicalId(DATA_LOGICAL_IDS.secret);
+    Validations.of(this.secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "The secret holds third-party credentials rotated in each provider's console and a signing key whose rotation would void every issued unsubscribe link, so no Lambda rotation applies.",
+    });
+  }
+}

@@ -1,0 +1,762 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listClients } from '../../infra/lib/build-app';
+import { DATA_LOGICAL_IDS, SECRET_KEYS, SIGNING_KEY, USER_GROUPS } from '../../infra/lib/data-stack';
+import { SES_DETAIL_TYPES, STALE_DEALS_SCHEDULE, TARGET_RETRY } from '../../infra/lib/pipeline-stack';
+import { APP_TAG, stackNames } from '../../infra/lib/settings';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
+import { EVENT_SOURCE } from '../../shared/events/catalogue';
+import {
+  type CfnResource,
+  findCycle,
+  resourcesOfType,
+  type SynthesizedClient,
+  stateMachineDefinition,
+  synthClient,
+} from './helpers';
+
+/** The environment contract: exactly these variables per function (see infra/CONTRACTS.md). */
+const BASE_ENV = [
+  'CLIENT_NAME',
+  'NODE_OPTIONS',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_SERVICE_NAME',
+];
+const FUNCTION_ENV: Record<string, string[]> = {
+  capture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'API_URL'],
+  webhooks: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN'],
+  track: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'API_URL'],
+  unsubscribe: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'API_URL'],
+  enrich: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN'],
+  score: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  route: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SECRET_ARN'],
+  sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
+  'auto-respond': ['TABLE_NAME', 'SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
+  'ses-events': ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  'leads-api': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
+  'reports-api': ['TABLE_NAME'],
+  'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
+};
+
+const PUBLIC_ROUTES = [
+  'POST /leads',
+  'POST /events',
+  'GET /t.js',
+  'POST /webhooks/{provider}',
+  'GET /webhooks/{provider}',
+  'GET /unsubscribe',
+  'POST /unsubscribe',
+];
+const JWT_ROUTES = [
+  'GET /leads',
+  'GET /leads/{id}',
+  'POST /leads/{id}/contacted',
+  'PATCH /leads/{id}',
+  'POST /leads/{id}/reassign',
+  'POST /leads/{id}/notes',
+  'POST /leads/{id}/tasks',
+  'GET /reports/{report}',
+  'GET /admin/people/{email}',
+  'DELETE /admin/people/{email}',
+];
+
+/** Function logical id → `POWERTOOLS_SERVICE_NAME`, i.e. its folder under functions/. */
+function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource]> {
+  return new Map(
+    resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function').map(([id, r]) => {
+      const env = (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      return [env.POWERTOOLS_SERVICE_NAME as string, [id, r]];
+    }),
+  );
+}
+
+/** The rule whose description starts with `prefix`… by its target instead: the rule targeting `logicalId`. */
+function ruleTargeting(s: SynthesizedClient, logicalId: string): CfnResource {
+  const rules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule').filter(([, r]) =>
+    JSON.stringify(r.Properties.Targets).includes(`"${logicalId}"`),
+  );
+  expect(rules, `one rule targets ${logicalId}`).toHaveLength(1);
+  return (rules[0] as [string, CfnResource])[1];
+}
+
+const clients = listClients();
+
+describe.each(clients)('client %s', (clientName) => {
+  let s: SynthesizedClient;
+  beforeAll(() => {
+    s = synthClient(clientName);
+  });
+
+  describe('stacks', () => {
+    it('are named after the client, in the configured region, tagged for cost allocation', () => {
+      const names = stackNames(clientName);
+      expect(s.stacks.data.stackName).toBe(names.data);
+      expect(s.stacks.pipeline.stackName).toBe(names.pipeline);
+      expect(names.data).toBe(`LeadPipeline-${clientName}-Data`);
+      for (const stack of [s.stacks.data, s.stacks.pipeline]) {
+        expect(stack.region).toBe(s.config.stack.region);
+        expect(stack.tags.tagValues()).toEqual({ client: clientName, app: APP_TAG });
+      }
+      expect(s.stacks.data.terminationProtection).toBe(s.config.stack.terminationProtection);
+      expect(s.stacks.pipeline.dependencies).toContain(s.stacks.data);
+    });
+
+    it('tags every taggable resource with client and app', () => {
+      for (const template of [s.dataJson, s.pipelineJson]) {
+        for (const [id, r] of Object.entries(template.Resources)) {
+          const tags = r.Properties.Tags;
+          if (!Array.isArray(tags)) continue;
+          expect(tags, id).toEqual(
+            expect.arrayContaining([
+              { Key: 'client', Value: clientName },
+              { Key: 'app', Value: APP_TAG },
+            ]),
+          );
+        }
+      }
+      const fn = resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function')[0]?.[1];
+      expect(fn?.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'client', Value: clientName }]));
+    });
+
+    it('set no fixed physical names', () => {
+      const nameKeys = [
+        'FunctionName',
+        'TableName',
+        'QueueName',
+        'TopicName',
+        'RoleName',
+        'LogGroupName',
+        'StateMachineName',
+        'DashboardName',
+        'AlarmName',
+        'UserPoolName',
+        'ClientName',
+        'ArchiveName',
+        'RuleName',
+      ];
+      // Names that are not unique physical ids: API display names, group names the API checks.
+      const allowedName = new Set([
+        'AWS::ApiGatewayV2::Api',
+        'AWS::ApiGatewayV2::Authorizer',
+        'AWS::Events::EventBus',
+        'AWS::Cognito::UserPoolGroup',
+      ]);
+      for (const template of [s.dataJson, s.pipelineJson]) {
+        for (const [id, r] of Object.entries(template.Resources)) {
+          // A reference to another resource's name is fine; a literal string is a fixed name.
+          for (const key of nameKeys) expect(typeof r.Properties[key], `${id}.${key}`).not.toBe('string');
+          if (!allowedName.has(r.Type) && r.Type !== 'AWS::Events::Rule') {
+            expect(typeof r.Properties.Name, `${id}.Name`).not.toBe('string');
+          }
+        }
+      }
+      s.pipeline.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: `LeadPipeline-${clientName}` });
+      // The bus name CDK generates is unique per client stack.
+      const [, bus] = resourcesOfType(s.pipelineJson, 'AWS::Events::EventBus')[0] as [string, CfnResource];
+      expect(bus.Properties.Name).toContain(clientName);
+    });
+
+    it('have no dependency cycle', () => {
+      expect(findCycle(s.dataJson)).toBeUndefined();
+      expect(findCycle(s.pipelineJson)).toBeUndefined();
+    });
+
+    it('pass cdk-nag (AwsSolutions + Serverless) with no unacknowledged finding', () => {
+      // app.synth() throws on nag errors; warnings would still be listed in the report.
+      const report = JSON.parse(readFileSync(join(s.outdir, 'validation-report.json'), 'utf8')) as {
+        pluginReports: { pluginName: string; violations: unknown[] }[];
+      };
+      const violations = report.pluginReports.flatMap((p) =>
+        p.violations.map((v) => `${p.pluginName}: ${JSON.stringify(v).slice(0, 300)}`),
+      );
+      expect(violations).toEqual([]);
+    });
+
+    it('acknowledge every nag finding with a reason sentence', () => {
+      const metadata = [s.stacks.data, s.stacks.pipeline].flatMap((stack) =>
+        Object.values(
+          JSON.parse(readFileSync(join(s.outdir, `${stack.stackName}.metadata.json`), 'utf8')) as Record<
+            string,
+            { type: string; data: unknown }[]
+          >,
+        ).flat(),
+      );
+      const acks = metadata
+        .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+        .flatMap((m) => Object.entries(m.data as Record<string, string>));
+      expect(acks.length).toBeGreaterThan(0);
+      for (const [id, reason] of acks) {
+        expect(id).toMatch(/^Annotation::(AwsSolutions|Serverless)-/);
+        expect(reason, id).toMatch(/^[A-Z0-9"].{20,}\.$/);
+      }
+      // No blanket IAM5 acknowledgement: every one names its finding.
+      expect(acks.filter(([id]) => id.endsWith('AwsSolutions-IAM5'))).toEqual([]);
+    });
+  });
+
+  describe('data stack', () => {
+    it('pins the logical ids of stateful resources and retains them', () => {
+      const expected: Record<string, string> = {
+        [DATA_LOGICAL_IDS.table]: 'AWS::DynamoDB::Table',
+        [DATA_LOGICAL_IDS.userPool]: 'AWS::Cognito::UserPool',
+        [DATA_LOGICAL_IDS.userPoolClient]: 'AWS::Cognito::UserPoolClient',
+        [DATA_LOGICAL_IDS.repGroup]: 'AWS::Cognito::UserPoolGroup',
+        [DATA_LOGICAL_IDS.managerGroup]: 'AWS::Cognito::UserPoolGroup',
+        [DATA_LOGICAL_IDS.adminGroup]: 'AWS::Cognito::UserPoolGroup',
+        [DATA_LOGICAL_IDS.secret]: 'AWS::SecretsManager::Secret',
+        [DATA_LOGICAL_IDS.emailIdentity]: 'AWS::SES::EmailIdentity',
+      };
+      expect(DATA_LOGICAL_IDS).toEqual({
+        table: 'LeadsTable',
+        userPool: 'RepsUserPool',
+        userPoolClient: 'RepsUiClient',
+        repGroup: 'RepGroup',
+        managerGroup: 'ManagerGroup',
+        adminGroup: 'AdminGroup',
+        secret: 'IntegrationsSecret',
+        emailIdentity: 'EmailIdentity',
+      });
+      for (const [id, type] of Object.entries(expected)) {
+        const r = s.dataJson.Resources[id];
+        expect(r?.Type, id).toBe(type);
+      }
+      for (const id of [
+        DATA_LOGICAL_IDS.table,
+        DATA_LOGICAL_IDS.userPool,
+        DATA_LOGICAL_IDS.secret,
+        DATA_LOGICAL_IDS.emailIdentity,
+      ]) {
+        expect(s.dataJson.Resources[id]?.DeletionPolicy, id).toBe('Retain');
+        expect(s.dataJson.Resources[id]?.UpdateReplacePolicy, id).toBe('Retain');
+      }
+    });
+
+    it('builds the table from table-design.ts: keys, GSIs, TTL, on-demand, PITR, SSE', () => {
+      const attributeNames = [
+        TABLE_KEYS.partitionKey,
+        TABLE_KEYS.sortKey,
+        ...Object.values(INDEXES).flatMap((i) => [i.partitionKey, i.sortKey]),
+      ];
+      s.data.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith(
+          attributeNames.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        ),
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true }, // AWS-managed KMS key (aws/dynamodb)
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        DeletionProtectionEnabled: true,
+        StreamSpecification: Match.absent(),
+      });
+      const table = s.dataJson.Resources[DATA_LOGICAL_IDS.table];
+      const gsis = table?.Properties.GlobalSecondaryIndexes as {
+        IndexName: string;
+        KeySchema: { AttributeName: string; KeyType: string }[];
+        Projection: { ProjectionType: string };
+      }[];
+      expect(Object.fromEntries(gsis.map((g) => [g.IndexName, g.KeySchema]))).toEqual(
+        Object.fromEntries(
+          Object.entries(INDEXES).map(([name, i]) => [
+            name,
+            [
+              { AttributeName: i.partitionKey, KeyType: 'HASH' },
+              { AttributeName: i.sortKey, KeyType: 'RANGE' },
+            ],
+          ]),
+        ),
+      );
+      expect(gsis.every((g) => g.Projection.ProjectionType === 'ALL')).toBe(true);
+    });
+
+    it('has a closed user pool: no self sign-up, strong passwords, MFA, threat protection', () => {
+      s.data.hasResourceProperties('AWS::Cognito::UserPool', {
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        Policies: {
+          PasswordPolicy: Match.objectLike({
+            MinimumLength: 14,
+            RequireLowercase: true,
+            RequireUppercase: true,
+            RequireNumbers: true,
+            RequireSymbols: true,
+          }),
+        },
+        MfaConfiguration: 'ON',
+        EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+        UserPoolTier: 'PLUS',
+        UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+        DeletionProtection: 'ACTIVE',
+      });
+      const groups = resourcesOfType(s.dataJson, 'AWS::Cognito::UserPoolGroup').map(
+        ([, g]) => g.Properties.GroupName,
+      );
+      expect(groups.sort()).toEqual([...USER_GROUPS].sort());
+      s.data.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: false,
+        ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
+        PreventUserExistenceErrors: 'ENABLED',
+      });
+    });
+
+    it('creates the SES identity from email.identity', () => {
+      s.data.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: s.config.email.identity });
+    });
+
+    it('holds every integration key in one secret with a generated signing key', () => {
+      const [, secret] = resourcesOfType(s.dataJson, 'AWS::SecretsManager::Secret')[0] as [
+        string,
+        CfnResource,
+      ];
+      const generate = secret.Properties.GenerateSecretString as {
+        SecretStringTemplate: string;
+        GenerateStringKey: string;
+        PasswordLength: number;
+      };
+      expect(Object.keys(JSON.parse(generate.SecretStringTemplate)).sort()).toEqual(
+        [
+          'slackWebhookUrl',
+          'googleAdsKey',
+          'metaAppSecret',
+          'metaVerifyToken',
+          'metaAccessToken',
+          'typeformSecret',
+          'calendlySigningKey',
+          'calcomSecret',
+          'enrichmentApiKey',
+        ].sort(),
+      );
+      expect([...SECRET_KEYS].sort()).toEqual(Object.keys(JSON.parse(generate.SecretStringTemplate)).sort());
+      expect(generate.GenerateStringKey).toBe(SIGNING_KEY);
+      expect(generate.PasswordLength).toBeGreaterThanOrEqual(64);
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('has exactly the public and JWT-authorized routes', () => {
+      const routes = resourcesOfType(s.pipelineJson, 'AWS::ApiGatewayV2::Route').map(([, r]) => ({
+        key: r.Properties.RouteKey as string,
+        auth: r.Properties.AuthorizationType as string,
+        authorizer: r.Properties.AuthorizerId,
+      }));
+      expect(routes.map((r) => r.key).sort()).toEqual([...PUBLIC_ROUTES, ...JWT_ROUTES].sort());
+      for (const r of routes) {
+        if (PUBLIC_ROUTES.includes(r.key)) {
+          expect(r.auth, r.key).toBe('NONE');
+          expect(r.authorizer, r.key).toBeUndefined();
+        } else {
+          expect(r.auth, r.key).toBe('JWT');
+          expect(r.authorizer, r.key).toEqual({ Ref: expect.stringMatching(/RepsAuthorizer/) });
+        }
+      }
+      s.pipeline.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: {
+          Audience: [{ 'Fn::ImportValue': Match.stringLikeRegexp('RepsUiClient') }],
+          Issuer: Match.anyValue(),
+        },
+      });
+    });
+
+    it('sends each route to the right function', () => {
+      const fnByLogicalId = new Map(
+        [...functionsByName(s).entries()].map(([name, [id]]) => [id, name] as const),
+      );
+      const integrationFn = new Map(
+        resourcesOfType(s.pipelineJson, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => {
+          const uri = r.Properties.IntegrationUri as { 'Fn::GetAtt': [string, string] };
+          return [id, fnByLogicalId.get(uri['Fn::GetAtt'][0])];
+        }),
+      );
+      const target = Object.fromEntries(
+        resourcesOfType(s.pipelineJson, 'AWS::ApiGatewayV2::Route').map(([, r]) => {
+          const t = r.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+          return [r.Properties.RouteKey as string, integrationFn.get(t['Fn::Join'][1][1].Ref)];
+        }),
+      );
+      expect(target).toEqual({
+        'POST /leads': 'capture',
+        'POST /events': 'track',
+        'GET /t.js': 'track',
+        'POST /webhooks/{provider}': 'webhooks',
+        'GET /webhooks/{provider}': 'webhooks',
+        'GET /unsubscribe': 'unsubscribe',
+        'POST /unsubscribe': 'unsubscribe',
+        'GET /reports/{report}': 'reports-api',
+        ...Object.fromEntries(
+          JWT_ROUTES.filter((r) => !r.includes('/reports/')).map((r) => [r, 'leads-api']),
+        ),
+      });
+    });
+
+    it('allows CORS from capture.allowedOrigins only', () => {
+      s.pipeline.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: Match.objectLike({
+          AllowOrigins: s.config.capture.allowedOrigins,
+          AllowMethods: Match.arrayWith(['GET', 'POST', 'PATCH', 'DELETE']),
+          AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+        }),
+      });
+    });
+
+    it('throttles the default stage and writes JSON access logs to a retained log group', () => {
+      const stages = resourcesOfType(s.pipelineJson, 'AWS::ApiGatewayV2::Stage');
+      expect(stages).toHaveLength(1);
+      const stage = (stages[0] as [string, CfnResource])[1].Properties as {
+        StageName: string;
+        AutoDeploy: boolean;
+        DefaultRouteSettings: { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+        AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [string, string] }; Format: string };
+      };
+      expect(stage.StageName).toBe('$default');
+      expect(stage.AutoDeploy).toBe(true);
+      expect(stage.DefaultRouteSettings).toEqual({
+        ThrottlingRateLimit: s.config.stack.throttling.rateLimit,
+        ThrottlingBurstLimit: s.config.stack.throttling.burstLimit,
+      });
+      const format = JSON.parse(stage.AccessLogSettings.Format) as Record<string, string>;
+      expect(format.requestId).toBe('$context.requestId');
+      const logGroup = s.pipelineJson.Resources[stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0]];
+      expect(logGroup?.Properties.RetentionInDays).toBe(s.config.stack.logRetentionDays);
+    });
+  });
+
+  describe('events', () => {
+    it('has a custom bus with an archive of every pipeline event', () => {
+      s.pipeline.resourceCountIs('AWS::Events::EventBus', 1);
+      s.pipeline.hasResourceProperties('AWS::Events::Archive', {
+        SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] },
+        EventPattern: { source: [EVENT_SOURCE] },
+        RetentionDays: s.config.stack.eventArchiveDays,
+      });
+    });
+
+    it('has one rule per consumer with an explicit pattern', () => {
+      const fns = functionsByName(s);
+      const fnId = (name: string) => (fns.get(name) as [string, CfnResource])[0];
+      const pattern = (r: CfnResource) => r.Properties.EventPattern;
+      const onPipelineBus = (r: CfnResource) =>
+        expect(r.Properties.EventBusName).toEqual({ Ref: expect.stringMatching(/^Bus/) });
+
+      const expectations: Record<string, unknown> = {
+        enrich: { source: [EVENT_SOURCE], 'detail-type': ['Lead Captured'], detail: { pending: [false] } },
+        score: { source: [EVENT_SOURCE], 'detail-type': ['Lead Enriched', 'Activity Recorded'] },
+        route: { source: [EVENT_SOURCE], 'detail-type': ['Lead Scored'], detail: { routable: [true] } },
+        alert: {
+          source: [EVENT_SOURCE],
+          'detail-type': ['Lead Assigned', 'Lead Escalated', 'Lead Unworked', 'Stale Deal Found'],
+          detail: { isTest: [false] },
+        },
+        'auto-respond': {
+          source: [EVENT_SOURCE],
+          'detail-type': ['Lead Captured'],
+          detail: { isTest: [false], pending: [false] },
+        },
+      };
+      for (const [name, expected] of Object.entries(expectations)) {
+        const rule = ruleTargeting(s, fnId(name));
+        expect(pattern(rule), name).toEqual(expected);
+        onPipelineBus(rule);
+      }
+
+      const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
+      const machineId = (prefix: string) =>
+        (machines.find(([id]) => id.startsWith(prefix)) as [string, CfnResource])[0];
+      const sla = ruleTargeting(s, machineId('SlaWorkflow'));
+      expect(pattern(sla)).toEqual({
+        source: [EVENT_SOURCE],
+        'detail-type': ['Lead Assigned'],
+        detail: { via: [{ 'anything-but': ['escalation'] }], isTest: [false] },
+      });
+      onPipelineBus(sla);
+      const nurture = ruleTargeting(s, machineId('NurtureWorkflow'));
+      expect(pattern(nurture)).toEqual({ source: [EVENT_SOURCE], 'detail-type': ['Lead Nurtured'] });
+      onPipelineBus(nurture);
+      for (const rule of [sla, nurture]) {
+        const [target] = rule.Properties.Targets as { InputPath: string }[];
+        expect(target?.InputPath).toBe('$.detail');
+      }
+
+      // SES can only publish to the default bus: that rule lives there, filtered to our set.
+      const ses = ruleTargeting(s, fnId('ses-events'));
+      expect(ses.Properties.EventBusName).toBe('default');
+      expect(pattern(ses)).toEqual({
+        source: ['aws.ses'],
+        'detail-type': [...SES_DETAIL_TYPES],
+        detail: {
+          mail: { tags: { 'ses:configuration-set': [{ Ref: expect.stringMatching(/^Email/) }] } },
+        },
+      });
+
+      const stale = ruleTargeting(s, fnId('stale-deals'));
+      expect(stale.Properties.ScheduleExpression).toBe(
+        `cron(${STALE_DEALS_SCHEDULE.minute} ${STALE_DEALS_SCHEDULE.hour} * * ? *)`,
+      );
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 9);
+    });
+
+    it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
+      const dlqs = new Set<string>();
+      for (const [id, rule] of resourcesOfType(s.pipelineJson, 'AWS::Events::Rule')) {
+        const targets = rule.Properties.Targets as {
+          DeadLetterConfig?: { Arn: { 'Fn::GetAtt': [string, string] } };
+          RetryPolicy?: unknown;
+        }[];
+        expect(targets, id).toHaveLength(1);
+        for (const t of targets) {
+          expect(t.RetryPolicy, id).toEqual({
+            MaximumEventAgeInSeconds: TARGET_RETRY.maxEventAge.toSeconds(),
+            MaximumRetryAttempts: TARGET_RETRY.retryAttempts,
+          });
+          const queueId = t.DeadLetterConfig?.Arn['Fn::GetAtt'][0] as string;
+          expect(s.pipelineJson.Resources[queueId]?.Type, id).toBe('AWS::SQS::Queue');
+          expect(dlqs.has(queueId), `${id} shares a DLQ`).toBe(false);
+          dlqs.add(queueId);
+        }
+      }
+      for (const [id, q] of resourcesOfType(s.pipelineJson, 'AWS::SQS::Queue')) {
+        expect(q.Properties.SqsManagedSseEnabled, id).toBe(true);
+        const policy = resourcesOfType(s.pipelineJson, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+          JSON.stringify(p.Properties.Queues).includes(`"${id}"`),
+        );
+        expect(JSON.stringify(policy?.[1].Properties.PolicyDocument), id).toContain(
+          '"aws:SecureTransport":"false"',
+        );
+      }
+    });
+
+    it('sends every SES sending event of the configuration set to the default bus', () => {
+      s.pipeline.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+        EventDestination: {
+          Enabled: true,
+          MatchingEventTypes: ['send', 'delivery', 'open', 'click', 'bounce', 'complaint', 'reject'],
+          EventBridgeDestination: {
+            EventBusArn: {
+              'Fn::Join': ['', Match.arrayWith([':event-bus/default'])],
+            },
+          },
+        },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it('are Node 22 on arm64 with active tracing, ESM bundles and retained logs', () => {
+      const fns = resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function');
+      expect(fns).toHaveLength(Object.keys(FUNCTION_ENV).length);
+      for (const [id, fn] of fns) {
+        const p = fn.Properties as Record<string, unknown>;
+        expect(p.Runtime, id).toBe('nodejs22.x');
+        expect(p.Architectures, id).toEqual(['arm64']);
+        expect(p.TracingConfig, id).toEqual({ Mode: 'Active' });
+        expect(p.Handler, id).toBe('index.handler');
+        expect(p.ReservedConcurrentExecutions, id).toBeUndefined();
+        expect(typeof p.MemorySize, id).toBe('number');
+        const logGroupId = (p.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        expect(s.pipelineJson.Resources[logGroupId]?.Properties.RetentionInDays, id).toBe(
+          s.config.stack.logRetentionDays,
+        );
+      }
+    });
+
+    it('get exactly the environment variables of the contract', () => {
+      const fns = functionsByName(s);
+      expect([...fns.keys()].sort()).toEqual(Object.keys(FUNCTION_ENV).sort());
+      for (const [name, [, fn]] of fns) {
+        const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(Object.keys(env).sort(), name).toEqual([...BASE_ENV, ...(FUNCTION_ENV[name] ?? [])].sort());
+        expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('LeadPipeline');
+        expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+        expect(env.CLIENT_NAME).toBe(clientName);
+      }
+    });
+
+    it('take failed asynchronous invocations to their DLQ, and only the async ones', () => {
+      const asyncFns = ['enrich', 'score', 'route', 'alert', 'auto-respond', 'ses-events', 'stale-deals'];
+      for (const [name, [, fn]] of functionsByName(s)) {
+        const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
+        if (asyncFns.includes(name)) expect(dlq?.TargetArn, name).toBeDefined();
+        else expect(dlq, name).toBeUndefined();
+      }
+    });
+
+    it('are bundled locally as minified ESM with source maps and the require shim', () => {
+      for (const [id, fn] of resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function')) {
+        const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+        const dir = join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+        const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
+        expect(
+          bundle.startsWith("import { createRequire as __leadPipelineCreateRequire } from 'node:module';"),
+          id,
+        ).toBe(true);
+        expect(readFileSync(join(dir, 'index.mjs.map'), 'utf8'), id).toContain('"mappings"');
+      }
+    });
+  });
+
+  describe('IAM', () => {
+    const policies = () =>
+      [
+        ...resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy'),
+        ...resourcesOfType(s.pipelineJson, 'AWS::IAM::Role'),
+        ...resourcesOfType(s.dataJson, 'AWS::IAM::Policy'),
+        ...resourcesOfType(s.dataJson, 'AWS::IAM::Role'),
+      ].flatMap(([id, r]) => {
+        const docs =
+          r.Type === 'AWS::IAM::Policy'
+            ? [r.Properties.PolicyDocument]
+            : ((r.Properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
+                (p) => p.PolicyDocument,
+              );
+        return docs.map(
+          (d) => [id, d as { Statement: { Action: string | string[]; Resource: unknown }[] }] as const,
+        );
+      });
+
+    it('has no wildcard actions and no managed policies', () => {
+      const all = policies();
+      expect(all.length).toBeGreaterThan(15);
+      for (const [id, doc] of all) {
+        for (const st of doc.Statement) {
+          for (const action of [st.Action].flat()) {
+            expect(action, id).not.toBe('*');
+            expect(action, id).not.toMatch(/^[a-z0-9-]+:\*$/);
+          }
+        }
+      }
+      for (const [id, role] of resourcesOfType(s.pipelineJson, 'AWS::IAM::Role')) {
+        expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+      }
+    });
+
+    it('grants each function only what it uses', () => {
+      const fns = functionsByName(s);
+      const actionsOf = (name: string) => {
+        const [, fn] = fns.get(name) as [string, CfnResource];
+        const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const policy = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy').find(([, p]) =>
+          JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`),
+        );
+        const doc = policy?.[1].Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+        return new Set(doc.Statement.flatMap((st) => [st.Action].flat()));
+      };
+      expect(actionsOf('reports-api').has('dynamodb:PutItem')).toBe(false);
+      expect(actionsOf('reports-api').has('dynamodb:Query')).toBe(true);
+      expect(actionsOf('reports-api').has('events:PutEvents')).toBe(false);
+      expect(actionsOf('alert').has('sns:Publish')).toBe(true);
+      // alert writes only its idempotency records (one Slack/SNS send per event).
+      expect(actionsOf('alert').has('dynamodb:PutItem')).toBe(true);
+      expect(actionsOf('alert').has('events:PutEvents')).toBe(false);
+      expect(actionsOf('nurture').has('ses:SendEmail')).toBe(true);
+      expect(actionsOf('capture').has('ses:SendEmail')).toBe(false);
+      expect(actionsOf('capture').has('secretsmanager:GetSecretValue')).toBe(true);
+      expect(actionsOf('score').has('secretsmanager:GetSecretValue')).toBe(false);
+      expect(actionsOf('leads-api').has('states:StopExecution')).toBe(true);
+      expect(actionsOf('sla').has('states:StopExecution')).toBe(false);
+      expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
+    });
+  });
+
+  describe('workflows', () => {
+    const machines = () => resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
+
+    it('are STANDARD, JSONPath, with ALL-level logging and X-Ray tracing', () => {
+      expect(machines()).toHaveLength(2);
+      for (const [id, m] of machines()) {
+        const p = m.Properties as Record<string, unknown>;
+        expect(p.StateMachineType, id).toBe('STANDARD');
+        expect(p.TracingConfiguration, id).toEqual({ Enabled: true });
+        const logging = p.LoggingConfiguration as {
+          Level: string;
+          IncludeExecutionData: boolean;
+          Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
+        };
+        expect(logging.Level, id).toBe('ALL');
+        const logGroup = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn[
+          'Fn::GetAtt'
+        ][0] as string;
+        expect(s.pipelineJson.Resources[logGroup]?.Properties.RetentionInDays).toBe(
+          s.config.stack.logRetentionDays,
+        );
+        const definition = stateMachineDefinition(s.pipelineJson, id);
+        expect(definition.QueryLanguage, id).toBe('JSONPath');
+        for (const [name, state] of Object.entries(definition.States)) {
+          if (state.Type !== 'Task') continue;
+          // payloadResponseOnly: the function ARN itself, not arn:aws:states:::lambda:invoke.
+          expect(state.Resource, name).toMatch(/^arn:aws:lambda:/);
+          expect(JSON.stringify(state.Retry), name).toContain('Lambda.ServiceException');
+          expect(JSON.stringify(state.Retry), name).toMatch(/"(Sla|Nurture)RetryableError"/);
+        }
+      }
+    });
+  });
+
+  describe('monitoring', () => {
+    it('alarms on every DLQ, function error, failed execution and SES reputation', () => {
+      const alarms = resourcesOfType(s.pipelineJson, 'AWS::CloudWatch::Alarm').map(
+        ([, a]) => a.Properties ?? {},
+      );
+      const count = (metric: string) => alarms.filter((a) => a.MetricName === metric).length;
+      expect(count('ApproximateNumberOfMessagesVisible')).toBe(
+        resourcesOfType(s.pipelineJson, 'AWS::SQS::Queue').length,
+      );
+      expect(count('Errors')).toBe(Object.keys(FUNCTION_ENV).length);
+      expect(count('ExecutionsFailed')).toBe(2);
+      const ses = (metric: string) => alarms.find((a) => a.MetricName === metric);
+      expect(ses('Reputation.BounceRate')).toMatchObject({
+        Namespace: 'AWS/SES',
+        Threshold: 0.05,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(ses('Reputation.ComplaintRate')).toMatchObject({
+        Namespace: 'AWS/SES',
+        Threshold: 0.001,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      for (const a of alarms) {
+        expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
+      }
+      s.pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+
+    it('encrypts both topics with a rotating KMS key and subscribes alarmEmail', () => {
+      s.pipeline.resourceCountIs('AWS::SNS::Topic', 2);
+      s.pipeline.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+      s.pipeline.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      if (s.config.stack.alarmEmail) {
+        s.pipeline.hasResourceProperties('AWS::SNS::Subscription', {
+          Protocol: 'email',
+          Endpoint: s.config.stack.alarmEmail,
+          RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+        });
+      } else {
+        s.pipeline.resourceCountIs('AWS::SNS::Subscription', 0);
+      }
+    });
+  });
+
+  it('outputs the endpoints and resource names', () => {
+    const outputs = Object.keys(s.pipelineJson.Outputs ?? {});
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'CaptureEndpoint',
+        'UserPoolId',
+        'UserPoolClientId',
+        'DashboardUrl',
+        'EventBusName',
+        'TableName',
+        'SecretArn',
+      ]),
+    );
+  });
+});
