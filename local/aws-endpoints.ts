@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
 import type { SesEventSimulator } from './ses-events';
@@ -46,6 +53,12 @@ export class LocalAwsEndpoints {
   readonly calls: AwsCallCount = {};
   /** Respond 429 to the next N Slack posts (to exercise Retry-After). */
   slackRateLimitNext = 0;
+  /**
+   * DynamoDB Local, when set: functions' DynamoDB calls pass through here so that every
+   * operation is counted (cost per lead, operations per lead), then go to the real emulator.
+   */
+  dynamoDbUrl: string | undefined;
+  private readonly dynamoAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   /** SES v2 requests are proxied here (see SesEventSimulator). */
   sesProxy: SesEventSimulator | undefined;
   private server: Server | undefined;
@@ -100,6 +113,7 @@ export class LocalAwsEndpoints {
     if (req.method === 'GET' && url.pathname.startsWith('/_local/')) return this.inspect(url, res);
 
     const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith('DynamoDB_') && this.dynamoDbUrl) return this.dynamoProxy(req, target, body, res);
     if (target) {
       const [prefix, operation] = target.split('.');
       const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
@@ -238,6 +252,35 @@ export class LocalAwsEndpoints {
       200,
       `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${record.messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
     );
+  }
+
+  private dynamoProxy(
+    req: IncomingMessage,
+    target: string,
+    body: string,
+    res: ServerResponse,
+  ): Promise<void> {
+    this.count(`DynamoDB.${target.split('.')[1] ?? target}`);
+    const url = new URL(this.dynamoDbUrl ?? '');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && k !== 'host' && k !== 'content-length')
+        headers[k] = Array.isArray(v) ? v.join(',') : v;
+    }
+    headers['content-length'] = String(Buffer.byteLength(body));
+    return new Promise((resolve, reject) => {
+      const upstream = httpRequest(
+        { host: url.hostname, port: url.port, path: '/', method: 'POST', headers, agent: this.dynamoAgent },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+          answer.on('end', () => resolve());
+          answer.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
   }
 
   private async sesApi(req: IncomingMessage, url: URL, body: string, res: ServerResponse) {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -12,7 +13,6 @@ import {
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { buildApp } from '../infra/lib/build-app';
 import { CLIENTS_DIR } from '../infra/lib/paths';
 import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
@@ -138,7 +138,8 @@ export class LocalRuntime {
       AWS_DEFAULT_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
+      // Through the counting proxy, which forwards to DynamoDB Local.
+      AWS_ENDPOINT_URL_DYNAMODB: awsUrl,
       AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
       AWS_ENDPOINT_URL_SFN: awsUrl,
       AWS_ENDPOINT_URL_SNS: awsUrl,
@@ -238,6 +239,7 @@ export class LocalRuntime {
     this.aws = new LocalAwsEndpoints(this.bus, this.stepFunctions, secrets, topics);
     this.ses = new SesEventSimulator(this.bus, sesUrl, timeScale);
     this.aws.sesProxy = this.ses;
+    this.aws.dynamoDbUrl = dynamoUrl;
     await this.aws.listen(awsPort);
 
     await waitForDynamo(dynamoUrl);
@@ -373,8 +375,19 @@ export class LocalRuntime {
     const stamp = join(outdir, '.fingerprint');
     if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return outdir;
     rmSync(outdir, { recursive: true, force: true });
-    const { app } = buildApp({ clientName: this.options.client, appProps: { outdir } });
-    app.synth();
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./synth.ts', import.meta.url)), this.options.client, outdir],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (result.status !== 0) {
+      const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
+        .split('\n')
+        .filter((l) => !l.includes('nodedir'));
+      throw new Error(
+        `cdk synth failed for client "${this.options.client}":\n${output.slice(-40).join('\n')}`,
+      );
+    }
     writeFileSync(stamp, fingerprint);
     return outdir;
   }
