@@ -409,7 +409,9 @@ export class LeadRepository {
     leadId: string,
     sequenceId: string,
     stepId: string,
-    result: { status: 'sent'; messageId: string; at: string } | { status: 'unconfirmed'; error: string; at: string },
+    result:
+      | { status: 'sent'; messageId: string; at: string }
+      | { status: 'unconfirmed'; error: string; at: string },
   ): Promise<void> {
     const values: Record<string, unknown> = { ':status': result.status, ':at': result.at };
     let update = 'SET #status = :status, #resultAt = :at';
@@ -670,7 +672,10 @@ export class LeadRepository {
       keyCondition += ' AND #isk BETWEEN :skFrom AND :skTo';
       values[':skFrom'] = `${filter.status}#${createdFrom}`;
       values[':skTo'] = `${filter.status}#${createdTo}\uffff`;
-    } else if (scope.kind === 'team' && (filter.createdFrom !== undefined || filter.createdTo !== undefined)) {
+    } else if (
+      scope.kind === 'team' &&
+      (filter.createdFrom !== undefined || filter.createdTo !== undefined)
+    ) {
       keyCondition += ' AND #isk BETWEEN :skFrom AND :skTo';
       values[':skFrom'] = createdFrom;
       values[':skTo'] = `${createdTo}\uffff`;
@@ -854,7 +859,9 @@ export class LeadRepository {
   /** Releases a claim whose event could not be published, so the retry publishes it. */
   async releaseStaleDealAlert(leadId: string, day: string): Promise<void> {
     await this.send(() =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.staleDealAlert(leadId, day) })),
+      this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: keys.staleDealAlert(leadId, day) }),
+      ),
     );
   }
 
@@ -939,7 +946,9 @@ export class LeadRepository {
     const pointers = new Map<string, { pk: string; sk: string }>();
     for (const key of [
       ...[lead.profile.dedupeKey, ...alsoDedupeKeys].map((k) => keys.dedupe(k)),
-      ...(lead.source.externalId !== undefined ? [keys.external(lead.source.provider, lead.source.externalId)] : []),
+      ...(lead.source.externalId !== undefined
+        ? [keys.external(lead.source.provider, lead.source.externalId)]
+        : []),
       ...(lead.heldUntil !== undefined ? [keys.heldLead(lead.heldUntil, lead.id)] : []),
     ])
       pointers.set(`${key.pk}\u0000${key.sk}`, key);
@@ -961,7 +970,11 @@ export class LeadRepository {
   private async putOnce(item: Record<string, unknown>): Promise<boolean> {
     try {
       await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
       return true;
     } catch (error) {
@@ -1135,7 +1148,9 @@ export interface LeadFilter {
 
 /** A page request of {@link LeadRepository.findLeads}. */
 export interface LeadQuery {
-  readonly scope: { readonly kind: 'owner'; readonly repId: string } | { readonly kind: 'team'; readonly teamId: string };
+  readonly scope:
+    | { readonly kind: 'owner'; readonly repId: string }
+    | { readonly kind: 'team'; readonly teamId: string };
   readonly filter: LeadFilter;
   /** Leads per page, 1..100. */
   readonly limit: number;

@@ -18,8 +18,10 @@
  * | score history per lead             | pk `LEAD#<id>`, sk `SCORE#<at>`                           |
  * | notes and tasks per lead           | pk `LEAD#<id>`, sk `NOTE#<at>#<id>` / `TASK#<due>#<id>`   |
  * | nurture sends (exactly once)       | pk `LEAD#<id>`, sk `SEND#<sequence>#<step>`               |
+ * | stale-deal alert per day (TTL)     | pk `LEAD#<id>`, sk `STALE#<yyyy-mm-dd>`                   |
  * | rep counters (open leads)          | pk `REP#<rep>`, sk `COUNTERS`                             |
  * | team round-robin cursor            | pk `TEAM#<team>`, sk `CURSOR`                             |
+ * | held leads due for routing         | pk `HELD`, sk `<until>#<leadId>`                          |
  * | anonymous visitor events           | pk `VISITOR#<id>`, sk `EVT#<at>#<id>` (TTL)               |
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
  * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
@@ -69,14 +71,21 @@ export const keys = {
     sk: `SEND#${sequenceId}#${stepId}`,
   }),
   sendPrefix: 'SEND#',
+  /** Marks a stale deal as announced for one (UTC) day, so a re-run of the daily sweep does not repeat it. */
+  staleDealAlert: (leadId: string, day: string) => ({ pk: `LEAD#${leadId}`, sk: `STALE#${day}` }),
   repCounters: (repId: string) => ({ pk: `REP#${repId}`, sk: 'COUNTERS' }),
   teamCursor: (teamId: string) => ({ pk: `TEAM#${teamId}`, sk: 'CURSOR' }),
+  /** One partition, sorted by due time: a sweep reads what is due with one range query. */
+  heldLead: (until: string, leadId: string) => ({ pk: 'HELD', sk: `${until}#${leadId}` }),
+  heldPartition: 'HELD',
   visitorEvent: (visitorId: string, at: string, eventId: string) => ({
     pk: `VISITOR#${visitorId}`,
     sk: `EVT#${at}#${eventId}`,
   }),
   suppression: (emailHash: string) => ({ pk: `SUPPRESS#${emailHash}`, sk: 'SUPPRESS' }),
   leadPartition: (leadId: string) => `LEAD#${leadId}`,
+  /** Partition of a function's Powertools idempotency records. */
+  idempotencyPartition: (functionName: string) => `IDEMPOTENCY#${functionName}`,
 } as const;
 
 /** Index attribute values for a lead item. */

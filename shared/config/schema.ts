@@ -132,6 +132,12 @@ export const ACTIVITY_TYPES = [
   'unsubscribed',
   'contacted',
   'note',
+  // Written by the route function, so a lead's timeline shows where it went and why.
+  'assigned',
+  'held',
+  'nurture_enrolled',
+  // Written by the leads API when a rep moves a lead to another pipeline stage.
+  'stage_changed',
 ] as const;
 export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
 export type ActivityType = z.output<typeof ActivityTypeSchema>;

@@ -1,0 +1,179 @@
+import type { ScoringModel } from '../config/schema';
+import { LeadChangedError } from '../domain/errors';
+import {
+  type Activity,
+  type Lead,
+  type LeadScore,
+  type LeadStatus,
+  type LifecycleStage,
+  leadFacts,
+} from '../domain/lead';
+import { crossedThreshold, scoreLead } from '../domain/scoring';
+import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+
+/**
+ * Scoring use case: recompute a lead's score from its profile and every activity, store it (and
+ * a score-history entry) when it changed, and announce `Lead Scored`, plus `Lead Qualified` when
+ * the lead newly reached MQL or SQL.
+ *
+ * Exactly once: the threshold crossing is detected against the STORED stage. Once a delivery
+ * has raised the stage, a redelivery (or a later event) recomputes the same stage, crosses
+ * nothing, and so never announces the same qualification twice. An unchanged result writes
+ * nothing and adds no history entry.
+ */
+
+/** What caused a re-score, as carried by `Lead Scored`. */
+export type ScoreTrigger = 'enriched' | 'activity';
+
+/** Statuses from which a lead may be (re)routed: not owned, not closed, not waiting for its fields. */
+export const ROUTABLE_STATUSES: readonly LeadStatus[] = ['new', 'held', 'nurturing'];
+
+/** The storage operations scoring needs (implemented by `LeadRepository`). */
+export interface ScoringStore {
+  getLead(leadId: string): Promise<Lead | undefined>;
+  listActivities(leadId: string): Promise<Activity[]>;
+  saveLead(previous: Lead, next: Lead): Promise<Lead>;
+  appendScoreHistory(leadId: string, at: string, score: unknown): Promise<void>;
+}
+
+/** Dependencies of {@link rescoreLead}. */
+export interface RescoreLeadDeps {
+  readonly store: ScoringStore;
+  /** The client's `scoring` section. */
+  readonly model: ScoringModel;
+  readonly now: Date;
+  /** Read-modify-write attempts when the lead changes concurrently. @default 5 */
+  readonly maxAttempts?: number;
+}
+
+/** What {@link rescoreLead} did, and the events to publish. */
+export type RescoreLeadResult =
+  | {
+      /** `scored`: saved a new score; `unchanged`: same score, nothing written. */
+      readonly outcome: 'scored' | 'unchanged';
+      readonly score: LeadScore;
+      readonly previousStage: LifecycleStage;
+      /** The threshold newly reached, if any. */
+      readonly qualified?: 'MQL' | 'SQL';
+      readonly routable: boolean;
+      readonly events: PipelineEvent<DetailType>[];
+    }
+  | { readonly outcome: 'missing'; readonly events: PipelineEvent<DetailType>[] };
+
+/**
+ * Whether routing should look at the lead after this score: a lead never routed yet (`new`)
+ * once it is enriched, or an unowned lead (held, nurtured) that just reached MQL or SQL.
+ */
+export function isRoutable(
+  lead: Pick<Lead, 'status' | 'owner'>,
+  trigger: ScoreTrigger,
+  qualified: 'MQL' | 'SQL' | undefined,
+): boolean {
+  if (lead.owner !== undefined || !ROUTABLE_STATUSES.includes(lead.status)) return false;
+  return (lead.status === 'new' && trigger === 'enriched') || qualified !== undefined;
+}
+
+/** Same total, parts, stage and explanation; `asOf` is ignored (it is the time of computing). */
+export function sameScore(previous: LeadScore | undefined, next: LeadScore): boolean {
+  if (!previous) return false;
+  const { asOf: _a, ...a } = previous;
+  const { asOf: _b, ...b } = next;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * JSON with object keys sorted: a score read back from DynamoDB has its keys in another order
+ * than a freshly computed one, and that must not count as a change.
+ */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * Re-scores a lead and returns the events to publish: `Lead Scored` whenever the score changed
+ * or the lead is routable, `Lead Qualified` when a threshold was crossed. The stage never moves
+ * backwards (`previousStage` is the stored stage).
+ *
+ * The score-history entry is written BEFORE the lead: if the lead write then fails, the retry
+ * still sees a changed score and writes both, whereas history written after a successful save
+ * would be skipped by a retry that finds nothing changed.
+ * @throws LeadChangedError when the lead kept changing for `maxAttempts` reads.
+ * @throws DependencyUnavailableError when DynamoDB is unavailable (retry later).
+ */
+export async function rescoreLead(
+  leadId: string,
+  trigger: ScoreTrigger,
+  deps: RescoreLeadDeps,
+): Promise<RescoreLeadResult> {
+  const { store, model, now } = deps;
+  const maxAttempts = deps.maxAttempts ?? 5;
+  const at = now.toISOString();
+
+  for (let attempt = 1; ; attempt++) {
+    const lead = await store.getLead(leadId);
+    if (!lead) return { outcome: 'missing', events: [] };
+    const activities = await store.listActivities(leadId);
+    const score = scoreLead({
+      facts: leadFacts(lead.profile, lead),
+      activities,
+      model,
+      asOf: now,
+      previousStage: lead.stage,
+    });
+    const qualified = crossedThreshold(lead.stage, score.stage);
+    const routable = isRoutable(lead, trigger, qualified);
+    const unchanged = sameScore(lead.score, score) && score.stage === lead.stage;
+
+    if (!unchanged) {
+      try {
+        await store.appendScoreHistory(leadId, at, score);
+        await store.saveLead(lead, { ...lead, score, stage: score.stage, updatedAt: at });
+      } catch (error) {
+        if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
+        throw error;
+      }
+    }
+
+    const events: PipelineEvent<DetailType>[] = [];
+    if (!unchanged || routable) {
+      events.push(
+        pipelineEvent('Lead Scored', {
+          leadId,
+          occurredAt: at,
+          isTest: lead.isTest,
+          total: score.total,
+          fit: score.fit,
+          engagement: score.engagement,
+          stage: score.stage,
+          previousStage: lead.stage,
+          trigger,
+          routable,
+        }),
+      );
+    }
+    if (qualified) {
+      events.push(
+        pipelineEvent('Lead Qualified', {
+          leadId,
+          occurredAt: at,
+          isTest: lead.isTest,
+          stage: qualified,
+          previousStage: lead.stage,
+          total: score.total,
+        }),
+      );
+    }
+    return {
+      outcome: unchanged ? 'unchanged' : 'scored',
+      score,
+      previousStage: lead.stage,
+      ...(qualified ? { qualified } : {}),
+      routable,
+      events,
+    };
+  }
+}
