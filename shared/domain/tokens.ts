@@ -70,21 +70,29 @@ export function emailHash(canonicalEmail: string): string {
   return createHash('sha256').update(canonicalEmail.trim().toLowerCase()).digest('hex');
 }
 
-/** Verifies a hex HMAC-SHA256 signature of a raw body in constant time (webhook providers). */
+/**
+ * Verifies a hex HMAC-SHA256 signature of a raw body in constant time (webhook providers).
+ * Pass the body as the exact bytes received when you have them: providers sign bytes, and a
+ * decode/re-encode round trip is not guaranteed to reproduce them. Strings are signed as UTF-8.
+ */
 export function verifyHmacHex(
-  body: string,
+  body: string | Uint8Array,
   key: string,
   signatureHex: string,
   algorithm = 'sha256',
 ): boolean {
-  const expected = createHmac(algorithm, key).update(body, 'utf8').digest();
+  const expected = createHmac(algorithm, key).update(bodyBytes(body)).digest();
   const given = Buffer.from(signatureHex, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Verifies a base64 HMAC-SHA256 signature of a raw body in constant time (e.g. Typeform). */
-export function verifyHmacBase64(body: string, key: string, signatureBase64: string): boolean {
-  const expected = createHmac('sha256', key).update(body, 'utf8').digest();
+/** Verifies a base64 HMAC-SHA256 signature of a raw body (bytes, or text signed as UTF-8) in constant time (e.g. Typeform). */
+export function verifyHmacBase64(body: string | Uint8Array, key: string, signatureBase64: string): boolean {
+  const expected = createHmac('sha256', key).update(bodyBytes(body)).digest();
   const given = Buffer.from(signatureBase64, 'base64');
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function bodyBytes(body: string | Uint8Array): Uint8Array {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }

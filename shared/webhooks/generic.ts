@@ -1,0 +1,76 @@
+import { compactKey } from '../domain/normalise';
+import {
+  bodyText,
+  boundedId,
+  isRecord,
+  parseJsonObject,
+  type SignatureCheck,
+  sha256Hex,
+  text,
+  verifyWebhookToken,
+  type WebhookPayload,
+  type WebhookRequest,
+} from './common';
+
+/**
+ * Generic JSON webhooks, for any tool that can POST JSON (Zapier, Make, a CRM, a form builder
+ * without a dedicated adapter). `webhooks.generic.fieldMap` maps lead fields to dotted paths in
+ * the body (`email: contact.email`, `company: company.name`, `phone: contacts.0.phone`); with
+ * an empty map the body's top-level keys are read the way the capture endpoint reads a form.
+ *
+ * Authentication: the caller must send the derived shared token
+ * (`webhookToken(signingKey, 'generic')`) as `X-Webhook-Token`, `Authorization: Bearer`, or
+ * `?token=`. The token is specific to this provider, so it opens nothing else.
+ *
+ * Deduplication: map `externalId` to the sender's record id; without it, the SHA-256 of the
+ * body is the id, so an identical redelivery is a no-op.
+ */
+
+export const GENERIC_PROVIDER = 'generic';
+
+/** Lead-field names (compact form) that name the sender's own id rather than a lead field. */
+const EXTERNAL_ID_KEYS = new Set(['externalid', 'leadid']);
+
+/** Checks the shared token. */
+export function verifyGeneric(request: WebhookRequest, signingKey: string): SignatureCheck {
+  return verifyWebhookToken(request, signingKey, GENERIC_PROVIDER);
+}
+
+/** Reads a generic JSON lead using the configured field map. @throws InvalidInputError for a body that is not a JSON object. */
+export function parseGeneric(
+  request: WebhookRequest,
+  fieldMap: Readonly<Record<string, string>>,
+): WebhookPayload {
+  const raw = bodyText(request);
+  const body = parseJsonObject(raw);
+  const mapped = Object.keys(fieldMap).length > 0;
+  const fields: Record<string, unknown> = {};
+  let externalId: string | undefined;
+  const entries = mapped
+    ? Object.entries(fieldMap).map(([field, path]) => [field, valueAt(body, path)] as const)
+    : Object.entries(body);
+  for (const [field, value] of entries) {
+    if (value === undefined || value === null) continue;
+    if (EXTERNAL_ID_KEYS.has(compactKey(field))) {
+      externalId ??= text(value);
+      continue;
+    }
+    fields[field] = value;
+  }
+  return {
+    kind: 'leads',
+    leads: [{ fields, externalId: externalId ? boundedId(externalId) : `sha256:${sha256Hex(raw)}` }],
+  };
+}
+
+/** The value at a dotted path (`a.b.0.c`; array indices are numbers), or `undefined`. */
+export function valueAt(body: unknown, path: string): unknown {
+  let current: unknown = body;
+  for (const segment of path.split('.')) {
+    if (segment === '') return undefined;
+    if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
+    else if (isRecord(current) && Object.hasOwn(current, segment)) current = current[segment];
+    else return undefined;
+  }
+  return current;
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../shared/domain/errors';
+import {
+  boundedId,
+  isProviderEnabled,
+  parseGeneric,
+  parseJsonObject,
+  resolveProvider,
+  safeEqual,
+  sha256Hex,
+  valueAt,
+  verifyGeneric,
+  WEBHOOK_PROVIDERS,
+  webhookToken,
+} from '../../../shared/webhooks';
+import { webhookRequest } from './request';
+
+const SIGNING_KEY = 'generated-signing-key-0123456789abcdef';
+/** The example client's map (clients/example.yaml). */
+const FIELD_MAP = {
+  email: 'contact.email',
+  firstName: 'contact.first_name',
+  lastName: 'contact.last_name',
+  company: 'company.name',
+  phone: 'contact.phone',
+};
+
+const BODY = {
+  id: 'evt_42',
+  contact: { email: 'ravi@hooli.com', first_name: 'Ravi', last_name: 'Shah', phone: null },
+  company: { name: 'Hooli', size: 5000 },
+};
+
+describe('verifyGeneric', () => {
+  it('requires the generic token', () => {
+    const token = webhookToken(SIGNING_KEY, 'generic');
+    expect(verifyGeneric(webhookRequest('{}', { 'x-webhook-token': token }), SIGNING_KEY)).toEqual({
+      ok: true,
+    });
+    expect(
+      verifyGeneric(
+        webhookRequest('{}', { 'x-webhook-token': webhookToken(SIGNING_KEY, 'unbounce') }),
+        SIGNING_KEY,
+      ).ok,
+    ).toBe(false);
+    expect(verifyGeneric(webhookRequest('{}'), SIGNING_KEY).ok).toBe(false);
+  });
+});
+
+describe('parseGeneric', () => {
+  it('reads the mapped paths only, and hashes the body when no id is mapped', () => {
+    const raw = JSON.stringify(BODY);
+    expect(parseGeneric(webhookRequest(raw), FIELD_MAP)).toEqual({
+      kind: 'leads',
+      leads: [
+        {
+          externalId: `sha256:${sha256Hex(raw)}`,
+          fields: { email: 'ravi@hooli.com', firstName: 'Ravi', lastName: 'Shah', company: 'Hooli' },
+        },
+      ],
+    });
+  });
+
+  it('uses a mapped externalId and reads array indices', () => {
+    const payload = parseGeneric(
+      webhookRequest(JSON.stringify({ record: { id: 981 }, people: [{ mail: 'a@b.io' }] })),
+      { externalId: 'record.id', email: 'people.0.mail' },
+    );
+    expect(payload).toEqual({ kind: 'leads', leads: [{ externalId: '981', fields: { email: 'a@b.io' } }] });
+  });
+
+  it('reads top-level keys when the map is empty', () => {
+    const payload = parseGeneric(
+      webhookRequest(JSON.stringify({ email: 'x@y.io', lead_id: 'L-1', plan: 'pro' })),
+      {},
+    );
+    expect(payload).toEqual({
+      kind: 'leads',
+      leads: [{ externalId: 'L-1', fields: { email: 'x@y.io', plan: 'pro' } }],
+    });
+  });
+
+  it('rejects a body that is not a JSON object', () => {
+    expect(() => parseGeneric(webhookRequest('[1,2]'), FIELD_MAP)).toThrow(InvalidInputError);
+  });
+});
+
+describe('helpers', () => {
+  it('walks dotted paths without touching prototypes', () => {
+    expect(valueAt(BODY, 'company.size')).toBe(5000);
+    expect(valueAt(BODY, 'company.missing.deeper')).toBeUndefined();
+    expect(valueAt(BODY, 'constructor')).toBeUndefined();
+    expect(valueAt(BODY, 'contact..email')).toBeUndefined();
+  });
+
+  it('compares secrets of any length', () => {
+    expect(safeEqual('abc', 'abc')).toBe(true);
+    expect(safeEqual('abc', 'abcd')).toBe(false);
+    expect(safeEqual('', 'abc')).toBe(false);
+  });
+
+  it('bounds provider ids', () => {
+    expect(boundedId('  lead-1 ')).toBe('lead-1');
+    expect(boundedId('x'.repeat(101))).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(boundedId('a\nb')).toMatch(/^sha256:/);
+  });
+
+  it('parses JSON objects and names the problem otherwise', () => {
+    expect(parseJsonObject('{"n": 12345678901234567890}')).toEqual({ n: '12345678901234567890' });
+    expect(() => parseJsonObject('')).toThrow(/empty/);
+    expect(() => parseJsonObject('"text"', 'data.json')).toThrow(/data.json: expected a JSON object/);
+  });
+
+  it('resolves provider path segments forgivingly and checks the client switch', () => {
+    expect(resolveProvider('google_ads')).toBe('google_ads');
+    expect(resolveProvider('google-ads')).toBe('google_ads');
+    expect(resolveProvider('GoogleAds')).toBe('google_ads');
+    expect(resolveProvider('cal.com')).toBe('calcom');
+    expect(resolveProvider('hubspot')).toBeUndefined();
+    expect(resolveProvider(undefined)).toBeUndefined();
+    expect(WEBHOOK_PROVIDERS).toHaveLength(7);
+    const webhooks = {
+      googleAds: { enabled: true },
+      meta: { enabled: false, graphApiVersion: 'v21.0' },
+      typeform: { enabled: false },
+      unbounce: { enabled: false },
+      calendly: { enabled: false },
+      calcom: { enabled: false },
+      generic: { enabled: false, fieldMap: {} },
+    };
+    expect(isProviderEnabled(webhooks, 'google_ads')).toBe(true);
+    expect(isProviderEnabled(webhooks, 'meta')).toBe(false);
+  });
+});
