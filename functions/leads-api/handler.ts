@@ -1,0 +1,211 @@
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { errorName, rethrowAsDomain } from '../../shared/adapters/aws-errors';
+import { requireEnv } from '../../shared/adapters/clients';
+import { EventPublisher } from '../../shared/adapters/event-publisher';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { clientConfig } from '../../shared/config/runtime';
+import type { ClientConfig } from '../../shared/config/schema';
+import { InvalidInputError, RepAtCapacityError } from '../../shared/domain/errors';
+import { LeadStateConflictError, PreconditionFailedError } from '../../shared/domain/pipeline';
+import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } from '../../shared/http/api';
+import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
+import { lambdaHandler } from '../../shared/runtime/handler';
+import { logger } from '../../shared/runtime/observability';
+import {
+  addNote,
+  addTask,
+  erasePerson,
+  exportPerson,
+  getLeadDetail,
+  type LeadsDeps,
+  type LeadsPublisher,
+  type LeadsStore,
+  listLeads,
+  markContacted,
+  parseInput,
+  reassignLead,
+  type SlaClock,
+  updateLead,
+} from '../../shared/services/leads';
+
+/**
+ * The reps' and managers' API (behind the Cognito JWT authorizer): list and read leads, mark the
+ * first touch, move leads through the pipeline, reassign, notes and tasks, and the admins'
+ * export / erasure of a person. One function serves every route and dispatches on
+ * `event.routeKey`; the rules and use cases live in `shared/domain/pipeline.ts` and
+ * `shared/services/leads.ts`.
+ */
+
+export interface Deps {
+  readonly store: LeadsStore;
+  readonly publisher: LeadsPublisher;
+  readonly sla: SlaClock;
+  readonly config: ClientConfig;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+/** Largest accepted body (a 5,000-character note in any script fits). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const LeadIdSchema = z.string().min(1).max(64);
+const IdempotencyKeySchema = z.string().min(1).max(200);
+
+/**
+ * Stops SLA ladder executions with `StopExecution`, only for executions of the configured
+ * state machine. An execution that already ended is fine: the ladder is over either way.
+ */
+export class SfnSlaClock implements SlaClock {
+  private readonly client: SFNClient;
+  private readonly executionPrefix: string;
+
+  constructor(stateMachineArn: string, client?: SFNClient) {
+    this.client = client ?? new SFNClient({ maxAttempts: 3 });
+    // arn:aws:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution>
+    this.executionPrefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  }
+
+  async stop(executionArn: string, cause: string): Promise<void> {
+    if (!executionArn.startsWith(this.executionPrefix))
+      throw new Error(`${executionArn} is not an execution of the SLA state machine`);
+    try {
+      await this.client.send(
+        new StopExecutionCommand({ executionArn, error: 'SlaEnded', cause: cause.slice(0, 256) }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ExecutionDoesNotExist') return;
+      rethrowAsDomain('Step Functions', error);
+    }
+  }
+}
+
+/** Maps what the use cases throw to HTTP answers; unknown errors are re-thrown (500, logged by Lambda). */
+export function apiError(error: unknown): ApiResult {
+  if (error instanceof NotAuthenticatedError) return json(401, { error: error.code, message: error.message });
+  if (error instanceof PreconditionFailedError)
+    return json(412, {
+      error: error.code,
+      message: error.message,
+      currentVersion: error.actualVersion,
+    });
+  if (error instanceof RepAtCapacityError)
+    return json(409, {
+      error: error.code,
+      message: `${error.message}: pick another rep, or (admins) send "force": true`,
+      repId: error.repId,
+    });
+  if (error instanceof LeadStateConflictError)
+    return json(409, { error: error.code, message: error.message });
+  return errorResponse(error);
+}
+
+function pathParam(event: ApiEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  return parseInput(z.object({ [name]: LeadIdSchema }), { [name]: value })[name] as string;
+}
+
+/** The version in an `If-Match` header (`"7"`, `W/"7"` or `7`); `*` or no header means any. */
+export function expectedVersion(event: ApiEvent): number | undefined {
+  const value = header(event, 'if-match')?.trim();
+  if (value === undefined || value === '' || value === '*') return undefined;
+  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
+  if (!match?.[1])
+    throw new InvalidInputError([
+      { field: 'If-Match', reason: 'the lead version from the ETag, such as "7"' },
+    ]);
+  return Number(match[1]);
+}
+
+function idempotencyKey(event: ApiEvent): string | undefined {
+  const value = header(event, 'idempotency-key');
+  if (value === undefined) return undefined;
+  const parsed = IdempotencyKeySchema.safeParse(value.trim());
+  if (!parsed.success)
+    throw new InvalidInputError([{ field: 'Idempotency-Key', reason: 'between 1 and 200 characters' }]);
+  return parsed.data;
+}
+
+/** Personal data: never cached by browsers or proxies. */
+const NO_STORE = { 'cache-control': 'no-store' };
+
+function ok(status: number, body: unknown, extra: Record<string, string> = {}): ApiResult {
+  return json(status, body, { ...NO_STORE, ...extra });
+}
+
+function etag(version: number): Record<string, string> {
+  return { etag: `"${version}"` };
+}
+
+export function createHandler(deps: Deps) {
+  const service: LeadsDeps = {
+    ...deps,
+    warn: (message, details) => logger.warn(message, details),
+  };
+  return async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
+    try {
+      const caller = callerFromEvent(event, deps.config);
+      const body = () => readBody(event, MAX_BODY_BYTES);
+      switch (event.routeKey) {
+        case 'GET /leads': {
+          const result = await listLeads(caller, event.queryStringParameters ?? {}, service);
+          return ok(200, result);
+        }
+        case 'GET /leads/{id}': {
+          const detail = await getLeadDetail(caller, pathParam(event, 'id'), service);
+          return ok(200, detail, etag(detail.lead.version));
+        }
+        case 'POST /leads/{id}/contacted': {
+          const result = await markContacted(caller, pathParam(event, 'id'), service);
+          return ok(200, result, etag(result.lead.version));
+        }
+        case 'PATCH /leads/{id}': {
+          const id = pathParam(event, 'id');
+          const version = expectedVersion(event);
+          const result = await updateLead(caller, id, body(), version, service);
+          return ok(200, result, etag(result.lead.version));
+        }
+        case 'POST /leads/{id}/reassign': {
+          const result = await reassignLead(caller, pathParam(event, 'id'), body(), service);
+          return ok(200, result, etag(result.lead.version));
+        }
+        case 'POST /leads/{id}/notes': {
+          const id = pathParam(event, 'id');
+          const result = await addNote(caller, id, body(), idempotencyKey(event), service);
+          return ok(result.created ? 201 : 200, result.note);
+        }
+        case 'POST /leads/{id}/tasks': {
+          const id = pathParam(event, 'id');
+          const result = await addTask(caller, id, body(), idempotencyKey(event), service);
+          return ok(result.created ? 201 : 200, result.task);
+        }
+        case 'GET /admin/people/{email}':
+          return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));
+        case 'DELETE /admin/people/{email}':
+          return ok(200, await erasePerson(caller, event.pathParameters?.email ?? '', service));
+        default:
+          return json(404, { error: 'NO_SUCH_ROUTE', message: `No route ${event.routeKey}` });
+      }
+    } catch (error) {
+      return apiError(error);
+    }
+  };
+}
+
+/** Adapters from the environment, built once per function instance (on first use). */
+function defaultDeps(): Deps {
+  return {
+    store: new LeadRepository(requireEnv('TABLE_NAME')),
+    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
+    config: clientConfig(),
+  };
+}
+
+let deployed: ReturnType<typeof createHandler> | undefined;
+
+export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
+  deployed ??= createHandler(defaultDeps());
+  return deployed(event, context);
+});

@@ -1,0 +1,868 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+});
+
+import { createHandler, expectedVersion, SfnSlaClock } from '../../../functions/leads-api/handler';
+import { keys } from '../../../shared/adapters/table-design';
+import type { Lead } from '../../../shared/domain/lead';
+import { emailHash } from '../../../shared/domain/tokens';
+import {
+  activity,
+  apiEvent,
+  body,
+  claimsFor,
+  config,
+  LeadsHarness,
+  makeLead,
+  SLA_MACHINE,
+  slaExecution,
+  throttling,
+  transactionCanceled,
+} from './leads-kit';
+
+const NOW = new Date('2026-03-02T08:03:30.000Z');
+
+const liam = claimsFor('liam', ['rep']);
+const jordan = claimsFor('jordan', ['rep']);
+const ana = claimsFor('ana', ['manager']);
+const admin = claimsFor(undefined, ['admin']);
+
+let h: LeadsHarness;
+let ids: number;
+
+function handler() {
+  return createHandler({
+    store: h.repository,
+    publisher: h.publisher,
+    sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
+    config,
+    now: () => NOW,
+    newId: () => `id-${++ids}`,
+  });
+}
+
+/** A lead of liam's (team emea), assigned and waiting for its first touch; created 08:00. */
+function liamsLead(overrides: Partial<Lead> = {}): Lead {
+  return makeLead({
+    status: 'assigned',
+    stage: 'MQL',
+    owner: 'liam',
+    team: 'emea',
+    assignedAt: '2026-03-02T08:00:05.000Z',
+    ...overrides,
+  });
+}
+
+function bumpVersion(leadId = 'lead-1'): void {
+  const item = h.table.get(keys.lead(leadId));
+  if (!item) throw new Error('no lead');
+  h.table.put({ ...item, version: Number(item.version) + 1, updatedAt: '2026-03-02T08:03:00.000Z' });
+}
+
+beforeEach(() => {
+  h = new LeadsHarness();
+  ids = 0;
+});
+
+afterEach(() => h.restore());
+
+describe('identity', () => {
+  it('answers 401 without verified claims and 403 outside the groups', async () => {
+    const none = await handler()(apiEvent('GET /leads'));
+    expect(none.statusCode).toBe(401);
+    const guest = await handler()(apiEvent('GET /leads', { claims: claimsFor('liam', ['guests']) }));
+    expect(guest.statusCode).toBe(403);
+    expect(body(guest).message).toMatch(/none of the groups rep, manager, admin/);
+  });
+
+  it('answers 404 for an unknown route', async () => {
+    const result = await handler()(apiEvent('GET /nowhere', { claims: liam }));
+    expect(result.statusCode).toBe(404);
+  });
+});
+
+describe('GET /leads', () => {
+  beforeEach(async () => {
+    await h.seed(
+      liamsLead({
+        id: 'l1',
+        createdAt: '2026-03-01T10:00:00.000Z',
+        profile: { ...makeLead().profile, dedupeKey: 'l1@x.example' },
+      }),
+      liamsLead({
+        id: 'l2',
+        createdAt: '2026-03-02T07:00:00.000Z',
+        status: 'working',
+        firstTouchAt: '2026-03-02T07:01:00.000Z',
+        source: { channel: 'paid_search', provider: 'google_ads', utm: {} },
+        score: {
+          total: 55,
+          fit: 30,
+          engagement: 25,
+          stage: 'MQL',
+          reasons: [],
+          asOf: '2026-03-02T07:00:00.000Z',
+        },
+        profile: { ...makeLead().profile, dedupeKey: 'l2@x.example' },
+      }),
+      liamsLead({
+        id: 'l3',
+        createdAt: '2026-03-02T07:30:00.000Z',
+        profile: { ...makeLead().profile, dedupeKey: 'l3@x.example' },
+      }),
+      makeLead({
+        id: 'j1',
+        owner: 'jordan',
+        team: 'na',
+        status: 'assigned',
+        profile: { ...makeLead().profile, dedupeKey: 'j1@x.example' },
+      }),
+      makeLead({
+        id: 'u1',
+        team: 'emea',
+        status: 'held',
+        profile: { ...makeLead().profile, dedupeKey: 'u1@x.example' },
+      }),
+    );
+  });
+
+  it("lists the rep's own leads by default, with filters", async () => {
+    const mine = await handler()(apiEvent('GET /leads', { claims: liam }));
+    expect(mine.statusCode).toBe(200);
+    expect(mine.headers?.['cache-control']).toBe('no-store');
+    const ids = (r: typeof mine) => body<{ items: Array<{ id: string }> }>(r).items.map((i) => i.id);
+    // byOwner sorts by status, then creation time, newest first.
+    expect(ids(mine)).toEqual(['l2', 'l3', 'l1']);
+    const assigned = await handler()(apiEvent('GET /leads', { claims: liam, query: { status: 'assigned' } }));
+    expect(ids(assigned)).toEqual(['l3', 'l1']);
+    const bySource = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { source: 'google_ads' } }),
+    );
+    expect(ids(bySource)).toEqual(['l2']);
+    const byChannel = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { source: 'paid_search', minScore: '50' } }),
+    );
+    expect(ids(byChannel)).toEqual(['l2']);
+    const byDate = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { from: '2026-03-02', to: '2026-03-02' } }),
+    );
+    expect(ids(byDate)).toEqual(['l2', 'l3']);
+  });
+
+  it('pages with an opaque token bound to the list', async () => {
+    const first = await handler()(apiEvent('GET /leads', { claims: liam, query: { limit: '2' } }));
+    const page1 = body<{ items: Array<{ id: string }>; nextToken: string }>(first);
+    expect(page1.items.map((i) => i.id)).toEqual(['l2', 'l3']);
+    expect(page1.nextToken).toEqual(expect.any(String));
+    const second = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { limit: '2', nextToken: page1.nextToken } }),
+    );
+    expect(body<{ items: Array<{ id: string }> }>(second).items.map((i) => i.id)).toEqual(['l1']);
+    expect(body(second).nextToken).toBeUndefined();
+    const stolen = await handler()(
+      apiEvent('GET /leads', { claims: ana, query: { team: 'emea', nextToken: page1.nextToken } }),
+    );
+    expect(stolen.statusCode).toBe(400);
+    expect(body(stolen).fields).toEqual([
+      { field: 'nextToken', reason: expect.stringMatching(/another list/) },
+    ]);
+  });
+
+  it("lists a manager's team, and only the unassigned leads of a rep's own team", async () => {
+    const team = await handler()(apiEvent('GET /leads', { claims: ana, query: { team: 'emea' } }));
+    expect(
+      body<{ items: Array<{ id: string }> }>(team)
+        .items.map((i) => i.id)
+        .sort(),
+    ).toEqual(['l1', 'l2', 'l3', 'u1']);
+    const pool = await handler()(apiEvent('GET /leads', { claims: liam, query: { team: 'emea' } }));
+    expect(body<{ items: Array<{ id: string }> }>(pool).items.map((i) => i.id)).toEqual(['u1']);
+  });
+
+  it("refuses another rep's or team's leads with 403", async () => {
+    expect(
+      (await handler()(apiEvent('GET /leads', { claims: liam, query: { owner: 'jordan' } }))).statusCode,
+    ).toBe(403);
+    expect((await handler()(apiEvent('GET /leads', { claims: ana, query: { team: 'na' } }))).statusCode).toBe(
+      403,
+    );
+  });
+
+  it('answers 400 naming every bad parameter', async () => {
+    const bad = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { limit: '500', status: 'hot', colour: 'red' } }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(
+      body<{ fields: Array<{ field: string }> }>(bad)
+        .fields.map((f) => f.field)
+        .sort(),
+    ).toEqual(['colour', 'limit', 'status']);
+    const range = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { minScore: '80', maxScore: '20' } }),
+    );
+    expect(body(range).fields).toEqual([{ field: 'maxScore', reason: 'must not be below minScore' }]);
+    const stage = await handler()(
+      apiEvent('GET /leads', { claims: liam, query: { pipelineStage: 'negotiation' } }),
+    );
+    expect(body<{ fields: Array<{ field: string }> }>(stage).fields[0]?.field).toBe('pipelineStage');
+    const token = await handler()(apiEvent('GET /leads', { claims: liam, query: { nextToken: 'garbage' } }));
+    expect(body<{ fields: Array<{ field: string }> }>(token).fields[0]?.field).toBe('nextToken');
+  });
+
+  it('answers 503 with Retry-After when DynamoDB throttles', async () => {
+    h.failNextQuery(throttling());
+    const result = await handler()(apiEvent('GET /leads', { claims: liam }));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('2');
+  });
+});
+
+describe('GET /leads/{id}', () => {
+  it('returns the lead with its timeline, score explanation and history, and its version as ETag', async () => {
+    await h.seed(
+      liamsLead({
+        score: {
+          total: 48,
+          fit: 30,
+          engagement: 18,
+          stage: 'MQL',
+          asOf: '2026-03-02T08:01:00.000Z',
+          reasons: [
+            { ruleId: 'target-industry', label: 'Target industry', kind: 'fit', points: 10 },
+            { ruleId: 'pricing', label: 'Pricing page', kind: 'engagement', points: 18 },
+            { ruleId: 'executive', label: 'Executive', kind: 'fit', points: 20 },
+          ],
+        },
+      }),
+    );
+    h.table.putActivities([
+      activity('lead-1', 'page_view', '2026-03-02T08:00:30.000Z', { path: '/pricing' }),
+    ]);
+    await h.repository.appendScoreHistory('lead-1', '2026-03-02T08:01:00.000Z', {
+      total: 48,
+      fit: 30,
+      engagement: 18,
+      stage: 'MQL',
+    });
+    await h.repository.putNote({
+      id: 'n1',
+      leadId: 'lead-1',
+      at: '2026-03-02T08:02:00.000Z',
+      by: 'liam',
+      text: 'Left a voicemail',
+    });
+    await h.repository.putTask({
+      id: 't1',
+      leadId: 'lead-1',
+      createdAt: '2026-03-02T08:02:30.000Z',
+      by: 'liam',
+      title: 'Call back',
+      dueAt: '2026-03-03T09:00:00.000Z',
+      done: false,
+    });
+
+    const result = await handler()(
+      apiEvent('GET /leads/{id}', { claims: liam, pathParameters: { id: 'lead-1' } }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.etag).toBe('"0"');
+    const detail = body<Record<string, any>>(result);
+    expect(detail.access).toBe('work');
+    expect(detail.timeline.map((e: { kind: string; at: string }) => [e.kind, e.at])).toEqual([
+      ['task', '2026-03-02T08:02:30.000Z'],
+      ['note', '2026-03-02T08:02:00.000Z'],
+      ['activity', '2026-03-02T08:00:30.000Z'],
+    ]);
+    expect(detail.score.reasons.map((r: { ruleId: string }) => r.ruleId)).toEqual([
+      'executive',
+      'pricing',
+      'target-industry',
+    ]);
+    expect(detail.scoreHistory).toEqual([
+      { at: '2026-03-02T08:01:00.000Z', total: 48, fit: 30, engagement: 18, stage: 'MQL' },
+    ]);
+    expect(detail.openTasks).toBe(1);
+  });
+
+  it("hides another rep's lead (404) and answers 404 for a missing one", async () => {
+    await h.seed(liamsLead());
+    const other = await handler()(
+      apiEvent('GET /leads/{id}', { claims: jordan, pathParameters: { id: 'lead-1' } }),
+    );
+    expect(other.statusCode).toBe(404);
+    const missing = await handler()(
+      apiEvent('GET /leads/{id}', { claims: liam, pathParameters: { id: 'nope' } }),
+    );
+    expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe('POST /leads/{id}/contacted', () => {
+  const contacted = (claims = liam) =>
+    handler()(apiEvent('POST /leads/{id}/contacted', { claims, pathParameters: { id: 'lead-1' } }));
+
+  it('records the first touch, publishes Lead Contacted with the speed to lead, and is idempotent', async () => {
+    await h.seed(liamsLead());
+    h.table.setOpenLeads('liam', 1);
+    const first = await contacted();
+    expect(first.statusCode).toBe(200);
+    expect(body(first)).toMatchObject({
+      firstTouchAt: NOW.toISOString(),
+      secondsToFirstTouch: 210,
+      alreadyContacted: false,
+    });
+    expect(h.table.lead('lead-1')).toMatchObject({
+      status: 'contacted',
+      firstTouchAt: NOW.toISOString(),
+      version: 1,
+    });
+    expect(h.table.activities('lead-1')).toEqual([
+      expect.objectContaining({
+        id: 'lead-1-contacted',
+        type: 'contacted',
+        data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210, announced: true },
+      }),
+    ]);
+    expect(h.table.openLeads('liam')).toBe(1);
+
+    const second = await contacted();
+    expect(second.statusCode).toBe(200);
+    expect(body(second)).toMatchObject({
+      firstTouchAt: NOW.toISOString(),
+      secondsToFirstTouch: 210,
+      alreadyContacted: true,
+    });
+    expect(h.published).toEqual([
+      {
+        detailType: 'Lead Contacted',
+        detail: {
+          leadId: 'lead-1',
+          occurredAt: NOW.toISOString(),
+          isTest: false,
+          repId: 'liam',
+          secondsToFirstTouch: 210,
+        },
+      },
+    ]);
+    expect(h.table.lead('lead-1').version).toBe(1);
+  });
+
+  it('stops the SLA execution recorded on the lead, and shrugs off a failed stop', async () => {
+    const execution = slaExecution('lead-1-assigned');
+    await h.seed(
+      liamsLead({
+        slaProgress: {
+          execution,
+          ladderStep: 1,
+          action: 'escalate',
+          to: 'liam',
+          at: '2026-03-02T08:00:05.000Z',
+          announced: true,
+        },
+      }),
+    );
+    expect((await contacted()).statusCode).toBe(200);
+    expect(h.stopped).toEqual([
+      { executionArn: execution, error: 'SlaEnded', cause: 'the lead was contacted' },
+    ]);
+
+    await h.seed(
+      liamsLead({
+        id: 'lead-2',
+        profile: { ...makeLead().profile, dedupeKey: 'other@x.example' },
+        slaProgress: {
+          execution,
+          ladderStep: 1,
+          action: 'escalate',
+          to: 'liam',
+          at: '2026-03-02T08:00:05.000Z',
+          announced: true,
+        },
+      }),
+    );
+    h.failNextStop(throttling());
+    const result = await handler()(
+      apiEvent('POST /leads/{id}/contacted', { claims: liam, pathParameters: { id: 'lead-2' } }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(h.ofType('Lead Contacted')).toHaveLength(2);
+  });
+
+  it('answers 503 when the bus is down, and the retry publishes exactly once', async () => {
+    await h.seed(liamsLead());
+    h.failNextPublish(throttling());
+    const failed = await contacted();
+    expect(failed.statusCode).toBe(503);
+    expect(h.table.lead('lead-1').firstTouchAt).toBe(NOW.toISOString());
+    expect(h.published).toEqual([]);
+
+    const retried = await contacted();
+    expect(retried.statusCode).toBe(200);
+    expect(body(retried)).toMatchObject({ alreadyContacted: true, secondsToFirstTouch: 210 });
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+    await contacted();
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+  });
+
+  it('retries a concurrent write from a fresh read', async () => {
+    await h.seed(liamsLead());
+    h.table.beforeNext('TransactWriteCommand', () => bumpVersion());
+    const result = await contacted();
+    expect(result.statusCode).toBe(200);
+    expect(h.table.lead('lead-1')).toMatchObject({ version: 2, status: 'contacted' });
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+  });
+
+  it("lets the team's manager mark it, hides it from other reps", async () => {
+    await h.seed(liamsLead());
+    expect((await contacted(jordan)).statusCode).toBe(404);
+    const byManager = await contacted(ana);
+    expect(byManager.statusCode).toBe(200);
+    expect(h.ofType('Lead Contacted')[0]?.detail.repId).toBe('ana');
+  });
+});
+
+describe('PATCH /leads/{id}', () => {
+  const patch = (payload: unknown, headers: Record<string, string> = {}, claims = liam) =>
+    handler()(
+      apiEvent('PATCH /leads/{id}', { claims, pathParameters: { id: 'lead-1' }, body: payload, headers }),
+    );
+
+  beforeEach(async () => {
+    await h.seed(liamsLead({ status: 'contacted', firstTouchAt: '2026-03-02T08:02:00.000Z' }));
+  });
+
+  it('moves the lead to a pipeline stage, stores the stage time and publishes Lead Stage Changed', async () => {
+    const result = await patch({ pipelineStage: 'demo', amount: 12_000 }, { 'If-Match': '"0"' });
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.etag).toBe('"1"');
+    expect(body(result).changed).toEqual(['status', 'stage', 'pipelineStage', 'amount']);
+    const stored = h.table.get(keys.lead('lead-1'));
+    expect(stored).toMatchObject({
+      status: 'working',
+      stage: 'opportunity',
+      pipelineStage: 'demo',
+      pipelineStageAt: NOW.toISOString(),
+      amount: 12_000,
+      stagePk: 'STAGE#demo',
+      stageSk: `${NOW.toISOString()}#lead-1`,
+    });
+    expect(h.published).toEqual([
+      {
+        detailType: 'Lead Stage Changed',
+        detail: { leadId: 'lead-1', occurredAt: NOW.toISOString(), isTest: false, to: 'demo', by: 'liam' },
+      },
+    ]);
+    expect(h.partition('lead-1', 'ACT#')[0]).toMatchObject({
+      type: 'stage_changed',
+      data: { announced: true },
+    });
+  });
+
+  it('answers 412 when If-Match names another version, with or without a concurrent writer', async () => {
+    const stale = await patch({ pipelineStage: 'demo' }, { 'If-Match': '"7"' });
+    expect(stale.statusCode).toBe(412);
+    expect(body(stale).currentVersion).toBe(0);
+    h.table.beforeNext('TransactWriteCommand', () => bumpVersion());
+    const raced = await patch({ pipelineStage: 'demo' }, { 'If-Match': 'W/"0"' });
+    expect(raced.statusCode).toBe(412);
+    expect(body(raced).currentVersion).toBe(1);
+    expect(h.published).toEqual([]);
+  });
+
+  it('retries internally without If-Match', async () => {
+    h.table.beforeNext('TransactWriteCommand', () => bumpVersion());
+    const result = await patch({ pipelineStage: 'discovery' });
+    expect(result.statusCode).toBe(200);
+    expect(h.table.lead('lead-1')).toMatchObject({ pipelineStage: 'discovery', version: 2 });
+  });
+
+  it('wins a deal and loses one with a configured reason, naming the field otherwise', async () => {
+    const noReason = await patch({ pipelineStage: 'lost' });
+    expect(noReason.statusCode).toBe(400);
+    expect(body(noReason).fields).toEqual([
+      { field: 'lostReason', reason: 'required when moving to the lost stage "lost"' },
+    ]);
+    h.table.setOpenLeads('liam', 1);
+    const lost = await patch({ pipelineStage: 'lost', lostReason: 'Timing' });
+    expect(lost.statusCode).toBe(200);
+    expect(h.table.lead('lead-1')).toMatchObject({ status: 'disqualified', lostReason: 'Timing' });
+    // A closed lead no longer counts against the rep.
+    expect(h.table.openLeads('liam')).toBe(0);
+  });
+
+  it('answers 400 for bad bodies and statuses set by other actions', async () => {
+    const converted = await patch({ status: 'converted' });
+    expect(converted.statusCode).toBe(400);
+    expect(body<{ fields: Array<{ field: string }> }>(converted).fields[0]?.field).toBe('status');
+    const empty = await patch({});
+    expect(body<{ fields: Array<{ field: string }> }>(empty).fields[0]?.field).toBe('body');
+    const negative = await patch({ amount: -5 });
+    expect(body<{ fields: Array<{ field: string }> }>(negative).fields[0]?.field).toBe('amount');
+    const notJson = await handler()({
+      ...apiEvent('PATCH /leads/{id}', { claims: liam, pathParameters: { id: 'lead-1' }, body: {} }),
+      body: '{not json',
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(() =>
+      expectedVersion(apiEvent('PATCH /leads/{id}', { headers: { 'if-match': 'yesterday' } })),
+    ).toThrow(/If-Match/);
+  });
+
+  it('answers 409 when a never-contacted lead is put to work', async () => {
+    await h.seed(
+      liamsLead({ id: 'lead-9', profile: { ...makeLead().profile, dedupeKey: 'nine@x.example' } }),
+    );
+    const result = await handler()(
+      apiEvent('PATCH /leads/{id}', {
+        claims: liam,
+        pathParameters: { id: 'lead-9' },
+        body: { pipelineStage: 'demo' },
+      }),
+    );
+    expect(result.statusCode).toBe(409);
+    expect(body(result).error).toBe('LEAD_STATE_CONFLICT');
+  });
+
+  it('answers 503 when the write is throttled', async () => {
+    h.table.failNext('TransactWriteCommand', transactionCanceled(['ThrottlingError']));
+    const result = await patch({ pipelineStage: 'demo' });
+    expect(result.statusCode).toBe(503);
+  });
+});
+
+describe('POST /leads/{id}/reassign', () => {
+  const reassign = (payload: unknown, claims = ana) =>
+    handler()(
+      apiEvent('POST /leads/{id}/reassign', { claims, pathParameters: { id: 'lead-1' }, body: payload }),
+    );
+
+  beforeEach(async () => {
+    await h.seed(liamsLead());
+    h.table.setOpenLeads('liam', 1);
+  });
+
+  it('moves the lead within capacity and publishes Lead Assigned via manual with the previous owner', async () => {
+    const result = await reassign({ repId: 'sofia' });
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toMatchObject({ previousOwner: 'liam', unchanged: false, lead: { owner: 'sofia' } });
+    expect(h.table.lead('lead-1')).toMatchObject({
+      owner: 'sofia',
+      team: 'emea',
+      status: 'assigned',
+      assignedAt: NOW.toISOString(),
+    });
+    expect(h.table.openLeads('liam')).toBe(0);
+    expect(h.table.openLeads('sofia')).toBe(1);
+    expect(h.published).toEqual([
+      {
+        detailType: 'Lead Assigned',
+        detail: {
+          leadId: 'lead-1',
+          occurredAt: NOW.toISOString(),
+          isTest: false,
+          repId: 'sofia',
+          teamId: 'emea',
+          ruleId: 'manual',
+          via: 'manual',
+          priority: 'normal',
+          assignedAt: NOW.toISOString(),
+          previousOwner: 'liam',
+          ladderStep: 0,
+        },
+      },
+    ]);
+    // The same request again (a client retry) changes and announces nothing.
+    const again = await reassign({ repId: 'sofia' });
+    expect(body(again).unchanged).toBe(true);
+    expect(h.ofType('Lead Assigned')).toHaveLength(1);
+  });
+
+  it('refuses reps (403) and answers 409 naming a rep at capacity; admins may force', async () => {
+    expect((await reassign({ repId: 'sofia' }, liam)).statusCode).toBe(403);
+    h.table.setOpenLeads('sofia', 25);
+    const full = await reassign({ repId: 'sofia' });
+    expect(full.statusCode).toBe(409);
+    expect(body(full)).toMatchObject({ error: 'REP_AT_CAPACITY', repId: 'sofia' });
+    expect(h.table.lead('lead-1').owner).toBe('liam');
+    expect((await reassign({ repId: 'sofia', force: true })).statusCode).toBe(403);
+    const forced = await reassign({ repId: 'sofia', force: true }, admin);
+    expect(forced.statusCode).toBe(200);
+    expect(h.table.openLeads('sofia')).toBe(26);
+  });
+
+  it('answers 400 naming repId', async () => {
+    const unknown = await reassign({ repId: 'ghost' });
+    expect(unknown.statusCode).toBe(400);
+    expect(body(unknown).fields).toEqual([{ field: 'repId', reason: 'unknown rep "ghost"' }]);
+    const missing = await reassign({});
+    expect(body<{ fields: Array<{ field: string }> }>(missing).fields[0]?.field).toBe('repId');
+  });
+
+  it('stops the previous SLA execution when it is known', async () => {
+    const execution = slaExecution('lead-1-escalated');
+    const lead = h.table.get(keys.lead('lead-1'));
+    h.table.put({
+      ...lead,
+      slaProgress: {
+        execution,
+        ladderStep: 1,
+        action: 'escalate',
+        to: 'liam',
+        at: '2026-03-02T08:00:05.000Z',
+        announced: true,
+      },
+    });
+    expect((await reassign({ repId: 'sofia' })).statusCode).toBe(200);
+    expect(h.stopped.map((s) => s.executionArn)).toEqual([execution]);
+  });
+});
+
+describe('notes and tasks', () => {
+  beforeEach(async () => {
+    await h.seed(liamsLead());
+  });
+
+  it('adds a note once per Idempotency-Key', async () => {
+    const post = () =>
+      handler()(
+        apiEvent('POST /leads/{id}/notes', {
+          claims: liam,
+          pathParameters: { id: 'lead-1' },
+          body: { text: '  Spoke to Jane, demo next week  ' },
+          headers: { 'Idempotency-Key': 'note-abc' },
+        }),
+      );
+    const first = await post();
+    expect(first.statusCode).toBe(201);
+    expect(body(first)).toMatchObject({
+      leadId: 'lead-1',
+      by: 'liam',
+      text: 'Spoke to Jane, demo next week',
+      at: NOW.toISOString(),
+    });
+    const second = await post();
+    expect(second.statusCode).toBe(200);
+    expect(body(second).id).toBe(body(first).id);
+    expect(h.partition('lead-1', 'NOTE#')).toHaveLength(1);
+  });
+
+  it('adds a task with a due date', async () => {
+    const result = await handler()(
+      apiEvent('POST /leads/{id}/tasks', {
+        claims: liam,
+        pathParameters: { id: 'lead-1' },
+        body: { title: 'Send proposal', dueAt: '2026-03-04T10:00:00+01:00' },
+      }),
+    );
+    expect(result.statusCode).toBe(201);
+    expect(h.partition('lead-1', 'TASK#')).toEqual([
+      expect.objectContaining({
+        sk: 'TASK#2026-03-04T09:00:00.000Z#id-1',
+        title: 'Send proposal',
+        dueAt: '2026-03-04T09:00:00.000Z',
+        done: false,
+        by: 'liam',
+      }),
+    ]);
+  });
+
+  it('answers 400 naming the field, and 404 to other reps', async () => {
+    const long = await handler()(
+      apiEvent('POST /leads/{id}/notes', {
+        claims: liam,
+        pathParameters: { id: 'lead-1' },
+        body: { text: 'x'.repeat(5001) },
+      }),
+    );
+    expect(long.statusCode).toBe(400);
+    expect(body<{ fields: Array<{ field: string }> }>(long).fields[0]?.field).toBe('text');
+    const due = await handler()(
+      apiEvent('POST /leads/{id}/tasks', {
+        claims: liam,
+        pathParameters: { id: 'lead-1' },
+        body: { title: 'Call', dueAt: 'tomorrow' },
+      }),
+    );
+    expect(body<{ fields: Array<{ field: string }> }>(due).fields[0]?.field).toBe('dueAt');
+    const other = await handler()(
+      apiEvent('POST /leads/{id}/notes', {
+        claims: jordan,
+        pathParameters: { id: 'lead-1' },
+        body: { text: 'hi' },
+      }),
+    );
+    expect(other.statusCode).toBe(404);
+  });
+});
+
+describe('personal data (admin)', () => {
+  const EMAIL = 'Jane.Doe@Acme-Software.example';
+  const person = (method: 'GET' | 'DELETE', claims = admin) =>
+    handler()(
+      apiEvent(`${method} /admin/people/{email}`, {
+        claims,
+        pathParameters: { email: encodeURIComponent(EMAIL) },
+      }),
+    );
+
+  beforeEach(async () => {
+    await h.seed(
+      liamsLead({
+        status: 'contacted',
+        firstTouchAt: '2026-03-02T08:02:00.000Z',
+        source: { channel: 'paid_search', provider: 'google_ads', utm: {}, externalId: 'gclid-1' },
+      }),
+    );
+    h.table.setOpenLeads('liam', 3);
+    h.table.putActivities([
+      activity('lead-1', 'page_view', '2026-03-02T08:00:30.000Z', { path: '/pricing' }),
+    ]);
+    await h.repository.appendScoreHistory('lead-1', '2026-03-02T08:01:00.000Z', { total: 12 });
+    await h.repository.putNote({
+      id: 'n1',
+      leadId: 'lead-1',
+      at: '2026-03-02T08:02:00.000Z',
+      by: 'liam',
+      text: 'Called',
+    });
+    await h.repository.putTask({
+      id: 't1',
+      leadId: 'lead-1',
+      createdAt: NOW.toISOString(),
+      by: 'liam',
+      title: 'Follow up',
+      dueAt: NOW.toISOString(),
+      done: false,
+    });
+    await h.repository.claimSend('lead-1', 'education', 'step-1', '2026-03-02T08:05:00.000Z');
+    h.table.put({
+      pk: 'IDEMPOTENCY#capture',
+      sk: 'capture#abc',
+      status: 'COMPLETED',
+      data: { leadId: 'lead-1', outcome: 'created' },
+    });
+    h.table.put({
+      pk: 'IDEMPOTENCY#capture',
+      sk: 'capture#def',
+      status: 'COMPLETED',
+      data: { leadId: 'lead-2', outcome: 'created' },
+    });
+  });
+
+  it('exports everything held about the person', async () => {
+    const result = await person('GET');
+    expect(result.statusCode).toBe(200);
+    const data = body<Record<string, any>>(result);
+    expect(data).toMatchObject({
+      email: 'jane.doe@acme-software.example',
+      found: true,
+      leadId: 'lead-1',
+      suppression: { suppressed: false },
+      pointers: {
+        dedupeKey: 'jane.doe@acme-software.example',
+        external: { provider: 'google_ads', id: 'gclid-1' },
+      },
+    });
+    expect(data.lead.profile.email).toBe('jane.doe@acme-software.example');
+    expect([
+      data.activities.length,
+      data.scoreHistory.length,
+      data.notes.length,
+      data.tasks.length,
+      data.sends.length,
+    ]).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('erases the lead, its partition, pointers and idempotency records, gives back capacity, keeps only the hash', async () => {
+    const result = await person('DELETE');
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toMatchObject({
+      found: true,
+      leadId: 'lead-1',
+      deleted: {
+        lead: 1,
+        activities: 1,
+        scoreHistory: 1,
+        notes: 1,
+        tasks: 1,
+        sends: 1,
+        other: 0,
+        pointers: 2,
+        idempotencyRecords: 1,
+      },
+      capacityReturnedTo: 'liam',
+      suppressedHashes: [emailHash('jane.doe@acme-software.example')],
+    });
+    expect(h.table.byPk('LEAD#lead-1')).toEqual([]);
+    expect(h.table.get(keys.dedupe('jane.doe@acme-software.example'))).toBeUndefined();
+    expect(h.table.get(keys.external('google_ads', 'gclid-1'))).toBeUndefined();
+    expect(h.table.get({ pk: 'IDEMPOTENCY#capture', sk: 'capture#abc' })).toBeUndefined();
+    expect(h.table.get({ pk: 'IDEMPOTENCY#capture', sk: 'capture#def' })).toBeDefined();
+    expect(h.table.openLeads('liam')).toBe(2);
+    expect(h.table.get(keys.suppression(emailHash('jane.doe@acme-software.example')))).toMatchObject({
+      reason: 'erased',
+      at: NOW.toISOString(),
+    });
+    const leftovers = [...h.table.items.values()].filter((item) => JSON.stringify(item).includes('jane'));
+    expect(leftovers).toEqual([]);
+
+    const again = await person('DELETE');
+    expect(again.statusCode).toBe(200);
+    expect(body(again)).toMatchObject({ found: false, deleted: { lead: 0 } });
+    expect(h.table.openLeads('liam')).toBe(2);
+    const exported = await person('GET');
+    expect(body(exported)).toMatchObject({
+      found: false,
+      suppression: { suppressed: true, reason: 'erased' },
+    });
+  });
+
+  it('finishes a half-done erasure on the next call', async () => {
+    // The partition is deleted, then the final transaction (profile, pointers, counter) is throttled.
+    h.table.beforeNext('TransactWriteCommand', () =>
+      h.table.beforeNext('TransactWriteCommand', () =>
+        h.table.failNext('TransactWriteCommand', throttling()),
+      ),
+    );
+    const failed = await person('DELETE');
+    expect(failed.statusCode).toBe(503);
+    expect(h.table.get(keys.suppression(emailHash('jane.doe@acme-software.example')))).toBeDefined();
+    expect(h.table.byPk('LEAD#lead-1').map((i) => i.sk)).toEqual(['PROFILE']);
+    expect(h.table.get(keys.dedupe('jane.doe@acme-software.example'))).toBeDefined();
+    const finished = await person('DELETE');
+    expect(finished.statusCode).toBe(200);
+    expect(h.table.byPk('LEAD#lead-1')).toEqual([]);
+  });
+
+  it('is for admins only, and names a bad address', async () => {
+    expect((await person('GET', ana)).statusCode).toBe(403);
+    expect((await person('DELETE', liam)).statusCode).toBe(403);
+    expect(h.table.lead('lead-1')).toBeDefined();
+    const bad = await handler()(
+      apiEvent('DELETE /admin/people/{email}', { claims: admin, pathParameters: { email: 'not-an-email' } }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(body<{ fields: Array<{ field: string }> }>(bad).fields[0]?.field).toBe('email');
+  });
+});
+
+describe('SfnSlaClock', () => {
+  it('stops only executions of the SLA state machine and treats an ended one as stopped', async () => {
+    const clock = new SfnSlaClock(SLA_MACHINE, h.sfnClient);
+    await expect(
+      clock.stop('arn:aws:states:eu-west-1:123456789012:execution:NurtureWorkflow:x', 'test'),
+    ).rejects.toThrow(/not an execution of the SLA state machine/);
+    h.failNextStop(Object.assign(new Error('gone'), { name: 'ExecutionDoesNotExist' }));
+    await expect(clock.stop(slaExecution('done'), 'test')).resolves.toBeUndefined();
+    h.failNextStop(throttling());
+    await expect(clock.stop(slaExecution('busy'), 'test')).rejects.toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+    });
+    expect(h.stopped).toEqual([]);
+  });
+});
