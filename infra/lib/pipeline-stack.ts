@@ -77,6 +77,9 @@ export const SES_DETAIL_TYPES = [
 /** Daily stale-deal sweep, 07:00 UTC (before the working day in EMEA, overnight in the Americas). */
 export const STALE_DEALS_SCHEDULE = { minute: '0', hour: '7' } as const;
 
+/** How often held leads are checked; a held lead waits at most this long past its hour. */
+export const HELD_LEADS_SWEEP = Duration.minutes(5);
+
 /** Everything the pipeline needs from the data stack. */
 export interface PipelineData {
   readonly table: ITable;
@@ -308,7 +311,8 @@ export class PipelineStack extends Stack {
     const staleDeals = this.asyncFn(
       'stale-deals',
       Duration.minutes(5),
-      { table: table('read'), eventBus: bus },
+      // Writes one marker per deal per day, so a re-run of the sweep alerts each deal once.
+      { table: table('readWrite'), eventBus: bus },
       1024,
     );
 
@@ -461,6 +465,14 @@ export class PipelineStack extends Stack {
       'Daily sweep for opportunities stuck in a stage',
       undefined,
       Schedule.cron(STALE_DEALS_SCHEDULE),
+    );
+    this.consumeWithFunction(
+      'release-held',
+      route,
+      undefined,
+      'Route held leads once their team is back on shift',
+      undefined,
+      Schedule.rate(HELD_LEADS_SWEEP),
     );
 
     // ── Monitoring ─────────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listClients } from '../../infra/lib/build-app';
 import { DATA_LOGICAL_IDS, SECRET_KEYS, SIGNING_KEY, USER_GROUPS } from '../../infra/lib/data-stack';
-import { SES_DETAIL_TYPES, STALE_DEALS_SCHEDULE, TARGET_RETRY } from '../../infra/lib/pipeline-stack';
+import {
+  HELD_LEADS_SWEEP,
+  SES_DETAIL_TYPES,
+  STALE_DEALS_SCHEDULE,
+  TARGET_RETRY,
+} from '../../infra/lib/pipeline-stack';
 import { APP_TAG, stackNames } from '../../infra/lib/settings';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import { EVENT_SOURCE } from '../../shared/events/catalogue';
@@ -501,7 +506,15 @@ describe.each(clients)('client %s', (clientName) => {
       expect(stale.Properties.ScheduleExpression).toBe(
         `cron(${STALE_DEALS_SCHEDULE.minute} ${STALE_DEALS_SCHEDULE.hour} * * ? *)`,
       );
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 9);
+      // Held leads are released by a schedule on the route function, next to its event rule.
+      const routeRules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule').filter(([, r]) =>
+        JSON.stringify(r.Properties.Targets).includes(`"${fnId('route')}"`),
+      );
+      expect(routeRules.map(([, r]) => r.Properties.ScheduleExpression ?? 'pattern').sort()).toEqual([
+        'pattern',
+        `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
+      ]);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 10);
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
