@@ -191,13 +191,16 @@ interface TimedActivity {
  * Activities oldest first, ties broken by id, so the input order never matters. (A rule's
  * result depends only on the times of the occurrences it counts, so activities at the same
  * instant are interchangeable.) Activities whose `at` does not parse cannot be placed in time
- * and are skipped; data that is not an object reads as empty.
+ * and are skipped; data that is not an object reads as empty. Activities flagged
+ * `data.machine === true` (email opens and clicks by privacy proxies and link scanners, see
+ * `ses-events.ts`) are skipped too: they stay on the timeline but are not the lead's engagement.
  */
 function chronological(activities: readonly Activity[]): TimedActivity[] {
   const timed: TimedActivity[] = [];
   for (const activity of activities) {
     const atMs = Date.parse(activity.at);
     if (!Number.isFinite(atMs)) continue;
+    if (isRecord(activity.data) && activity.data.machine === true) continue;
     timed.push({ activity, atMs, data: isRecord(activity.data) ? activity.data : {} });
   }
   // Plain code-unit comparison for ids: localeCompare would depend on the runtime's locale.

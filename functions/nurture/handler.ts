@@ -1,0 +1,158 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { requireEnv } from '../../shared/adapters/clients';
+import {
+  type IntegrationsSecretReader,
+  SecretsManagerIntegrations,
+} from '../../shared/adapters/integrations-secret';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { type Mailer, SesMailer } from '../../shared/adapters/mailer';
+import { clientConfig } from '../../shared/config/runtime';
+import type { ClientConfig } from '../../shared/config/schema';
+import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { type NurtureCursor, NurtureStepRefSchema } from '../../shared/domain/nurture';
+import { parseDetail } from '../../shared/events/catalogue';
+import { lambdaHandler } from '../../shared/runtime/handler';
+import { logger, metrics } from '../../shared/runtime/observability';
+import { readSigningKey } from '../../shared/services/lead-email';
+import {
+  type NurtureEnrolment,
+  type NurtureSendResult,
+  type NurtureStore,
+  planSequence,
+  sendStep,
+} from '../../shared/services/nurture';
+
+/**
+ * The task function of the nurture state machine (`infra/constructs/workflows.ts`,
+ * `NurtureWorkflow`). Every Task state invokes it with `{ action, enrolment, executionArn, step? }`,
+ * where `enrolment` is the execution input (the `Lead Nurtured` detail) and `step` the cursor's
+ * step (`$.cursor.step`):
+ *
+ * | action | returns (stored at)                                   | next state                                  |
+ * |--------|-------------------------------------------------------|---------------------------------------------|
+ * | `plan` | {@link NurtureCursor} (`$.cursor`)                    | `HasNextStep` on `done`; wait `step.waitSeconds` |
+ * | `send` | `{ outcome, reason?, delivery?, messageId?, next }` (`$.result`) | `SendOutcome` on `outcome`: `stop` → Succeed; `sent`/`skipped` → `next` becomes `$.cursor` |
+ *
+ * `send` re-checks every exit condition on the fresh lead (unsubscribed, suppressed, replied,
+ * meeting booked, SQL or owned, converted, lost, no email, test lead, consent) and answers
+ * `stop` with the reason, recording nothing. A step is never sent twice (see
+ * `shared/services/lead-email.ts`). Failures a retry can fix are thrown as
+ * {@link NurtureRetryableError}, a stable error name for the task's `Retry`; nothing was sent
+ * when it is thrown, so a retry is safe. Anything else fails the execution with its own name.
+ */
+
+/** `errorType` Step Functions sees for failures worth retrying. */
+export const NURTURE_RETRYABLE_ERROR = 'NurtureRetryableError';
+
+/** A transient failure, named so a Step Functions `Retry` can match it. */
+export class NurtureRetryableError extends Error {
+  override readonly name = NURTURE_RETRYABLE_ERROR;
+  constructor(override readonly cause: LeadPipelineError) {
+    super(`${cause.code}: ${cause.message}`);
+  }
+}
+
+const base = { enrolment: z.unknown(), executionArn: z.string().min(1).max(2048) };
+const TaskSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('plan'), ...base }),
+  z.object({ action: z.literal('send'), ...base, step: NurtureStepRefSchema }),
+]);
+
+function problems(error: z.ZodError, prefix: string) {
+  return error.issues.map((i) => ({
+    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'event',
+    reason: i.message,
+  }));
+}
+
+/** Parses a task payload. @throws InvalidInputError naming every bad field. */
+export function parseNurtureTask(event: unknown) {
+  const task = TaskSchema.safeParse(event);
+  if (!task.success) throw new InvalidInputError(problems(task.error, ''));
+  let enrolment: NurtureEnrolment;
+  try {
+    enrolment = parseDetail('Lead Nurtured', task.data.enrolment);
+  } catch (error) {
+    if (error instanceof z.ZodError) throw new InvalidInputError(problems(error, 'enrolment'));
+    throw error;
+  }
+  return { ...task.data, enrolment };
+}
+
+export interface Deps {
+  readonly repository: NurtureStore;
+  readonly mailer: Mailer;
+  readonly secrets: IntegrationsSecretReader;
+  readonly config: ClientConfig;
+  /** Public API base URL (`API_URL`), for unsubscribe links. */
+  readonly apiUrl: string;
+  readonly now: () => Date;
+}
+
+export function createHandler(deps: Deps) {
+  const serviceDeps = {
+    store: deps.repository,
+    mailer: deps.mailer,
+    signingKey: () => readSigningKey(deps.secrets),
+    config: deps.config,
+    apiUrl: deps.apiUrl,
+    now: deps.now,
+  };
+  return async (event: unknown, _context?: Context): Promise<NurtureCursor | NurtureSendResult> => {
+    const task = parseNurtureTask(event);
+    const { enrolment } = task;
+    const log = { leadId: enrolment.leadId, sequenceId: enrolment.sequenceId, execution: task.executionArn };
+    if (task.action === 'plan') {
+      const cursor = planSequence(enrolment, serviceDeps);
+      if (cursor.done) logger.warn('Nurture sequence has nothing to send', { ...log, reason: cursor.reason });
+      else logger.info('Nurture sequence planned', { ...log, step: cursor.step });
+      return cursor;
+    }
+    try {
+      const result = await sendStep(enrolment, task.step, serviceDeps);
+      const details = { ...log, stepId: task.step.id, ...result };
+      if (result.outcome === 'stop') {
+        metrics.addMetric('NurtureStopped', MetricUnit.Count, 1);
+        logger.info('Nurture sequence stopped', details);
+      } else if (result.outcome === 'sent' && result.delivery !== 'already-sent') {
+        metrics.addMetric('NurtureEmailsSent', MetricUnit.Count, 1);
+        if (result.delivery === 'unconfirmed')
+          logger.warn('Nurture email sent without confirmation', details);
+        else logger.info('Nurture email sent', details);
+      } else {
+        logger.info('Nurture step done', details);
+      }
+      return result;
+    } catch (error) {
+      if (error instanceof LeadPipelineError && error.retryable) {
+        logger.warn('Transient nurture failure; nothing was sent, the state machine retries', {
+          ...log,
+          error,
+        });
+        throw new NurtureRetryableError(error);
+      }
+      throw error;
+    }
+  };
+}
+
+function defaultDeps(): Deps {
+  return {
+    repository: new LeadRepository(requireEnv('TABLE_NAME')),
+    mailer: new SesMailer(requireEnv('CONFIGURATION_SET_NAME')),
+    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    config: clientConfig(),
+    apiUrl: requireEnv('API_URL'),
+    now: () => new Date(),
+  };
+}
+
+let live: ReturnType<typeof createHandler> | undefined;
+
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lambdaHandler((event: unknown, context: Context) => {
+  live ??= createHandler(defaultDeps());
+  return live(event, context);
+});

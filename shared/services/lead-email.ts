@@ -1,0 +1,180 @@
+import type { IntegrationsSecretReader } from '../adapters/integrations-secret';
+import type { Mailer, OutgoingEmail } from '../adapters/mailer';
+import { EmailNotSentError, EmailOutcomeUnknownError } from '../adapters/mailer';
+import type { ClientConfig, EmailTemplate } from '../config/schema';
+import { canonicalEmail } from '../domain/email';
+import {
+  type EmailKind,
+  emailTags,
+  formatMailbox,
+  listUnsubscribeHeaders,
+  renderLeadEmail,
+  unsubscribeUrl,
+} from '../domain/email-render';
+import { DependencyUnavailableError, StepAlreadySentError } from '../domain/errors';
+import type { Lead } from '../domain/lead';
+import { signToken } from '../domain/tokens';
+
+/**
+ * Emails to leads, sent at most once per lead and step: the shared core of the nurture and
+ * auto-respond functions.
+ *
+ * Delivery semantics: at-most-once. A step is claimed (a conditional put of
+ * `SEND#<sequence>#<step>` in the lead's partition) BEFORE SES is called, so a retried task,
+ * a redelivered event or a concurrent duplicate finds the claim and does not send. Then:
+ *
+ * - SES accepted → the claim records the message id (`status: sent`).
+ * - SES answered with an error (throttled, paused, rejected) → the email certainly did not go
+ *   out, so the claim is released and a retry may send it (at-least-once for refusals).
+ * - No answer (timeout, connection reset) → SES may have sent it. The claim stays, marked
+ *   `unconfirmed`, and the step counts as sent: a lead may miss one email, never get two.
+ * - The function dies between claim and answer → same as "no answer": the claim has no message
+ *   id and a retry treats the step as sent.
+ *
+ * The trade-off is deliberate: a duplicate marketing email costs trust and complaints; a
+ * missed nurture step costs one touch of many.
+ */
+
+/** Storage for send claims (implemented by `LeadRepository`). */
+export interface SendClaimStore {
+  claimSend(leadId: string, sequenceId: string, stepId: string, at: string): Promise<void>;
+  recordSendResult(
+    leadId: string,
+    sequenceId: string,
+    stepId: string,
+    result:
+      | { status: 'sent'; messageId: string; at: string }
+      | { status: 'unconfirmed'; error: string; at: string },
+  ): Promise<void>;
+  releaseSendClaim(leadId: string, sequenceId: string, stepId: string): Promise<void>;
+}
+
+/** One email to send once. */
+export interface SendOnceRequest {
+  readonly leadId: string;
+  /** Nurture sequence id, or `auto-response`. */
+  readonly sequenceId: string;
+  /** Step id, or `ack` for the auto-response. */
+  readonly stepId: string;
+  readonly email: OutgoingEmail;
+  /** ISO time of the attempt. */
+  readonly at: string;
+}
+
+/** What happened to a {@link SendOnceRequest}. */
+export type SendOnceResult =
+  /** Sent now. `recorded` is false when the message id could not be stored (the claim still blocks a resend). */
+  | { readonly status: 'sent'; readonly messageId: string; readonly recorded: boolean }
+  /** An earlier attempt claimed the step: sent, in doubt, or in flight. Nothing was sent now. */
+  | { readonly status: 'already-claimed' }
+  /** SES gave no answer; the step counts as sent and will not be retried. */
+  | { readonly status: 'unconfirmed'; readonly error: string }
+  /** SES refused this message for good (`MessageRejected`, bad request); the claim was released. */
+  | { readonly status: 'refused'; readonly sesError: string };
+
+/**
+ * Sends `request.email` unless the step was already claimed for the lead.
+ * @throws EmailNotSentError (retryable) when SES refused for now (throttling, quota, paused):
+ *   the claim was released, so retrying later sends the email.
+ * @throws DependencyUnavailableError when DynamoDB is unavailable before anything was sent.
+ */
+export async function sendOnce(
+  request: SendOnceRequest,
+  deps: { readonly store: SendClaimStore; readonly mailer: Mailer },
+): Promise<SendOnceResult> {
+  const { leadId, sequenceId, stepId, at } = request;
+  try {
+    await deps.store.claimSend(leadId, sequenceId, stepId, at);
+  } catch (error) {
+    if (error instanceof StepAlreadySentError) return { status: 'already-claimed' };
+    throw error;
+  }
+  let messageId: string;
+  try {
+    ({ messageId } = await deps.mailer.send(request.email));
+  } catch (error) {
+    if (error instanceof EmailOutcomeUnknownError) {
+      // Keep the claim: sending again could deliver a second copy. Marking it is bookkeeping only.
+      await deps.store
+        .recordSendResult(leadId, sequenceId, stepId, { status: 'unconfirmed', error: error.message, at })
+        .catch(() => undefined);
+      return { status: 'unconfirmed', error: error.message };
+    }
+    if (error instanceof EmailNotSentError) {
+      // Certainly not sent: free the step for a retry. If the release itself fails, the claim
+      // stays and the step is skipped (at-most-once), which is the safe side.
+      await deps.store.releaseSendClaim(leadId, sequenceId, stepId);
+      if (!error.retryable) return { status: 'refused', sesError: error.sesError };
+    }
+    throw error;
+  }
+  try {
+    await deps.store.recordSendResult(leadId, sequenceId, stepId, { status: 'sent', messageId, at });
+    return { status: 'sent', messageId, recorded: true };
+  } catch {
+    // The email is out; the claim (without its message id) still prevents a second one.
+    return { status: 'sent', messageId, recorded: false };
+  }
+}
+
+/** What {@link composeLeadEmail} needs besides the lead and template. */
+export interface ComposeContext {
+  readonly config: Pick<ClientConfig, 'email'>;
+  /** Public API base URL (`API_URL`), for the unsubscribe link. */
+  readonly apiUrl: string;
+  /** HMAC key of the integrations secret (`signingKey`). */
+  readonly signingKey: string;
+  readonly now: Date;
+  readonly kind: EmailKind;
+  readonly sequenceId: string;
+  readonly stepId: string;
+}
+
+/**
+ * The email `template` becomes for `lead`: personalised, with the postal address and a signed
+ * one-click unsubscribe link (never expiring) in the footer and the List-Unsubscribe headers.
+ * @throws Error when the lead has no email address (check before calling).
+ */
+export function composeLeadEmail(
+  lead: Lead,
+  template: EmailTemplate,
+  context: ComposeContext,
+): OutgoingEmail {
+  if (!lead.profile.email) throw new Error(`Lead ${lead.id} has no email address`);
+  const { email } = context.config;
+  const url = unsubscribeUrl(
+    context.apiUrl,
+    signToken('unsubscribe', lead.id, context.signingKey, context.now),
+  );
+  const rendered = renderLeadEmail(template, lead, {
+    senderName: email.fromName,
+    postalAddress: email.postalAddress,
+    unsubscribeUrl: url,
+  });
+  return {
+    to: canonicalEmail(lead.profile.email),
+    from: formatMailbox(email.fromName, email.from),
+    ...(email.replyTo ? { replyTo: [email.replyTo] } : {}),
+    ...rendered,
+    headers: listUnsubscribeHeaders(url),
+    tags: emailTags({
+      leadId: lead.id,
+      sequenceId: context.sequenceId,
+      stepId: context.stepId,
+      kind: context.kind,
+    }),
+  };
+}
+
+/**
+ * The HMAC key for unsubscribe tokens. Powertools wraps Secrets Manager failures in its own
+ * error type; any failure to read the secret is reported as {@link DependencyUnavailableError}
+ * so callers retry (or answer 503) instead of failing for good.
+ */
+export async function readSigningKey(secrets: IntegrationsSecretReader): Promise<string> {
+  try {
+    return (await secrets.read()).signingKey;
+  } catch (error) {
+    throw new DependencyUnavailableError('SecretsManager', error);
+  }
+}

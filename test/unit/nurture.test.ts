@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { loadClientConfig } from '../../shared/config/load';
+import type { NurtureSequence } from '../../shared/config/schema';
+import type { Activity, Lead } from '../../shared/domain/lead';
+import {
+  type ExitCheckInput,
+  findStep,
+  firstStep,
+  NurtureCursorSchema,
+  nextStep,
+  nurtureExitReason,
+  waitSeconds,
+} from '../../shared/domain/nurture';
+
+const config = loadClientConfig('example', 'clients');
+const sequences = config.nurture.sequences;
+
+function lead(overrides: Partial<Lead> = {}): Lead {
+  return {
+    id: 'lead-1',
+    createdAt: '2026-03-01T09:00:00.000Z',
+    updatedAt: '2026-03-01T09:00:00.000Z',
+    profile: {
+      email: 'jane@acme.example',
+      dedupeKey: 'jane@acme.example',
+      firstName: 'Jane',
+      isFreeMail: false,
+      isDisposable: false,
+      extra: {},
+      droppedFields: [],
+    },
+    source: { channel: 'web', provider: 'form', utm: {} },
+    consent: { marketing: true, at: '2026-03-01T09:00:00.000Z', via: 'form' },
+    isTest: false,
+    status: 'nurturing',
+    stage: 'lead',
+    priority: 'normal',
+    nurtureSequence: 'education',
+    unsubscribed: false,
+    version: 2,
+    ...overrides,
+  };
+}
+
+function input(overrides: Partial<ExitCheckInput> = {}): ExitCheckInput {
+  return {
+    lead: lead(),
+    suppressed: false,
+    activities: [],
+    sequenceId: 'education',
+    consentMode: 'consent-required',
+    pipelineStages: config.pipeline.stages,
+    ...overrides,
+  };
+}
+
+const activity = (type: Activity['type']): Pick<Activity, 'type'> => ({ type });
+
+describe('cursor planning', () => {
+  it('starts at the first step with its wait in whole seconds', () => {
+    expect(firstStep(sequences, 'education')).toEqual({
+      done: false,
+      step: { id: 'welcome-guide', index: 0, waitSeconds: 3600 },
+    });
+  });
+
+  it('walks every step of a sequence in order, then is done', () => {
+    const seen: string[] = [];
+    let cursor = firstStep(sequences, 'education');
+    while (!cursor.done) {
+      seen.push(`${cursor.step.id}:${cursor.step.waitSeconds}`);
+      cursor = nextStep(sequences, 'education', cursor.step);
+    }
+    expect(seen).toEqual(['welcome-guide:3600', 'case-study:259200', 'webinar-invite:604800']);
+    expect(cursor).toEqual({ done: true });
+  });
+
+  it('is done at once for a sequence that no longer exists', () => {
+    expect(firstStep(sequences, 'gone')).toEqual({ done: true, reason: 'unknown-sequence' });
+    expect(nextStep(sequences, 'gone', { id: 'x', index: 0, waitSeconds: 0 })).toEqual({
+      done: true,
+      reason: 'unknown-sequence',
+    });
+  });
+
+  it('continues with the step that followed a step removed from the config', () => {
+    const edited: NurtureSequence[] = [
+      {
+        id: 's',
+        name: 'S',
+        steps: [sequences[0]?.steps[0], sequences[0]?.steps[2]].filter((x) => x !== undefined),
+      },
+    ];
+    // The cursor pointed at case-study (index 1), which was removed.
+    const ref = { id: 'case-study', index: 1, waitSeconds: 259200 };
+    expect(findStep(edited, 's', ref)).toBeUndefined();
+    expect(nextStep(edited, 's', ref)).toEqual({
+      done: false,
+      step: { id: 'webinar-invite', index: 1, waitSeconds: 604800 },
+    });
+  });
+
+  it('rounds fractional hours and never waits a negative time', () => {
+    expect(waitSeconds(0.5)).toBe(1800);
+    expect(waitSeconds(1 / 7)).toBe(514);
+    expect(waitSeconds(0)).toBe(0);
+  });
+
+  it('produces cursors that match the state machine contract', () => {
+    let cursor = firstStep(sequences, 're-engage');
+    while (!cursor.done) {
+      expect(NurtureCursorSchema.parse(cursor)).toEqual(cursor);
+      expect(Number.isInteger(cursor.step.waitSeconds)).toBe(true);
+      cursor = nextStep(sequences, 're-engage', cursor.step);
+    }
+    expect(NurtureCursorSchema.parse(cursor)).toEqual({ done: true });
+  });
+});
+
+describe('nurtureExitReason', () => {
+  it('lets a consenting, unowned lead in the sequence through', () => {
+    expect(nurtureExitReason(input())).toBeUndefined();
+  });
+
+  it.each<[string, Partial<ExitCheckInput>, string]>([
+    ['a test lead', { lead: lead({ isTest: true }) }, 'test-lead'],
+    ['no address', { lead: lead({ profile: { ...lead().profile, email: undefined } }) }, 'no-email'],
+    ['unsubscribed', { lead: lead({ unsubscribed: true }) }, 'unsubscribed'],
+    ['a suppressed address', { suppressed: true }, 'suppressed'],
+    ['converted', { lead: lead({ status: 'converted' }) }, 'converted'],
+    ['a customer', { lead: lead({ stage: 'customer' }) }, 'converted'],
+    ['a won opportunity', { lead: lead({ pipelineStage: 'won' }) }, 'converted'],
+    ['disqualified', { lead: lead({ status: 'disqualified' }) }, 'lost'],
+    ['a lost opportunity', { lead: lead({ pipelineStage: 'lost' }) }, 'lost'],
+    ['a lost reason', { lead: lead({ lostReason: 'No budget' }) }, 'lost'],
+    ['SQL', { lead: lead({ stage: 'SQL' }) }, 'sales-ready'],
+    ['an opportunity', { lead: lead({ stage: 'opportunity' }) }, 'sales-ready'],
+    ['an owner', { lead: lead({ owner: 'ana' }) }, 'assigned'],
+    ['held for a team', { lead: lead({ status: 'held' }) }, 'assigned'],
+    ['a reply', { activities: [activity('email_opened'), activity('email_replied')] }, 'replied'],
+    ['a booked meeting', { activities: [activity('meeting_booked')] }, 'meeting-booked'],
+    ['another sequence', { lead: lead({ nurtureSequence: 're-engage' }) }, 'moved-sequence'],
+    ['no consent record', { lead: lead({ consent: undefined }) }, 'no-consent'],
+    [
+      'withdrawn consent',
+      { lead: lead({ consent: { marketing: false, at: '2026-03-01T09:00:00.000Z', via: 'form' } }) },
+      'no-consent',
+    ],
+  ])('stops for %s', (_name, overrides, reason) => {
+    expect(nurtureExitReason(input(overrides))).toBe(reason);
+  });
+
+  it('in opt-out mode sends without a consent record but not after consent was withdrawn', () => {
+    expect(
+      nurtureExitReason(input({ consentMode: 'opt-out', lead: lead({ consent: undefined }) })),
+    ).toBeUndefined();
+    expect(
+      nurtureExitReason(
+        input({
+          consentMode: 'opt-out',
+          lead: lead({ consent: { marketing: false, at: '2026-03-01T09:00:00.000Z', via: 'form' } }),
+        }),
+      ),
+    ).toBe('no-consent');
+  });
+
+  it('names the most certain reason first when several hold', () => {
+    expect(
+      nurtureExitReason(
+        input({ lead: lead({ unsubscribed: true, owner: 'ana', consent: undefined }), suppressed: true }),
+      ),
+    ).toBe('unsubscribed');
+  });
+
+  it('ignores engagement that does not mean a conversation', () => {
+    const activities = ['email_opened', 'email_clicked', 'page_view', 'email_delivered'].map((t) =>
+      activity(t as Activity['type']),
+    );
+    expect(nurtureExitReason(input({ activities }))).toBeUndefined();
+  });
+});
