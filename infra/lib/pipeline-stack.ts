@@ -576,7 +576,9 @@ export class PipelineStack extends Stack {
     eventBus: IEventBus = this.eventBus,
     schedule?: Schedule,
   ): Rule {
-    const dlq = this.deadLetterQueue(consumer, true);
+    // The function's own async DLQ is the queue named after it; a second rule on the same
+    // function (the held-lead schedule) gets a queue that only the rule target uses.
+    const dlq = this.deadLetterQueue(consumer, consumer === fn.functionName);
     return this.rule(
       consumer,
       new LambdaFunction(fn.fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),

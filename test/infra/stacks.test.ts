@@ -80,12 +80,14 @@ function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource
   );
 }
 
-/** The rule whose description starts with `prefix`… by its target instead: the rule targeting `logicalId`. */
-function ruleTargeting(s: SynthesizedClient, logicalId: string): CfnResource {
-  const rules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule').filter(([, r]) =>
-    JSON.stringify(r.Properties.Targets).includes(`"${logicalId}"`),
+/** The event-pattern rule (or, with `scheduled`, the schedule rule) targeting `logicalId`. */
+function ruleTargeting(s: SynthesizedClient, logicalId: string, { scheduled = false } = {}): CfnResource {
+  const rules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule').filter(
+    ([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(`"${logicalId}"`) &&
+      Boolean(r.Properties.ScheduleExpression) === scheduled,
   );
-  expect(rules, `one rule targets ${logicalId}`).toHaveLength(1);
+  expect(rules, `one ${scheduled ? 'schedule' : 'pattern'} rule targets ${logicalId}`).toHaveLength(1);
   return (rules[0] as [string, CfnResource])[1];
 }
 
@@ -502,7 +504,7 @@ describe.each(clients)('client %s', (clientName) => {
         },
       });
 
-      const stale = ruleTargeting(s, fnId('stale-deals'));
+      const stale = ruleTargeting(s, fnId('stale-deals'), { scheduled: true });
       expect(stale.Properties.ScheduleExpression).toBe(
         `cron(${STALE_DEALS_SCHEDULE.minute} ${STALE_DEALS_SCHEDULE.hour} * * ? *)`,
       );
