@@ -152,6 +152,25 @@ export class LeadRepository {
     return this.pointer(keys.dedupe(dedupeKey));
   }
 
+  /**
+   * Records that a provider's record (e.g. a webhook lead merged into an existing person) belongs
+   * to a lead, so a redelivery of it is recognised. Idempotent: an existing claim is kept.
+   */
+  async claimExternalId(provider: string, externalId: string, leadId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.external(provider, externalId), leadId, entity: 'external' },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return;
+      rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
   /** The id of the lead created from this provider's record (e.g. a Meta leadgen_id), if any. */
   async findLeadIdByExternalId(provider: string, externalId: string): Promise<string | undefined> {
     return this.pointer(keys.external(provider, externalId));

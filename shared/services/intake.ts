@@ -19,6 +19,7 @@ export interface IntakeStore {
   getLead(leadId: string): Promise<Lead | undefined>;
   findLeadIdByDedupeKey(dedupeKey: string): Promise<string | undefined>;
   findLeadIdByExternalId(provider: string, externalId: string): Promise<string | undefined>;
+  claimExternalId(provider: string, externalId: string, leadId: string): Promise<void>;
   createLead(
     lead: Lead,
     activities: readonly Activity[],
@@ -100,6 +101,10 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
         honeypotField: config.capture.honeypotField,
       });
   if (!normalised.ok) throw new InvalidInputError(normalised.errors);
+  // A provider's test lead must never merge into (or receive) a real person's lead.
+  if (request.isTest) {
+    normalised.profile = { ...normalised.profile, dedupeKey: `test:${normalised.profile.dedupeKey}` };
+  }
   const source = mergeSource(normalised.source, request);
   const at = now.toISOString();
 
@@ -210,6 +215,8 @@ async function mergeInto(
     // publishing Lead Captured again lets it through; every consumer is idempotent.
     if (existing.status === 'new' && existing.score === undefined) events.push(capturedEvent(next));
     await publisher.publish(...events);
+    // Only after the merge is saved and announced, so a failed attempt is retried, not skipped.
+    if (request.externalId) await store.claimExternalId(request.provider, request.externalId, leadId);
     return { outcome: 'updated', leadId, changed, warnings };
   }
 }

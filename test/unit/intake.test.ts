@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadClientConfig } from '../../shared/config/load';
+import { InvalidInputError } from '../../shared/domain/errors';
+import { intakeLead } from '../../shared/services/intake';
+import { Harness } from './functions/pipeline-kit';
+
+const config = loadClientConfig('example', 'clients');
+const now = new Date('2026-03-02T10:00:00.000Z');
+
+let h: Harness;
+let ids: number;
+beforeEach(() => {
+  h = new Harness();
+  ids = 0;
+});
+afterEach(() => h.restore());
+
+const deps = () => ({
+  store: h.repository,
+  publisher: h.publisher,
+  config,
+  now: () => now,
+  newId: () => `id-${++ids}`,
+});
+
+const elena = { first_name: 'Elena', email: 'elena.vogel@kontor-software.de', job_title: 'VP Engineering' };
+
+describe('intakeLead', () => {
+  it('creates one lead and publishes Lead Captured', async () => {
+    const result = await intakeLead({ fields: elena, provider: 'form' }, deps());
+    expect(result).toMatchObject({ outcome: 'created', leadId: 'id-1' });
+    expect(h.ofType('Lead Captured').map((e) => e.detail.leadId)).toEqual(['id-1']);
+    const lead = await h.repository.getLead('id-1');
+    expect(lead?.profile.email).toBe('elena.vogel@kontor-software.de');
+    expect((await h.repository.listActivities('id-1')).map((a) => a.type)).toEqual(['captured']);
+  });
+
+  it('merges a resubmission of the same person into the existing lead', async () => {
+    await intakeLead({ fields: elena, provider: 'form' }, deps());
+    const again = await intakeLead(
+      { fields: { ...elena, email: 'Elena.Vogel@Kontor-Software.de', company: 'Kontor' }, provider: 'api' },
+      deps(),
+    );
+    expect(again).toMatchObject({ outcome: 'updated', leadId: 'id-1' });
+    expect((await h.repository.getLead('id-1'))?.profile.company).toBe('Kontor');
+    expect(h.ofType('Activity Recorded').map((e) => e.detail.type)).toEqual(['resubmitted']);
+  });
+
+  it('recognises a redelivered webhook record even after it was merged into an existing person', async () => {
+    await intakeLead({ fields: elena, provider: 'form' }, deps());
+    const merged = await intakeLead({ fields: elena, provider: 'google_ads', externalId: 'g-1' }, deps());
+    expect(merged.outcome).toBe('updated');
+    const redelivered = await intakeLead(
+      { fields: elena, provider: 'google_ads', externalId: 'g-1' },
+      deps(),
+    );
+    expect(redelivered).toEqual({ outcome: 'already-received', leadId: 'id-1', warnings: [] });
+    expect(h.ofType('Activity Recorded')).toHaveLength(1);
+  });
+
+  it('keeps a provider test lead apart from the real person with the same email', async () => {
+    await intakeLead({ fields: elena, provider: 'form' }, deps());
+    const test = await intakeLead(
+      { fields: elena, provider: 'google_ads', externalId: 'g-test', isTest: true },
+      deps(),
+    );
+    expect(test).toMatchObject({ outcome: 'created', leadId: 'id-2' });
+    expect((await h.repository.getLead('id-2'))?.isTest).toBe(true);
+    expect((await h.repository.getLead('id-1'))?.version).toBe(0);
+    expect(h.ofType('Lead Captured').map((e) => [e.detail.leadId, e.detail.isTest])).toEqual([
+      ['id-1', false],
+      ['id-2', true],
+    ]);
+  });
+
+  it('rejects a submission with neither email nor phone, naming both fields', async () => {
+    const error = await intakeLead({ fields: { first_name: 'Nobody' }, provider: 'form' }, deps()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).problems.map((p) => p.field).sort()).toEqual(['email', 'phone']);
+    expect(h.published).toEqual([]);
+  });
+});
