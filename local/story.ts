@@ -41,11 +41,18 @@ export class LeadStory {
   }
 
   private onSes(event: BusEvent): void {
-    const d = event.detail as { mail?: { tags?: Record<string, string[]> } };
+    const d = event.detail as { mail?: { tags?: Record<string, string[] | undefined> } };
     const leadId = d.mail?.tags?.lead_id?.[0];
     if (!leadId) return;
+    // The story shows what matters to sales: an email reached (or failed to reach) the person.
     const kind = event['detail-type'].replace(/^Email /, '').toLowerCase();
-    this.add(leadId, `email ${kind}`);
+    const shown: Record<string, string> = {
+      delivered: `emailed (${d.mail?.tags?.kind?.[0] ?? 'email'})`,
+      bounced: 'email bounced',
+      'complaint received': 'complained about an email',
+    };
+    const step = shown[kind];
+    if (step) this.add(leadId, step);
   }
 
   private describe(type: string, d: Record<string, unknown>): string | undefined {
@@ -81,7 +88,11 @@ export class LeadStory {
       case 'Stale Deal Found':
         return `stale deal (${d.daysInStage} days in ${d.pipelineStage})`;
       case 'Activity Recorded':
-        return d.type === 'resubmitted' ? 'resubmitted (merged, still one lead)' : `activity ${d.type}`;
+        // Email activities mirror SES events, already shown; the rest is the lead's behaviour.
+        if (typeof d.type === 'string' && d.type.startsWith('email_')) return undefined;
+        return d.type === 'resubmitted'
+          ? 'resubmitted (merged, still one lead)'
+          : String(d.type).replace(/_/g, ' ');
       default:
         return undefined;
     }
