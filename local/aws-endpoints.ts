@@ -9,7 +9,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
-import type { SesEventSimulator } from './ses-events';
+import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
 import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
 
 /**
@@ -297,7 +297,10 @@ export class LocalAwsEndpoints {
     this.count(`SES.${req.method} ${url.pathname}`);
     const forwarded = await fetch(`${ses.emulatorUrl}${url.pathname}${url.search}`, {
       method: req.method ?? 'GET',
-      headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json') },
+      headers: {
+        'content-type': String(req.headers['content-type'] ?? 'application/json'),
+        authorization: String(req.headers.authorization ?? EMULATOR_AUTHORIZATION),
+      },
       ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
     });
     res.writeHead(forwarded.status, {
@@ -360,7 +363,8 @@ export class LocalAwsEndpoints {
         );
       default:
         return send(res, 404, {
-          message: 'try /_local/sns, /_local/slack, /_local/dead-letters, /_local/executions',
+          message:
+            'try /_local/sns, /_local/slack, /_local/emails, /_local/dead-letters, /_local/executions, /_local/calls',
         });
     }
   }

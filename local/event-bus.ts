@@ -73,6 +73,9 @@ export class LocalEventBus {
   private readonly listeners = new Set<(event: BusEvent, busName: string) => void>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  private stopped = false;
+  /** Retry back-offs in progress, so {@link stop} can cut them short. */
+  private readonly backoffs = new Map<NodeJS.Timeout, () => void>();
   /** Events accepted, for benchmarks. */
   accepted = 0;
 
@@ -149,8 +152,22 @@ export class LocalEventBus {
     return { FailedEntryCount: failed, Entries: results };
   }
 
+  /**
+   * Stops delivering: events published from now on are dropped, retries waiting for their
+   * back-off give up (without a dead letter: the runtime is shutting down, not failing).
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const [timer, wake] of this.backoffs) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.backoffs.clear();
+  }
+
   /** Puts an already-formed event on a bus (used for AWS service events such as SES). */
   publish(event: BusEvent, busName: string): void {
+    if (this.stopped) return;
     this.accepted++;
     for (const listener of this.listeners) listener(event, busName);
     for (const rule of this.rules) {
@@ -161,6 +178,7 @@ export class LocalEventBus {
 
   /** Fires a scheduled rule now (used by the scheduler and by `/_local/schedules/<rule>`). */
   fireSchedule(rule: LocalRule): void {
+    if (this.stopped) return;
     const event: BusEvent = {
       version: '0',
       id: randomUUID(),
@@ -205,18 +223,30 @@ export class LocalEventBus {
     // Asynchronous, like EventBridge: the publisher never waits for targets.
     await Promise.resolve();
     for (; attempt <= target.maxRetryAttempts; attempt++) {
+      if (this.stopped) return;
       try {
         await this.deliver(target, input, rule);
         return;
       } catch (error) {
         lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       }
+      if (this.stopped) return;
       const ageSeconds = ((Date.now() - started) * this.options.timeScale) / 1000;
       if (ageSeconds > target.maxEventAgeSeconds) break;
       // EventBridge backs off exponentially (with jitter) up to minutes; scaled locally.
       const backoffMs = Math.min(60_000, 1000 * 2 ** attempt) / this.options.timeScale;
-      await new Promise((r) => setTimeout(r, Math.max(20, backoffMs)));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(
+          () => {
+            this.backoffs.delete(timer);
+            resolve();
+          },
+          Math.max(20, backoffMs),
+        );
+        this.backoffs.set(timer, resolve);
+      });
     }
+    if (this.stopped) return;
     const letter: DeadLetter = {
       rule: rule.name,
       target: target.arn,

@@ -52,9 +52,19 @@ export class FunctionPool {
   /** Invocations served, for benchmarks. */
   invocations = 0;
 
+  /** Execution environments (worker threads) alive now; 0 once closed. */
+  get environmentCount(): number {
+    return this.environments.length;
+  }
+
   constructor(
     readonly spec: LocalFunctionSpec,
-    private readonly options: { maxConcurrency?: number; logFile?: string } = {},
+    private readonly options: {
+      maxConcurrency?: number;
+      logFile?: string;
+      /** URL prefixes whose `fetch` calls go elsewhere (`[from, to]`), e.g. Slack to its local recorder. */
+      fetchRedirects?: ReadonlyArray<readonly [string, string]>;
+    } = {},
   ) {
     this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   }
@@ -97,15 +107,39 @@ export class FunctionPool {
     }
   }
 
-  /** Stops every environment. */
+  /**
+   * Stops every environment. Invocations still running or queued resolve with a
+   * `Runtime.Shutdown` error, so nothing waits on a worker that is gone.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.environments.map((e) => e.worker.terminate()));
-    this.environments.length = 0;
-    this.log?.end();
+    for (const env of this.environments) {
+      const pending = env.pending;
+      env.pending = undefined;
+      if (pending) {
+        clearTimeout(pending.timer);
+        pending.resolve({
+          ok: false,
+          error: {
+            errorType: 'Runtime.Shutdown',
+            errorMessage: `${this.spec.name} was shut down`,
+            stack: [],
+          },
+          durationMs: 0,
+          coldStart: false,
+        });
+      }
+    }
+    // Queued invocations wake up, see the pool closed and fail.
+    for (const wake of this.queue.splice(0)) wake();
+    const workers = this.environments.splice(0).map((e) => e.worker);
+    await Promise.all(workers.map((w) => w.terminate()));
+    await new Promise<void>((resolve) => (this.log ? this.log.end(resolve) : resolve()));
   }
 
   private async acquire(): Promise<Environment> {
+    if (this.closed) throw new Error(`${this.spec.name} is shut down`);
     const idle = this.environments.find((e) => !e.busy);
     if (idle) {
       idle.busy = true;
@@ -132,8 +166,12 @@ export class FunctionPool {
         exportName: this.spec.exportName,
         functionName: this.spec.name,
         memoryMb: this.spec.memoryMb,
+        fetchRedirects: this.options.fetchRedirects ?? [],
       },
       env: { ...this.spec.environment },
+      // Not the host's flags: under tsx or vitest they would load their module hooks into every
+      // environment (a second of cold start each), and Lambda runs the bundle on plain Node.
+      execArgv: [],
       stdout: true,
       stderr: true,
     });
@@ -152,7 +190,7 @@ export class FunctionPool {
       env.pending = undefined;
       pending.resolve({ ...message, coldStart: false });
     });
-    worker.on('error', (error) => {
+    const fail = (message: string) => {
       const pending = env.pending;
       env.pending = undefined;
       this.discard(env);
@@ -160,12 +198,15 @@ export class FunctionPool {
         clearTimeout(pending.timer);
         pending.resolve({
           ok: false,
-          error: { errorType: 'Runtime.ExitError', errorMessage: error.message, stack: [] },
+          error: { errorType: 'Runtime.ExitError', errorMessage: message, stack: [] },
           durationMs: 0,
           coldStart: false,
         });
       }
-    });
+    };
+    worker.on('error', (error) => fail(error.message));
+    // A handler that calls process.exit() ends its environment, as in Lambda.
+    worker.on('exit', (code) => fail(`the environment exited with code ${code}`));
     this.environments.push(env);
     return env;
   }

@@ -5,8 +5,25 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, exportName, functionName, memoryMb } = workerData;
+const { file, exportName, functionName, memoryMb, fetchRedirects = [] } = workerData;
 let handlerPromise;
+
+// Outbound HTTPS calls to third parties the local runtime stands in for (the Slack incoming
+// webhook) go to its local recorder instead: the secret holds a real-looking https URL, so the
+// handler's own checks run unchanged, and nothing leaves the machine.
+if (fetchRedirects.length > 0) {
+  const realFetch = globalThis.fetch;
+  const redirect = (url) => {
+    for (const [from, to] of fetchRedirects) if (url.startsWith(from)) return to + url.slice(from.length);
+    return undefined;
+  };
+  globalThis.fetch = (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const target = redirect(url);
+    if (target === undefined) return realFetch(input, init);
+    return realFetch(input instanceof Request ? new Request(target, input) : target, init);
+  };
+}
 
 function load() {
   handlerPromise ??= import(pathToFileURL(file).href).then((mod) => {

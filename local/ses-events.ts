@@ -24,6 +24,10 @@ export interface SentEmail {
   readonly at: string;
 }
 
+/** What `aws-ses-v2-local` wants to see in `Authorization` (any AWS-style value). */
+export const EMULATOR_AUTHORIZATION =
+  'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=local';
+
 /** SES mailbox-simulator addresses and what SES does with them. */
 const SIMULATOR: Record<string, 'bounce' | 'complaint' | 'suppressed'> = {
   'bounce@simulator.amazonses.com': 'bounce',
@@ -45,7 +49,8 @@ export class SesEventSimulator {
   async sendEmail(body: string): Promise<{ status: number; body: string }> {
     const response = await fetch(`${this.emulatorUrl}/v2/email/outbound-emails`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The emulator only checks that some AWS signature is present.
+      headers: { 'content-type': 'application/json', authorization: EMULATOR_AUTHORIZATION },
       body,
     });
     const text = await response.text();

@@ -50,6 +50,8 @@ export class LocalStepFunctions {
   private readonly machines = new Map<string, { definition: AslDefinition; machine: StateMachine }>();
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly listeners = new Set<(e: ExecutionRecord) => void>();
+  /** Scaled waits in progress; cleared on {@link stopAll} so no timer outlives the runtime. */
+  private readonly waits = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly invoke: LambdaInvoker,
@@ -99,8 +101,12 @@ export class LocalStepFunctions {
     record.abort = run.abort;
     run.result.then(
       (output) => this.finish(record, record.status === 'ABORTED' ? 'ABORTED' : 'SUCCEEDED', { output }),
-      (error: Error & { cause?: unknown }) =>
-        this.finish(record, 'FAILED', { error: error.name, cause: error.message }),
+      (error: Error & { cause?: unknown }) => {
+        // The emulator wraps the failure (a task's error, a Fail state) in an ExecutionError;
+        // AWS reports the original error name and cause.
+        const original = error.cause instanceof Error ? error.cause : error;
+        this.finish(record, 'FAILED', { error: original.name, cause: original.message });
+      },
     );
     return record;
   }
@@ -123,6 +129,9 @@ export class LocalStepFunctions {
   stopAll(): void {
     for (const record of this.executions.values())
       if (record.status === 'RUNNING') this.stop(record.executionArn);
+    // The aborted executions' waits never resume.
+    for (const timer of this.waits) clearTimeout(timer);
+    this.waits.clear();
   }
 
   get running(): number {
@@ -155,7 +164,7 @@ export class LocalStepFunctions {
         if (state.Type === 'Wait') {
           // withScaledWaits turned this Wait into a Task; it sleeps the state's own duration, scaled.
           taskResourceLocalHandlers[name] = async (input) => {
-            await sleep(this.waitMs(state, input) / this.timeScale);
+            await this.sleep(this.waitMs(state, input) / this.timeScale);
             return input;
           };
         }
@@ -171,6 +180,19 @@ export class LocalStepFunctions {
     };
     visit(definition.States);
     return { taskResourceLocalHandlers, retryIntervalOverrides } as never;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.waits.delete(timer);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      this.waits.add(timer);
+    });
   }
 
   private waitMs(state: AslState, input: unknown): number {
@@ -238,8 +260,4 @@ function withScaledWaits(definition: AslDefinition): AslDefinition {
       }),
     );
   return { ...definition, States: convert(definition.States) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
