@@ -1,0 +1,17 @@
+import { LocalRuntime } from '../local/runtime';
+import { benchLead } from './leads';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+const rt = new LocalRuntime({ client: 'example', dataDir: '.local/bench-dbg', fresh: true, inMemory: true, timeScale: 3600, apiPort: 0, throttle: false, log: () => {} });
+const ep = await rt.start();
+rt.bus.subscribe((e) => console.log(e['detail-type'], JSON.stringify(e.detail).slice(0, 160)));
+const lead = benchLead(2, 'dbg');
+console.log(lead.body.marketing_consent, lead.sent);
+const r = await fetch(ep.captureUrl, { method: 'POST', body: JSON.stringify(lead.body), headers: { 'content-type': 'application/json' } });
+const { leadId } = (await r.json()) as { leadId: string };
+await new Promise((r) => setTimeout(r, 8000));
+const c = new DynamoDBClient({ endpoint: ep.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const item = await c.send(new GetItemCommand({ TableName: rt.functions.get('example-CaptureFunction')?.spec.environment.TABLE_NAME ?? '', Key: { pk: { S: `LEAD#${leadId}` }, sk: { S: 'PROFILE' } } }));
+console.log(JSON.stringify(item.Item?.consent), item.Item?.status, Object.keys(item.Item ?? {}));
+console.log([...rt.stepFunctions.executions.values()].map((e) => [e.stateMachineArn.split(':').pop(), e.status, JSON.stringify(e.output).slice(0, 300)]));
+await rt.stop();
+process.exit(0);

@@ -1,0 +1,385 @@
+import type { LeadCheck } from './verify';
+
+/** The benchmark's results, as written to `bench/results/<date>.json`. */
+
+export interface PhaseResult {
+  readonly rate: number;
+  readonly durationSeconds: number;
+  /** Seconds from the first request to the last answer (longer than planned when answers are slow). */
+  readonly elapsedSeconds: number;
+  readonly sent: number;
+  readonly achievedRate: number;
+  /** Leads answered 2xx with a lead id. */
+  readonly accepted: number;
+  /** Leads the pipeline created during the phase (including answers the generator never saw). */
+  readonly created: number;
+  readonly non2xx: number;
+  readonly timeouts: number;
+  /** Requests without an answer when the load stopped (they may still have created leads). */
+  readonly unanswered: number;
+  readonly socketErrors: number;
+  readonly acceptedWithoutLeadId: number;
+  readonly statusCounts: Record<string, number>;
+  readonly latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** Seconds from the end of the load to the bus going quiet. */
+  readonly drainSeconds: number;
+  readonly drained: boolean;
+  /** Accepted leads ÷ seconds from the first request to the bus going quiet. */
+  readonly pipelineLeadsPerSecond: number;
+  readonly dynamoOpsPerSecond: number;
+  readonly meanDynamoInFlight: number;
+  lost: number;
+}
+
+export interface Percentiles {
+  readonly alerted: number;
+  readonly p50Ms: number | undefined;
+  readonly p99Ms: number | undefined;
+}
+
+export interface StlStats {
+  readonly leads: number;
+  /** Leads routed to a rep (alerts are sent for those). */
+  readonly assigned: number;
+  readonly slack: Percentiles;
+  readonly sns: Percentiles;
+  readonly slackPostsRecorded: number;
+}
+
+export interface CostBreakdown {
+  readonly lines: Array<{ label: string; quantityPerLead: number; usdPer1000Leads: number }>;
+  readonly usdPer1000Leads: number;
+}
+
+export interface BenchResult {
+  readonly date: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly wallSeconds: number;
+  readonly options: {
+    readonly quick: boolean;
+    readonly client: string;
+    readonly rates: number[];
+    readonly durationSeconds: number;
+    readonly timeScale: number;
+    readonly concurrency: number;
+    readonly idleLeads: number;
+    readonly coldRuns: number;
+    readonly throttle: false;
+    readonly stageThrottle: string;
+  };
+  readonly machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    platform: string;
+    node: string;
+    /** 1-minute load average: other work on the machine skews every number. */
+    loadAverage: { atStart: number; atEnd: number };
+  };
+  readonly warnings: string[];
+  readonly leads: {
+    /** Leads the pipeline created (every per-lead figure divides by this). */
+    created: number;
+    /** Of which the harness saw the 2xx answer. */
+    answered2xx: number;
+    byPhase: Record<string, number>;
+    byKind: Record<string, number>;
+  };
+  readonly capture: PhaseResult[];
+  readonly lost: Omit<LeadCheck, 'lostIds' | 'marketingConsent'>;
+  readonly deadLetters: number;
+  readonly speedToLead: {
+    readonly onShift: { country: string; team: string; onShift: string[] };
+    readonly idle: StlStats & { stages: Record<string, number> };
+    readonly load?: StlStats & { rate: number };
+  };
+  readonly efficiency: {
+    readonly dynamoOpsPerLead: number;
+    readonly dynamoOpsByOperation: Record<string, number>;
+    readonly rawOpsPerSecond: number;
+    readonly rawConcurrency: number;
+    readonly rawErrors: number;
+    readonly peakDynamoInFlight: number;
+    readonly phases: Array<{
+      rate: number;
+      pipelineLeadsPerSecond: number;
+      demandedOpsPerSecond: number;
+      shareOfRaw: number;
+      measuredOpsPerSecond: number;
+    }>;
+  };
+  readonly coldStart?: {
+    readonly node: string;
+    readonly runs: number;
+    readonly emptyHandlerMs: number;
+    readonly functions: Array<{
+      name: string;
+      bundleKb: number;
+      sourceMapKb: number;
+      importMs: number;
+      firstInvokeMs: number;
+      totalMs: number;
+      ratio: number;
+      outcome: string;
+    }>;
+  };
+  readonly awsCallsPerLead: Record<string, number>;
+  readonly cost: {
+    readonly pricing: { region: string; asOf: string; status: string; notPriced: string[] };
+    readonly leads: number;
+    readonly withNurture: CostBreakdown;
+    readonly withoutNurture: CostBreakdown;
+    readonly dominant: { label: string; usdPer1000Leads: number } | undefined;
+    readonly nurture: {
+      nurturedLeads: number;
+      consentMode: string;
+      modeledEmailsPerNurturedLead: number;
+      emailsSentDuringRun: { total: number; nurture: number };
+      actions: Record<string, number>;
+    };
+    readonly stepFunctions: {
+      slaExecutions: number;
+      slaTransitionsContacted: number;
+      slaTransitionsUnworked: number;
+      pricedSlaPath: string;
+      measured: Record<
+        string,
+        {
+          executions: number;
+          finished: number;
+          transitions: number;
+          transitionsPerExecution: number;
+          logBytesPerTransition: number;
+        }
+      >;
+    };
+    readonly eventsPerLead: number;
+    readonly eventsPerPutEvents: number;
+    readonly dynamo: {
+      writeUnitsPerLead: number;
+      indexWriteUnitsPerLead: number;
+      readUnitsPerLead: number;
+      failedWritesPerLead: number;
+      transactWriteItemsPerLead: number;
+    };
+    readonly lambdaByFunction: Array<{
+      name: string;
+      invocationsPerLead: number;
+      meanDurationMs: number;
+      /** The handler time priced (idle-phase mean). */
+      pricedDurationMs: number;
+      usdPer1000Leads: number;
+    }>;
+    readonly logKbPerLead: number;
+  };
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v)} ms`);
+const num = (v: number, digits = 0) =>
+  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const usd = (v: number) => `$${v < 0.01 ? v.toFixed(4) : v.toFixed(3)}`;
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+/** The results as Markdown (what `npm run bench` prints; paste into the README). */
+export function renderMarkdown(r: BenchResult): string {
+  const out: string[] = [];
+  const o = r.options;
+  out.push(
+    `## Benchmark (${r.date}${o.quick ? ', --quick' : ''})`,
+    '',
+    `Client \`${o.client}\`, offline runtime, ${r.machine.cpus} CPU (${r.machine.cpuModel}), ${r.machine.memoryGb} GB, ` +
+      `Node ${r.machine.node}, load average ${r.machine.loadAverage.atStart} at the start. **API stage throttling OFF** (the deployed stage allows ${o.stageThrottle}): ` +
+      `this measures the pipeline, not the stage limit. Time scale ×${o.timeScale}, up to ${o.concurrency} ` +
+      `environments per function, ${r.leads.created.toLocaleString('en-US')} leads in ${r.wallSeconds} s.`,
+    '',
+  );
+
+  const lost = r.lost.lost;
+  out.push(
+    lost === 0
+      ? `**LOST: 0** of ${num(r.lost.checked)} accepted leads (every 2xx lead stored, scored and routed; ${r.deadLetters} dead letters).`
+      : `**LOST: ${lost}** of ${num(r.lost.checked)} accepted leads (${Object.entries(r.lost.byReason)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}; ${r.deadLetters} dead letters).`,
+    '',
+  );
+
+  out.push('### 1. Capture throughput and latency', '');
+  out.push(
+    table(
+      [
+        'Target rate',
+        'Sent (achieved rate)',
+        '2xx (leads created)',
+        'p50',
+        'p99',
+        'Errors (non-2xx / timeouts)',
+        'Lost',
+        'Drain',
+        'Pipeline leads/s',
+      ],
+      r.capture.map((p) => [
+        `${p.rate}/s × ${p.durationSeconds} s`,
+        `${num(p.sent)} in ${p.elapsedSeconds} s (${num(p.sent / Math.max(0.001, p.elapsedSeconds))}/s)`,
+        `${num(p.accepted)} (${num(p.created)})`,
+        ms(p.latencyMs.p50),
+        ms(p.latencyMs.p99),
+        `${num(p.non2xx)} / ${num(p.timeouts)}${p.socketErrors ? ` (+${p.socketErrors} socket)` : ''}${p.unanswered ? ` (+${num(p.unanswered)} unanswered at the end)` : ''}`,
+        `**${p.lost}**`,
+        `${p.drainSeconds} s${p.drained ? '' : ' (not quiet)'}`,
+        num(p.pipelineLeadsPerSecond, 1),
+      ]),
+    ),
+    '',
+    'Latency is autocannon’s (corrected for coordinated omission); one connection per request/s, each waiting for its answer, so a saturated pipeline shows as an achieved rate below the target. Leads created includes requests answered after the generator stopped. Drain: time after the load until no event delivery was in flight; pipeline leads/s: leads created ÷ (load + drain).',
+    '',
+  );
+
+  const s = r.speedToLead;
+  const stlRow = (label: string, st: StlStats) => {
+    const useSlack = st.slack.alerted > 0;
+    const p = useSlack ? st.slack : st.sns;
+    return [
+      label,
+      `${p.alerted} of ${st.assigned} assigned (${st.leads} leads)`,
+      ms(p.p50Ms),
+      ms(p.p99Ms),
+      useSlack ? 'Slack' : p.alerted > 0 ? 'SNS (no Slack post was recorded)' : '–',
+    ];
+  };
+  out.push('### 2. Speed to lead (POST → alert delivered)', '');
+  out.push(
+    table(
+      ['Condition', 'Alerted', 'p50', 'p99', 'Channel'],
+      [
+        stlRow(`Idle, sequential SQL leads from ${s.onShift.country}`, s.idle),
+        ...(s.load ? [stlRow(`Under load (${s.load.rate} requests/s)`, s.load)] : []),
+      ],
+    ),
+    '',
+    `Idle leads: a tracked demo request, then the form (${Object.entries(s.idle.stages)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}); country chosen so its team has a rep on shift now (${
+      s.onShift.onShift.length ? `${s.onShift.team}: ${s.onShift.onShift.join(', ')}` : 'none on shift'
+    }). Under load only assigned leads are alerted (held MQLs wait for working hours; nurtured leads get no alert).`,
+    '',
+  );
+
+  const e = r.efficiency;
+  out.push('### 3. Pipeline efficiency (DynamoDB)', '');
+  out.push(
+    table(
+      ['Measure', 'Value'],
+      [
+        ['DynamoDB operations per lead', num(e.dynamoOpsPerLead, 1)],
+        [
+          'by operation',
+          Object.entries(e.dynamoOpsByOperation)
+            .map(([k, v]) => `${k.replace('DynamoDB.', '')} ${v}`)
+            .join(', '),
+        ],
+        [
+          `DynamoDB Local raw rate (PutItem+GetItem, ${e.rawConcurrency} concurrent)`,
+          `${num(e.rawOpsPerSecond)} ops/s`,
+        ],
+        ...e.phases.map((p) => [
+          `At ${p.rate}/s: ${num(p.pipelineLeadsPerSecond, 1)} leads/s × ${num(e.dynamoOpsPerLead, 1)} ops`,
+          `${num(p.demandedOpsPerSecond)} ops/s = **${num(p.shareOfRaw * 100, 0)}%** of raw (measured ${num(p.measuredOpsPerSecond)} ops/s)`,
+        ]),
+      ],
+    ),
+    '',
+  );
+
+  if (r.coldStart) {
+    const c = r.coldStart;
+    out.push(`### 4. Cold start (fresh Node ${c.node} process, median of ${c.runs})`, '');
+    out.push(
+      table(
+        ['Function', 'Bundle', 'Import', 'First invoke', 'Start → first invoke', '× empty handler'],
+        [...c.functions]
+          .sort((a, b) => b.totalMs - a.totalMs)
+          .map((f) => [
+            f.name,
+            `${num(f.bundleKb)} KB (+${num(f.sourceMapKb)} KB map)`,
+            ms(f.importMs),
+            ms(f.firstInvokeMs),
+            ms(f.totalMs),
+            `${num(f.ratio, 1)}×`,
+          ]),
+      ),
+      '',
+      `Empty handler, measured the same way: ${num(c.emptyHandlerMs, 1)} ms (Node boot included). Invocations replay each function's first real event against the running local endpoints.`,
+      '',
+    );
+  }
+
+  const cost = r.cost;
+  out.push(
+    `### 5. Cost per 1,000 leads (${cost.pricing.region} list prices, ${cost.pricing.asOf}; check before relying on them)`,
+    '',
+  );
+  const labels = [...new Set([...cost.withNurture.lines, ...cost.withoutNurture.lines].map((l) => l.label))];
+  const line = (b: CostBreakdown, label: string) => b.lines.find((l) => l.label === label);
+  out.push(
+    table(
+      ['Service', 'Per lead', 'Without nurture', 'With nurture'],
+      [
+        ...labels.map((label) => {
+          const w = line(cost.withNurture, label);
+          const wo = line(cost.withoutNurture, label);
+          return [
+            label,
+            `${num(wo?.quantityPerLead ?? 0, 3)}${w && wo && w.quantityPerLead !== wo.quantityPerLead ? ` (${num(w.quantityPerLead, 3)})` : ''}`,
+            usd(wo?.usdPer1000Leads ?? 0),
+            usd(w?.usdPer1000Leads ?? 0),
+          ];
+        }),
+        [
+          '**Total**',
+          '',
+          `**${usd(cost.withoutNurture.usdPer1000Leads)}**`,
+          `**${usd(cost.withNurture.usdPer1000Leads)}**`,
+        ],
+      ],
+    ),
+    '',
+  );
+  out.push(
+    `AWS calls per lead at the local endpoints: ${Object.entries(r.awsCallsPerLead)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    '',
+  );
+  const sf = cost.stepFunctions;
+  const d = cost.dynamo;
+  out.push(
+    `**Dominant cost: ${cost.dominant?.label ?? '–'}** (${usd(cost.dominant?.usdPer1000Leads ?? 0)} per 1,000 leads with nurture). What drives it:`,
+    '',
+    `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline; $25 per million, plus CloudWatch Logs at \`Level: ALL\` with execution data.`,
+    `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them on the lead's global secondary indexes; ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.readUnitsPerLead} read units.`,
+    `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → enrich → score → route → alert/SLA/nurture).`,
+    `- **Lambda**: ${cost.lambdaByFunction
+      .slice(0, 4)
+      .map((f) => `${f.name} ${f.invocationsPerLead}×${num(f.pricedDurationMs, 0)} ms`)
+      .join(
+        ', ',
+      )} (invocations per lead × mean handler time measured at idle on this machine, at the template's memory and architecture).`,
+    `- **Nurture**: ${cost.nurture.nurturedLeads} leads nurtured, ${cost.nurture.modeledEmailsPerNurturedLead} emails each over the whole sequence (${cost.nurture.consentMode}: only leads with marketing consent are emailed); modeled from the definitions and the measured cost of one nurture step.`,
+    `- **Logs**: ${cost.logKbPerLead} KB of CloudWatch Logs per lead (Powertools JSON, Lambda platform lines, Step Functions execution data).`,
+    '',
+    `Not priced: ${cost.pricing.notPriced.join('; ')}.`,
+  );
+
+  if (r.warnings.length > 0) out.push('', '**Warnings**', '', ...r.warnings.map((w) => `- ${w}`));
+  return out.join('\n');
+}

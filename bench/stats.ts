@@ -1,0 +1,45 @@
+/** Small statistics helpers for the benchmark (no dependencies, numbers in, numbers out). */
+
+/** The p-th percentile (0-100) by nearest rank, or `undefined` for no samples. */
+export function percentile(samples: readonly number[], p: number): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** The median, or `undefined` for no samples. */
+export function median(samples: readonly number[]): number | undefined {
+  return percentile(samples, 50);
+}
+
+/** The arithmetic mean, or `undefined` for no samples. */
+export function mean(samples: readonly number[]): number | undefined {
+  if (samples.length === 0) return undefined;
+  return samples.reduce((a, b) => a + b, 0) / samples.length;
+}
+
+/** Rounds to `digits` decimals, keeping `undefined` (JSON and table friendly). */
+export function round(value: number | undefined, digits = 1): number | undefined {
+  if (value === undefined || !Number.isFinite(value)) return undefined;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** `a - b` for every key of two counters (missing keys count as 0); zero results are dropped. */
+export function diffCounts(
+  after: Readonly<Record<string, number>>,
+  before: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of new Set([...Object.keys(after), ...Object.keys(before)])) {
+    const d = (after[key] ?? 0) - (before[key] ?? 0);
+    if (d !== 0) out[key] = d;
+  }
+  return out;
+}
+
+/** Sum of a counter's values. */
+export function total(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
