@@ -32,6 +32,9 @@ export interface LambdaCounters {
   durationMs: number;
   errors: number;
   coldStarts: number;
+  /** Invocations that found a warm environment, and their handler time. */
+  warmInvocations: number;
+  warmDurationMs: number;
 }
 
 /** DynamoDB capacity per function (request units as DynamoDB bills them on demand). */
@@ -181,7 +184,14 @@ export class Instrumentation {
       const appId = name.slice(0, 50);
       (pool.spec.environment as Record<string, string>).AWS_SDK_UA_APP_ID = appId;
       this.appIds.set(appId, name);
-      const counters: LambdaCounters = { invocations: 0, durationMs: 0, errors: 0, coldStarts: 0 };
+      const counters: LambdaCounters = {
+        invocations: 0,
+        durationMs: 0,
+        errors: 0,
+        coldStarts: 0,
+        warmInvocations: 0,
+        warmDurationMs: 0,
+      };
       this.lambda[name] = counters;
       const invoke = pool.invoke.bind(pool);
       pool.invoke = async (event: unknown) => {
@@ -196,6 +206,10 @@ export class Instrumentation {
         counters.durationMs += result.durationMs;
         if (!result.ok) counters.errors += 1;
         if (result.coldStart) counters.coldStarts += 1;
+        else {
+          counters.warmInvocations += 1;
+          counters.warmDurationMs += result.durationMs;
+        }
         return result;
       };
     }

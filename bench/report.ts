@@ -28,6 +28,10 @@ export interface PhaseResult {
   readonly pipelineLeadsPerSecond: number;
   readonly dynamoOpsPerSecond: number;
   readonly meanDynamoInFlight: number;
+  /** Event-loop utilisation of the runtime's main thread (API, bus, emulators), 0–1. */
+  readonly mainThreadBusy: number;
+  /** Share of the machine's CPU time in use (all processes), 0–1. */
+  readonly machineCpuBusy: number;
   lost: number;
 }
 
@@ -226,6 +230,7 @@ export function renderMarkdown(r: BenchResult): string {
         'Lost',
         'Drain',
         'Pipeline leads/s',
+        'CPU: machine / main thread',
       ],
       r.capture.map((p) => [
         `${p.rate}/s × ${p.durationSeconds} s`,
@@ -237,10 +242,11 @@ export function renderMarkdown(r: BenchResult): string {
         `**${p.lost}**`,
         `${p.drainSeconds} s${p.drained ? '' : ' (not quiet)'}`,
         num(p.pipelineLeadsPerSecond, 1),
+        `${num(p.machineCpuBusy * 100)}% / ${num(p.mainThreadBusy * 100)}%`,
       ]),
     ),
     '',
-    'Latency is autocannon’s (corrected for coordinated omission); one connection per request/s, each waiting for its answer, so a saturated pipeline shows as an achieved rate below the target. Leads created includes requests answered after the generator stopped. Drain: time after the load until no event delivery was in flight; pipeline leads/s: leads created ÷ (load + drain).',
+    'Latency is autocannon’s (corrected for coordinated omission); one connection per request/s, each waiting for its answer, so a saturated pipeline shows as an achieved rate below the target. Leads created includes requests answered after the generator stopped. Drain: time after the load until no event delivery was in flight; pipeline leads/s: leads created ÷ (load + drain). CPU: share of the machine busy (every process) and event-loop use of the runtime’s main thread (HTTP API, bus, AWS endpoints, Step Functions and SES emulators), over load + drain.',
     '',
   );
 

@@ -41,7 +41,7 @@ import {
   type Usage,
 } from './cost';
 import { rawDynamoOpsPerSecond } from './dynamo-raw';
-import { type CapacityCounters, Instrumentation, type Snapshot } from './instrument';
+import { type CapacityCounters, Instrumentation, type LambdaCounters, type Snapshot } from './instrument';
 import { benchLead, type LeadKind } from './leads';
 import type { LoadConfig, LoadResult } from './load';
 import { type BenchResult, type PhaseResult, renderMarkdown, type StlStats } from './report';
@@ -209,6 +209,7 @@ async function main(): Promise<number> {
       log(`Capture at ${rate} requests/s for ${options.durationSeconds} s…`);
       const before = inst.snapshot();
       inst.takeMeanDynamoInFlight();
+      const usage = startUsage();
       const load = await runLoad({
         captureUrl: endpoints.captureUrl,
         rate,
@@ -238,6 +239,7 @@ async function main(): Promise<number> {
       });
       const quietAt = Date.now();
       const meanInFlight = inst.takeMeanDynamoInFlight();
+      const busy = usage.stop();
       const after = inst.snapshot();
       windows.push({ rate, from: before.at, to: quietAt });
       const dynamoOps = total(pick(diffCounts(after.awsCalls, before.awsCalls), 'DynamoDB.'));
@@ -268,6 +270,8 @@ async function main(): Promise<number> {
         pipelineLeadsPerSecond: round(created / busySeconds, 2) ?? 0,
         dynamoOpsPerSecond: round(dynamoOps / busySeconds, 0) ?? 0,
         meanDynamoInFlight: round(meanInFlight, 1) ?? 0,
+        mainThreadBusy: round(busy.mainThread, 2) ?? 0,
+        machineCpuBusy: round(busy.machine, 2) ?? 0,
         lost: 0,
       });
       if (rate === stlRate) {
@@ -566,6 +570,35 @@ async function touchApiFunctions(
 // ---------------------------------------------------------------------------------------------
 // Measures
 
+/**
+ * How busy the harness's main thread (HTTP API, bus, AWS endpoints, Step Functions and SES
+ * emulators) and the whole machine were between `startUsage()` and `stop()`, as fractions.
+ */
+function startUsage(): { stop: () => { mainThread: number; machine: number } } {
+  const elu = performance.eventLoopUtilization();
+  const cpu = machineCpuTimes();
+  return {
+    stop: () => {
+      const after = machineCpuTimes();
+      const totalMs = after.total - cpu.total;
+      return {
+        mainThread: performance.eventLoopUtilization(elu).utilization,
+        machine: totalMs > 0 ? 1 - (after.idle - cpu.idle) / totalMs : 0,
+      };
+    },
+  };
+}
+
+function machineCpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let sum = 0;
+  for (const cpu of cpus()) {
+    idle += cpu.times.idle;
+    sum += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.idle + cpu.times.irq;
+  }
+  return { idle, total: sum };
+}
+
 function stlStats(
   leads: ReadonlyArray<{
     sentAt: number;
@@ -679,12 +712,15 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
     const pool = runtime.functions.get(name);
     const profile = pool ? profiles.get(pool.spec.logicalId) : undefined;
     const counters = diffLambda(end.lambda[name], start.lambda[name]);
-    // Handler time on this machine under load is mostly waiting for a CPU; price the idle mean.
+    // Handler time under load is mostly waiting for a CPU on this machine: price the mean warm
+    // invocation of the idle phase (else of the whole run), as a warm Lambda environment runs it.
     const quiet = diffLambda(input.durations.end.lambda[name], input.durations.start.lambda[name]);
     const meanMs =
-      quiet.invocations >= 3
-        ? quiet.durationMs / quiet.invocations
-        : counters.durationMs / Math.max(1, counters.invocations);
+      quiet.warmInvocations >= 3
+        ? quiet.warmDurationMs / quiet.warmInvocations
+        : counters.warmInvocations > 0
+          ? counters.warmDurationMs / counters.warmInvocations
+          : counters.durationMs / Math.max(1, counters.invocations);
     pricedDurations[shortName(name, runtime.options.client)] = round(meanMs, 1) ?? 0;
     const activity: FunctionActivity = {
       invocations: counters.invocations,
@@ -919,13 +955,13 @@ function diffMap(
   return out;
 }
 
-function diffLambda(
-  after: { invocations: number; durationMs: number } | undefined,
-  before: { invocations: number; durationMs: number } | undefined,
-) {
+function diffLambda(after: LambdaCounters | undefined, before: LambdaCounters | undefined) {
+  const d = (k: keyof LambdaCounters) => (after?.[k] ?? 0) - (before?.[k] ?? 0);
   return {
-    invocations: (after?.invocations ?? 0) - (before?.invocations ?? 0),
-    durationMs: (after?.durationMs ?? 0) - (before?.durationMs ?? 0),
+    invocations: d('invocations'),
+    durationMs: d('durationMs'),
+    warmInvocations: d('warmInvocations'),
+    warmDurationMs: d('warmDurationMs'),
   };
 }
 

@@ -58,8 +58,9 @@ export async function checkLeads(
         );
         for (const item of out.Responses?.[table] ?? []) {
           const id = item.id?.S;
-          if (id)
-            found.set(id, { ...(item.status?.S ? { status: item.status.S } : {}), scored: !!item.score });
+          if (!id) continue;
+          found.set(id, { ...(item.status?.S ? { status: item.status.S } : {}), scored: !!item.score });
+          marketingConsent.set(id, item.consent?.M?.marketing?.BOOL === true);
         }
         request = out.UnprocessedKeys;
       }
