@@ -51,3 +51,20 @@ function flatten(value: unknown): string | undefined {
   const [separator, parts] = join;
   return parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(separator);
 }
+
+/** The global secondary indexes of every table, as `name (projection)`. */
+export function tableIndexes(stacks: readonly LoadedStack[]): string[] {
+  const out: string[] = [];
+  for (const stack of stacks) {
+    for (const resource of Object.values(stack.template.Resources)) {
+      if (resource.Type !== 'AWS::DynamoDB::Table') continue;
+      const indexes = (resource.Properties?.GlobalSecondaryIndexes ?? []) as Array<{
+        IndexName?: string;
+        Projection?: { ProjectionType?: string };
+      }>;
+      for (const index of indexes)
+        out.push(`${index.IndexName} (${index.Projection?.ProjectionType ?? 'ALL'})`);
+    }
+  }
+  return out;
+}

@@ -115,6 +115,8 @@ export class Instrumentation {
   serviceEvents = 0;
   /** Leads created (`Lead Captured`), whether or not their client saw the answer. */
   capturedLeads = 0;
+  /** Function invocations running or waiting for an environment (API requests included). */
+  invocationsInFlight = 0;
   /** DynamoDB requests in flight at the proxy, now and at most. */
   dynamoInFlight = 0;
   dynamoInFlightPeak = 0;
@@ -130,7 +132,7 @@ export class Instrumentation {
     this.wrapFunctions();
     this.tapAwsEndpoints();
     this.tapStepFunctions();
-    this.runtime.bus.subscribe((event, busName) => this.onEvent(event, busName));
+    this.runtime.bus.subscribe((event) => this.onEvent(event));
     this.runtime.aws.onRecord((kind, record) => {
       const at = Date.now();
       const text = JSON.stringify(kind === 'slack' ? (record as { body: unknown }).body : record);
@@ -174,8 +176,16 @@ export class Instrumentation {
   /** The function a request came from, by the `app/<id>` its SDK put in the user agent. */
   functionOf(req: IncomingMessage): string {
     const agent = `${req.headers['x-amz-user-agent'] ?? ''} ${req.headers['user-agent'] ?? ''}`;
-    const match = /(?:^|\s)app\/([^\s]+)/.exec(agent);
-    return (match?.[1] && this.appIds.get(match[1])) ?? UNATTRIBUTED;
+    const token = /(?:^|\s)app\/([^\s]+)/.exec(agent)?.[1];
+    if (!token) return UNATTRIBUTED;
+    const exact = this.appIds.get(token);
+    if (exact) return exact;
+    // Powertools appends its own marker to the app id (`app/<id>-PT-...`): longest prefix wins.
+    let best: string | undefined;
+    for (const id of this.appIds.keys()) {
+      if (token.startsWith(`${id}-`) && (!best || id.length > best.length)) best = id;
+    }
+    return (best && this.appIds.get(best)) ?? UNATTRIBUTED;
   }
 
   private wrapFunctions(): void {
@@ -201,7 +211,10 @@ export class Instrumentation {
           const key = `${name}:${action}`;
           this.actions[key] = (this.actions[key] ?? 0) + 1;
         }
-        const result = await invoke(event);
+        this.invocationsInFlight += 1;
+        const result = await invoke(event).finally(() => {
+          this.invocationsInFlight -= 1;
+        });
         counters.invocations += 1;
         counters.durationMs += result.durationMs;
         if (!result.ok) counters.errors += 1;
@@ -374,10 +387,9 @@ export class Instrumentation {
     }
   }
 
-  private onEvent(event: BusEvent, busName: string): void {
+  private onEvent(event: BusEvent): void {
     if (event.source.startsWith('aws.')) this.serviceEvents += 1;
     else this.customEvents += 1;
-    void busName;
     const detail = event.detail as { leadId?: unknown; stage?: unknown; sequenceId?: unknown } | null;
     const leadId = typeof detail?.leadId === 'string' ? detail.leadId : undefined;
     if (!leadId) return;

@@ -129,6 +129,8 @@ export interface BenchResult {
     }>;
   };
   readonly awsCallsPerLead: Record<string, number>;
+  /** The same, by the function that made the calls. */
+  readonly awsCallsPerLeadByFunction: Record<string, Record<string, number>>;
   readonly cost: {
     readonly pricing: { region: string; asOf: string; status: string; notPriced: string[] };
     readonly leads: number;
@@ -165,6 +167,8 @@ export interface BenchResult {
       indexWriteUnitsPerLead: number;
       readUnitsPerLead: number;
       failedWritesPerLead: number;
+      /** The table's global secondary indexes, `name (projection)`. */
+      indexes: string[];
       transactWriteItemsPerLead: number;
     };
     readonly lambdaByFunction: Array<{
@@ -209,7 +213,7 @@ export function renderMarkdown(r: BenchResult): string {
   const lost = r.lost.lost;
   out.push(
     lost === 0
-      ? `**LOST: 0** of ${num(r.lost.checked)} accepted leads (every 2xx lead stored, scored and routed; ${r.deadLetters} dead letters).`
+      ? `**LOST: 0** of ${num(r.lost.checked)} accepted leads: every one stored, scored and routed (${num(r.leads.answered2xx)} answered 2xx with a lead id, the others created by requests answered after the load generator stopped); ${r.deadLetters} dead letters.`
       : `**LOST: ${lost}** of ${num(r.lost.checked)} accepted leads (${Object.entries(r.lost.byReason)
           .filter(([, n]) => n > 0)
           .map(([k, n]) => `${n} ${k}`)
@@ -338,11 +342,20 @@ export function renderMarkdown(r: BenchResult): string {
   const line = (b: CostBreakdown, label: string) => b.lines.find((l) => l.label === label);
   out.push(
     table(
-      ['Service', 'Per lead', 'Without nurture', 'With nurture'],
+      ['Service', 'Quantity per lead (with nurture)', 'Without nurture', 'With nurture'],
       [
         ...labels.map((label) => {
           const w = line(cost.withNurture, label);
           const wo = line(cost.withoutNurture, label);
+          if (label.includes('(GB)')) {
+            // Per lead, kilobytes read better than gigabytes.
+            return [
+              label.replace('(GB)', '(KB per lead)'),
+              `${num((wo?.quantityPerLead ?? 0) * 1e6, 1)}${w && wo && w.quantityPerLead !== wo.quantityPerLead ? ` (${num(w.quantityPerLead * 1e6, 1)})` : ''}`,
+              usd(wo?.usdPer1000Leads ?? 0),
+              usd(w?.usdPer1000Leads ?? 0),
+            ];
+          }
           return [
             label,
             `${num(wo?.quantityPerLead ?? 0, 3)}${w && wo && w.quantityPerLead !== wo.quantityPerLead ? ` (${num(w.quantityPerLead, 3)})` : ''}`,
@@ -372,14 +385,17 @@ export function renderMarkdown(r: BenchResult): string {
     `**Dominant cost: ${cost.dominant?.label ?? '–'}** (${usd(cost.dominant?.usdPer1000Leads ?? 0)} per 1,000 leads with nurture). What drives it:`,
     '',
     `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline; $25 per million, plus CloudWatch Logs at \`Level: ALL\` with execution data.`,
-    `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them on the lead's global secondary indexes; ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.readUnitsPerLead} read units.`,
+    `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them in the table's global secondary indexes (${d.indexes.join(', ')}: every write of a lead item is written again, in full, to each index whose key it carries); ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.failedWritesPerLead} refused conditional writes per lead (billed too); ${d.readUnitsPerLead} read units.`,
     `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → enrich → score → route → alert/SLA/nurture).`,
     `- **Lambda**: ${cost.lambdaByFunction
       .slice(0, 4)
       .map((f) => `${f.name} ${f.invocationsPerLead}×${num(f.pricedDurationMs, 0)} ms`)
       .join(
         ', ',
-      )} (invocations per lead × mean handler time measured at idle on this machine, at the template's memory and architecture).`,
+      )} (invocations per lead × mean warm handler time measured at idle on this machine, at the template's memory and architecture). By function, all its AWS calls included (USD per 1,000 leads): ${cost.lambdaByFunction
+      .slice(0, 6)
+      .map((f) => `${f.name} ${usd(f.usdPer1000Leads)}`)
+      .join(', ')}.`,
     `- **Nurture**: ${cost.nurture.nurturedLeads} leads nurtured, ${cost.nurture.modeledEmailsPerNurturedLead} emails each over the whole sequence (${cost.nurture.consentMode}: only leads with marketing consent are emailed); modeled from the definitions and the measured cost of one nurture step.`,
     `- **Logs**: ${cost.logKbPerLead} KB of CloudWatch Logs per lead (Powertools JSON, Lambda platform lines, Step Functions execution data).`,
     '',

@@ -28,7 +28,7 @@ import { loadAssembly } from '../local/template';
 import type { ClientConfig } from '../shared/config/schema';
 import { isOutOfOffice, isWithinWorkingHours } from '../shared/domain/working-hours';
 import { type AslDefinition, countTransitions } from './asl';
-import { functionProfiles, stateMachineDefinitions } from './assembly';
+import { functionProfiles, stateMachineDefinitions, tableIndexes } from './assembly';
 import { type ColdStartTarget, measureColdStarts } from './cold-start';
 import {
   addUsage,
@@ -45,7 +45,7 @@ import { type CapacityCounters, Instrumentation, type LambdaCounters, type Snaps
 import { benchLead, type LeadKind } from './leads';
 import type { LoadConfig, LoadResult } from './load';
 import { type BenchResult, type PhaseResult, renderMarkdown, type StlStats } from './report';
-import { diffCounts, mean, percentile, round, total } from './stats';
+import { diffCounts, percentile, round, significant, total } from './stats';
 import { checkLeads } from './verify';
 
 const { values } = parseArgs({
@@ -165,7 +165,7 @@ async function main(): Promise<number> {
       if (answer.leadId)
         submitted.push({ ...lead.sent, leadId: answer.leadId, sentAt: answer.sentAt, phase: 'warm-up' });
     }
-    await waitQuiet(runtime, { timeoutMs: 120_000 });
+    await waitQuiet(runtime, inst, { timeoutMs: 120_000 });
 
     // 2a. Speed to lead at idle.
     const onShift = pickOnShiftCountry(config, new Date());
@@ -189,7 +189,7 @@ async function main(): Promise<number> {
       submitted.push({ ...lead.sent, leadId: answer.leadId, sentAt: answer.sentAt, phase: 'idle' });
       idle.push({ leadId: answer.leadId, sentAt: answer.sentAt });
       await waitForAlert(inst, runtime, answer.leadId);
-      await waitQuiet(runtime, { timeoutMs: 60_000 });
+      await waitQuiet(runtime, inst, { timeoutMs: 60_000 });
     }
     const idleEnd = inst.snapshot();
     const idleStl = stlStats(
@@ -233,7 +233,7 @@ async function main(): Promise<number> {
       log(
         `  sent ${load.sent}, 2xx ${load.status2xx}, p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms; draining the pipeline…`,
       );
-      const drained = await waitQuiet(runtime, {
+      const drained = await waitQuiet(runtime, inst, {
         timeoutMs: DRAIN_TIMEOUT_SECONDS * 1000,
         onProgress: (pending) => log(`  …${pending} deliveries in flight`),
       });
@@ -289,8 +289,8 @@ async function main(): Promise<number> {
     // Let the workflows started by the benchmark finish (SLA ladders, nurture sequences), bounded.
     const workflowWaitSeconds = quick ? 15 : 60;
     log(`Letting running workflows finish (at most ${workflowWaitSeconds} s)…`);
-    await waitQuiet(runtime, { includeExecutions: true, timeoutMs: workflowWaitSeconds * 1000 });
-    await waitQuiet(runtime, { timeoutMs: 120_000 });
+    await waitQuiet(runtime, inst, { includeExecutions: true, timeoutMs: workflowWaitSeconds * 1000 });
+    await waitQuiet(runtime, inst, { timeoutMs: 120_000 });
     const end = inst.snapshot();
     const logBytesAtEnd = functionLogBytes(runtime);
     const executions = [...runtime.stepFunctions.executions.values()];
@@ -424,6 +424,12 @@ async function main(): Promise<number> {
       },
       ...(coldStart ? { coldStart } : {}),
       awsCallsPerLead: perLead(allCalls, leads),
+      awsCallsPerLeadByFunction: Object.fromEntries(
+        Object.entries(diffMap(end.awsByFunction, start.awsByFunction)).map(([fn, calls]) => [
+          shortName(fn, options.client),
+          perLead(calls, leads),
+        ]),
+      ),
       cost: cost.result,
     };
 
@@ -504,12 +510,13 @@ async function runLoad(config: LoadConfig): Promise<LoadResult> {
 }
 
 /**
- * Waits until no event delivery is in flight (and, with `includeExecutions`, no workflow runs)
- * for a moment, or the timeout passes. Polls, so the deadline holds even while the bus never
+ * Waits until no event delivery and no function invocation (API requests queued for an
+ * environment included) is in flight, and with `includeExecutions` no workflow runs, for a moment, or the timeout passes. Polls, so the deadline holds even while the bus never
  * empties. @returns whether the pipeline went quiet
  */
 async function waitQuiet(
   runtime: LocalRuntime,
+  inst: Instrumentation,
   options: { timeoutMs: number; includeExecutions?: boolean; onProgress?: (pending: number) => void },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
@@ -517,7 +524,9 @@ async function waitQuiet(
   let lastProgress = Date.now();
   while (Date.now() < deadline) {
     const busy =
-      runtime.bus.pending > 0 || (options.includeExecutions === true && runtime.stepFunctions.running > 0);
+      runtime.bus.pending > 0 ||
+      inst.invocationsInFlight > 0 ||
+      (options.includeExecutions === true && runtime.stepFunctions.running > 0);
     if (busy) quietSince = undefined;
     else if (quietSince === undefined) quietSince = Date.now();
     else if (Date.now() - quietSince >= 200) return true;
@@ -563,8 +572,7 @@ async function touchApiFunctions(
       .then((r) => r.arrayBuffer())
       .catch(() => undefined);
   }
-  await waitQuiet(runtime, { timeoutMs: 30_000 });
-  void inst;
+  await waitQuiet(runtime, inst, { timeoutMs: 30_000 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -850,7 +858,7 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
   const per1k = (usage: Usage) => {
     const lines = priceUsage(usage, pricing).map((l) => ({
       label: l.label,
-      quantityPerLead: round(l.quantity / leads, 4) ?? 0,
+      quantityPerLead: significant(l.quantity / leads),
       usdPer1000Leads: round((l.usd / leads) * 1000, 4) ?? 0,
     }));
     return { lines, usdPer1000Leads: round((totalUsd(priceUsage(usage, pricing)) / leads) * 1000, 3) ?? 0 };
@@ -881,6 +889,7 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
     indexWriteUnitsPerLead: round(sum((c) => c.indexWriteUnits) / leads, 1) ?? 0,
     readUnitsPerLead: round(sum((c) => c.readUnits) / leads, 1) ?? 0,
     failedWritesPerLead: round(sum((c) => c.failedWrites) / leads, 2) ?? 0,
+    indexes: tableIndexes(stacks),
     transactWriteItemsPerLead:
       round(
         total(pick(diffCounts(end.awsCalls, start.awsCalls), 'DynamoDB.TransactWriteItems')) / leads,
@@ -996,8 +1005,6 @@ function shortName(name: string, client: string): string {
 function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
-
-void mean;
 
 process.exitCode = await main();
 // Worker threads and sockets are closed by runtime.stop(); exit explicitly in case a library

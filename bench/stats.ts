@@ -13,17 +13,16 @@ export function median(samples: readonly number[]): number | undefined {
   return percentile(samples, 50);
 }
 
-/** The arithmetic mean, or `undefined` for no samples. */
-export function mean(samples: readonly number[]): number | undefined {
-  if (samples.length === 0) return undefined;
-  return samples.reduce((a, b) => a + b, 0) / samples.length;
-}
-
 /** Rounds to `digits` decimals, keeping `undefined` (JSON and table friendly). */
 export function round(value: number | undefined, digits = 1): number | undefined {
   if (value === undefined || !Number.isFinite(value)) return undefined;
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** Keeps `digits` significant digits (small per-lead quantities such as GB of logs stay visible). */
+export function significant(value: number, digits = 4): number {
+  return Number.isFinite(value) ? Number(value.toPrecision(digits)) : 0;
 }
 
 /** `a - b` for every key of two counters (missing keys count as 0); zero results are dropped. */
