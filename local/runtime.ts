@@ -1,4 +1,4 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -129,14 +129,17 @@ export class LocalRuntime {
 
     requireJava();
     this.config = loadClientConfig(this.options.client, CLIENTS_DIR);
-    const assemblyDir = this.synth(resolve(this.options.synthDir ?? join(clientDir, 'cdk.out')));
-    const stacks = loadAssembly(assemblyDir);
+    // The emulators boot while the stack synthesizes: neither needs the other until tables are made.
+    const synthesized = this.synth(resolve(this.options.synthDir ?? join(clientDir, 'cdk.out')));
+    synthesized.catch(() => {}); // Awaited below; this only stops an early rejection being "unhandled".
 
     const [dynamoPort, sesPort, awsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
     const dynamo = startDynamoDbLocal(dynamoPort, this.options.inMemory ? null : join(clientDir, 'dynamodb'));
     this.children.push(dynamo);
     this.sesServer = await startSesLocal(sesPort);
+    const assemblyDir = await synthesized;
+    const stacks = loadAssembly(assemblyDir);
     const sesUrl = `http://127.0.0.1:${sesPort}`;
     const awsUrl = `http://127.0.0.1:${awsPort}`;
 
@@ -390,23 +393,35 @@ export class LocalRuntime {
 
   // ------------------------------------------------------------------ pieces
 
-  /** Synthesizes the client's stacks, reusing the last assembly when no input changed. */
-  private synth(outdir: string): string {
+  /**
+   * Synthesizes the client's stacks (`synth.ts`, in a child process), reusing the last assembly
+   * when no input changed.
+   */
+  private async synth(outdir: string): Promise<string> {
     const fingerprint = sourceFingerprint(this.options.client);
     const stamp = join(outdir, '.fingerprint');
     if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return outdir;
     rmSync(outdir, { recursive: true, force: true });
-    const result = spawnSync(
+    const child = spawn(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(new URL('./synth.ts', import.meta.url)), this.options.client, outdir],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, cwd: REPO_ROOT },
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    if (result.status !== 0) {
-      const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
-        .split('\n')
-        .filter((l) => !l.includes('nodedir'));
+    this.children.push(child);
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-64 * 1024);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const status = await new Promise<number | null>((done, failed) => {
+      child.once('error', failed);
+      child.once('close', done);
+    });
+    if (status !== 0) {
+      const lines = output.split('\n').filter((l) => !l.includes('nodedir'));
       throw new Error(
-        `cdk synth failed for client "${this.options.client}":\n${output.slice(-40).join('\n')}`,
+        `cdk synth failed for client "${this.options.client}":\n${lines.slice(-40).join('\n')}`,
       );
     }
     writeFileSync(stamp, fingerprint);

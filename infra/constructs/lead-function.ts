@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConfigurationSet, IEmailIdentity } from 'aws-cdk-lib/aws-ses';
@@ -118,6 +118,14 @@ export class LeadFunction extends Construct {
   readonly logGroup: LogGroup;
   /** Folder name under `functions/`. */
   readonly functionName: string;
+  /** The handler's source file. */
+  readonly entry: string;
+  /**
+   * The esbuild options the bundle is built with. Exposed so the offline runtime can build the
+   * same bundle itself (in parallel, and without a `npx esbuild` per function) from this one
+   * definition instead of a copy.
+   */
+  readonly bundling: BundlingOptions;
 
   constructor(scope: Construct, id: string, props: LeadFunctionProps) {
     super(scope, id);
@@ -144,8 +152,23 @@ export class LeadFunction extends Construct {
       [ENV.clientName]: props.config.client.name,
     };
 
+    this.entry = props.entry ?? join(REPO_ROOT, 'functions', props.name, 'handler.ts');
+    this.bundling = {
+      format: OutputFormat.ESM,
+      minify: true,
+      sourceMap: true,
+      target: 'node22',
+      mainFields: ['module', 'main'],
+      banner: ESM_REQUIRE_SHIM,
+      // esbuild `define` takes a JS expression: a string literal holding the config's JSON.
+      define: { __CLIENT_CONFIG__: JSON.stringify(JSON.stringify(props.config)) },
+      // Bundle everything, the AWS SDK included, for a pinned and tested SDK version.
+      externalModules: [],
+      forceDockerBundling: false,
+    };
+
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: props.entry ?? join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
+      entry: this.entry,
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
@@ -159,19 +182,7 @@ export class LeadFunction extends Construct {
       environment,
       deadLetterQueue: props.deadLetterQueue,
       description: `lead-pipeline ${props.config.client.name}: ${props.name}`,
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_SHIM,
-        // esbuild `define` takes a JS expression: a string literal holding the config's JSON.
-        define: { __CLIENT_CONFIG__: JSON.stringify(JSON.stringify(props.config)) },
-        // Bundle everything, the AWS SDK included, for a pinned and tested SDK version.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: this.bundling,
     });
 
     this.applyAccess(props.access ?? {});

@@ -95,6 +95,13 @@ export interface BuildAppOptions {
   readonly appProps?: AppProps;
   /** See {@link ClientStackOptions}. */
   readonly stackOptions?: ClientStackOptions;
+  /**
+   * Run cdk-nag and CDK's built-in CloudFormation validation at synth. Together they take about
+   * 6 s; the offline runtime turns them off because they guard deployments, and every
+   * `cdk synth` and the infra tests still run them.
+   * @default true
+   */
+  readonly checks?: boolean;
 }
 
 /** An app with one client's stacks and the nag checks registered. */
@@ -111,10 +118,15 @@ export interface BuiltApp {
  */
 export function buildApp(options: BuildAppOptions): BuiltApp {
   const config = loadClientConfig(options.clientName, options.clientsDir ?? CLIENTS_DIR);
+  const checks = options.checks ?? true;
   const app =
     options.app ??
-    new App({ ...options.appProps, context: { ...APP_CONTEXT, ...options.appProps?.context } });
-  addNagChecks(app);
+    new App({
+      ...(checks ? {} : { builtinCloudFormationValidation: false }),
+      ...options.appProps,
+      context: { ...APP_CONTEXT, ...options.appProps?.context },
+    });
+  if (checks) addNagChecks(app);
   const stacks = createClientStacks(app, config, options.stackOptions);
   return { app, config, stacks };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +10,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, LeadFunction } from '../../infra/constructs/lead-function';
 import { CLIENTS_DIR } from '../../infra/lib/paths';
+import { bundleFunctions, esbuildOptions } from '../../local/bundle';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
 
@@ -18,10 +19,11 @@ describe('LeadFunction', () => {
   let config: ClientConfig;
   let template: Template;
   let bundlePath: string;
+  let app: App;
 
   beforeAll(() => {
     config = loadClientConfig('example', CLIENTS_DIR);
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'lead-function-')) });
+    app = new App({ outdir: mkdtempSync(join(tmpdir(), 'lead-function-')) });
     const stack = new Stack(app, 'Probe', { env: { region: 'eu-west-1' } });
     const table = new Table(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
     const bus = new EventBus(stack, 'Bus');
@@ -50,6 +52,19 @@ describe('LeadFunction', () => {
     const result = await mod.handler();
     expect(JSON.parse(result.config)).toEqual(config);
     expect(result.requireWorks).toBe(true);
+  });
+
+  it('is bundled by the offline runtime byte for byte as CDK bundles it', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'lead-function-local-'));
+    expect(await bundleFunctions(app, outdir)).toBe(1);
+    const [assetDir] = readdirSync(outdir);
+    const local = readFileSync(join(outdir, assetDir as string, 'index.mjs'));
+    expect(local.length).toBeGreaterThan(1000);
+    expect(local.equals(readFileSync(bundlePath))).toBe(true);
+  });
+
+  it('refuses to bundle locally with a bundling option it does not know', () => {
+    expect(() => esbuildOptions({ minify: true, keepNames: true })).toThrow(/keepNames/);
   });
 
   it('defaults to 512 MB and sets runtime, architecture, tracing and the base environment', () => {
