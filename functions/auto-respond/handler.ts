@@ -10,7 +10,7 @@ import { type Mailer, SesMailer } from '../../shared/adapters/mailer';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { receivePipelineEvent } from '../../shared/events/receive';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import {
   type AutoResponseResult,
@@ -79,10 +79,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let live: ReturnType<typeof createHandler> | undefined;
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lambdaHandler((event: unknown, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

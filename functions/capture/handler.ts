@@ -45,7 +45,7 @@ import {
   redirect,
   UnsupportedMediaTypeError,
 } from '../../shared/http/api';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger, metrics as sharedMetrics } from '../../shared/runtime/observability';
 import {
   type IntakePublisher,
@@ -450,12 +450,5 @@ function defaultDeps(): CaptureDeps {
   };
 }
 
-// Built on the first invocation (not at import) so tests can import this module without the
-// stack's environment; then reused for the life of the instance.
-let instance: ReturnType<typeof createHandler> | undefined;
-
-/** The Lambda entry point. */
-export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
-  instance ??= createHandler(defaultDeps());
-  return instance(event, context);
-});
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

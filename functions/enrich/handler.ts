@@ -12,7 +12,7 @@ import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-s
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import { receivePipelineEvent } from '../../shared/events/receive';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import { type EnrichLeadResult, enrichLead } from '../../shared/services/enrichment';
 
@@ -78,10 +78,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let live: ReturnType<typeof createHandler> | undefined;
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lambdaHandler((event: unknown, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

@@ -11,7 +11,7 @@ import { InvalidInputError, RepAtCapacityError } from '../../shared/domain/error
 import { LeadStateConflictError, PreconditionFailedError } from '../../shared/domain/pipeline';
 import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } from '../../shared/http/api';
 import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import {
   addNote,
@@ -203,9 +203,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let deployed: ReturnType<typeof createHandler> | undefined;
-
-export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
-  deployed ??= createHandler(defaultDeps());
-  return deployed(event, context);
-});
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

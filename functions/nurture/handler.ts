@@ -13,7 +13,7 @@ import type { ClientConfig } from '../../shared/config/schema';
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
 import { type NurtureCursor, NurtureStepRefSchema } from '../../shared/domain/nurture';
 import { parseDetail } from '../../shared/events/catalogue';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { readSigningKey } from '../../shared/services/lead-email';
 import {
@@ -149,10 +149,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let live: ReturnType<typeof createHandler> | undefined;
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lambdaHandler((event: unknown, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

@@ -5,7 +5,7 @@ import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { type ApiEvent, type ApiResult, errorResponse, json } from '../../shared/http/api';
 import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { type ReportsStore, runReport } from '../../shared/services/reports';
 
 /**
@@ -43,9 +43,7 @@ export function createHandler(deps: Deps) {
   };
 }
 
-let deployed: ReturnType<typeof createHandler> | undefined;
-
-export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
-  deployed ??= createHandler({ store: new LeadRepository(requireEnv('TABLE_NAME')), config: clientConfig() });
-  return deployed(event, context);
-});
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() =>
+  createHandler({ store: new LeadRepository(requireEnv('TABLE_NAME')), config: clientConfig() }),
+);

@@ -11,7 +11,7 @@ import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { RoutingConfig } from '../../shared/domain/routing';
 import { isEventOf, receivePipelineEvent } from '../../shared/events/receive';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import {
   type ReleaseSummary,
@@ -108,10 +108,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let live: ReturnType<typeof createHandler> | undefined;
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lambdaHandler((event: unknown, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

@@ -11,7 +11,7 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { InvalidInputError } from '../../shared/domain/errors';
 import { SesEventSchema } from '../../shared/domain/ses-events';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { recordSesEvent, type SesEventDecision, type SesEventStore } from '../../shared/services/ses-events';
 
@@ -79,10 +79,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let live: ReturnType<typeof createHandler> | undefined;
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lambdaHandler((event: unknown, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

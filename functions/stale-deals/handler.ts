@@ -9,7 +9,7 @@ import { LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
 import { findStaleDeals, openStageIds, type StaleDeal, staleCutoff } from '../../shared/domain/pipeline';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../../shared/events/catalogue';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 
 /**
@@ -125,13 +125,11 @@ export function createHandler(deps: Deps) {
   };
 }
 
-let deployed: ReturnType<typeof createHandler> | undefined;
-
-export const handler = lambdaHandler((event: unknown, context: Context) => {
-  deployed ??= createHandler({
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() =>
+  createHandler({
     store: new LeadRepository(requireEnv('TABLE_NAME')),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
     config: clientConfig(),
-  });
-  return deployed(event, context);
-});
+  }),
+);

@@ -20,7 +20,7 @@ import {
   mediaType,
   rawBody,
 } from '../../shared/http/api';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { readSigningKey } from '../../shared/services/lead-email';
 import {
@@ -203,10 +203,5 @@ function defaultDeps(): Deps {
   };
 }
 
-let live: ReturnType<typeof createHandler> | undefined;
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

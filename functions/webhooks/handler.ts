@@ -28,7 +28,7 @@ import {
   json,
   mediaType,
 } from '../../shared/http/api';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
 import { recordBooking, takeInMetaLead, takeInWebhookLead } from '../../shared/services/webhook-intake';
@@ -326,8 +326,6 @@ function webhookRequest(event: ApiEvent): WebhookRequest {
   };
 }
 
-let live: ((event: ApiEvent, context?: Context) => Promise<ApiResult>) | undefined;
-
 /** Production dependencies, built once per container on first use (they need the environment). */
 function defaultDeps(): Deps {
   const config = clientConfig();
@@ -347,7 +345,4 @@ function defaultDeps(): Deps {
   };
 }
 
-export const handler = lambdaHandler((event: ApiEvent, context: Context) => {
-  live ??= createHandler(defaultDeps());
-  return live(event, context);
-});
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

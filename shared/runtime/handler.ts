@@ -16,3 +16,18 @@ export function lambdaHandler<TEvent, TResult>(fn: (event: TEvent, context: Cont
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }
+
+/**
+ * {@link lambdaHandler} for a handler whose adapters need the function's environment: `build`
+ * runs on the first invocation (not at import, so tests can import the module without the
+ * stack's environment variables), and its handler is reused for the life of the instance.
+ */
+export function lazyHandler<TEvent, TResult>(
+  build: () => (event: TEvent, context: Context) => Promise<TResult>,
+) {
+  let live: ((event: TEvent, context: Context) => Promise<TResult>) | undefined;
+  return lambdaHandler((event: TEvent, context: Context) => {
+    live ??= build();
+    return live(event, context);
+  });
+}
