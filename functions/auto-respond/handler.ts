@@ -1,13 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { requireEnv } from '../../shared/adapters/clients';
-import {
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
-import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { type Mailer, SesMailer } from '../../shared/adapters/mailer';
-import { clientConfig } from '../../shared/config/runtime';
+import type { IntegrationsSecretReader } from '../../shared/adapters/integrations-secret';
+import { leadMailAdapters, type Mailer } from '../../shared/adapters/mailer';
 import type { ClientConfig } from '../../shared/config/schema';
 import { receivePipelineEvent } from '../../shared/events/receive';
 import { lazyHandler } from '../../shared/runtime/handler';
@@ -68,16 +62,5 @@ export function createHandler(deps: Deps) {
   };
 }
 
-function defaultDeps(): Deps {
-  return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    mailer: new SesMailer(requireEnv('CONFIGURATION_SET_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
-    config: clientConfig(),
-    apiUrl: requireEnv('API_URL'),
-    now: () => new Date(),
-  };
-}
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lazyHandler(() => createHandler(defaultDeps()));
+export const handler = lazyHandler(() => createHandler(leadMailAdapters()));

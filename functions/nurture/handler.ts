@@ -1,14 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
-import {
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
-import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { type Mailer, SesMailer } from '../../shared/adapters/mailer';
-import { clientConfig } from '../../shared/config/runtime';
+import type { IntegrationsSecretReader } from '../../shared/adapters/integrations-secret';
+import { leadMailAdapters, type Mailer } from '../../shared/adapters/mailer';
 import type { ClientConfig } from '../../shared/config/schema';
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
 import { type NurtureCursor, NurtureStepRefSchema } from '../../shared/domain/nurture';
@@ -138,16 +132,5 @@ export function createHandler(deps: Deps) {
   };
 }
 
-function defaultDeps(): Deps {
-  return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    mailer: new SesMailer(requireEnv('CONFIGURATION_SET_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
-    config: clientConfig(),
-    apiUrl: requireEnv('API_URL'),
-    now: () => new Date(),
-  };
-}
-
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lazyHandler(() => createHandler(defaultDeps()));
+export const handler = lazyHandler(() => createHandler(leadMailAdapters()));
