@@ -28,6 +28,7 @@ import {
   reassignLead,
   type SlaClock,
   updateLead,
+  updateTask,
 } from '../../shared/services/leads';
 
 /**
@@ -179,6 +180,16 @@ export function createHandler(deps: Deps) {
           const id = pathParam(event, 'id');
           const result = await addTask(caller, id, body(), idempotencyKey(event), service);
           return ok(result.created ? 201 : 200, result.task);
+        }
+        case 'PATCH /leads/{id}/tasks/{taskId}': {
+          const result = await updateTask(
+            caller,
+            pathParam(event, 'id'),
+            pathParam(event, 'taskId'),
+            body(),
+            service,
+          );
+          return ok(200, result.task);
         }
         case 'GET /admin/people/{email}':
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));

@@ -21,6 +21,7 @@ import {
   RepAtCapacityError,
   RoundRobinMovedError,
   StepAlreadySentError,
+  TaskNotFoundError,
 } from '../domain/errors';
 import {
   type Activity,
@@ -859,6 +860,26 @@ export class LeadRepository {
   /** Stores a task unless one with its id and due time exists. @returns whether it was new. */
   async putTask(task: LeadTask): Promise<boolean> {
     return this.putOnce({ ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task });
+  }
+
+  /**
+   * Saves a changed task (title, done) in place; its key (due time, id) never changes.
+   * @throws TaskNotFoundError when the task was deleted (the lead erased) in the meantime.
+   */
+  async saveTask(task: LeadTask): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException')
+        throw new TaskNotFoundError(task.leadId, task.id);
+      rethrowAsDomain('DynamoDB', error);
+    }
   }
 
   /**

@@ -32,6 +32,17 @@ export class LeadNotFoundError extends LeadPipelineError {
   }
 }
 
+/** The lead has no task with this id. Maps to HTTP 404. */
+export class TaskNotFoundError extends LeadPipelineError {
+  readonly code = 'TASK_NOT_FOUND';
+  constructor(
+    readonly leadId: string,
+    readonly taskId: string,
+  ) {
+    super(`Lead ${leadId} has no task ${taskId}`);
+  }
+}
+
 /** A person with this dedupe key (or provider id) already exists as another lead. */
 export class DuplicateLeadError extends LeadPipelineError {
   readonly code = 'DUPLICATE_LEAD';

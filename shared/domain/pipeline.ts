@@ -594,6 +594,9 @@ export interface LeadTask {
   readonly title: string;
   readonly dueAt: string;
   readonly done: boolean;
+  /** When and by whom the task was marked done; absent while it is open. */
+  readonly doneAt?: string;
+  readonly doneBy?: string;
 }
 
 // ------------------------------------------------------------------------------------ stale deals

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { canonicalEmail, emailDedupeKey, LeadEmailSchema } from '../domain/email';
-import { type FieldProblem, InvalidInputError, LeadChangedError, LeadNotFoundError } from '../domain/errors';
+import {
+  type FieldProblem,
+  InvalidInputError,
+  LeadChangedError,
+  LeadNotFoundError,
+  TaskNotFoundError,
+} from '../domain/errors';
 import {
   type Activity,
   type Lead,
@@ -67,6 +73,7 @@ export interface LeadsStore {
   markActivityAnnounced(leadId: string, at: string, activityId: string): Promise<void>;
   putNote(note: LeadNote): Promise<boolean>;
   putTask(task: LeadTask): Promise<boolean>;
+  saveTask(task: LeadTask): Promise<void>;
   findLeadIdByDedupeKey(dedupeKey: string): Promise<string | undefined>;
   getSuppression(emailHash: string): Promise<{ reason?: string; at?: string } | undefined>;
   suppress(emailHash: string, reason: string, at: string): Promise<void>;
@@ -189,6 +196,16 @@ export const TaskSchema = z.strictObject({
   done: z.boolean().default(false),
 });
 
+/** Body of `PATCH /leads/{id}/tasks/{taskId}`: mark done or open again, or rename. */
+export const TaskUpdateSchema = z
+  .strictObject({
+    title: z.string().trim().min(1, 'must not be empty').max(TASK_TITLE_MAX_LENGTH).optional(),
+    done: z.boolean().optional(),
+  })
+  .refine((u) => u.title !== undefined || u.done !== undefined, {
+    message: 'give "done" and/or "title"',
+  });
+
 /** Start of a `from` bound: a bare date means its first instant (UTC). */
 export function lowerBound(value: string): string {
   return isoDate.safeParse(value).success ? `${value}T00:00:00.000Z` : new Date(value).toISOString();
@@ -296,6 +313,8 @@ const TaskItem = z.object({
   title: z.string(),
   dueAt: z.string(),
   done: z.boolean(),
+  doneAt: z.string().optional(),
+  doneBy: z.string().optional(),
 });
 const ActivityItem = z.object({
   id: z.string(),
@@ -776,6 +795,43 @@ export async function addTask(
   };
   const created = await deps.store.putTask(task);
   return { task, created };
+}
+
+/**
+ * `PATCH /leads/{id}/tasks/{taskId}`: marks a task done (recording when and by whom), opens it
+ * again, or renames it. Setting what is already set changes nothing, so a retry is harmless.
+ * @throws TaskNotFoundError when the lead has no such task.
+ */
+export async function updateTask(
+  caller: Caller,
+  leadId: string,
+  taskId: string,
+  body: unknown,
+  deps: LeadsDeps,
+): Promise<{ task: LeadTask; changed: boolean }> {
+  const input = parseInput(TaskUpdateSchema, body);
+  const lead = await deps.store.requireLead(leadId);
+  requireLeadAccess(caller, lead, 'work', 'update tasks of this lead', deps.config);
+  const found = splitPartition(await deps.store.listLeadPartition(lead.id))
+    .tasks.map((item) => TaskItem.safeParse(item))
+    .find((r) => r.success && r.data.id === taskId);
+  if (!found?.success) throw new TaskNotFoundError(lead.id, taskId);
+  const before: LeadTask = found.data;
+  const done = input.done ?? before.done;
+  const { doneAt: _doneAt, doneBy: _doneBy, ...open } = before;
+  const task: LeadTask = {
+    ...open,
+    title: input.title ?? before.title,
+    done,
+    ...(done
+      ? before.done
+        ? { doneAt: before.doneAt, doneBy: before.doneBy }
+        : { doneAt: clock(deps)().toISOString(), doneBy: actorName(caller) }
+      : {}),
+  };
+  const changed = task.done !== before.done || task.title !== before.title;
+  if (changed) await deps.store.saveTask(task);
+  return { task, changed };
 }
 
 // ------------------------------------------------------------------------------------ privacy

@@ -65,6 +65,7 @@ const JWT_ROUTES = [
   'POST /leads/{id}/reassign',
   'POST /leads/{id}/notes',
   'POST /leads/{id}/tasks',
+  'PATCH /leads/{id}/tasks/{taskId}',
   'GET /reports/{report}',
   'GET /admin/people/{email}',
   'DELETE /admin/people/{email}',

@@ -671,6 +671,68 @@ describe('notes and tasks', () => {
     ]);
   });
 
+  it('marks a task done once (when and by whom), reopens it, and renames it', async () => {
+    await handler()(
+      apiEvent('POST /leads/{id}/tasks', {
+        claims: liam,
+        pathParameters: { id: 'lead-1' },
+        body: { title: 'Send proposal', dueAt: '2026-03-04T09:00:00Z' },
+      }),
+    );
+    const patch = (patchBody: unknown, claims = liam, taskId = 'id-1') =>
+      handler()(
+        apiEvent('PATCH /leads/{id}/tasks/{taskId}', {
+          claims,
+          pathParameters: { id: 'lead-1', taskId },
+          body: patchBody,
+        }),
+      );
+    const done = await patch({ done: true });
+    expect(done.statusCode).toBe(200);
+    expect(body(done)).toMatchObject({ id: 'id-1', done: true, doneAt: NOW.toISOString(), doneBy: 'liam' });
+    const stored = () => h.partition('lead-1', 'TASK#');
+    expect(stored()).toEqual([
+      expect.objectContaining({ done: true, doneBy: 'liam', title: 'Send proposal' }),
+    ]);
+
+    // Marking it done again keeps who did it first.
+    const again = await patch({ done: true }, ana);
+    expect(body(again)).toMatchObject({ done: true, doneBy: 'liam' });
+
+    const reopened = await patch({ done: false, title: 'Send the revised proposal' });
+    expect(body(reopened)).toMatchObject({ done: false, title: 'Send the revised proposal' });
+    expect(body(reopened)).not.toHaveProperty('doneAt');
+    expect(stored()).toEqual([
+      expect.objectContaining({
+        sk: 'TASK#2026-03-04T09:00:00.000Z#id-1',
+        done: false,
+        title: 'Send the revised proposal',
+      }),
+    ]);
+    expect(stored()[0]).not.toHaveProperty('doneBy');
+  });
+
+  it('answers 404 for an unknown task or another rep, 400 for an empty or unknown change', async () => {
+    const patch = (patchBody: unknown, claims = liam, taskId = 'id-1') =>
+      handler()(
+        apiEvent('PATCH /leads/{id}/tasks/{taskId}', {
+          claims,
+          pathParameters: { id: 'lead-1', taskId },
+          body: patchBody,
+        }),
+      );
+    const unknownTask = await patch({ done: true }, liam, 'nope');
+    expect(unknownTask.statusCode).toBe(404);
+    expect(body(unknownTask).error).toBe('TASK_NOT_FOUND');
+    expect((await patch({ done: true }, jordan)).statusCode).toBe(404);
+    const empty = await patch({});
+    expect(empty.statusCode).toBe(400);
+    const extra = await patch({ done: true, dueAt: '2026-03-05T09:00:00Z' });
+    expect(extra.statusCode).toBe(400);
+    expect(body(extra).fields).toEqual([{ field: 'dueAt', reason: 'not a recognised parameter' }]);
+    expect(body(empty).fields).toEqual([{ field: 'body', reason: 'give "done" and/or "title"' }]);
+  });
+
   it('answers 400 naming the field, and 404 to other reps', async () => {
     const long = await handler()(
       apiEvent('POST /leads/{id}/notes', {
