@@ -67,6 +67,9 @@ export class FunctionPool {
     } = {},
   ) {
     this.log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+    // Every environment pipes its stdout and stderr into this one file (2 listeners each): more
+    // than 5 environments is expected, not a leak.
+    this.log?.setMaxListeners(0);
   }
 
   /** Invokes the function and resolves with its result or error (never rejects for handler errors). */
