@@ -138,6 +138,9 @@ export const ACTIVITY_TYPES = [
   'nurture_enrolled',
   // Written by the leads API when a rep moves a lead to another pipeline stage.
   'stage_changed',
+  // Written by the SLA function: an escalation step (notify or reassign) and the ladder running out.
+  'sla_escalated',
+  'sla_unworked',
 ] as const;
 export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
 export type ActivityType = z.output<typeof ActivityTypeSchema>;

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import type { ClientConfig, Rep } from '../config/schema';
 import { LeadChangedError, RepAtCapacityError, RoundRobinMovedError } from '../domain/errors';
-import type { Lead } from '../domain/lead';
+import type { Activity, Lead } from '../domain/lead';
 import {
   type AssignDecision,
   chooseEscalationTarget,
@@ -303,9 +304,16 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
             : {}),
         }
       : {};
+    const activity = slaActivity(task, lead.id, 'sla_escalated', applied.ladderStep, at, {
+      ladderStep: applied.ladderStep,
+      action: step.reassign ? 'reassign' : 'notify',
+      to: target.id,
+      fromRepId: task.timer.owner,
+      minutesWithoutContact: minutesWithoutContact(task.assignment.assignedAt, now),
+    });
     let saved: Lead;
     try {
-      saved = await deps.store.saveLead(lead, next, options);
+      saved = await deps.store.saveLead(lead, next, { ...options, activities: [activity] });
     } catch (error) {
       if (isConflict(error) && attempt < MAX_WRITE_ATTEMPTS) continue;
       throw error;
@@ -314,6 +322,25 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
     await markAnnounced(deps, saved);
     return timerAfterEscalation(config.sla, task.timer, applied, target);
   }
+}
+
+/**
+ * The timeline entry of an SLA step. Its id comes from the execution and the step, so a retried
+ * task that writes it again (after a conflict) writes the same entry, never a second one.
+ */
+function slaActivity(
+  task: SlaTimedTask,
+  leadId: string,
+  type: 'sla_escalated' | 'sla_unworked',
+  ladderStep: number,
+  at: string,
+  data: Record<string, unknown>,
+): Activity {
+  const id = createHash('sha256')
+    .update(`${task.executionArn}\u0000${type}\u0000${ladderStep}`)
+    .digest('hex')
+    .slice(0, 32);
+  return { id, leadId, type, at, data };
 }
 
 /** The manager told about an unworked lead: the team's, else the client's default owner. */
@@ -358,9 +385,14 @@ export async function markUnworked(deps: SlaDeps, task: SlaTimedTask): Promise<U
         announced: false,
       },
     };
+    const activity = slaActivity(task, lead.id, 'sla_unworked', task.timer.ladderStep, at, {
+      managerId,
+      lastOwner,
+      minutesWithoutContact: minutesWithoutContact(task.assignment.assignedAt, now),
+    });
     let saved: Lead;
     try {
-      saved = await deps.store.saveLead(lead, next);
+      saved = await deps.store.saveLead(lead, next, { activities: [activity] });
     } catch (error) {
       if (error instanceof LeadChangedError && attempt < MAX_WRITE_ATTEMPTS) continue;
       throw error;

@@ -393,6 +393,52 @@ describe('sla handler: the whole ladder', () => {
     ]);
   });
 
+  it('writes each escalation and the unworked verdict to the lead timeline, once each', async () => {
+    const h = handlerFor();
+    const first = await h.plan();
+    clock = new Date('2025-11-24T14:56:00.000Z');
+    const second = await h.escalate(first);
+    await h.escalate(first); // a retried task: no second entry
+    clock = new Date('2025-11-24T15:02:00.000Z');
+    const third = await h.escalate(second);
+    clock = new Date('2025-11-24T15:13:00.000Z');
+    await h.unworked(third);
+    await h.unworked(third);
+    const timeline = [...table.values()]
+      .filter((item) => item.pk === 'LEAD#lead-1' && String(item.sk).startsWith('ACT#'))
+      .filter((item) => String(item.type).startsWith('sla_'))
+      .map((item) => ({ type: item.type, at: item.at, data: item.data }));
+    expect(timeline).toEqual([
+      {
+        type: 'sla_escalated',
+        at: '2025-11-24T14:56:00.000Z',
+        data: {
+          ladderStep: 1,
+          action: 'reassign',
+          to: 'jordan',
+          fromRepId: 'liam',
+          minutesWithoutContact: 6,
+        },
+      },
+      {
+        type: 'sla_escalated',
+        at: '2025-11-24T15:02:00.000Z',
+        data: {
+          ladderStep: 2,
+          action: 'reassign',
+          to: 'ana',
+          fromRepId: 'jordan',
+          minutesWithoutContact: 12,
+        },
+      },
+      {
+        type: 'sla_unworked',
+        at: '2025-11-24T15:13:00.000Z',
+        data: { managerId: 'ana', lastOwner: 'ana', minutesWithoutContact: 23 },
+      },
+    ]);
+  });
+
   it('goes straight to unworked when nobody is left to escalate to', async () => {
     const managerOnly: ClientConfig = {
       ...config,
