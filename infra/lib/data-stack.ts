@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   type CfnUserPool,
@@ -171,6 +171,15 @@ export class DataStack extends Stack {
     (this.emailIdentity.node.defaultChild as CfnEmailIdentity).overrideLogicalId(
       DATA_LOGICAL_IDS.emailIdentity,
     );
+    if (!config.email.identity.includes('@')) {
+      // The three Easy DKIM CNAMEs the admin publishes in the domain's DNS before SES will send.
+      this.emailIdentity.dkimRecords.forEach((record, i) => {
+        new CfnOutput(this, `DkimRecord${i + 1}`, {
+          value: Fn.join(' ', [record.name, 'CNAME', record.value]),
+          description: `Easy DKIM record ${i + 1} of 3 for ${config.email.identity}: publish it in DNS`,
+        });
+      });
+    }
 
     this.secret = new Secret(this, 'Integrations', {
       description: `lead-pipeline ${config.client.name}: third-party credentials and the link-signing key`,

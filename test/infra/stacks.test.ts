@@ -775,4 +775,13 @@ describe.each(clients)('client %s', (clientName) => {
       ]),
     );
   });
+
+  it('outputs the three DKIM records of a sending domain, ready for DNS', () => {
+    const dkim = Object.entries(s.dataJson.Outputs ?? {}).filter(([id]) => id.startsWith('DkimRecord'));
+    expect(dkim.map(([id]) => id)).toEqual(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']);
+    const value = JSON.stringify(dkim[0]?.[1]);
+    expect(value).toContain('CNAME');
+    expect(value).toContain('DkimDNSTokenName1');
+    expect(value).toContain('DkimDNSTokenValue1');
+  });
 });
