@@ -51,7 +51,7 @@ export interface Deps {
 /** Largest accepted body (a 5,000-character note in any script fits). */
 const MAX_BODY_BYTES = 64 * 1024;
 
-const LeadIdSchema = z.string().min(1).max(64);
+const PathIdSchema = z.string().min(1).max(64);
 const IdempotencyKeySchema = z.string().min(1).max(200);
 
 /**
@@ -104,7 +104,7 @@ export function apiError(error: unknown): ApiResult {
 
 function pathParam(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
-  return parseInput(z.object({ [name]: LeadIdSchema }), { [name]: value })[name] as string;
+  return parseInput(z.object({ [name]: PathIdSchema }), { [name]: value })[name] as string;
 }
 
 /** The version in an `If-Match` header (`"7"`, `W/"7"` or `7`); `*` or no header means any. */
