@@ -267,8 +267,19 @@ describe.concurrent('leads being worked', () => {
     expect(execution.output).toHaveProperty('unworked');
     ladder.unworked = leadId;
 
-    const { lead } = await api.lead(leadId);
+    const { lead, timeline } = await api.lead(leadId);
     expect(lead.status).toBe('unworked');
+    // The timeline tells the same story: one entry per escalation step, then the verdict.
+    const slaEntries = timeline.flatMap((t) =>
+      t.activity?.type.startsWith('sla_') ? [{ type: t.activity.type, data: t.activity.data }] : [],
+    );
+    expect(slaEntries.map((e) => e.type).sort()).toEqual([
+      ...config.sla.ladder.map(() => 'sla_escalated'),
+      'sla_unworked',
+    ]);
+    expect(slaEntries.find((e) => e.type === 'sla_unworked')?.data).toMatchObject({
+      managerId: managerOf(lead.team),
+    });
     expect(lead.firstTouchAt).toBeUndefined();
     const manager = managerOf(lead.team);
     expect(manager).toBeDefined();
@@ -308,6 +319,22 @@ describe.concurrent('leads being worked', () => {
     );
     expect(again.body).toMatchObject({ alreadyContacted: true, firstTouchAt: contacted.body.firstTouchAt });
     ladder.contactedBy = lead.owner ?? '';
+
+    // The rep plans the follow-up and ticks it off.
+    const task = await api.post<{ id: string; done: boolean }>(`/leads/${leadId}/tasks`, {
+      title: 'Send the proposal',
+      dueAt: '2030-01-15T09:00:00Z',
+    });
+    expect(task).toMatchObject({ status: 201, body: { done: false } });
+    const done = await api.patch<{ done: boolean; doneAt?: string }>(
+      `/leads/${leadId}/tasks/${task.body.id}`,
+      { done: true },
+    );
+    expect(done.status).toBe(200);
+    expect(done.body.done).toBe(true);
+    expect(done.body.doneAt).toEqual(expect.any(String));
+    const missing = await api.patch(`/leads/${leadId}/tasks/no-such-task`, { done: true });
+    expect(missing.status).toBe(404);
 
     // The ladder's first check finds the first touch and ends there.
     const execution = await finished('Sla', leadId);

@@ -33,7 +33,7 @@ export interface CaptureAnswer {
 /** What `GET /leads/{id}` returns (the parts the suite reads). */
 export interface LeadDetail {
   readonly lead: Lead;
-  readonly timeline: ReadonlyArray<{ kind: string; at: string; activity?: { type: string } }>;
+  readonly timeline: ReadonlyArray<{ kind: string; at: string; activity?: { type: string; data: Record<string, unknown> } }>;
 }
 
 /** `GET /admin/people/{email}`. */
@@ -96,13 +96,23 @@ export class PipelineClient {
   }
 
   /** POST a JSON body with a dev token; returns status and parsed body. */
-  async post<T>(
+  post<T>(path: string, body: unknown = {}, role: keyof Endpoints['tokens'] = 'admin') {
+    return this.send<T>('POST', path, body, role);
+  }
+
+  /** PATCH a JSON body with a dev token; returns status and parsed body. */
+  patch<T>(path: string, body: unknown = {}, role: keyof Endpoints['tokens'] = 'admin') {
+    return this.send<T>('PATCH', path, body, role);
+  }
+
+  private async send<T>(
+    method: 'POST' | 'PATCH',
     path: string,
-    body: unknown = {},
-    role: keyof Endpoints['tokens'] = 'admin',
+    body: unknown,
+    role: keyof Endpoints['tokens'],
   ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.endpoints.apiUrl}${path}`, {
-      method: 'POST',
+      method,
       headers: {
         authorization: `Bearer ${this.endpoints.tokens[role]}`,
         'content-type': 'application/json',
