@@ -33,7 +33,11 @@ export interface CaptureAnswer {
 /** What `GET /leads/{id}` returns (the parts the suite reads). */
 export interface LeadDetail {
   readonly lead: Lead;
-  readonly timeline: ReadonlyArray<{ kind: string; at: string; activity?: { type: string; data: Record<string, unknown> } }>;
+  readonly timeline: ReadonlyArray<{
+    kind: string;
+    at: string;
+    activity?: { type: string; data: Record<string, unknown> };
+  }>;
 }
 
 /** `GET /admin/people/{email}`. */
