@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -723,30 +723,38 @@ function localIntegrationValues(base: Record<string, string>): Record<string, st
  */
 const LOCAL_SLACK_WEBHOOK_BASE = 'https://hooks.slack.com/services/';
 
-/** Fingerprint of everything that changes the synthesized output. */
-function sourceFingerprint(client: string): string {
-  const result = spawnSync(
-    'git',
-    [
-      'ls-files',
-      '-s',
-      '--others',
-      '--exclude-standard',
-      '-m',
-      'infra',
-      'functions',
-      'shared',
-      'clients',
-      'package-lock.json',
-    ],
-    { encoding: 'utf8', cwd: REPO_ROOT },
-  );
-  const h = createHash('sha256').update(client);
-  for (const line of (result.stdout ?? '').split('\n').sort()) {
-    const file = line.includes('\t') ? line.split('\t')[1] : line;
-    const path = file ? join(REPO_ROOT, file) : undefined;
-    if (file && path && existsSync(path)) h.update(file).update(readFileSync(path));
+/** What the synthesized output depends on, relative to the repository root. */
+const SYNTH_INPUTS = [
+  'infra',
+  'functions',
+  'shared',
+  'clients',
+  'local/synth.ts',
+  'local/bundle.ts',
+  'package-lock.json',
+];
+
+/**
+ * Fingerprint of everything that changes the synthesized output: every file under
+ * {@link SYNTH_INPUTS}, by path and content. Read from disk rather than from git, so it also holds
+ * in a checkout without `.git` (a downloaded archive) and sees uncommitted edits.
+ */
+export function sourceFingerprint(client: string, root: string = REPO_ROOT): string {
+  const files: string[] = [];
+  for (const input of SYNTH_INPUTS) {
+    const path = join(root, input);
+    if (!existsSync(path)) continue;
+    if (!statSync(path).isDirectory()) {
+      files.push(input);
+      continue;
+    }
+    for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files.push(relative(root, join(entry.parentPath, entry.name)));
+    }
   }
+  const h = createHash('sha256').update(client);
+  for (const file of files.sort())
+    h.update(`\u0000${file}\u0000`).update(readFileSync(join(root, file)));
   return h.digest('hex');
 }
 
