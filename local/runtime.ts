@@ -753,8 +753,7 @@ export function sourceFingerprint(client: string, root: string = REPO_ROOT): str
     }
   }
   const h = createHash('sha256').update(client);
-  for (const file of files.sort())
-    h.update(`\u0000${file}\u0000`).update(readFileSync(join(root, file)));
+  for (const file of files.sort()) h.update(`\u0000${file}\u0000`).update(readFileSync(join(root, file)));
   return h.digest('hex');
 }
 
