@@ -45,7 +45,7 @@ export function createHandler(deps: Deps) {
     const trigger = received.detailType === 'Lead Enriched' ? 'enriched' : 'activity';
     const now = deps.now();
     const result = await decideThenPublish(deps.steps, deps.publisher, id, () =>
-      rescoreLead(detail.leadId, trigger, { store: deps.repository, model: deps.model, now }),
+      rescoreLead(detail.leadId, trigger, { store: deps.repository, model: deps.model, now }, id),
     );
     const log = { leadId: detail.leadId, eventId: id, isTest: detail.isTest, trigger };
     if (result.outcome === 'missing') logger.warn('Lead not found (erased?); nothing to score', log);

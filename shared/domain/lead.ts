@@ -187,6 +187,17 @@ export const LeadSchema = z.strictObject({
       announced: z.boolean(),
     })
     .optional(),
+  /**
+   * The event whose re-scoring last changed the score, and the stage before it, written with the
+   * score. A retried score run that finds its own write (it died before its idempotency record
+   * was completed, so nothing was published) still announces the crossing it caused.
+   */
+  scoredBy: z
+    .strictObject({
+      key: z.string().min(1).max(256),
+      previousStage: LifecycleStageSchema,
+    })
+    .optional(),
   /** Incremented on every write; used for optimistic concurrency. */
   version: z.number().int().nonnegative(),
 });

@@ -108,6 +108,7 @@ export async function rescoreLead(
   leadId: string,
   trigger: ScoreTrigger,
   deps: RescoreLeadDeps,
+  triggerKey?: string,
 ): Promise<RescoreLeadResult> {
   const { store, model, now } = deps;
   const maxAttempts = deps.maxAttempts ?? 5;
@@ -124,14 +125,24 @@ export async function rescoreLead(
       asOf: now,
       previousStage: lead.stage,
     });
-    const qualified = crossedThreshold(lead.stage, score.stage);
+    // This event already changed the score (a run that died before its result was recorded):
+    // measure the crossing from the stage before that run, so it is announced after all.
+    const replay = triggerKey !== undefined && lead.scoredBy?.key === triggerKey;
+    const previousStage = replay && lead.scoredBy ? lead.scoredBy.previousStage : lead.stage;
+    const qualified = crossedThreshold(previousStage, score.stage);
     const routable = isRoutable(lead, trigger, qualified);
     const unchanged = sameScore(lead.score, score) && score.stage === lead.stage;
 
     if (!unchanged) {
       try {
         await store.appendScoreHistory(leadId, at, score);
-        await store.saveLead(lead, { ...lead, score, stage: score.stage, updatedAt: at });
+        await store.saveLead(lead, {
+          ...lead,
+          score,
+          stage: score.stage,
+          updatedAt: at,
+          ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
+        });
       } catch (error) {
         if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
         throw error;
@@ -139,7 +150,7 @@ export async function rescoreLead(
     }
 
     const events: PipelineEvent<DetailType>[] = [];
-    if (!unchanged || routable) {
+    if (!unchanged || routable || replay) {
       events.push(
         pipelineEvent('Lead Scored', {
           leadId,
@@ -149,7 +160,7 @@ export async function rescoreLead(
           fit: score.fit,
           engagement: score.engagement,
           stage: score.stage,
-          previousStage: lead.stage,
+          previousStage,
           trigger,
           routable,
         }),
@@ -162,15 +173,15 @@ export async function rescoreLead(
           occurredAt: at,
           isTest: lead.isTest,
           stage: qualified,
-          previousStage: lead.stage,
+          previousStage,
           total: score.total,
         }),
       );
     }
     return {
-      outcome: unchanged ? 'unchanged' : 'scored',
+      outcome: unchanged && !replay ? 'unchanged' : 'scored',
       score,
-      previousStage: lead.stage,
+      previousStage,
       ...(qualified ? { qualified } : {}),
       routable,
       events,

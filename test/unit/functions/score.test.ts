@@ -1,3 +1,4 @@
+import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/score/handler';
 import { loadClientConfig } from '../../../shared/config/load';
@@ -294,6 +295,47 @@ describe('score handler', () => {
     expect(h.ofType('Lead Qualified')).toHaveLength(1);
     expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ routable: true, previousStage: 'lead' });
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+  });
+
+  it('still announces the crossing when the run died after saving but before its idempotency record completed', async () => {
+    // A nurtured lead whose demo request makes it an SQL: it must reach sales.
+    h.table.putLead(vpLead({ status: 'nurturing', nurtureSequence: 'education' }));
+    h.table.putActivities([demo]);
+    // Saving the "decide" step's result fails after the new score was saved.
+    h.table.failNext('UpdateItemCommand', throttling());
+    const handler = scoreHandler();
+    await expect(handler(recorded(demo, 'evt-crash'))).rejects.toBeInstanceOf(
+      IdempotencyPersistenceLayerError,
+    );
+    expect(h.table.lead('lead-1')).toMatchObject({
+      stage: 'SQL',
+      scoredBy: { key: 'evt-crash', previousStage: 'lead' },
+    });
+    expect(h.published).toEqual([]);
+    // The invocation's time runs out, so its in-progress record expires.
+    for (const record of h.table.byPk('IDEMPOTENCY#score'))
+      h.table.put({ ...record, in_progress_expiration: Date.now() - 1 });
+
+    const retried = await handler(recorded(demo, 'evt-crash'));
+    expect(retried).toMatchObject({
+      outcome: 'scored',
+      previousStage: 'lead',
+      qualified: 'SQL',
+      routable: true,
+    });
+    expect(h.ofType('Lead Qualified').map((p) => p.detail)).toEqual([
+      expect.objectContaining({ stage: 'SQL', previousStage: 'lead' }),
+    ]);
+    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({
+      stage: 'SQL',
+      previousStage: 'lead',
+      routable: true,
+    });
+    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+
+    // Another event finds the stage already reached: nothing is announced twice.
+    await handler(recorded(demo, 'evt-later'));
+    expect(h.ofType('Lead Qualified')).toHaveLength(1);
   });
 
   it('drops events for leads that no longer exist', async () => {
