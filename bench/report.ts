@@ -385,7 +385,7 @@ export function renderMarkdown(r: BenchResult): string {
     `**Dominant cost: ${cost.dominant?.label ?? '–'}** (${usd(cost.dominant?.usdPer1000Leads ?? 0)} per 1,000 leads with nurture). What drives it:`,
     '',
     `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline; $25 per million, plus CloudWatch Logs at \`Level: ALL\` with execution data.`,
-    `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them in the table's global secondary indexes (${d.indexes.join(', ')}: every write of a lead item is written again, in full, to each index whose key it carries); ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.failedWritesPerLead} refused conditional writes per lead (billed too); ${d.readUnitsPerLead} read units.`,
+    `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them in the table's global secondary indexes (${d.indexes.join(', ')}: with ALL, every write of a lead item is written again, in full, to each index whose key it carries; with KEYS_ONLY, only writes that change an index key touch that index); ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.failedWritesPerLead} refused conditional writes per lead (billed too); ${d.readUnitsPerLead} read units.`,
     `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → enrich → score → route → alert/SLA/nurture).`,
     `- **Lambda**: ${cost.lambdaByFunction
       .slice(0, 4)

@@ -104,7 +104,11 @@ export class DataStack extends Stack {
         indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        projectionType: ProjectionType.ALL,
+        // Keys only: a lead write then touches an index only when it changes that index's key
+        // (owner, status, team, stage, day), not on every score, profile or SLA update, and an
+        // index entry is one write unit instead of the whole lead again. Readers fetch the leads
+        // with BatchGet (lead-repository.ts).
+        projectionType: ProjectionType.KEYS_ONLY,
       });
     }
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(DATA_LOGICAL_IDS.table);

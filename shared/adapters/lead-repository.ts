@@ -93,22 +93,6 @@ export interface SaveLeadOptions {
   readonly requireUnassigned?: boolean;
 }
 
-function encodeToken(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
-}
-
-function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
-  if (!token) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new Error('Invalid pagination token');
-}
-
 function isOpen(lead: Pick<Lead, 'owner' | 'status'>): boolean {
   return lead.owner !== undefined && OPEN_STATUSES.includes(lead.status);
 }
@@ -573,47 +557,6 @@ export class LeadRepository {
 
   // ---------------------------------------------------------------- queries
 
-  /** Leads by index, newest first, one page at a time. */
-  async queryIndex(
-    index: IndexName,
-    partition: string,
-    options: { sortPrefix?: string; from?: string; to?: string; limit?: number; nextToken?: string } = {},
-  ): Promise<Page<Lead>> {
-    const { partitionKey, sortKey } = INDEXES[index];
-    const names: Record<string, string> = { '#pk': partitionKey };
-    const values: Record<string, unknown> = { ':pk': partition };
-    let condition = '#pk = :pk';
-    if (options.sortPrefix !== undefined) {
-      names['#sk'] = sortKey;
-      values[':prefix'] = options.sortPrefix;
-      condition += ' AND begins_with(#sk, :prefix)';
-    } else if (options.from !== undefined || options.to !== undefined) {
-      names['#sk'] = sortKey;
-      values[':from'] = options.from ?? '';
-      values[':to'] = options.to ?? '\uffff';
-      condition += ' AND #sk BETWEEN :from AND :to';
-    }
-    const out = await this.send(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index,
-          KeyConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          Limit: options.limit ?? 50,
-          ExclusiveStartKey: decodeToken(options.nextToken),
-        }),
-      ),
-    );
-    const nextToken = encodeToken(out.LastEvaluatedKey);
-    return {
-      items: (out.Items ?? []).map((item) => StoredLead.parse(item)),
-      ...(nextToken ? { nextToken } : {}),
-    };
-  }
-
   /** Deletes every item in a list of keys (used by erasure), in transactions of up to 100. */
   async deleteItems(itemKeys: ReadonlyArray<{ pk: string; sk: string }>): Promise<void> {
     for (let i = 0; i < itemKeys.length; i += 100) {
@@ -670,10 +613,11 @@ export class LeadRepository {
   // ---------------------------------------------------------------- leads-api, reports-api, stale-deals
 
   /**
-   * One page of an owner's or a team's leads, newest first within the index order, filtered in
-   * DynamoDB. Filters apply after the index read, so a page may hold fewer than `limit` leads
-   * while more exist: the end of the list is a page without `nextToken`. The token is opaque and
-   * bound to the owner or team it was issued for.
+   * One page of an owner's or a team's leads, newest first within the index order. The indexes
+   * hold keys only (see `table-design.ts`), so each index read is followed by one BatchGet of the
+   * leads, and the filters are applied to those current leads. A page may hold fewer than
+   * `limit` leads while more exist: the end of the list is a page without `nextToken`. The token
+   * is opaque and bound to the owner or team it was issued for.
    * @throws InvalidInputError naming `nextToken` when the token is malformed or from another list.
    */
   async findLeads(query: LeadQuery): Promise<Page<Lead>> {
@@ -683,7 +627,6 @@ export class LeadRepository {
     const { partitionKey, sortKey } = INDEXES[index];
     const names: Record<string, string> = { '#ipk': partitionKey, '#isk': sortKey };
     const values: Record<string, unknown> = { ':ipk': partition };
-    const filters: string[] = [];
     const createdFrom = filter.createdFrom ?? '';
     const createdTo = filter.createdTo ?? '\uffff';
     let keyCondition = '#ipk = :ipk';
@@ -701,55 +644,11 @@ export class LeadRepository {
       values[':skTo'] = `${createdTo}\uffff`;
     } else {
       delete names['#isk'];
-      if (filter.createdFrom !== undefined || filter.createdTo !== undefined) {
-        names['#createdAt'] = 'createdAt';
-        values[':createdFrom'] = createdFrom;
-        values[':createdTo'] = createdTo;
-        filters.push('#createdAt BETWEEN :createdFrom AND :createdTo');
-      }
-    }
-    if (filter.status !== undefined && scope.kind === 'team') {
-      names['#status'] = 'status';
-      values[':status'] = filter.status;
-      filters.push('#status = :status');
-    }
-    if (filter.stage !== undefined) {
-      names['#stage'] = 'stage';
-      values[':stage'] = filter.stage;
-      filters.push('#stage = :stage');
-    }
-    if (filter.pipelineStage !== undefined) {
-      names['#pipelineStage'] = 'pipelineStage';
-      values[':pipelineStage'] = filter.pipelineStage;
-      filters.push('#pipelineStage = :pipelineStage');
-    }
-    if (filter.minScore !== undefined || filter.maxScore !== undefined) {
-      names['#score'] = 'score';
-      names['#total'] = 'total';
-      if (filter.minScore !== undefined) {
-        values[':minScore'] = filter.minScore;
-        filters.push('#score.#total >= :minScore');
-      }
-      if (filter.maxScore !== undefined) {
-        values[':maxScore'] = filter.maxScore;
-        filters.push('#score.#total <= :maxScore');
-      }
-    }
-    if (filter.source !== undefined) {
-      names['#source'] = 'source';
-      names['#channel'] = 'channel';
-      names['#provider'] = 'provider';
-      values[':source'] = filter.source;
-      filters.push('(#source.#channel = :source OR #source.#provider = :source)');
-    }
-    if (filter.unassignedOnly) {
-      names['#owner'] = 'owner';
-      filters.push('attribute_not_exists(#owner)');
     }
 
     const keyAttributes = ['pk', 'sk', partitionKey, sortKey];
     let startKey = decodeListToken(query.nextToken, partition);
-    const found: Record<string, unknown>[] = [];
+    const found: Lead[] = [];
     for (let read = 0; read < LIST_MAX_READS; read++) {
       const out = await this.send(() =>
         this.client.send(
@@ -757,7 +656,6 @@ export class LeadRepository {
             TableName: this.tableName,
             IndexName: index,
             KeyConditionExpression: keyCondition,
-            ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
             ScanIndexForward: false,
@@ -766,26 +664,24 @@ export class LeadRepository {
           }),
         ),
       );
-      for (const item of out.Items ?? []) {
-        found.push(item);
+      const entries = out.Items ?? [];
+      const leads = await this.leadsAt(entries);
+      for (const [i, entry] of entries.entries()) {
+        const lead = leads[i];
+        if (!lead || !leadMatches(lead, filter)) continue;
+        found.push(lead);
         if (found.length === query.limit) {
-          // Full page: continue after this item (also when it was the read's last one, since
-          // DynamoDB's LastEvaluatedKey may point further than the item we stopped at).
-          const more = item !== out.Items?.at(-1) || out.LastEvaluatedKey !== undefined;
-          const last = Object.fromEntries(keyAttributes.map((k) => [k, item[k]]));
-          return {
-            items: found.map((i) => StoredLead.parse(i)),
-            ...(more ? { nextToken: encodeListToken(last, partition) } : {}),
-          };
+          // Full page: continue after this entry (also when it was the read's last one, since
+          // DynamoDB's LastEvaluatedKey may point further than the entry we stopped at).
+          const more = i < entries.length - 1 || out.LastEvaluatedKey !== undefined;
+          const last = Object.fromEntries(keyAttributes.map((k) => [k, entry[k]]));
+          return { items: found, ...(more ? { nextToken: encodeListToken(last, partition) } : {}) };
         }
       }
       startKey = out.LastEvaluatedKey;
       if (!startKey) break;
     }
-    return {
-      items: found.map((i) => StoredLead.parse(i)),
-      ...(startKey ? { nextToken: encodeListToken(startKey, partition) } : {}),
-    };
+    return { items: found, ...(startKey ? { nextToken: encodeListToken(startKey, partition) } : {}) };
   }
 
   /** Every lead captured on a UTC day (`yyyy-mm-dd`), via the byDay index. */
@@ -798,7 +694,7 @@ export class LeadRepository {
       ExpressionAttributeNames: { '#pk': partitionKey },
       ExpressionAttributeValues: { ':pk': `DAY#${day}` },
     });
-    return items.map((item) => StoredLead.parse(item));
+    return (await this.leadsAt(items)).filter((lead): lead is Lead => lead !== undefined);
   }
 
   /** Leads whose stage (pipeline stage, else lifecycle stage) is `stage` and was entered before `before` (ISO). */
@@ -811,7 +707,7 @@ export class LeadRepository {
       ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
       ExpressionAttributeValues: { ':pk': `STAGE#${stage}`, ':before': before },
     });
-    return items.map((item) => StoredLead.parse(item));
+    return (await this.leadsAt(items)).filter((lead): lead is Lead => lead !== undefined);
   }
 
   /** One activity, or undefined. */
@@ -1070,8 +966,27 @@ export class LeadRepository {
     return typeof out.Item?.leadId === 'string' ? out.Item.leadId : undefined;
   }
 
+  /**
+   * The leads an index read pointed at, in the same order (`undefined` where a lead was erased
+   * since). Eventually consistent, like the index read itself, at half the read units.
+   */
+  private async leadsAt(entries: ReadonlyArray<Record<string, unknown>>): Promise<Array<Lead | undefined>> {
+    const wanted = entries.map((e) => ({ pk: String(e.pk), sk: String(e.sk) }));
+    const byKey = new Map(
+      (await this.batchGet(wanted, { consistent: false })).map((item) => [
+        `${item.pk}\u0000${item.sk}`,
+        item,
+      ]),
+    );
+    return wanted.map((k) => {
+      const item = byKey.get(`${k.pk}\u0000${k.sk}`);
+      return item ? StoredLead.parse(item) : undefined;
+    });
+  }
+
   private async batchGet(
     itemKeys: ReadonlyArray<{ pk: string; sk: string }>,
+    options: { consistent?: boolean } = {},
   ): Promise<Record<string, unknown>[]> {
     const results: Record<string, unknown>[] = [];
     for (let i = 0; i < itemKeys.length; i += 100) {
@@ -1080,7 +995,9 @@ export class LeadRepository {
         const out = await this.send(() =>
           this.client.send(
             new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+              RequestItems: {
+                [this.tableName]: { Keys: pending, ConsistentRead: options.consistent ?? true },
+              },
             }),
           ),
         );
@@ -1186,6 +1103,26 @@ export interface LeadFilter {
   readonly unassignedOnly?: boolean;
 }
 
+/** Whether a lead passes every filter that is set (the ones the index key did not already apply). */
+export function leadMatches(lead: Lead, filter: LeadFilter): boolean {
+  if (filter.status !== undefined && lead.status !== filter.status) return false;
+  if (filter.createdFrom !== undefined && lead.createdAt < filter.createdFrom) return false;
+  if (filter.createdTo !== undefined && lead.createdAt > filter.createdTo) return false;
+  if (filter.stage !== undefined && lead.stage !== filter.stage) return false;
+  if (filter.pipelineStage !== undefined && lead.pipelineStage !== filter.pipelineStage) return false;
+  const total = lead.score?.total;
+  if (filter.minScore !== undefined && (total === undefined || total < filter.minScore)) return false;
+  if (filter.maxScore !== undefined && (total === undefined || total > filter.maxScore)) return false;
+  if (
+    filter.source !== undefined &&
+    lead.source.channel !== filter.source &&
+    lead.source.provider !== filter.source
+  )
+    return false;
+  if (filter.unassignedOnly === true && lead.owner !== undefined) return false;
+  return true;
+}
+
 /** A page request of {@link LeadRepository.findLeads}. */
 export interface LeadQuery {
   readonly scope:
@@ -1199,7 +1136,7 @@ export interface LeadQuery {
 
 /** Index reads per list page before a short page is returned with a token. */
 const LIST_MAX_READS = 5;
-/** Items evaluated per index read (filters apply after reading). */
+/** Index entries read (and leads fetched) per read of a list page; filters apply to those leads. */
 const LIST_READ_SIZE = 100;
 
 function encodeListToken(key: Record<string, unknown>, partition: string): string {

@@ -26,6 +26,8 @@
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
  * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
  *
+ * The four GSIs project keys only; a reader fetches the leads an index read points at.
+ *
  * Short-lived records (idempotency, anonymous visitor events) carry {@link TTL_ATTRIBUTE}
  * in epoch seconds.
  */

@@ -282,7 +282,7 @@ describe.each(clients)('client %s', (clientName) => {
           ]),
         ),
       );
-      expect(gsis.every((g) => g.Projection.ProjectionType === 'ALL')).toBe(true);
+      expect(gsis.every((g) => g.Projection.ProjectionType === 'KEYS_ONLY')).toBe(true);
     });
 
     it('has a closed user pool: no self sign-up, strong passwords, MFA, threat protection', () => {

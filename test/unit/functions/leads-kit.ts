@@ -139,10 +139,13 @@ export class LeadsHarness extends Harness {
     const more = limit !== undefined && rows.length > limit;
     const last = page.at(-1);
     const keyAttributes = ['pk', 'sk', ...(input.IndexName ? [index.partitionKey, index.sortKey] : [])];
+    // The indexes project keys only (KEYS_ONLY), as in the stack: readers must fetch the leads.
+    const project = (item: Item): Item =>
+      input.IndexName ? Object.fromEntries(keyAttributes.map((k) => [k, item[k]])) : structuredClone(item);
     return {
       Items: page
         .filter((item) => holds(input.FilterExpression as string | undefined, item, input))
-        .map((item) => structuredClone(item)),
+        .map(project),
       ...(more && last
         ? { LastEvaluatedKey: Object.fromEntries(keyAttributes.map((k) => [k, last[k]])) }
         : {}),
