@@ -12,49 +12,34 @@ import {
   MAX_USER_TEXT,
   mrkdwn,
 } from '../../shared/domain/alerts';
-import { type Lead, LeadSchema } from '../../shared/domain/lead';
+import type { Lead } from '../../shared/domain/lead';
 import { parseDetail } from '../../shared/events/catalogue';
+import { janeDoeLead } from './jane-doe-lead';
 
 const config: ClientConfig = loadClientConfig('example', 'clients');
 
 const makeLead = (overrides: Record<string, unknown> = {}, profile: Record<string, unknown> = {}): Lead =>
-  LeadSchema.parse({
-    id: 'lead-1',
-    createdAt: '2025-11-24T14:40:00.000Z',
-    updatedAt: '2025-11-24T14:50:00.000Z',
-    profile: {
-      dedupeKey: 'jane@acme.example',
-      email: 'jane@acme.example',
-      firstName: 'Jane',
-      lastName: 'Doe',
-      jobTitle: 'VP Sales',
-      company: 'Acme',
-      ...profile,
+  janeDoeLead(
+    {
+      score: {
+        total: 83,
+        fit: 53,
+        engagement: 30,
+        stage: 'SQL',
+        asOf: '2025-11-24T14:45:00.000Z',
+        reasons: [
+          { ruleId: 'executive', label: 'Executive or VP', kind: 'fit', points: 20 },
+          { ruleId: 'demo', label: 'Requested a demo', kind: 'engagement', points: 30 },
+          { ruleId: 'free-mail', label: 'Free-mail or disposable address', kind: 'fit', points: -15 },
+          { ruleId: 'phone-given', label: 'Gave a phone number', kind: 'fit', points: 3 },
+          { ruleId: 'decayed', label: 'Fully decayed', kind: 'engagement', points: 0 },
+        ],
+      },
+      version: 3,
+      ...overrides,
     },
-    source: { channel: 'paid_search', provider: 'google_ads', utm: { campaign: 'spring-promo' } },
-    status: 'assigned',
-    stage: 'SQL',
-    priority: 'high',
-    owner: 'liam',
-    team: 'emea',
-    assignedAt: '2025-11-24T14:50:00.000Z',
-    score: {
-      total: 83,
-      fit: 53,
-      engagement: 30,
-      stage: 'SQL',
-      asOf: '2025-11-24T14:45:00.000Z',
-      reasons: [
-        { ruleId: 'executive', label: 'Executive or VP', kind: 'fit', points: 20 },
-        { ruleId: 'demo', label: 'Requested a demo', kind: 'engagement', points: 30 },
-        { ruleId: 'free-mail', label: 'Free-mail or disposable address', kind: 'fit', points: -15 },
-        { ruleId: 'phone-given', label: 'Gave a phone number', kind: 'fit', points: 3 },
-        { ruleId: 'decayed', label: 'Fully decayed', kind: 'engagement', points: 0 },
-      ],
-    },
-    version: 3,
-    ...overrides,
-  });
+    profile,
+  );
 
 const assignedEvent = (detail: Record<string, unknown> = {}): AlertEvent => ({
   type: 'Lead Assigned',

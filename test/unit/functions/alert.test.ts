@@ -24,7 +24,8 @@ import { SlackRateLimitedError, SlackRejectedError } from '../../../shared/adapt
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
-import { type Lead, LeadSchema } from '../../../shared/domain/lead';
+import type { Lead } from '../../../shared/domain/lead';
+import { janeDoeLead } from '../jane-doe-lead';
 
 const config: ClientConfig = loadClientConfig('example', 'clients');
 const TABLE = 'leads-table';
@@ -113,31 +114,7 @@ const slackReply =
 
 // ---------------------------------------------------------------- fixtures
 
-function storedLead(overrides: Record<string, unknown> = {}, profile: Record<string, unknown> = {}): Lead {
-  return LeadSchema.parse({
-    id: 'lead-1',
-    createdAt: '2025-11-24T14:40:00.000Z',
-    updatedAt: '2025-11-24T14:50:00.000Z',
-    profile: {
-      dedupeKey: 'jane@acme.example',
-      email: 'jane@acme.example',
-      firstName: 'Jane',
-      lastName: 'Doe',
-      jobTitle: 'VP Sales',
-      company: 'Acme',
-      ...profile,
-    },
-    source: { channel: 'paid_search', provider: 'google_ads', utm: { campaign: 'spring-promo' } },
-    status: 'assigned',
-    stage: 'SQL',
-    priority: 'high',
-    owner: 'liam',
-    team: 'emea',
-    assignedAt: '2025-11-24T14:50:00.000Z',
-    version: 2,
-    ...overrides,
-  });
-}
+const storedLead = janeDoeLead;
 
 function assignedEvent(id = 'evt-1', detail: Record<string, unknown> = {}) {
   return {

@@ -7,7 +7,7 @@ import type { ClientConfig } from '../../../shared/config/schema';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
 import type { Lead, LeadProfile } from '../../../shared/domain/lead';
 import { chooseTemplate } from '../../../shared/services/auto-response';
-import { API_URL, EmailHarness, sesError, socketTimeout } from './email-kit';
+import { EmailHarness, sesError, socketTimeout } from './email-kit';
 import { eventBridgeEvent, makeLead, throttling } from './pipeline-kit';
 
 const example = loadClientConfig('example', 'clients');
@@ -23,14 +23,7 @@ beforeEach(() => {
 afterEach(() => h.restore());
 
 function autoRespond(config: ClientConfig = example) {
-  return createHandler({
-    repository: h.repository,
-    mailer: h.mailer,
-    secrets: h.secrets,
-    config,
-    apiUrl: API_URL,
-    now: () => NOW,
-  });
+  return createHandler(h.mailDeps(config, NOW));
 }
 
 const captured = (

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SecretsManagerIntegrations } from '../../../shared/adapters/integrations-secret';
 import { SesMailer } from '../../../shared/adapters/mailer';
 import { keys } from '../../../shared/adapters/table-design';
+import type { ClientConfig } from '../../../shared/config/schema';
 import { canonicalEmail } from '../../../shared/domain/email';
 import { emailHash } from '../../../shared/domain/tokens';
 import { Harness } from './pipeline-kit';
@@ -93,6 +94,21 @@ export class EmailHarness extends Harness {
     new SecretsProvider({ awsSdkV3Client: this.secretsClient }),
   );
   private messages = 0;
+
+  /**
+   * What a function that emails leads (auto-respond, nurture) gets in production from
+   * `leadMailAdapters()`, on this harness's mocks, at a fixed time.
+   */
+  mailDeps(config: ClientConfig, now: Date) {
+    return {
+      repository: this.repository,
+      mailer: this.mailer,
+      secrets: this.secrets,
+      config,
+      apiUrl: API_URL,
+      now: () => now,
+    };
+  }
 
   constructor() {
     super();

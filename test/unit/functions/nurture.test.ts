@@ -38,14 +38,7 @@ beforeEach(() => {
 afterEach(() => h.restore());
 
 function nurture(config: ClientConfig = example) {
-  return createHandler({
-    repository: h.repository,
-    mailer: h.mailer,
-    secrets: h.secrets,
-    config,
-    apiUrl: API_URL,
-    now: () => NOW,
-  });
+  return createHandler(h.mailDeps(config, NOW));
 }
 
 const plan = (overrides: Record<string, unknown> = {}) =>
