@@ -1,7 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { IntegrationsSecretReader } from '../../shared/adapters/integrations-secret';
-import { leadMailAdapters, type Mailer } from '../../shared/adapters/mailer';
+import { leadMailAdapters } from '../../shared/adapters/lead-mail';
+import type { Mailer } from '../../shared/adapters/mailer';
 import type { ClientConfig } from '../../shared/config/schema';
 import { receivePipelineEvent } from '../../shared/events/receive';
 import { lazyHandler } from '../../shared/runtime/handler';

@@ -27,9 +27,9 @@ import {
   type Activity,
   ActivitySchema,
   type Lead,
+  type LeadFilter,
   LeadSchema,
-  type LeadStatus,
-  type LifecycleStage,
+  leadMatches,
   OPEN_STATUSES,
 } from '../domain/lead';
 import type { LeadNote, LeadTask } from '../domain/pipeline';
@@ -91,6 +91,11 @@ export interface SaveLeadOptions {
   readonly cursor?: { readonly teamId: string; readonly value: unknown; readonly expectedVersion: number };
   /** Require the lead to have no owner at write time (first assignment). */
   readonly requireUnassigned?: boolean;
+}
+
+/** A task as stored: under its lead, sorted by due time. */
+function taskItem(task: LeadTask): Record<string, unknown> {
+  return { ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task };
 }
 
 function isOpen(lead: Pick<Lead, 'owner' | 'status'>): boolean {
@@ -755,7 +760,7 @@ export class LeadRepository {
 
   /** Stores a task unless one with its id and due time exists. @returns whether it was new. */
   async putTask(task: LeadTask): Promise<boolean> {
-    return this.putOnce({ ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task });
+    return this.putOnce(taskItem(task));
   }
 
   /**
@@ -767,7 +772,7 @@ export class LeadRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task },
+          Item: taskItem(task),
           ConditionExpression: 'attribute_exists(pk)',
         }),
       );
@@ -1086,42 +1091,6 @@ export class LeadRepository {
 }
 
 // ---------------------------------------------------------------- leads-api: list queries
-
-/** Filters of a lead list (`GET /leads`); every one is optional and they combine with AND. */
-export interface LeadFilter {
-  readonly status?: LeadStatus;
-  readonly stage?: LifecycleStage;
-  readonly pipelineStage?: string;
-  readonly minScore?: number;
-  readonly maxScore?: number;
-  /** Matches the source channel (`paid_search`) or provider (`google_ads`, `form`). */
-  readonly source?: string;
-  /** Inclusive ISO bounds on `createdAt`. */
-  readonly createdFrom?: string;
-  readonly createdTo?: string;
-  /** Only leads without an owner. */
-  readonly unassignedOnly?: boolean;
-}
-
-/** Whether a lead passes every filter that is set (the ones the index key did not already apply). */
-export function leadMatches(lead: Lead, filter: LeadFilter): boolean {
-  if (filter.status !== undefined && lead.status !== filter.status) return false;
-  if (filter.createdFrom !== undefined && lead.createdAt < filter.createdFrom) return false;
-  if (filter.createdTo !== undefined && lead.createdAt > filter.createdTo) return false;
-  if (filter.stage !== undefined && lead.stage !== filter.stage) return false;
-  if (filter.pipelineStage !== undefined && lead.pipelineStage !== filter.pipelineStage) return false;
-  const total = lead.score?.total;
-  if (filter.minScore !== undefined && (total === undefined || total < filter.minScore)) return false;
-  if (filter.maxScore !== undefined && (total === undefined || total > filter.maxScore)) return false;
-  if (
-    filter.source !== undefined &&
-    lead.source.channel !== filter.source &&
-    lead.source.provider !== filter.source
-  )
-    return false;
-  if (filter.unassignedOnly === true && lead.owner !== undefined) return false;
-  return true;
-}
 
 /** A page request of {@link LeadRepository.findLeads}. */
 export interface LeadQuery {

@@ -1,11 +1,7 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { clientConfig } from '../config/runtime';
 import type { MessageHeader } from '../domain/email-render';
 import { LeadPipelineError } from '../domain/errors';
 import { errorName } from './aws-errors';
-import { requireEnv } from './clients';
-import { SecretsManagerIntegrations } from './integrations-secret';
-import { LeadRepository } from './lead-repository';
 
 /**
  * Sends lead emails with SES v2 `SendEmail`, always through the client's configuration set
@@ -145,20 +141,4 @@ export class SesMailer implements Mailer {
       }
     }
   }
-}
-
-/**
- * The adapters of a function that emails leads (auto-respond, nurture), from the environment the
- * stack sets: the lead table, SES through the configuration set, the integrations secret (the
- * unsubscribe signing key) and the public API URL for unsubscribe links.
- */
-export function leadMailAdapters() {
-  return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    mailer: new SesMailer(requireEnv('CONFIGURATION_SET_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
-    config: clientConfig(),
-    apiUrl: requireEnv('API_URL'),
-    now: () => new Date(),
-  };
 }

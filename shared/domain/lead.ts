@@ -241,3 +241,41 @@ export function leadFacts(
     engagementScore: state.score?.engagement ?? 0,
   };
 }
+
+// ------------------------------------------------------------------------------------ lists
+
+/** Filters of a lead list (`GET /leads`); every one is optional and they combine with AND. */
+export interface LeadFilter {
+  readonly status?: LeadStatus;
+  readonly stage?: LifecycleStage;
+  readonly pipelineStage?: string;
+  readonly minScore?: number;
+  readonly maxScore?: number;
+  /** Matches the source channel (`paid_search`) or provider (`google_ads`, `form`). */
+  readonly source?: string;
+  /** Inclusive ISO bounds on `createdAt`. */
+  readonly createdFrom?: string;
+  readonly createdTo?: string;
+  /** Only leads without an owner. */
+  readonly unassignedOnly?: boolean;
+}
+
+/** Whether a lead passes every filter that is set (the ones the index key did not already apply). */
+export function leadMatches(lead: Lead, filter: LeadFilter): boolean {
+  if (filter.status !== undefined && lead.status !== filter.status) return false;
+  if (filter.createdFrom !== undefined && lead.createdAt < filter.createdFrom) return false;
+  if (filter.createdTo !== undefined && lead.createdAt > filter.createdTo) return false;
+  if (filter.stage !== undefined && lead.stage !== filter.stage) return false;
+  if (filter.pipelineStage !== undefined && lead.pipelineStage !== filter.pipelineStage) return false;
+  const total = lead.score?.total;
+  if (filter.minScore !== undefined && (total === undefined || total < filter.minScore)) return false;
+  if (filter.maxScore !== undefined && (total === undefined || total > filter.maxScore)) return false;
+  if (
+    filter.source !== undefined &&
+    lead.source.channel !== filter.source &&
+    lead.source.provider !== filter.source
+  )
+    return false;
+  if (filter.unassignedOnly === true && lead.owner !== undefined) return false;
+  return true;
+}

@@ -599,6 +599,23 @@ export interface LeadTask {
   readonly doneBy?: string;
 }
 
+/** What a rep may change on a task: mark it done or open again, or rename it. */
+export interface TaskChange {
+  readonly title?: string;
+  readonly done?: boolean;
+}
+
+/**
+ * The task after `change`, made by `by` at `at`. Marking it done records when and by whom (a task
+ * already done keeps its first record); opening it again clears them.
+ */
+export function changeTask(task: LeadTask, change: TaskChange, at: string, by: string): LeadTask {
+  const { doneAt: _doneAt, doneBy: _doneBy, ...open } = task;
+  const title = change.title ?? task.title;
+  if (!(change.done ?? task.done)) return { ...open, title, done: false };
+  return task.done ? { ...task, title } : { ...open, title, done: true, doneAt: at, doneBy: by };
+}
+
 // ------------------------------------------------------------------------------------ stale deals
 
 /** Ids of the stages whose deals are still open (outcome `open`). */

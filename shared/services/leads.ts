@@ -21,6 +21,7 @@ import {
   actorName,
   assignmentActivityId,
   type Caller,
+  changeTask,
   firstTouchActivityId,
   isOpenLead,
   type LeadAccess,
@@ -779,10 +780,8 @@ export async function addTask(
   requireLeadAccess(caller, lead, 'work', 'add tasks to this lead', deps.config);
   const id = idempotencyKey ? idFromKey(lead.id, 'task', idempotencyKey) : (deps.newId ?? randomUUID)();
   if (idempotencyKey) {
-    const existing = splitPartition(await deps.store.listLeadPartition(lead.id))
-      .tasks.map((item) => TaskItem.safeParse(item))
-      .find((r) => r.success && r.data.id === id);
-    if (existing?.success) return { task: existing.data, created: false };
+    const existing = await findTask(lead.id, id, deps);
+    if (existing) return { task: existing, created: false };
   }
   const task: LeadTask = {
     id,
@@ -809,29 +808,23 @@ export async function updateTask(
   body: unknown,
   deps: LeadsDeps,
 ): Promise<{ task: LeadTask; changed: boolean }> {
-  const input = parseInput(TaskUpdateSchema, body);
+  const change = parseInput(TaskUpdateSchema, body);
   const lead = await deps.store.requireLead(leadId);
   requireLeadAccess(caller, lead, 'work', 'update tasks of this lead', deps.config);
-  const found = splitPartition(await deps.store.listLeadPartition(lead.id))
-    .tasks.map((item) => TaskItem.safeParse(item))
-    .find((r) => r.success && r.data.id === taskId);
-  if (!found?.success) throw new TaskNotFoundError(lead.id, taskId);
-  const before: LeadTask = found.data;
-  const done = input.done ?? before.done;
-  const { doneAt: _doneAt, doneBy: _doneBy, ...open } = before;
-  const task: LeadTask = {
-    ...open,
-    title: input.title ?? before.title,
-    done,
-    ...(done
-      ? before.done
-        ? { doneAt: before.doneAt, doneBy: before.doneBy }
-        : { doneAt: clock(deps)().toISOString(), doneBy: actorName(caller) }
-      : {}),
-  };
+  const before = await findTask(lead.id, taskId, deps);
+  if (!before) throw new TaskNotFoundError(lead.id, taskId);
+  const task = changeTask(before, change, clock(deps)().toISOString(), actorName(caller));
   const changed = task.done !== before.done || task.title !== before.title;
   if (changed) await deps.store.saveTask(task);
   return { task, changed };
+}
+
+/** A lead's task by id, from the lead's partition. */
+async function findTask(leadId: string, taskId: string, deps: LeadsDeps): Promise<LeadTask | undefined> {
+  const found = splitPartition(await deps.store.listLeadPartition(leadId))
+    .tasks.map((item) => TaskItem.safeParse(item))
+    .find((r) => r.success && r.data.id === taskId);
+  return found?.success ? found.data : undefined;
 }
 
 // ------------------------------------------------------------------------------------ privacy

@@ -128,7 +128,7 @@ export async function rescoreLead(
     // This event already changed the score (a run that died before its result was recorded):
     // measure the crossing from the stage before that run, so it is announced after all.
     const replay = triggerKey !== undefined && lead.scoredBy?.key === triggerKey;
-    const previousStage = replay && lead.scoredBy ? lead.scoredBy.previousStage : lead.stage;
+    const previousStage = (replay && lead.scoredBy?.previousStage) || lead.stage;
     const qualified = crossedThreshold(previousStage, score.stage);
     const routable = isRoutable(lead, trigger, qualified);
     const unchanged = sameScore(lead.score, score) && score.stage === lead.stage;

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import type { ClientConfig, Rep } from '../config/schema';
 import { LeadChangedError, RepAtCapacityError, RoundRobinMovedError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
+import { leadActivityId } from '../domain/pipeline';
 import {
   type AssignDecision,
   chooseEscalationTarget,
@@ -336,10 +336,7 @@ function slaActivity(
   at: string,
   data: Record<string, unknown>,
 ): Activity {
-  const id = createHash('sha256')
-    .update(`${task.executionArn}\u0000${type}\u0000${ladderStep}`)
-    .digest('hex')
-    .slice(0, 32);
+  const id = leadActivityId(leadId, `${type}-${ladderStep}-${task.executionArn}`);
   return { id, leadId, type, at, data };
 }
 

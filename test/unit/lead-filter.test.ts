@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LeadFilter, leadMatches } from '../../shared/adapters/lead-repository';
+import { type LeadFilter, leadMatches } from '../../shared/domain/lead';
 import { makeLead } from './functions/pipeline-kit';
 
 /** An assigned SQL from a Google Ads click, scored 72, created on 2 March. */
