@@ -104,6 +104,16 @@ export class LocalEventBus {
     FailedEntryCount: number;
     Entries: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
   } {
+    // A stopped bus refuses events rather than dropping them, so the publisher fails loudly
+    // (capture answers 503) instead of promising a lead nothing will ever process.
+    if (this.stopped)
+      return {
+        FailedEntryCount: entries.length,
+        Entries: entries.map(() => ({
+          ErrorCode: 'ServiceUnavailable',
+          ErrorMessage: 'the local event bus is stopping',
+        })),
+      };
     let failed = 0;
     const results = entries.map((entry) => {
       const busName = busNameOf(entry.EventBusName);
@@ -153,8 +163,10 @@ export class LocalEventBus {
   }
 
   /**
-   * Stops delivering: events published from now on are dropped, retries waiting for their
-   * back-off give up (without a dead letter: the runtime is shutting down, not failing).
+   * Stops delivering: PutEvents refuses events from now on, service events are dropped, and
+   * retries waiting for their back-off give up (without a dead letter: the runtime is shutting
+   * down, not failing). The runtime closes its API and drains the bus first, so no accepted lead
+   * is left half-way.
    */
   stop(): void {
     this.stopped = true;

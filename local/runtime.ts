@@ -362,11 +362,15 @@ export class LocalRuntime {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    // No new deliveries or retries, no running executions, no pending SES events.
+    // No new leads first; then let the deliveries already under way finish (bounded), so a lead
+    // the API accepted is not left half-way through the pipeline; then no new deliveries or
+    // retries, no running executions, no pending SES events.
+    await this.api?.close();
+    if (this.bus) await Promise.race([this.bus.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
     this.bus?.stop();
     this.stepFunctions?.stopAll();
     this.ses?.stop();
-    await Promise.allSettled([this.api?.close(), this.aws?.close()]);
+    await this.aws?.close();
     await Promise.allSettled([...this.functions.values()].map((f) => f.close()));
     for (const child of this.children) {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -722,6 +726,9 @@ function localIntegrationValues(base: Record<string, string>): Record<string, st
  * boot), so the secret stays valid across restarts and the alert function's https check holds.
  */
 const LOCAL_SLACK_WEBHOOK_BASE = 'https://hooks.slack.com/services/';
+
+/** How long `stop()` lets event deliveries under way finish before it ends them. */
+const STOP_DRAIN_MS = 5000;
 
 /** What the synthesized output depends on, relative to the repository root. */
 const SYNTH_INPUTS = [

@@ -224,7 +224,7 @@ describe('local EventBridge', () => {
     ]);
   });
 
-  test('stop() ends pending retries without dead letters and drops later events', async () => {
+  test('stop() ends pending retries without dead letters and refuses later events', async () => {
     let attempts = 0;
     const bus = new LocalEventBus(
       async () => {
@@ -241,7 +241,11 @@ describe('local EventBridge', () => {
     await bus.idle();
     expect(attempts).toBe(1);
     expect(bus.deadLetters).toEqual([]);
-    put(bus, { leadId: 'l-2', isTest: false });
+    // Refused, not silently dropped: the publisher sees the failure.
+    expect(put(bus, { leadId: 'l-2', isTest: false })).toMatchObject({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'ServiceUnavailable' }],
+    });
     await bus.idle();
     expect(attempts).toBe(1);
   });
