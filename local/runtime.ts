@@ -738,7 +738,9 @@ const SYNTH_INPUTS = [
   'clients',
   'local/synth.ts',
   'local/bundle.ts',
+  'package.json',
   'package-lock.json',
+  'tsconfig.json', // esbuild reads it
 ];
 
 /**
@@ -756,7 +758,10 @@ export function sourceFingerprint(client: string, root: string = REPO_ROOT): str
       continue;
     }
     for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) files.push(relative(root, join(entry.parentPath, entry.name)));
+      const file = relative(root, join(entry.parentPath, entry.name));
+      // Editor swap and backup files, .DS_Store and the like change nothing the synth reads.
+      const scratch = file.split(/[\\/]/).some((part) => part.startsWith('.')) || file.endsWith('~');
+      if (entry.isFile() && !scratch) files.push(file);
     }
   }
   const h = createHash('sha256').update(client);

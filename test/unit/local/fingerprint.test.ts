@@ -30,6 +30,7 @@ describe('the offline runtime reuses a synthesized stack only while its inputs a
       [join(root, 'functions', 'capture', 'handler.ts'), 'export const handler = 2;'],
       [join(root, 'clients', 'example.yaml'), 'client: { name: example }'],
       [join(root, 'package-lock.json'), '{"lockfileVersion":3}'],
+      [join(root, 'tsconfig.json'), '{"compilerOptions":{}}'],
       [join(root, 'functions', 'capture', 'pages.ts'), 'export {};'],
     ];
     for (const [file, text] of edits) {
@@ -44,6 +45,10 @@ describe('the offline runtime reuses a synthesized stack only while its inputs a
     const root = checkout();
     const before = sourceFingerprint('example', root);
     writeFileSync(join(root, 'README-only', 'notes.md'), 'not an input');
+    expect(sourceFingerprint('example', root)).toBe(before);
+    // Nor do an editor's swap and backup files next to the inputs.
+    writeFileSync(join(root, 'functions', 'capture', '.handler.ts.swp'), 'swap');
+    writeFileSync(join(root, 'functions', 'capture', 'handler.ts~'), 'backup');
     expect(sourceFingerprint('example', root)).toBe(before);
   });
 });
