@@ -102,7 +102,10 @@ export function benchLead(
   const first = FIRST[seq % FIRST.length] ?? 'Alex';
   const last = LAST[Math.floor(seq / FIRST.length) % LAST.length] ?? 'Smith';
   const email = `${first}.${last}.${runId}.${seq}@${org?.domain ?? 'example.org'}`.toLowerCase();
-  const marketingConsent = kind === 'nurture' ? seq % 2 === 0 : seq % 3 === 0;
+  // Alternate per round of the mix, not per sequence number: 3 of the 4 nurture positions in the
+  // mix are even, so `seq % 2` would give 75% consent instead of the half the mix describes.
+  const round = Math.floor(seq / MIX.length);
+  const marketingConsent = kind === 'nurture' ? round % 2 === 0 : seq % 3 === 0;
   const body: Record<string, string> = {
     // Rendered 20 s ago: well past the client's minimum time to submit (bot check).
     _ts: String(Date.now() - 20_000),

@@ -342,7 +342,7 @@ export function renderMarkdown(r: BenchResult): string {
   const line = (b: CostBreakdown, label: string) => b.lines.find((l) => l.label === label);
   out.push(
     table(
-      ['Service', 'Quantity per lead (with nurture)', 'Without nurture', 'With nurture'],
+      ['Service', 'Quantity per lead (with nurture, if different)', 'Without nurture', 'With nurture'],
       [
         ...labels.map((label) => {
           const w = line(cost.withNurture, label);

@@ -200,7 +200,7 @@ async function main(): Promise<number> {
 
     // 1. Capture at fixed rates.
     const phases: PhaseResult[] = [];
-    const windows: Array<{ rate: number; from: number; to: number }> = [];
+    const windows: Array<{ from: number; to: number }> = [];
     let loadStl: (StlStats & { rate: number }) | undefined;
     const stlRate = options.rates.includes(options.stlRate)
       ? options.stlRate
@@ -241,7 +241,7 @@ async function main(): Promise<number> {
       const meanInFlight = inst.takeMeanDynamoInFlight();
       const busy = usage.stop();
       const after = inst.snapshot();
-      windows.push({ rate, from: before.at, to: quietAt });
+      windows.push({ from: before.at, to: quietAt });
       const dynamoOps = total(pick(diffCounts(after.awsCalls, before.awsCalls), 'DynamoDB.'));
       const busySeconds = (quietAt - load.startedAt) / 1000;
       const created = after.capturedLeads - before.capturedLeads;
@@ -303,13 +303,14 @@ async function main(): Promise<number> {
     const table = runtime.functions.get(captureFunction(runtime))?.spec.environment.TABLE_NAME ?? '';
     const check = await checkLeads(endpoints.dynamoDbUrl, table, [...accepted]);
     const lostIds = new Set(check.lostIds);
-    for (const phase of phases) {
-      const window = windows.find((w) => w.rate === phase.rate);
-      if (!window) continue;
-      phase.lost = [...inst.leads.entries()].filter(
-        ([id, trace]) =>
-          lostIds.has(id) && (trace.capturedAt ?? 0) >= window.from && (trace.capturedAt ?? 0) <= window.to,
-      ).length;
+    // A lost lead belongs to the phase whose window holds its POST (or, for one whose answer came
+    // too late to be recorded, its Lead Captured); windows are index-aligned with the phases.
+    const sentAt = new Map(submitted.map((s) => [s.leadId, s.sentAt]));
+    for (const id of lostIds) {
+      const at = sentAt.get(id) ?? inst.leads.get(id)?.capturedAt;
+      const i = at === undefined ? -1 : windows.findIndex((w) => at >= w.from && at <= w.to);
+      const phase = phases[i];
+      if (phase) phase.lost += 1;
     }
 
     // 3. DynamoDB Local's raw rate, at the concurrency the pipeline reached.

@@ -1,16 +1,17 @@
-/** Small statistics helpers for the benchmark (no dependencies, numbers in, numbers out). */
+/** Small statistics helpers for the benchmark (numbers in, numbers out). */
+import { median as domainMedian, percentile as domainPercentile } from '../shared/domain/reports';
 
-/** The p-th percentile (0-100) by nearest rank, or `undefined` for no samples. */
+/**
+ * The p-th percentile (0-100) by nearest rank, or `undefined` for no samples. Failed measurements
+ * (NaN) are left out rather than sorted in, where they would corrupt the order.
+ */
 export function percentile(samples: readonly number[], p: number): number | undefined {
-  if (samples.length === 0) return undefined;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return domainPercentile(samples.filter(Number.isFinite), p);
 }
 
-/** The median, or `undefined` for no samples. */
+/** The median (the mean of the middle two for an even count), or `undefined` for no samples. */
 export function median(samples: readonly number[]): number | undefined {
-  return percentile(samples, 50);
+  return domainMedian(samples.filter(Number.isFinite));
 }
 
 /** Rounds to `digits` decimals, keeping `undefined` (JSON and table friendly). */
