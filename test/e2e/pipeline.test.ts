@@ -56,35 +56,37 @@ const rep = (id: string): Rep => {
 const managerOf = (teamId: string | undefined): string | undefined =>
   config.teams.find((t) => t.id === teamId)?.manager;
 
-/** A VP at a mid-sized software firm: a marketing-qualified lead (fit 50) for the country's territory. */
-function mqlLead(name: string, email: string, country = 'GB'): FormLead {
+/** A form lead for `name` at `<last name> <company suffix>`, with the given profile fields. */
+function formLead(name: string, email: string, companySuffix: string, profile: Partial<FormLead>): FormLead {
   const [first_name = name, last_name = 'Tester'] = name.split(' ');
   return {
     first_name,
     last_name,
     email,
-    company: `${last_name} Software`,
+    company: `${last_name} ${companySuffix}`,
+    country: 'GB',
+    ...profile,
+  };
+}
+
+/** A VP at a mid-sized software firm: a marketing-qualified lead (fit 50) for the country's territory. */
+function mqlLead(name: string, email: string, country = 'GB'): FormLead {
+  return formLead(name, email, 'Software', {
     job_title: 'VP Engineering',
     company_size: '200-999',
     industry: 'Software',
     country,
-  };
+  });
 }
 
 /** A lead below MQL (fit 5) who asked for product news: nurtured, not routed to a rep. */
 function nurtureLead(name: string, email: string): FormLead {
-  const [first_name = name, last_name = 'Tester'] = name.split(' ');
-  return {
-    first_name,
-    last_name,
-    email,
-    company: `${last_name} Stores`,
+  return formLead(name, email, 'Stores', {
     job_title: 'Analyst',
     company_size: '1-49',
     industry: 'Retail',
-    country: 'GB',
     marketing_consent: 'yes',
-  };
+  });
 }
 
 async function capture(lead: FormLead) {

@@ -623,6 +623,16 @@ describe('POST /leads/{id}/reassign', () => {
 });
 
 describe('notes and tasks', () => {
+  /** `PATCH /leads/lead-1/tasks/{taskId}` as `claims`. */
+  const patch = (patchBody: unknown, claims = liam, taskId = 'id-1') =>
+    handler()(
+      apiEvent('PATCH /leads/{id}/tasks/{taskId}', {
+        claims,
+        pathParameters: { id: 'lead-1', taskId },
+        body: patchBody,
+      }),
+    );
+
   beforeEach(async () => {
     await h.seed(liamsLead());
   });
@@ -679,14 +689,6 @@ describe('notes and tasks', () => {
         body: { title: 'Send proposal', dueAt: '2026-03-04T09:00:00Z' },
       }),
     );
-    const patch = (patchBody: unknown, claims = liam, taskId = 'id-1') =>
-      handler()(
-        apiEvent('PATCH /leads/{id}/tasks/{taskId}', {
-          claims,
-          pathParameters: { id: 'lead-1', taskId },
-          body: patchBody,
-        }),
-      );
     const done = await patch({ done: true });
     expect(done.statusCode).toBe(200);
     expect(body(done)).toMatchObject({ id: 'id-1', done: true, doneAt: NOW.toISOString(), doneBy: 'liam' });
@@ -713,14 +715,6 @@ describe('notes and tasks', () => {
   });
 
   it('answers 404 for an unknown task or another rep, 400 for an empty or unknown change', async () => {
-    const patch = (patchBody: unknown, claims = liam, taskId = 'id-1') =>
-      handler()(
-        apiEvent('PATCH /leads/{id}/tasks/{taskId}', {
-          claims,
-          pathParameters: { id: 'lead-1', taskId },
-          body: patchBody,
-        }),
-      );
     const unknownTask = await patch({ done: true }, liam, 'nope');
     expect(unknownTask.statusCode).toBe(404);
     expect(body(unknownTask).error).toBe('TASK_NOT_FOUND');
