@@ -164,9 +164,7 @@ export class LocalAwsEndpoints {
           return send(res, 200, { stopDate: (record.stopDate ?? new Date()).getTime() / 1000 }, type);
         }
         case 'DescribeExecution': {
-          const record = this.stepFunctions.executions.get(String(input.executionArn));
-          if (!record)
-            return send(res, 400, { __type: 'ExecutionDoesNotExist', message: 'no such execution' }, type);
+          const record = this.stepFunctions.describe(String(input.executionArn));
           return send(
             res,
             200,
@@ -179,6 +177,8 @@ export class LocalAwsEndpoints {
               ...(record.stopDate ? { stopDate: record.stopDate.getTime() / 1000 } : {}),
               input: JSON.stringify(record.input),
               ...(record.output !== undefined ? { output: JSON.stringify(record.output) } : {}),
+              ...(record.error !== undefined ? { error: record.error } : {}),
+              ...(record.cause !== undefined ? { cause: record.cause } : {}),
             },
             type,
           );

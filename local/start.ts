@@ -48,6 +48,7 @@ try {
   const story = new LeadStory(runtime.config, (line) => console.log(line));
   runtime.bus.subscribe((event) => story.onEvent(event));
   runtime.aws.onRecord((kind, record) => story.onAlert(kind, record));
+  runtime.stepFunctions.onFinished((execution) => story.onExecution(execution));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`
 Lead pipeline for ${runtime.config.client.displayName} is up in ${seconds}s (time scale ×${timeScale}).

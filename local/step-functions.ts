@@ -13,6 +13,10 @@ import type { InvokeResult } from './lambda-runner';
  * - Wait states are overridden to wait the same duration divided by the time scale, so a
  *   5-minute SLA passes in seconds (`--time-scale`). The duration is computed from the state's
  *   own `Seconds`/`Timestamp`/`SecondsPath`/`TimestampPath` on the live input.
+ * - No timeout AWS would not apply: the emulator gives a Task without `TimeoutSeconds` a 60 s
+ *   timeout, where AWS applies none (99999999 s). Every such Task, and every Wait run as a Task,
+ *   gets the longest timeout the emulator's timer can hold instead, so a 72-hour nurture wait
+ *   (72 minutes at ×60) or a Lambda queued behind a backlog never fails with `States.Timeout`.
  */
 
 export type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<InvokeResult>;
@@ -50,8 +54,8 @@ export class LocalStepFunctions {
   private readonly machines = new Map<string, { definition: AslDefinition; machine: StateMachine }>();
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly listeners = new Set<(e: ExecutionRecord) => void>();
-  /** Scaled waits in progress; cleared on {@link stopAll} so no timer outlives the runtime. */
-  private readonly waits = new Set<NodeJS.Timeout>();
+  /** Scaled waits in progress, each with what ends it early (stop); none outlives the runtime. */
+  private readonly waits = new Map<NodeJS.Timeout, { record: ExecutionRecord; end: () => void }>();
 
   constructor(
     private readonly invoke: LambdaInvoker,
@@ -72,12 +76,20 @@ export class LocalStepFunctions {
     return () => this.listeners.delete(listener);
   }
 
-  /** StartExecution. Names are unique per state machine, as in AWS (which makes starts idempotent). */
+  /**
+   * StartExecution. Names are unique per state machine, as in AWS (which makes starts
+   * idempotent): starting a running execution again with the same name and input returns it;
+   * any other reuse of a name is `ExecutionAlreadyExists`.
+   */
   start(stateMachineArn: string, input: unknown, name: string = randomUUID()): ExecutionRecord {
     const registered = this.machines.get(stateMachineArn);
     if (!registered) throw new Error(`StateMachineDoesNotExist: ${stateMachineArn}`);
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    if (this.executions.has(executionArn)) {
+    const executionArn = executionArnOf(stateMachineArn, name);
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(input)) {
+        return existing;
+      }
       throw new ExecutionAlreadyExistsError(`Execution already exists: ${executionArn}`);
     }
     const record: ExecutionRecord = {
@@ -89,7 +101,7 @@ export class LocalStepFunctions {
       status: 'RUNNING',
     };
     this.executions.set(executionArn, record);
-    const overrides = this.overrides(registered.definition);
+    const overrides = this.overrides(registered.definition, record);
     const run = registered.machine.run(input as never, {
       overrides,
       noThrowOnAbort: true,
@@ -113,15 +125,29 @@ export class LocalStepFunctions {
 
   /** StopExecution. */
   stop(executionArn: string, error?: string, cause?: string): ExecutionRecord {
-    const record = this.executions.get(executionArn);
-    if (!record) throw new Error(`ExecutionDoesNotExist: ${executionArn}`);
+    const record = this.describe(executionArn);
     if (record.status === 'RUNNING') {
       record.status = 'ABORTED';
       record.stopDate = new Date();
       if (error) record.error = error;
       if (cause) record.cause = cause;
       record.abort?.();
+      // End its scaled wait now rather than when the wait would have ended.
+      for (const [timer, wait] of this.waits) {
+        if (wait.record === record) {
+          clearTimeout(timer);
+          this.waits.delete(timer);
+          wait.end();
+        }
+      }
     }
+    return record;
+  }
+
+  /** DescribeExecution: by execution ARN (which AWS derives from the machine and the name). */
+  describe(executionArn: string): ExecutionRecord {
+    const record = this.executions.get(executionArn);
+    if (!record) throw new Error(`ExecutionDoesNotExist: ${executionArn}`);
     return record;
   }
 
@@ -130,7 +156,10 @@ export class LocalStepFunctions {
     for (const record of this.executions.values())
       if (record.status === 'RUNNING') this.stop(record.executionArn);
     // The aborted executions' waits never resume.
-    for (const timer of this.waits) clearTimeout(timer);
+    for (const [timer, wait] of this.waits) {
+      clearTimeout(timer);
+      wait.end();
+    }
     this.waits.clear();
   }
 
@@ -152,7 +181,7 @@ export class LocalStepFunctions {
   }
 
   /** Builds the task and wait overrides for every state of a definition, nested ones included. */
-  private overrides(definition: AslDefinition) {
+  private overrides(definition: AslDefinition, record: ExecutionRecord) {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryIntervalOverrides: Record<string, number> = {};
     const visit = (states: Record<string, AslState>) => {
@@ -164,7 +193,7 @@ export class LocalStepFunctions {
         if (state.Type === 'Wait') {
           // withScaledWaits turned this Wait into a Task; it sleeps the state's own duration, scaled.
           taskResourceLocalHandlers[name] = async (input) => {
-            await this.sleep(this.waitMs(state, input) / this.timeScale);
+            await this.sleep(this.waitMs(state, input) / this.timeScale, record);
             return input;
           };
         }
@@ -182,25 +211,55 @@ export class LocalStepFunctions {
     return { taskResourceLocalHandlers, retryIntervalOverrides } as never;
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Sleeps `ms` (in slices a Node timer can hold), ending early once the execution is no longer
+   * running (StopExecution), so a stopped ladder leaves no timer behind.
+   */
+  private sleep(ms: number, record: ExecutionRecord): Promise<void> {
+    const until = Date.now() + Math.max(0, ms);
     return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.waits.delete(timer);
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      this.waits.add(timer);
+      const next = () => {
+        const left = until - Date.now();
+        if (left <= 0 || record.status !== 'RUNNING') return resolve();
+        const timer = setTimeout(
+          () => {
+            this.waits.delete(timer);
+            next();
+          },
+          Math.min(left, MAX_TIMER_MS),
+        );
+        this.waits.set(timer, { record, end: resolve });
+      };
+      next();
     });
   }
 
+  /**
+   * The duration of a Wait state on its live input, from whichever of `Seconds`, `SecondsPath`,
+   * `Timestamp` or `TimestampPath` it has. A path that finds no number or timestamp fails the
+   * execution with `States.Runtime`, as in AWS.
+   */
   private waitMs(state: AslState, input: unknown): number {
     const read = (path: unknown) => JSONPath({ path: String(path), json: input as object, wrap: false });
-    if (typeof state.Seconds === 'number') return state.Seconds * 1000;
-    if (state.SecondsPath) return Number(read(state.SecondsPath)) * 1000;
-    const timestamp = state.Timestamp ?? (state.TimestampPath ? read(state.TimestampPath) : undefined);
-    if (timestamp !== undefined) return Math.max(0, Date.parse(String(timestamp)) - Date.now());
+    const fail = (field: string, value: unknown): never => {
+      throw new LambdaTaskError(
+        'States.Runtime',
+        `The ${field} of Wait state did not resolve to a valid value: ${JSON.stringify(value)}`,
+      );
+    };
+    if (state.Seconds !== undefined || state.SecondsPath !== undefined) {
+      const field = state.Seconds !== undefined ? 'Seconds' : 'SecondsPath';
+      const seconds = state.Seconds ?? read(state.SecondsPath);
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) fail(field, seconds);
+      return Number(seconds) * 1000;
+    }
+    if (state.Timestamp !== undefined || state.TimestampPath !== undefined) {
+      const field = state.Timestamp !== undefined ? 'Timestamp' : 'TimestampPath';
+      const timestamp = state.Timestamp ?? read(state.TimestampPath);
+      const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
+      if (Number.isNaN(at)) fail(field, timestamp);
+      return Math.max(0, at - Date.now());
+    }
     return 0;
   }
 
@@ -225,6 +284,21 @@ export class LocalStepFunctions {
   }
 }
 
+/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * "No timeout" for the emulator, which always arms a timer for a Task: the longest one a Node
+ * timer holds. At the default ×60 a wait that long is 4 years of pipeline time, beyond the
+ * 1-year limit of a Standard execution.
+ */
+const NO_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
+/** The ARN of an execution: AWS derives it from the state machine's ARN and the execution name. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
 const LOCAL_WAIT_RESOURCE = 'arn:aws:lambda:us-east-1:000000000000:function:local-scaled-wait';
 
 /**
@@ -244,7 +318,14 @@ function withScaledWaits(definition: AslDefinition): AslDefinition {
           void Timestamp;
           void TimestampPath;
           void Type;
-          next = { ...rest, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE };
+          next = { ...rest, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE, TimeoutSeconds: NO_TIMEOUT_SECONDS };
+        } else if (
+          state.Type === 'Task' &&
+          state.TimeoutSeconds === undefined &&
+          state.TimeoutSecondsPath === undefined
+        ) {
+          // AWS applies no timeout to a Task without one; the emulator would apply 60 s.
+          next.TimeoutSeconds = NO_TIMEOUT_SECONDS;
         }
         for (const key of ['Iterator', 'ItemProcessor'] as const) {
           const sub = state[key] as AslDefinition | undefined;

@@ -1,6 +1,7 @@
 import type { ClientConfig } from '../shared/config/schema';
 import type { SlackRecord, SnsRecord } from './aws-endpoints';
 import type { BusEvent } from './event-bus';
+import type { ExecutionRecord } from './step-functions';
 
 /**
  * The terminal's view of the pipeline: one readable line per lead event, each showing the
@@ -38,6 +39,26 @@ export class LeadStory {
         return;
       }
     }
+  }
+
+  /**
+   * Feeds a finished Step Functions execution: a failed one is a step of the lead's story (its
+   * SLA ladder or nurture sequence stopped), printed with the error AWS would report. One
+   * without a lead is printed on its own line, so no failure goes unseen.
+   */
+  onExecution(execution: ExecutionRecord): void {
+    if (execution.status !== 'FAILED') return;
+    const machine = execution.stateMachineArn.split(':').pop() ?? 'state machine';
+    const what = /sla/i.test(machine) ? 'SLA ladder' : /nurture/i.test(machine) ? 'nurture' : machine;
+    const cause = execution.cause ? `: ${execution.cause.slice(0, 160)}` : '';
+    const step = `${what} FAILED (${execution.error ?? 'Error'}${cause})`;
+    const input = execution.input as { leadId?: unknown } | undefined;
+    if (typeof input?.leadId === 'string') {
+      this.add(input.leadId, step);
+      return;
+    }
+    const time = new Date().toISOString().slice(11, 19);
+    this.print(`${time} execution ${execution.name}  ${step}`);
   }
 
   private onSes(event: BusEvent): void {

@@ -46,4 +46,45 @@ describe('the terminal story of a lead', () => {
     story.onEvent(event('Email Bounced', mail, 'aws.ses'));
     expect(lines).toEqual(['lead l-1  emailed (nurture)', 'lead l-1  emailed (nurture) → email bounced']);
   });
+
+  it('prints a failed SLA or nurture execution on the lead’s line, and one without a lead on its own', () => {
+    const lines: string[] = [];
+    const story = new LeadStory(config, (l) => lines.push(l.slice(9)));
+    const base = {
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:example-SlaWorkflowStateMachine',
+      startDate: new Date(),
+    };
+    story.onEvent(event('Lead Captured', { leadId: 'l-2', provider: 'form' }));
+    story.onExecution({
+      ...base,
+      executionArn: 'arn:x:1',
+      name: '1',
+      input: { leadId: 'l-2' },
+      status: 'SUCCEEDED',
+    });
+    story.onExecution({
+      ...base,
+      executionArn: 'arn:x:2',
+      name: '2',
+      input: { leadId: 'l-2' },
+      status: 'FAILED',
+      error: 'States.Timeout',
+      cause: 'Task timed out',
+    });
+    story.onExecution({
+      ...base,
+      stateMachineArn:
+        'arn:aws:states:us-east-1:000000000000:stateMachine:example-NurtureWorkflowStateMachine',
+      executionArn: 'arn:x:3',
+      name: 'n-3',
+      input: {},
+      status: 'FAILED',
+      error: 'UnknownNurtureOutcome',
+    });
+    expect(lines).toEqual([
+      'lead l-2  captured (form)',
+      'lead l-2  captured (form) → SLA ladder FAILED (States.Timeout: Task timed out)',
+      'execution n-3  nurture FAILED (UnknownNurtureOutcome)',
+    ]);
+  });
 });
