@@ -34,8 +34,14 @@ export interface ApiOptions {
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   readonly jwtKey: CryptoKey;
   readonly invoke: (functionArn: string, event: unknown) => Promise<InvokeResult>;
-  /** Extra local pages (demo landing page); path → HTML producer. */
-  readonly pages?: ReadonlyMap<string, () => string>;
+  /** Extra local pages (demo landing page, thank-you page); path → HTML producer. */
+  readonly pages?: ReadonlyMap<string, (url: URL) => string | Promise<string>>;
+  /**
+   * Rewrites the `Location` of a function's redirect (3xx) before the browser sees it, or
+   * leaves it (`undefined`). Offline, redirects that would leave the machine (the client's
+   * thank-you page) land on a local page instead; the function's own answer is unchanged.
+   */
+  readonly rewriteRedirect?: (location: string) => string | undefined;
   readonly onRequest?: (info: { routeKey: string; status: number; ms: number }) => void;
 }
 
@@ -85,8 +91,9 @@ export class LocalHttpApi {
 
     const page = method === 'GET' ? this.options.pages?.get(url.pathname) : undefined;
     if (page) {
+      const html = await page(url);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page());
+      res.end(html);
       return;
     }
 
@@ -165,6 +172,15 @@ export class LocalHttpApi {
     }
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+    // API Gateway adds the X-Forwarded-* headers (appending the caller to X-Forwarded-For); the
+    // protocol is the one this server speaks, so a function building its own URL (the tracking
+    // script's API base) gets http://, not https://, offline.
+    const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+    headers['x-forwarded-for'] = headers['x-forwarded-for']
+      ? `${headers['x-forwarded-for']}, ${sourceIp}`
+      : sourceIp;
+    headers['x-forwarded-proto'] = 'http';
+    headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
     const contentType = headers['content-type'] ?? '';
     const isText = body.length === 0 || TEXT_TYPES.test(contentType) || contentType === '';
     const now = new Date();
@@ -190,7 +206,7 @@ export class LocalHttpApi {
           method: (req.method ?? 'GET').toUpperCase(),
           path: url.pathname,
           protocol: `HTTP/${req.httpVersion}`,
-          sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          sourceIp,
           userAgent: headers['user-agent'] ?? '',
         },
         requestId: randomUUID(),
@@ -236,6 +252,11 @@ export class LocalHttpApi {
       ...this.corsHeaders(origin),
     };
     if (value.cookies?.length) headers['set-cookie'] = value.cookies;
+    if (value.statusCode >= 300 && value.statusCode < 400 && this.options.rewriteRedirect) {
+      const key = Object.keys(headers).find((k) => k.toLowerCase() === 'location');
+      const rewritten = key ? this.options.rewriteRedirect(String(headers[key])) : undefined;
+      if (key && rewritten) headers[key] = rewritten;
+    }
     const body = value.body
       ? Buffer.from(value.body, value.isBase64Encoded ? 'base64' : 'utf8')
       : Buffer.alloc(0);

@@ -16,11 +16,11 @@ import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJW
 import { CLIENTS_DIR, REPO_ROOT } from '../infra/lib/paths';
 import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
-import { escapeHtml } from '../shared/http/api';
 import { LocalAwsEndpoints, type LocalSecret } from './aws-endpoints';
 import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from './event-bus';
 import { type ApiRoute, LocalHttpApi } from './http-api';
 import { FunctionPool, type InvokeResult } from './lambda-runner';
+import { LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
 import { SesEventSimulator } from './ses-events';
 import { LocalStepFunctions } from './step-functions';
 import {
@@ -304,7 +304,15 @@ export class LocalRuntime {
         : {}),
       jwtKey: publicKey,
       invoke,
-      pages: new Map([['/', () => landingPage(this.endpoints, this.config)]]),
+      pages: new Map<string, (url: URL) => string>([
+        ['/', () => landingPage(this.endpoints.apiUrl, this.config)],
+        [
+          LOCAL_THANK_YOU_PATH,
+          (url: URL) =>
+            thankYouPage(url, this.endpoints, this.config, this.endpoints.devSecrets.signingKey ?? ''),
+        ],
+      ]),
+      rewriteRedirect: (location) => localRedirect(location, this.endpoints.apiUrl),
     });
     const apiUrl = await this.api.listen(Number(new URL(apiUrlGuess).port));
 
@@ -858,36 +866,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** The demo landing page: a real HTML form posting to the capture endpoint. */
-function landingPage(endpoints: Endpoints | undefined, config: ClientConfig): string {
-  const api = endpoints?.apiUrl ?? '';
-  const hp = config.capture.honeypotField;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(config.client.displayName)}: book a demo</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1f2937}
-label{display:block;margin:.8rem 0 .2rem;font-weight:600}input,select,textarea{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
-button{margin-top:1.2rem;padding:.7rem 1.4rem;font:inherit;background:#2563eb;color:#fff;border:0;border-radius:.3rem}
-.hp{position:absolute;left:-5000px}</style>
-<script src="${api}/t.js" async></script></head>
-<body><h1>See ${escapeHtml(config.client.displayName)} in action</h1><p>Tell us about your team and we'll be in touch within minutes.</p>
-<form method="post" action="${api}/leads">
-<label for="first_name">First name</label><input id="first_name" name="first_name" required>
-<label for="last_name">Last name</label><input id="last_name" name="last_name">
-<label for="email">Work email</label><input id="email" name="email" type="email" required>
-<label for="phone">Phone</label><input id="phone" name="phone" type="tel">
-<label for="company">Company</label><input id="company" name="company">
-<label for="job_title">Job title</label><input id="job_title" name="job_title">
-<label for="company_size">Company size</label><select id="company_size" name="company_size"><option>1-49</option><option>50-199</option><option selected>200-999</option><option>1000-4999</option><option>5000+</option></select>
-<label for="industry">Industry</label><select id="industry" name="industry"><option>Software</option><option>SaaS</option><option>Fintech</option><option>Retail</option><option>Other</option></select>
-<label for="country">Country</label><input id="country" name="country" value="GB">
-<label for="message">What would you like to see?</label><textarea id="message" name="message" rows="3"></textarea>
-<label><input type="checkbox" name="marketing_consent" value="yes" style="width:auto"> Send me product news (you can unsubscribe at any time)</label>
-<div class="hp" aria-hidden="true"><label for="${hp}">Leave empty</label><input id="${hp}" name="${hp}" tabindex="-1" autocomplete="off"></div>
-<input type="hidden" name="utm_source" value="local-demo"><input type="hidden" name="form_id" value="demo-request">
-<button type="submit">Book my demo</button></form></body></html>`;
 }
 
 export type { BusEvent };

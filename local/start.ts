@@ -71,7 +71,10 @@ Everything above is also in .local/endpoints.json. Send a day of demo traffic wi
 Ctrl-C stops everything.
 `);
 } catch (error) {
-  console.error(`\nCould not start: ${error instanceof Error ? error.message : String(error)}`);
-  await runtime.stop();
-  process.exit(1);
+  // Stopped while starting (Ctrl-C during the synth): that is what failed the start, not an error.
+  if (!stopping) {
+    console.error(`\nCould not start: ${error instanceof Error ? error.message : String(error)}`);
+    await runtime.stop();
+    process.exit(1);
+  }
 }

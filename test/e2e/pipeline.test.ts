@@ -201,14 +201,23 @@ test('a landing-page form post is stored, scored, assigned and alerted on Slack 
       { utm_source: 'local-demo' },
     ),
   });
+  // Deployed, the 303 goes to the client's thank-you page; offline it lands on the local one,
+  // which names the original target and says what happened.
   expect(response.status).toBe(303);
-  expect(response.headers.get('location')).toMatch(new RegExp(`^${config.capture.thankYouUrl}`));
+  const location = new URL(response.headers.get('location') ?? '');
+  expect(`${location.origin}${location.pathname}`).toBe(`${endpoints.apiUrl}/_local/thank-you`);
+  expect(location.searchParams.get('to')).toBe(new URL(config.capture.thankYouUrl).href);
+  expect(location.hash).toMatch(/^#lp_token=/);
+  const thanks = await (await fetch(location)).text();
 
   const person = await eventually('the lead to be stored', async () => {
     const found = await api.person(email);
     return found.found ? found : undefined;
   });
   created.add(person.leadId);
+  expect(thanks).toContain(`<code id="lead-id">${person.leadId}</code>`);
+  expect(thanks).toContain('A rep will contact you');
+  expect(thanks).toContain(endpoints.slackRecorderUrl);
   const lead = await assigned(person.leadId);
 
   // Scored with reasons; an enterprise account, so routed with high priority to a senior rep.
