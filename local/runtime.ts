@@ -44,6 +44,11 @@ import {
 
 export interface RuntimeOptions {
   readonly client: string;
+  /**
+   * The folder holding `<client>.yaml` (tests run variants of a client from a temporary folder).
+   * @default the repository's `clients/`
+   */
+  readonly clientsDir?: string;
   /** Where data, logs and the synthesized assembly live. @default ".local" */
   readonly dataDir?: string;
   /** Wipe persisted data first (the synthesized assembly is kept: it is only reused unchanged). @default false */
@@ -110,6 +115,10 @@ export class LocalRuntime {
 
   constructor(readonly options: RuntimeOptions) {}
 
+  get clientsDir(): string {
+    return resolve(this.options.clientsDir ?? CLIENTS_DIR);
+  }
+
   get dataDir(): string {
     return resolve(this.options.dataDir ?? '.local');
   }
@@ -128,7 +137,7 @@ export class LocalRuntime {
     mkdirSync(join(clientDir, 'dynamodb'), { recursive: true });
 
     requireJava();
-    this.config = loadClientConfig(this.options.client, CLIENTS_DIR);
+    this.config = loadClientConfig(this.options.client, this.clientsDir);
     // The emulators boot while the stack synthesizes: neither needs the other until tables are made.
     const synthesized = this.synth(resolve(this.options.synthDir ?? join(clientDir, 'cdk.out')));
     synthesized.catch(() => {}); // Awaited below; this only stops an early rejection being "unhandled".
@@ -410,13 +419,20 @@ export class LocalRuntime {
    * when no input changed.
    */
   private async synth(outdir: string): Promise<string> {
-    const fingerprint = sourceFingerprint(this.options.client);
+    const fingerprint = sourceFingerprint(this.options.client, REPO_ROOT, this.clientsDir);
     const stamp = join(outdir, '.fingerprint');
     if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return outdir;
     rmSync(outdir, { recursive: true, force: true });
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./synth.ts', import.meta.url)), this.options.client, outdir],
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./synth.ts', import.meta.url)),
+        this.options.client,
+        outdir,
+        this.clientsDir,
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.children.push(child);
@@ -756,7 +772,11 @@ const SYNTH_INPUTS = [
  * {@link SYNTH_INPUTS}, by path and content. Read from disk rather than from git, so it also holds
  * in a checkout without `.git` (a downloaded archive) and sees uncommitted edits.
  */
-export function sourceFingerprint(client: string, root: string = REPO_ROOT): string {
+export function sourceFingerprint(
+  client: string,
+  root: string = REPO_ROOT,
+  clientsDir: string = join(root, 'clients'),
+): string {
   const files: string[] = [];
   for (const input of SYNTH_INPUTS) {
     const path = join(root, input);
@@ -774,6 +794,13 @@ export function sourceFingerprint(client: string, root: string = REPO_ROOT): str
   }
   const h = createHash('sha256').update(client);
   for (const file of files.sort()) h.update(`\u0000${file}\u0000`).update(readFileSync(join(root, file)));
+  // A clients folder outside the repository (a test's variant of a client) counts too.
+  if (relative(root, clientsDir).startsWith('..')) {
+    for (const file of readdirSync(clientsDir).sort()) {
+      const path = join(clientsDir, file);
+      if (statSync(path).isFile()) h.update(`\u0000${path}\u0000`).update(readFileSync(path));
+    }
+  }
   return h.digest('hex');
 }
 

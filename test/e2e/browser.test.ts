@@ -51,7 +51,8 @@ beforeAll(async () => {
     chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
   ]);
   api = new PipelineClient(endpoints);
-});
+  // A first boot synthesizes the stack: minutes on a busy 2-core machine.
+}, 420_000);
 
 afterAll(async () => {
   await browser?.close();
