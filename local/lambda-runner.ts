@@ -25,6 +25,9 @@ export interface InvokeResult {
   readonly coldStart: boolean;
 }
 
+/** Lambda's limit on the init phase (loading the bundle on a cold start), separate from the timeout. */
+const INIT_LIMIT_MS = 10_000;
+
 /** Thrown when an invocation runs past the function's timeout (the environment is recycled, as in Lambda). */
 export class FunctionTimeoutError extends Error {
   override readonly name = 'FunctionTimeoutError';
@@ -36,7 +39,13 @@ interface Environment {
   worker: Worker;
   busy: boolean;
   warm: boolean;
-  pending?: { resolve: (r: InvokeResult) => void; timer: NodeJS.Timeout; id: string };
+  pending?: {
+    resolve: (r: InvokeResult) => void;
+    timer: NodeJS.Timeout;
+    id: string;
+    /** The handler is loaded: the function's timeout starts now. */
+    initialized: () => void;
+  };
 }
 
 /**
@@ -81,7 +90,8 @@ export class FunctionPool {
     const coldStart = !env.warm;
     try {
       return await new Promise<InvokeResult>((resolve) => {
-        const timer = setTimeout(() => {
+        const timeoutMs = this.spec.timeoutSeconds * 1000;
+        const timeOut = () => {
           // Like Lambda, a timed-out environment is discarded.
           env.pending = undefined;
           this.discard(env);
@@ -92,17 +102,24 @@ export class FunctionPool {
               errorMessage: `Task timed out after ${this.spec.timeoutSeconds} seconds`,
               stack: [],
             },
-            durationMs: this.spec.timeoutSeconds * 1000,
+            durationMs: timeoutMs,
             coldStart,
           });
-        }, this.spec.timeoutSeconds * 1000);
-        env.pending = { resolve: (r) => resolve({ ...r, coldStart }), timer, id };
-        env.worker.postMessage({
+        };
+        // Until the environment says the handler is loaded, Lambda's init limit applies as well
+        // (a slow cold start does not eat into the function's own timeout); see `initialized`.
+        const timer = setTimeout(timeOut, timeoutMs + (coldStart ? INIT_LIMIT_MS : 0));
+        env.pending = {
+          resolve: (r) => resolve({ ...r, coldStart }),
+          timer,
           id,
-          event,
-          requestId: id,
-          deadline: Date.now() + this.spec.timeoutSeconds * 1000,
-        });
+          initialized: () => {
+            if (!env.pending || env.pending.id !== id) return;
+            clearTimeout(env.pending.timer);
+            env.pending.timer = setTimeout(timeOut, timeoutMs);
+          },
+        };
+        env.worker.postMessage({ id, event, requestId: id, timeoutMs });
       });
     } finally {
       env.warm = true;
@@ -186,9 +203,10 @@ export class FunctionPool {
       worker.stderr.resume();
     }
     const env: Environment = { worker, busy: false, warm: false };
-    worker.on('message', (message: { id: string } & Omit<InvokeResult, 'coldStart'>) => {
+    worker.on('message', (message: { id: string; initialized?: true } & Omit<InvokeResult, 'coldStart'>) => {
       const pending = env.pending;
       if (!pending || pending.id !== message.id) return;
+      if (message.initialized) return pending.initialized();
       clearTimeout(pending.timer);
       env.pending = undefined;
       pending.resolve({ ...message, coldStart: false });

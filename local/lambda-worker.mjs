@@ -34,8 +34,20 @@ function load() {
   return handlerPromise;
 }
 
-parentPort.on('message', async ({ id, event, deadline, requestId }) => {
+parentPort.on('message', async ({ id, event, timeoutMs, requestId }) => {
+  // Lambda's init phase (the import, on a cold start) has its own limit; the function's timeout
+  // counts from when the handler is called, so the clock starts once the bundle is loaded.
+  let handler;
+  try {
+    handler = await load();
+  } catch (error) {
+    handler = () => {
+      throw error;
+    };
+  }
+  parentPort.postMessage({ id, initialized: true });
   const started = performance.now();
+  const deadline = Date.now() + timeoutMs;
   const context = {
     functionName,
     functionVersion: '$LATEST',
@@ -51,7 +63,6 @@ parentPort.on('message', async ({ id, event, deadline, requestId }) => {
     succeed() {},
   };
   try {
-    const handler = await load();
     const result = await handler(event, context);
     parentPort.postMessage({ id, ok: true, result, durationMs: performance.now() - started });
   } catch (error) {
