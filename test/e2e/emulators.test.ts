@@ -271,12 +271,13 @@ describe('local Lambda environments', () => {
   });
   afterAll(() => new Promise<void>((r) => slack.close(() => r())));
 
-  /** A bundled "function" whose behaviour the event picks. */
-  function toyFunction(timeoutSeconds = 2) {
+  /** A bundled "function" whose behaviour the event picks; `initMs` of module-scope work first. */
+  function toyFunction(timeoutSeconds = 2, initMs = 0) {
     const file = join(dir, `toy-${randomUUID()}.mjs`);
     writeFileSync(
       file,
-      `export const handler = async (event, context) => {
+      `for (const end = Date.now() + ${initMs}; Date.now() < end; );
+export const handler = async (event, context) => {
   if (event.kind === 'env') return { table: process.env.TABLE_NAME, fn: context.functionName, execArgv: process.execArgv };
   if (event.kind === 'slack') {
     const r = await fetch('https://hooks.slack.com/services/T1/B1/x', { method: 'POST', body: 'hello' });
@@ -344,6 +345,20 @@ describe('local Lambda environments', () => {
       expect(result).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout' } });
       expect(pool.environmentCount).toBe(0);
       expect(await pool.invoke({ kind: 'echo' })).toMatchObject({ ok: true, coldStart: true });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a slow cold start (init) does not count against the function timeout, as in Lambda', async () => {
+    const pool = toyFunction(1, 1500);
+    try {
+      expect(await pool.invoke({ kind: 'echo' })).toMatchObject({ ok: true, coldStart: true });
+      // The timeout still holds for the handler itself.
+      expect(await pool.invoke({ kind: 'hang' })).toMatchObject({
+        ok: false,
+        error: { errorType: 'Sandbox.Timedout' },
+      });
     } finally {
       await pool.close();
     }
