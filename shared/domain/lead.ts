@@ -96,8 +96,10 @@ export const LeadProfileSchema = z.strictObject({
   /** E.164 when it could be parsed, otherwise the raw (trimmed) value. */
   phone: z.string().max(TEXT_LIMITS.phone).optional(),
   phoneValid: z.boolean().optional(),
-  /** Country of the phone number (ISO alpha-2), when parseable. */
+  /** Country of the phone number (ISO alpha-2), when the number or the lead's country said it. */
   phoneCountry: z.string().length(2).optional(),
+  /** The phone number as typed, when it differs from `phone` (kept for the rep to read). */
+  phoneRaw: z.string().max(TEXT_LIMITS.phone).optional(),
   company: z.string().max(TEXT_LIMITS.company).optional(),
   companyDomain: z.string().max(253).optional(),
   companySize: z.number().int().nonnegative().optional(),

@@ -661,6 +661,8 @@ export function normaliseSubmission(
   const resolvedFrom: Partial<Record<SubmissionField, string>> = {};
   const unknown: [string, unknown][] = [];
   const carriedDropped: string[] = [];
+  /** A stored profile's phone as originally typed: read again instead of its E.164 form. */
+  let carriedPhoneRaw: string | undefined;
   const honeypot = options.honeypotField ? compactKey(options.honeypotField) : undefined;
 
   for (const [key, value] of Object.entries(raw)) {
@@ -669,6 +671,10 @@ export function normaliseSubmission(
     if (honeypot !== undefined && compact === honeypot) continue;
     if (compact === 'extra' && isPlainObject(value)) {
       unknown.push(...Object.entries(value));
+      continue;
+    }
+    if (compact === 'phoneraw') {
+      if (typeof value === 'string') carriedPhoneRaw = value;
       continue;
     }
     if (compact === 'droppedfields' && Array.isArray(value)) {
@@ -705,8 +711,11 @@ export function normaliseSubmission(
 
   // Identity: a valid email, else a phone number with enough digits to tell people apart.
   const country = sub.country === undefined ? undefined : normaliseCountry(sub.country);
+  // The lead's own country first, then the client's default (which never sets the lead's country).
   const phone =
-    sub.phone === undefined ? undefined : normalisePhone(sub.phone, country ?? options.defaultCountry);
+    sub.phone === undefined
+      ? undefined
+      : normalisePhone(carriedPhoneRaw ?? sub.phone, country, options.defaultCountry);
   const phoneKey = phone ? phoneDedupeKey(phone) : undefined;
   const emailInvalid = errors.some((e) => e.field === 'email');
   if (sub.email === undefined && phoneKey === undefined) {
@@ -810,6 +819,7 @@ export function normaliseSubmission(
     phone: phone?.phone,
     phoneValid: phone?.phoneValid,
     phoneCountry: phone?.phoneCountry,
+    phoneRaw: phone?.phoneRaw,
     company: sub.company,
     companyDomain,
     companySize,
@@ -893,7 +903,7 @@ function withoutUndefined<T extends object>(o: T): T {
 /** Profile fields that travel with the email: only taken from an incoming profile that has one. */
 const EMAIL_DERIVED = ['isFreeMail', 'isDisposable'] as const;
 /** Fields that travel with the phone number. */
-const PHONE_DERIVED = ['phoneValid', 'phoneCountry'] as const;
+const PHONE_DERIVED = ['phoneValid', 'phoneCountry', 'phoneRaw'] as const;
 
 function isBlank(value: unknown): boolean {
   return value === undefined || value === null || value === '';
@@ -932,10 +942,12 @@ export function mergeProfiles(
   if (!isBlank(incoming.email)) for (const field of EMAIL_DERIVED) take(field, incoming[field]);
   if (!isBlank(incoming.phone)) {
     for (const field of PHONE_DERIVED) take(field, incoming[field]);
-    // A new number without a country (invalid) must not inherit the old number's country.
-    if (incoming.phoneCountry === undefined && merged.phoneCountry !== undefined) {
-      delete merged.phoneCountry;
-      changed.push('phoneCountry');
+    // A new number without a country (invalid) must not inherit the old number's country, nor its text.
+    for (const field of ['phoneCountry', 'phoneRaw'] as const) {
+      if (incoming[field] === undefined && merged[field] !== undefined) {
+        delete merged[field];
+        changed.push(field);
+      }
     }
   }
 
