@@ -103,6 +103,13 @@ export const TerritorySchema = z.strictObject({
   team: id,
 });
 
+/**
+ * A stage the lead reaches whenever the rule fires, whatever its points: most teams treat a
+ * booked meeting as sales-ready, however low the score. Stages set by people (opportunity,
+ * customer) are not for rules to set.
+ */
+const minStageField = z.enum(['MQL', 'SQL'], { error: 'a stage a score can set: "MQL" or "SQL"' }).optional();
+
 export const FitRuleSchema = z.strictObject({
   id,
   /** Shown in score explanations, e.g. "Target industry". */
@@ -111,6 +118,7 @@ export const FitRuleSchema = z.strictObject({
   when: z.array(ConditionSchema).min(1),
   /** Points added when the rule fires; negative for penalties. */
   points: z.number().int().min(-1000).max(1000),
+  minStage: minStageField,
 });
 
 export const ACTIVITY_TYPES = [
@@ -160,6 +168,8 @@ export const EngagementRuleSchema = z
     cap: z.number().int().positive().optional(),
     /** Exempt from decay (e.g. a demo request keeps its weight). @default false */
     noDecay: z.boolean().default(false),
+    /** Stage the lead reaches as soon as one matching activity is on its timeline (e.g. a booked meeting → SQL). */
+    minStage: minStageField,
   })
   .refine((r) => r.repeatable || r.cap === undefined, {
     message: 'cap only applies to repeatable rules',

@@ -130,6 +130,8 @@ export const ScoreReasonSchema = z.strictObject({
   /** For engagement: occurrences counted, and points before decay and caps. */
   occurrences: z.number().int().optional(),
   detail: z.string().optional(),
+  /** The stage this rule guarantees (the rule's `minStage`), whatever the points. */
+  minStage: z.enum(['MQL', 'SQL']).optional(),
 });
 export type ScoreReason = z.output<typeof ScoreReasonSchema>;
 
