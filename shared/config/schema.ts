@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../domain/conditions';
+import { fieldPathSegments } from '../domain/field-path';
 
 /**
  * The client configuration: everything a client (or the agency running it) changes lives in
@@ -385,11 +386,27 @@ export const WebhooksSchema = z.strictObject({
   unbounce: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   calendly: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   calcom: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  /** Generic JSON webhooks: lead field → dotted path in the posted body. */
+  /**
+   * Generic JSON webhooks: lead field → path in the posted body, dotted (`contact.email`) or a
+   * list of segments; a dot inside a key is escaped (`1\.3`) or the path written as a list
+   * (`["1.3"]`), for senders such as Gravity Forms whose keys contain dots.
+   */
   generic: z
     .strictObject({
       enabled: z.boolean().default(false),
-      fieldMap: z.record(z.string(), z.string()).default({}),
+      fieldMap: z
+        .record(
+          z.string().min(1),
+          z
+            .union([z.string(), z.array(z.string())], {
+              error: 'a path: dotted text such as "contact.email", or a list of keys such as ["1.3"]',
+            })
+            .superRefine((path, ctx) => {
+              const reading = fieldPathSegments(path);
+              if (!reading.ok) ctx.addIssue({ code: 'custom', message: reading.reason });
+            }),
+        )
+        .default({}),
     })
     .default({ enabled: false, fieldMap: {} }),
 });

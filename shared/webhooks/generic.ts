@@ -1,3 +1,4 @@
+import { type FieldPath, fieldPathSegments } from '../domain/field-path';
 import { compactKey } from '../domain/normalise';
 import {
   bodyText,
@@ -14,8 +15,9 @@ import {
 
 /**
  * Generic JSON webhooks, for any tool that can POST JSON (Zapier, Make, a CRM, a form builder
- * without a dedicated adapter). `webhooks.generic.fieldMap` maps lead fields to dotted paths in
- * the body (`email: contact.email`, `company: company.name`, `phone: contacts.0.phone`); with
+ * without a dedicated adapter). `webhooks.generic.fieldMap` maps lead fields to paths in the
+ * body (`email: contact.email`, `company: company.name`, `phone: contacts.0.phone`; a key with
+ * a dot in it, like Gravity Forms' `1.3`, as `1\.3` or `["1.3"]`, see `field-path.ts`); with
  * an empty map the body's top-level keys are read the way the capture endpoint reads a form.
  *
  * Authentication: the caller must send the derived shared token
@@ -39,7 +41,7 @@ export function verifyGeneric(request: WebhookRequest, signingKey: string): Sign
 /** Reads a generic JSON lead using the configured field map. @throws InvalidInputError for a body that is not a JSON object. */
 export function parseGeneric(
   request: WebhookRequest,
-  fieldMap: Readonly<Record<string, string>>,
+  fieldMap: Readonly<Record<string, FieldPath>>,
 ): WebhookPayload {
   const raw = bodyText(request);
   const body = parseJsonObject(raw);
@@ -63,11 +65,12 @@ export function parseGeneric(
   };
 }
 
-/** The value at a dotted path (`a.b.0.c`; array indices are numbers), or `undefined`. */
-export function valueAt(body: unknown, path: string): unknown {
+/** The value at a path (`a.b.0.c`, `1\.3`, `["1.3"]`; list indices are numbers), or `undefined`. */
+export function valueAt(body: unknown, path: FieldPath): unknown {
+  const reading = fieldPathSegments(path);
+  if (!reading.ok) return undefined;
   let current: unknown = body;
-  for (const segment of path.split('.')) {
-    if (segment === '') return undefined;
+  for (const segment of reading.segments) {
     if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
     else if (isRecord(current) && Object.hasOwn(current, segment)) current = current[segment];
     else return undefined;
