@@ -368,6 +368,22 @@ export const CaptureSchema = z.strictObject({
   maxExtraFields: z.number().int().min(0).max(100).default(25),
   /** Identical submissions within this window return the first response. @default 24 */
   idempotencyHours: z.number().int().min(1).max(168).default(24),
+  /**
+   * Posted field name → the lead field it holds (`companySize`, `jobTitle`...) or the `extra`
+   * key to keep it under (`budget_range`), for names no alias covers, such as Salesforce
+   * Web-to-Lead custom fields (`00N5e00000AbCdE: budget_range`). @default {}
+   */
+  fieldMap: z
+    .record(
+      z.string().min(1).max(100),
+      z
+        .string()
+        .regex(
+          /^[A-Za-z][A-Za-z0-9_]{0,39}$/,
+          'a lead field such as "companySize", or an extra key such as "budget_range" (letters, digits, _)',
+        ),
+    )
+    .default({}),
 });
 
 export const WebhooksSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { type FieldPath, fieldPathSegments } from '../domain/field-path';
+import { vendorSubmissionFields } from '../domain/form-vendors';
 import { compactKey } from '../domain/normalise';
 import {
   bodyText,
@@ -18,7 +19,8 @@ import {
  * without a dedicated adapter). `webhooks.generic.fieldMap` maps lead fields to paths in the
  * body (`email: contact.email`, `company: company.name`, `phone: contacts.0.phone`; a key with
  * a dot in it, like Gravity Forms' `1.3`, as `1\.3` or `["1.3"]`, see `field-path.ts`); with
- * an empty map the body's top-level keys are read the way the capture endpoint reads a form.
+ * an empty map the body's top-level keys are read the way the capture endpoint reads a form
+ * (a HubSpot Forms submission body included, see `form-vendors.ts`).
  *
  * Authentication: the caller must send the derived shared token
  * (`webhookToken(signingKey, 'generic')`) as `X-Webhook-Token`, `Authorization: Bearer`, or
@@ -50,7 +52,7 @@ export function parseGeneric(
   let externalId: string | undefined;
   const entries = mapped
     ? Object.entries(fieldMap).map(([field, path]) => [field, valueAt(body, path)] as const)
-    : Object.entries(body);
+    : Object.entries(vendorSubmissionFields(body));
   for (const [field, value] of entries) {
     if (value === undefined || value === null) continue;
     if (EXTERNAL_ID_KEYS.has(compactKey(field))) {
