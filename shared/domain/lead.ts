@@ -227,6 +227,20 @@ export type { ActivityType };
  */
 export type LeadFacts = Readonly<Record<string, unknown>>;
 
+/**
+ * An extra field as conditions read it: a list answer (a multi-select, stored as a JSON list of
+ * texts such as `["Dashboards","Alerts"]`) is the list, so `in` and `equals` match any option.
+ */
+function extraFact(value: string): string | string[] {
+  if (!value.startsWith('[') || !value.endsWith(']')) return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) && parsed.every((v) => typeof v === 'string') ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
 /** Builds {@link LeadFacts} from a profile and optional lead state. */
 export function leadFacts(
   profile: LeadProfile,
@@ -234,6 +248,7 @@ export function leadFacts(
 ): LeadFacts {
   return {
     ...profile,
+    extra: Object.fromEntries(Object.entries(profile.extra).map(([key, value]) => [key, extraFact(value)])),
     source: state.source,
     stage: state.stage ?? 'lead',
     status: state.status,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { matchesAll } from '../../shared/domain/conditions';
 import { hubSpotFields, isHubSpotSubmission, vendorSubmissionFields } from '../../shared/domain/form-vendors';
+import { leadFacts } from '../../shared/domain/lead';
 import {
   guessFieldFromQuestion,
   type NormaliseOptions,
@@ -240,5 +242,23 @@ describe('guessFieldFromQuestion', () => {
   it('leaves questions that name no standard field alone', () => {
     expect(guessFieldFromQuestion('what_is_your_budget?')).toBeUndefined();
     expect(guessFieldFromQuestion('company_size_bucket')).toBeUndefined();
+  });
+});
+
+describe('multi-select answers in conditions', () => {
+  it('match any chosen option', () => {
+    const { profile } = normalised(HUBSPOT);
+    const facts = leadFacts(profile);
+    expect(
+      matchesAll([{ field: 'extra.use_cases', op: 'in', values: ['Alerts'], negate: false }], facts),
+    ).toBe(true);
+    expect(
+      matchesAll([{ field: 'extra.use_cases', op: 'equals', value: 'dashboards', negate: false }], facts),
+    ).toBe(true);
+    expect(
+      matchesAll([{ field: 'extra.use_cases', op: 'in', values: ['Billing'], negate: false }], facts),
+    ).toBe(false);
+    // Text that only looks like a list stays text.
+    expect(leadFacts({ ...profile, extra: { note: '[draft]' } }).extra).toEqual({ note: '[draft]' });
   });
 });
