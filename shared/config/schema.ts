@@ -402,6 +402,16 @@ export const WebhooksSchema = z.strictObject({
   unbounce: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   calendly: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   calcom: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  linkedin: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** `LinkedIn-Version` of the Lead Sync API calls (YYYYMM). @default "202509" */
+      apiVersion: z
+        .string()
+        .regex(/^\d{6}$/, 'a LinkedIn API version such as "202509" (YYYYMM)')
+        .default('202509'),
+    })
+    .default({ enabled: false, apiVersion: '202509' }),
   /**
    * Generic JSON webhooks: lead field → path in the posted body, dotted (`contact.email`) or a
    * list of segments; a dot inside a key is escaped (`1\.3`) or the path written as a list

@@ -118,7 +118,7 @@ describe('helpers', () => {
     expect(resolveProvider('cal.com')).toBe('calcom');
     expect(resolveProvider('hubspot')).toBeUndefined();
     expect(resolveProvider(undefined)).toBeUndefined();
-    expect(WEBHOOK_PROVIDERS).toHaveLength(7);
+    expect(WEBHOOK_PROVIDERS).toHaveLength(8);
     const webhooks = {
       googleAds: { enabled: true },
       meta: { enabled: false, graphApiVersion: 'v21.0' },
@@ -126,6 +126,7 @@ describe('helpers', () => {
       unbounce: { enabled: false },
       calendly: { enabled: false },
       calcom: { enabled: false },
+      linkedin: { enabled: false, apiVersion: '202509' },
       generic: { enabled: false, fieldMap: {} },
     };
     expect(isProviderEnabled(webhooks, 'google_ads')).toBe(true);
