@@ -338,6 +338,8 @@ describe.each(clients)('client %s', (clientName) => {
           'typeformSecret',
           'calendlySigningKey',
           'calcomSecret',
+          'linkedinClientSecret',
+          'linkedinAccessToken',
           'enrichmentApiKey',
         ].sort(),
       );
