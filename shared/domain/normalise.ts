@@ -536,7 +536,7 @@ function queryParams(url: string | undefined): URLSearchParams | undefined {
  *    email tool → `email`, else `other`;
  * 5. the referrer: webmail → `email`, social → `social`, search engine → `organic_search`, the
  *    site itself → `direct`, any other site → `referral`;
- * 6. nothing → `direct`.
+ * 6. nothing → `direct`, except for imported lists (`import`), whose channel nothing says: `other`.
  */
 export function deriveChannel(input: ChannelInput): Channel {
   const provider = compactKey(input.provider ?? '');
@@ -578,7 +578,7 @@ export function deriveChannel(input: ChannelInput): Channel {
     if (referrer === hostOf(input.landingPage)) return 'direct';
     return 'referral';
   }
-  return 'direct';
+  return provider === 'import' ? 'other' : 'direct';
 }
 
 // ---------------------------------------------------------------------------------------------
