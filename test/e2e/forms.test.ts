@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../infra/lib/paths';
 import { type Endpoints, LocalRuntime } from '../../local/runtime';
@@ -35,10 +37,11 @@ beforeAll(async () => {
   api = new PipelineClient(endpoints);
   // A cold start on a busy machine can outlast the function's timeout (answered 500, as Lambda
   // would); these tests are about what the functions do, so they start once the two are warm.
-  for (const path of ['/leads', '/webhooks/generic']) {
+  for (const path of ['/leads', '/webhooks/generic', '/admin/imports']) {
     await eventually(
       `${path} to answer without a cold-start timeout`,
-      async () => (await postJson(path, {})).status !== 500,
+      async () =>
+        (await postJson(path, {}, { authorization: `Bearer ${endpoints.tokens.admin}` })).status !== 500,
       { timeoutMs: 120_000 },
     );
   }
@@ -281,5 +284,44 @@ describe('POST /webhooks/{provider}', () => {
         detail: expect.stringContaining('at least SQL'),
       }),
     );
+  });
+});
+
+describe('bulk import', () => {
+  const CSV = [
+    'Email,First Name,Last Name,Company,Job Title,Country,Notes',
+    'ines.moreau@margie.example,Ines,Moreau,Margie Travel,VP Operations,FR,"Booth 12, wants a demo"',
+    'bad-address,Tom,Lee,Proseware,CTO,GB,',
+    'ines.moreau@margie.example,Ines,Moreau,Margie Travel,,FR,scanned twice',
+  ].join('\n');
+
+  test('npm run import: a dry run reports each row, then the import takes the list through the pipeline', async () => {
+    const file = join(dataDir, 'badge-scans.csv');
+    writeFileSync(file, CSV);
+    const run = (...args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'local/import.ts', '--endpoints', join(dataDir, 'endpoints.json'), ...args, file],
+        { cwd: REPO_ROOT },
+      );
+    const dry = await run('--client', 'e2e', '--dry-run', '--list', 'Expo 2026');
+    expect(dry.stdout).toContain('Dry run: 3 rows');
+    expect(dry.stdout).toContain('1 would-create');
+    expect(dry.stdout).toContain('line 3: email: not a valid email address');
+    expect(dry.stdout).toContain('line 4: the same person as line 2; skipped');
+    expect((await api.person('ines.moreau@margie.example')).found).toBe(false);
+
+    const real = await run('--client', 'e2e', '--list', 'Expo 2026');
+    expect(real.stdout).toContain('1 created');
+    const person = await api.person('ines.moreau@margie.example');
+    if (!person.found) throw new Error('the imported lead was not stored');
+    expect(person.lead.source).toMatchObject({ provider: 'import', formId: 'Expo 2026' });
+    // The same pipeline as a captured lead: scored afterwards.
+    await scored(person.leadId);
+  });
+
+  test('POST /admin/imports refuses anyone but an admin', async () => {
+    const answer = await api.post('/admin/imports', { csv: CSV, dryRun: true }, 'rep');
+    expect(answer.status).toBe(403);
   });
 });
