@@ -20,7 +20,7 @@ export type FieldPathReading =
 export function fieldPathSegments(path: FieldPath): FieldPathReading {
   if (typeof path !== 'string') {
     if (path.length === 0) return { ok: false, reason: 'a path needs at least one segment' };
-    const empty = path.findIndex((segment) => segment === '');
+    const empty = path.indexOf('');
     return empty >= 0
       ? { ok: false, reason: `segment ${empty} is empty` }
       : { ok: true, segments: [...path] };
@@ -47,7 +47,7 @@ export function fieldPathSegments(path: FieldPath): FieldPathReading {
     }
   }
   segments.push(current);
-  const empty = segments.findIndex((segment) => segment === '');
+  const empty = segments.indexOf('');
   if (empty >= 0) {
     return {
       ok: false,
