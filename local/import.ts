@@ -25,7 +25,7 @@ const { values, positionals } = parseArgs({
     endpoints: { type: 'string', default: '.local/endpoints.json' },
     list: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
-    batch: { type: 'string', default: '200' },
+    batch: { type: 'string', default: '100' },
   },
 });
 
@@ -51,7 +51,7 @@ if (!apiUrl) {
   token ??= endpoints.tokens.admin;
 }
 if (!token) fail('An admin token is needed: --token or LEAD_PIPELINE_TOKEN.');
-const batchSize = Math.min(Math.max(Number(values.batch) || 200, 1), MAX_IMPORT_ROWS);
+const batchSize = Math.min(Math.max(Number(values.batch) || 100, 1), MAX_IMPORT_ROWS);
 
 // Batches are cut on records, not lines (quoted values may hold line breaks), and each batch
 // repeats the header; row numbers are shifted back to lines of the whole file.

@@ -53,7 +53,7 @@ export interface Deps {
 
 /** Largest accepted body (a 5,000-character note in any script fits). */
 const MAX_BODY_BYTES = 64 * 1024;
-/** Largest import request: 500 rows of a wide badge-scan export. */
+/** Largest import request: 250 rows of a wide badge-scan export. */
 const MAX_IMPORT_BODY_BYTES = 1024 * 1024;
 
 const PathIdSchema = z.string().min(1).max(64);
