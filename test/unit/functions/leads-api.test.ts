@@ -1021,6 +1021,10 @@ describe('lead list import (POST /admin/imports)', () => {
     const broken = await post({ csv: 'email,name\n"unterminated,x\n' });
     expect(broken.statusCode).toBe(400);
     expect(JSON.stringify(body(broken))).toContain('csv');
+    const rows = Array.from({ length: 251 }, (_, i) => `person${i}@example.org`);
+    const tooMany = await post({ csv: ['email', ...rows].join('\n'), dryRun: true });
+    expect(tooMany.statusCode).toBe(400);
+    expect(JSON.stringify(body(tooMany))).toContain('251 rows; at most 250 per request');
     const wrong = await post({ csv: CSV, dryRun: 'yes' });
     expect(wrong.statusCode).toBe(400);
     expect(JSON.stringify(body(wrong))).toContain('dryRun');
