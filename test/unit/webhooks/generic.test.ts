@@ -133,3 +133,28 @@ describe('helpers', () => {
     expect(isProviderEnabled(webhooks, 'meta')).toBe(false);
   });
 });
+
+describe('parseGeneric with an empty field map', () => {
+  it('reads a HubSpot Forms submission body like POST /leads does', () => {
+    const raw = JSON.stringify({
+      fields: [
+        { objectTypeId: '0-1', name: 'email', value: 'lena@contoso.example' },
+        { objectTypeId: '0-1', name: 'use_cases', value: 'Dashboards;Alerts' },
+      ],
+      context: { pageUri: 'https://www.northwind.example/demo', ipAddress: '198.51.100.7' },
+    });
+    expect(parseGeneric(webhookRequest(raw), {})).toEqual({
+      kind: 'leads',
+      leads: [
+        {
+          externalId: `sha256:${sha256Hex(raw)}`,
+          fields: {
+            email: 'lena@contoso.example',
+            use_cases: ['Dashboards', 'Alerts'],
+            landing_page: 'https://www.northwind.example/demo',
+          },
+        },
+      ],
+    });
+  });
+});
