@@ -89,7 +89,9 @@ export function normalisePhone(
   const withRaw = (phone: NormalisedPhone): NormalisedPhone =>
     phone.phone === cleaned ? phone : { ...phone, phoneRaw: cleaned };
 
-  const stated = parse(cleaned) ?? (own ? parse(cleaned, own) : undefined);
+  // Only a number with a `+` can be read without a country; skipping the parse otherwise is cheaper.
+  const international = /[+\uFF0B]/.test(cleaned) ? parse(cleaned) : undefined;
+  const stated = international ?? (own ? parse(cleaned, own) : undefined);
   if (stated) {
     return withRaw({
       phone: stated.number,
@@ -104,7 +106,8 @@ export function normalisePhone(
 
 /** Whether a number as typed carries its own country code (`+44 20...`), rather than relying on a country. */
 export function isInternationalFormat(raw: string): boolean {
-  return parse(cleanRaw(raw)) !== undefined;
+  const cleaned = cleanRaw(raw);
+  return /[+\uFF0B]/.test(cleaned) && parse(cleaned) !== undefined;
 }
 
 /** The ASCII digits of a value (full-width digits folded). */
