@@ -738,6 +738,7 @@ function localIntegrationValues(base: Record<string, string>): Record<string, st
     typeformSecret: 'local-typeform-secret',
     calendlySigningKey: 'local-calendly-signing-key',
     calcomSecret: 'local-calcom-secret',
+    linkedinClientSecret: 'local-linkedin-client-secret',
   };
   const out: Record<string, string> = { ...base };
   for (const [k, v] of Object.entries(local)) if (k in base || k === 'slackWebhookUrl') out[k] = out[k] || v;

@@ -22,6 +22,7 @@ import {
   errorLocation,
   FORM_FIELDS,
   readVisitorId,
+  redirectField,
   renderMessagePage,
   renderProblemsPage,
   type SpamReason,
@@ -31,6 +32,7 @@ import {
   withoutPlumbing,
 } from '../../shared/domain/capture';
 import { DependencyUnavailableError, InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { vendorSubmissionFields } from '../../shared/domain/form-vendors';
 import { signToken } from '../../shared/domain/tokens';
 import {
   type ApiEvent,
@@ -156,7 +158,8 @@ export function createHandler(deps: CaptureDeps) {
 
     let fields: Record<string, unknown>;
     try {
-      fields = readBody(event, capture.maxBodyBytes);
+      // Vendors' shapes (HubSpot's field list, Salesforce's opt-out) become plain fields first.
+      fields = vendorSubmissionFields(readBody(event, capture.maxBodyBytes), capture.fieldMap);
     } catch (error) {
       return bodyProblem(error, style, config, referer);
     }
@@ -249,7 +252,7 @@ function success(
       : undefined;
   if (request.style === 'page') {
     return redirect(
-      successLocation(request.fields[FORM_FIELDS.redirect], {
+      successLocation(redirectField(request.fields), {
         allowList: config.capture.redirectAllowList,
         thankYouUrl: config.capture.thankYouUrl,
         ...(visitorToken ? { visitorToken } : {}),
@@ -285,7 +288,7 @@ function decoy(
   );
   if (style === 'page') {
     return redirect(
-      successLocation(fields[FORM_FIELDS.redirect], {
+      successLocation(redirectField(fields), {
         allowList: config.capture.redirectAllowList,
         thankYouUrl: config.capture.thankYouUrl,
         visitorToken,

@@ -13,6 +13,8 @@ import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } 
 import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
+import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
+import { importLeads } from '../../shared/services/lead-import';
 import {
   addNote,
   addTask,
@@ -40,8 +42,9 @@ import {
  */
 
 export interface Deps {
-  readonly store: LeadsStore;
-  readonly publisher: LeadsPublisher;
+  /** Lead storage; imports take leads in through intake, so it is an intake store too. */
+  readonly store: LeadsStore & IntakeStore;
+  readonly publisher: LeadsPublisher & IntakePublisher;
   readonly sla: SlaClock;
   readonly config: ClientConfig;
   readonly now?: () => Date;
@@ -50,6 +53,8 @@ export interface Deps {
 
 /** Largest accepted body (a 5,000-character note in any script fits). */
 const MAX_BODY_BYTES = 64 * 1024;
+/** Largest import request: 250 rows of a wide badge-scan export. */
+const MAX_IMPORT_BODY_BYTES = 1024 * 1024;
 
 const PathIdSchema = z.string().min(1).max(64);
 const IdempotencyKeySchema = z.string().min(1).max(200);
@@ -195,6 +200,8 @@ export function createHandler(deps: Deps) {
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));
         case 'DELETE /admin/people/{email}':
           return ok(200, await erasePerson(caller, event.pathParameters?.email ?? '', service));
+        case 'POST /admin/imports':
+          return ok(200, await importLeads(caller, readBody(event, MAX_IMPORT_BODY_BYTES), deps));
         default:
           return json(404, { error: 'NO_SUCH_ROUTE', message: `No route ${event.routeKey}` });
       }

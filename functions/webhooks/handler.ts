@@ -15,6 +15,7 @@ import {
   SecretsManagerIntegrations,
 } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { LinkedInApiClient, type LinkedInLeadFetcher } from '../../shared/adapters/linkedin-api';
 import { MetaGraphClient, type MetaLeadFetcher } from '../../shared/adapters/meta-graph';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
@@ -31,9 +32,15 @@ import {
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
-import { recordBooking, takeInMetaLead, takeInWebhookLead } from '../../shared/services/webhook-intake';
+import {
+  recordBooking,
+  takeInLinkedInLead,
+  takeInMetaLead,
+  takeInWebhookLead,
+} from '../../shared/services/webhook-intake';
 import {
   isProviderEnabled,
+  linkedInValidation,
   type MetaLeadChange,
   metaHandshake,
   resolveProvider,
@@ -71,6 +78,7 @@ export interface Deps {
   readonly publisher: IntakePublisher;
   readonly secrets: IntegrationsSecretReader;
   readonly metaFetcher: MetaLeadFetcher;
+  readonly linkedinFetcher: LinkedInLeadFetcher;
   /** Exactly-once units: one per lead or booking, keyed on the provider's id. */
   readonly steps: StepRunner;
   readonly now: () => Date;
@@ -105,7 +113,8 @@ export function createHandler(deps: Deps) {
       });
     }
     const method = event.requestContext.http.method.toUpperCase();
-    const allowed = provider === 'meta' ? 'GET, POST' : 'POST';
+    // Meta and LinkedIn check the endpoint with a GET handshake before delivering.
+    const allowed = provider === 'meta' || provider === 'linkedin' ? 'GET, POST' : 'POST';
     if (!allowed.split(', ').includes(method)) {
       return json(
         405,
@@ -118,7 +127,11 @@ export function createHandler(deps: Deps) {
     try {
       const request = webhookRequest(event);
       const secret = await readSecret(deps.secrets);
-      if (method === 'GET') return metaSubscription(request, secret);
+      if (method === 'GET') {
+        return provider === 'linkedin'
+          ? linkedInEndpointCheck(request, secret)
+          : metaSubscription(request, secret);
+      }
       const key = secret[adapter.secret];
       if (!key) {
         // Refused exactly like a wrong signature (checked against a random key), so a caller
@@ -170,6 +183,24 @@ export function createHandler(deps: Deps) {
             });
           }
           return await metaBatch(payload.changes, secret, deps, intakeDeps);
+        case 'linkedin': {
+          const context = { fetcher: deps.linkedinFetcher, accessToken: secret.linkedinAccessToken };
+          const results = [];
+          for (const notice of payload.leads) {
+            const result = await once(deps.steps, `linkedin:lead:${notice.responseId}`, () =>
+              takeInLinkedInLead(notice, context, intakeDeps),
+            );
+            if (result.pending) {
+              logger.warn('LinkedIn lead stored as pending', {
+                responseId: notice.responseId,
+                leadId: result.leadId,
+                problem: result.problem,
+              });
+            }
+            results.push({ outcome: result.outcome, leadId: result.leadId, pending: result.pending });
+          }
+          return json(200, { received: true, results });
+        }
       }
     } catch (error) {
       if (error instanceof LeadPipelineError && !error.retryable) {
@@ -259,6 +290,20 @@ function metaSubscription(request: WebhookRequest, secret: IntegrationsSecret): 
   };
 }
 
+/** LinkedIn's endpoint validation: JSON `{challengeCode, challengeResponse}` keyed with the client secret. */
+function linkedInEndpointCheck(request: WebhookRequest, secret: IntegrationsSecret): ApiResult {
+  if (!secret.linkedinClientSecret) {
+    reportMissingSecret(WEBHOOK_ADAPTERS.linkedin);
+    return json(403, { error: 'FORBIDDEN', message: 'the endpoint cannot answer the challenge' });
+  }
+  const validation = linkedInValidation(request.query, secret.linkedinClientSecret);
+  if (!validation.ok) return json(400, { error: 'INVALID_INPUT', message: validation.reason });
+  return json(200, {
+    challengeCode: validation.challengeCode,
+    challengeResponse: validation.challengeResponse,
+  });
+}
+
 /**
  * Runs one unit (a lead, a booking) at most once per key. Idempotency-store trouble, or the same
  * unit running in a concurrent delivery right now, is transient: the provider should retry.
@@ -336,6 +381,7 @@ function defaultDeps(): Deps {
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
     secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
     metaFetcher: new MetaGraphClient({ version: config.webhooks.meta.graphApiVersion }),
+    linkedinFetcher: new LinkedInApiClient({ version: config.webhooks.linkedin.apiVersion }),
     steps: new DynamoDBStepRunner({
       tableName,
       functionName: 'webhooks',

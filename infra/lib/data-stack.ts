@@ -55,6 +55,8 @@ export const SECRET_KEYS = [
   'typeformSecret',
   'calendlySigningKey',
   'calcomSecret',
+  'linkedinClientSecret',
+  'linkedinAccessToken',
   'enrichmentApiKey',
 ] as const;
 /** The generated key inside the integrations secret. */

@@ -393,6 +393,7 @@ export class PipelineStack extends Stack {
         { method: HttpMethod.PATCH, path: '/leads/{id}/tasks/{taskId}' },
         { method: HttpMethod.GET, path: '/admin/people/{email}' },
         { method: HttpMethod.DELETE, path: '/admin/people/{email}' },
+        { method: HttpMethod.POST, path: '/admin/imports' },
       ],
       authorizer,
     );

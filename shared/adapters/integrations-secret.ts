@@ -17,6 +17,9 @@ export const IntegrationsSecretSchema = z.object({
   typeformSecret: z.string().default(''),
   calendlySigningKey: z.string().default(''),
   calcomSecret: z.string().default(''),
+  /** LinkedIn app client secret (verifies Lead Sync webhooks); the access token reads the leads. */
+  linkedinClientSecret: z.string().default(''),
+  linkedinAccessToken: z.string().default(''),
   enrichmentApiKey: z.string().default(''),
 });
 export type IntegrationsSecret = z.output<typeof IntegrationsSecretSchema>;

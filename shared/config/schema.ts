@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../domain/conditions';
+import { fieldPathSegments } from '../domain/field-path';
 
 /**
  * The client configuration: everything a client (or the agency running it) changes lives in
@@ -103,6 +104,13 @@ export const TerritorySchema = z.strictObject({
   team: id,
 });
 
+/**
+ * A stage the lead reaches whenever the rule fires, whatever its points: most teams treat a
+ * booked meeting as sales-ready, however low the score. Stages set by people (opportunity,
+ * customer) are not for rules to set.
+ */
+const minStageField = z.enum(['MQL', 'SQL'], { error: 'a stage a score can set: "MQL" or "SQL"' }).optional();
+
 export const FitRuleSchema = z.strictObject({
   id,
   /** Shown in score explanations, e.g. "Target industry". */
@@ -111,6 +119,7 @@ export const FitRuleSchema = z.strictObject({
   when: z.array(ConditionSchema).min(1),
   /** Points added when the rule fires; negative for penalties. */
   points: z.number().int().min(-1000).max(1000),
+  minStage: minStageField,
 });
 
 export const ACTIVITY_TYPES = [
@@ -160,6 +169,8 @@ export const EngagementRuleSchema = z
     cap: z.number().int().positive().optional(),
     /** Exempt from decay (e.g. a demo request keeps its weight). @default false */
     noDecay: z.boolean().default(false),
+    /** Stage the lead reaches as soon as one matching activity is on its timeline (e.g. a booked meeting → SQL). */
+    minStage: minStageField,
   })
   .refine((r) => r.repeatable || r.cap === undefined, {
     message: 'cap only applies to repeatable rules',
@@ -357,6 +368,22 @@ export const CaptureSchema = z.strictObject({
   maxExtraFields: z.number().int().min(0).max(100).default(25),
   /** Identical submissions within this window return the first response. @default 24 */
   idempotencyHours: z.number().int().min(1).max(168).default(24),
+  /**
+   * Posted field name → the lead field it holds (`companySize`, `jobTitle`...) or the `extra`
+   * key to keep it under (`budget_range`), for names no alias covers, such as Salesforce
+   * Web-to-Lead custom fields (`00N5e00000AbCdE: budget_range`). @default {}
+   */
+  fieldMap: z
+    .record(
+      z.string().min(1).max(100),
+      z
+        .string()
+        .regex(
+          /^[A-Za-z][A-Za-z0-9_]{0,39}$/,
+          'a lead field such as "companySize", or an extra key such as "budget_range" (letters, digits, _)',
+        ),
+    )
+    .default({}),
 });
 
 export const WebhooksSchema = z.strictObject({
@@ -375,11 +402,37 @@ export const WebhooksSchema = z.strictObject({
   unbounce: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   calendly: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   calcom: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  /** Generic JSON webhooks: lead field → dotted path in the posted body. */
+  linkedin: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** `LinkedIn-Version` of the Lead Sync API calls (YYYYMM). @default "202509" */
+      apiVersion: z
+        .string()
+        .regex(/^\d{6}$/, 'a LinkedIn API version such as "202509" (YYYYMM)')
+        .default('202509'),
+    })
+    .default({ enabled: false, apiVersion: '202509' }),
+  /**
+   * Generic JSON webhooks: lead field → path in the posted body, dotted (`contact.email`) or a
+   * list of segments; a dot inside a key is escaped (`1\.3`) or the path written as a list
+   * (`["1.3"]`), for senders such as Gravity Forms whose keys contain dots.
+   */
   generic: z
     .strictObject({
       enabled: z.boolean().default(false),
-      fieldMap: z.record(z.string(), z.string()).default({}),
+      fieldMap: z
+        .record(
+          z.string().min(1),
+          z
+            .union([z.string(), z.array(z.string())], {
+              error: 'a path: dotted text such as "contact.email", or a list of keys such as ["1.3"]',
+            })
+            .superRefine((path, ctx) => {
+              const reading = fieldPathSegments(path);
+              if (!reading.ok) ctx.addIssue({ code: 'custom', message: reading.reason });
+            }),
+        )
+        .default({}),
     })
     .default({ enabled: false, fieldMap: {} }),
 });

@@ -18,6 +18,8 @@ import { cleanText, compactKey, FIELD_ALIASES, type SubmissionField } from './no
 export const FORM_FIELDS = {
   /** Where to send the browser after a successful post (must be on the allow-list). */
   redirect: 'redirect',
+  /** Salesforce Web-to-Lead's name for `redirect`, honoured the same way. */
+  returnUrl: 'retURL',
   /** Where to send the browser when fields are invalid (must be on the allow-list). */
   errorRedirect: 'error_redirect',
   /** Epoch milliseconds when the form was rendered, for the time-to-submit bot check. */
@@ -55,7 +57,9 @@ export function withoutPlumbing(
   honeypotField: string,
 ): Record<string, unknown> {
   const plumbing = new Set(
-    [FORM_FIELDS.redirect, FORM_FIELDS.errorRedirect, honeypotField].map((k) => compactKey(k)),
+    [FORM_FIELDS.redirect, FORM_FIELDS.returnUrl, FORM_FIELDS.errorRedirect, honeypotField].map((k) =>
+      compactKey(k),
+    ),
   );
   return Object.fromEntries(
     Object.entries(fields).filter(
@@ -63,6 +67,13 @@ export function withoutPlumbing(
         key !== FORM_FIELDS.renderedAt && key !== FORM_FIELDS.visitorId && !plumbing.has(compactKey(key)),
     ),
   );
+}
+
+/** The form's redirect target: `redirect`, else Salesforce's `retURL`. */
+export function redirectField(fields: Record<string, unknown>): unknown {
+  return fieldText(fields[FORM_FIELDS.redirect])?.trim()
+    ? fields[FORM_FIELDS.redirect]
+    : fields[FORM_FIELDS.returnUrl];
 }
 
 /** Outcome of reading the `_vid` field. */

@@ -2,7 +2,7 @@ import { defaultTimezone, normaliseCountry } from './country';
 import { domainFromWebsite, emailFacts, isFreeMailDomain } from './email';
 import { type LeadProfile, TEXT_LIMITS } from './lead';
 import { cleanText, parseCompanySize } from './normalise';
-import { normalisePhone } from './phone';
+import { isInternationalFormat, normalisePhone } from './phone';
 
 /**
  * Built-in enrichment: what can be derived from the lead's own profile without calling anyone,
@@ -71,8 +71,14 @@ export function enrichProfile(profile: LeadProfile, provider?: ProviderFacts): E
     if (derived !== undefined) next.companyDomain = derived;
   }
 
-  if (next.phoneCountry === undefined && next.phone !== undefined && next.phoneValid !== false) {
-    // A valid number is stored in E.164, which carries its own country.
+  if (
+    next.phoneCountry === undefined &&
+    next.phone !== undefined &&
+    next.phoneValid !== false &&
+    (next.phoneRaw === undefined || isInternationalFormat(next.phoneRaw))
+  ) {
+    // A valid number is stored in E.164, which carries its own country; but a number typed
+    // without one and valid only under the client's default country says nothing about the lead.
     const parsed = normalisePhone(next.phone);
     if (parsed?.phoneValid && parsed.phoneCountry !== undefined) next.phoneCountry = parsed.phoneCountry;
   }

@@ -96,8 +96,10 @@ export const LeadProfileSchema = z.strictObject({
   /** E.164 when it could be parsed, otherwise the raw (trimmed) value. */
   phone: z.string().max(TEXT_LIMITS.phone).optional(),
   phoneValid: z.boolean().optional(),
-  /** Country of the phone number (ISO alpha-2), when parseable. */
+  /** Country of the phone number (ISO alpha-2), when the number or the lead's country said it. */
   phoneCountry: z.string().length(2).optional(),
+  /** The phone number as typed, when it differs from `phone` (kept for the rep to read). */
+  phoneRaw: z.string().max(TEXT_LIMITS.phone).optional(),
   company: z.string().max(TEXT_LIMITS.company).optional(),
   companyDomain: z.string().max(253).optional(),
   companySize: z.number().int().nonnegative().optional(),
@@ -128,6 +130,8 @@ export const ScoreReasonSchema = z.strictObject({
   /** For engagement: occurrences counted, and points before decay and caps. */
   occurrences: z.number().int().optional(),
   detail: z.string().optional(),
+  /** The stage this rule guarantees (the rule's `minStage`), whatever the points. */
+  minStage: z.enum(['MQL', 'SQL']).optional(),
 });
 export type ScoreReason = z.output<typeof ScoreReasonSchema>;
 
@@ -223,6 +227,20 @@ export type { ActivityType };
  */
 export type LeadFacts = Readonly<Record<string, unknown>>;
 
+/**
+ * An extra field as conditions read it: a list answer (a multi-select, stored as a JSON list of
+ * texts such as `["Dashboards","Alerts"]`) is the list, so `in` and `equals` match any option.
+ */
+function extraFact(value: string): string | string[] {
+  if (!value.startsWith('[') || !value.endsWith(']')) return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) && parsed.every((v) => typeof v === 'string') ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
 /** Builds {@link LeadFacts} from a profile and optional lead state. */
 export function leadFacts(
   profile: LeadProfile,
@@ -230,6 +248,7 @@ export function leadFacts(
 ): LeadFacts {
   return {
     ...profile,
+    extra: Object.fromEntries(Object.entries(profile.extra).map(([key, value]) => [key, extraFact(value)])),
     source: state.source,
     stage: state.stage ?? 'lead',
     status: state.status,

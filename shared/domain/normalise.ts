@@ -98,14 +98,33 @@ export const FIELD_ALIASES = {
     'mobilephone',
     'mobilenumber',
     'telefon',
+    'yourphone',
   ],
   firstName: ['firstname', 'fname', 'givenname', 'forename'],
   lastName: ['lastname', 'lname', 'surname', 'familyname'],
   fullName: ['fullname', 'name', 'yourname', 'contactname'],
   company: ['company', 'organization', 'organisation', 'companyname', 'businessname'],
   jobTitle: ['jobtitle', 'title', 'position', 'role'],
-  message: ['message', 'comments', 'comment', 'description', 'notes', 'note', 'enquiry', 'inquiry'],
-  companySize: ['companysize', 'employees', 'employeecount', 'numberofemployees', 'headcount'],
+  message: [
+    'message',
+    'comments',
+    'comment',
+    'description',
+    'notes',
+    'note',
+    'enquiry',
+    'inquiry',
+    'yourmessage',
+  ],
+  companySize: [
+    'companysize',
+    'employees',
+    'employeecount',
+    'numberofemployees',
+    'headcount',
+    // HubSpot's contact property.
+    'numemployees',
+  ],
   industry: ['industry', 'sector'],
   country: ['country', 'countrycode', 'countryname'],
   city: ['city', 'town'],
@@ -143,12 +162,67 @@ const ALIAS_INDEX: ReadonlyMap<string, SubmissionField> = new Map(
 );
 
 /**
+ * Contact Form 7 names the fields an author adds after the form-tag and a number (`tel-417`,
+ * `email-202`); its default form uses `your-name`, `your-email`, `your-subject`, `your-message`.
+ */
+const NUMBERED_FORM_TAGS: ReadonlyArray<readonly [RegExp, SubmissionField]> = [
+  [/^tel\d+$/, 'phone'],
+  [/^email\d+$/, 'email'],
+];
+
+/** The submission field a raw key names (an alias, or a numbered form-tag), if any. */
+export function fieldForKey(key: string): SubmissionField | undefined {
+  const compact = compactKey(key);
+  return ALIAS_INDEX.get(compact) ?? NUMBERED_FORM_TAGS.find(([pattern]) => pattern.test(compact))?.[1];
+}
+
+/** Words of a key as people write questions: "What's your work phone number?" → what, s, your, work, phone, number. */
+function keyWords(key: string): Set<string> {
+  return new Set(
+    key
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 0),
+  );
+}
+
+/**
+ * The standard field a question key most likely asks for, when the key is not an alias: ad
+ * platforms let advertisers rename even their standard questions (`mobile_for_callback`,
+ * `what_is_your_work_email?`), and an answer we can score and route on beats one in `extra`.
+ * Only the unambiguous words count: phone / mobile / telephone, e-mail, first / last / full
+ * name, company name, job title. Used by provider adapters, not for plain form posts.
+ */
+export function guessFieldFromQuestion(key: string): SubmissionField | undefined {
+  const known = fieldForKey(key);
+  if (known) return known;
+  const w = keyWords(key);
+  const has = (...words: string[]) => words.every((word) => w.has(word));
+  if (has('phone') || has('mobile') || has('telephone') || has('cell')) return 'phone';
+  if (has('email') || has('mail', 'address') || has('e', 'mail')) return 'email';
+  if (has('first', 'name') || has('given', 'name')) return 'firstName';
+  if (has('last', 'name') || has('surname') || has('family', 'name')) return 'lastName';
+  if (has('full', 'name')) return 'fullName';
+  if (has('company', 'name') || has('organisation', 'name') || has('organization', 'name')) return 'company';
+  if (has('job', 'title')) return 'jobTitle';
+  return undefined;
+}
+
+/**
  * Keys that are form plumbing, not lead data: render timestamp, redirect target, idempotency
  * key, captcha tokens, the submit button. Keys starting with `_` (`_ts`, `_gotcha`, `_next`)
  * are plumbing by convention too. Skipped without a trace.
  */
 const INTERNAL_KEYS = new Set([
   'redirect',
+  // Salesforce Web-to-Lead: the return URL, the org id and its debug switches.
+  'returl',
+  'oid',
+  'debug',
+  'debugemail',
   'idempotencykey',
   'grecaptcharesponse',
   'hcaptcharesponse',
@@ -462,7 +536,7 @@ function queryParams(url: string | undefined): URLSearchParams | undefined {
  *    email tool → `email`, else `other`;
  * 5. the referrer: webmail → `email`, social → `social`, search engine → `organic_search`, the
  *    site itself → `direct`, any other site → `referral`;
- * 6. nothing → `direct`.
+ * 6. nothing → `direct`, except for imported lists (`import`), whose channel nothing says: `other`.
  */
 export function deriveChannel(input: ChannelInput): Channel {
   const provider = compactKey(input.provider ?? '');
@@ -504,7 +578,7 @@ export function deriveChannel(input: ChannelInput): Channel {
     if (referrer === hostOf(input.landingPage)) return 'direct';
     return 'referral';
   }
-  return 'direct';
+  return provider === 'import' ? 'other' : 'direct';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,13 +594,19 @@ function fnv1a(s: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/** A Salesforce custom field id as Web-to-Lead forms name their fields (`00N5e00000AbCdE`). */
+export const SALESFORCE_FIELD_ID = /^00N[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
+
 /**
  * The key an unknown field is stored under in `extra`: snake_case ASCII, at most
  * TEXT_LIMITS.extraKey characters ("How did you hear?" → `how_did_you_hear`, "budgetRange" →
  * `budget_range`), so scoring and routing conditions can address it as `extra.how_did_you_hear`.
- * A name with no Latin letters or digits ("预算") gets a stable `field_<hash>`. Idempotent.
+ * A name with no Latin letters or digits ("预算") gets a stable `field_<hash>`. A Salesforce
+ * custom field id (`00N5e00000AbCdE`, case-sensitive) is kept as it is. Idempotent.
  */
 export function extraKey(key: string): string {
+  // Salesforce custom field ids are case-sensitive: folding them would merge different fields.
+  if (SALESFORCE_FIELD_ID.test(key)) return key;
   const slug = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .normalize('NFKD')
@@ -661,6 +741,8 @@ export function normaliseSubmission(
   const resolvedFrom: Partial<Record<SubmissionField, string>> = {};
   const unknown: [string, unknown][] = [];
   const carriedDropped: string[] = [];
+  /** A stored profile's phone as originally typed: read again instead of its E.164 form. */
+  let carriedPhoneRaw: string | undefined;
   const honeypot = options.honeypotField ? compactKey(options.honeypotField) : undefined;
 
   for (const [key, value] of Object.entries(raw)) {
@@ -671,11 +753,15 @@ export function normaliseSubmission(
       unknown.push(...Object.entries(value));
       continue;
     }
+    if (compact === 'phoneraw') {
+      if (typeof value === 'string') carriedPhoneRaw = value;
+      continue;
+    }
     if (compact === 'droppedfields' && Array.isArray(value)) {
       for (const name of value) if (typeof name === 'string') carriedDropped.push(name);
       continue;
     }
-    const field = ALIAS_INDEX.get(compact);
+    const field = fieldForKey(key);
     if (!field) {
       unknown.push([key, value]);
       continue;
@@ -705,8 +791,11 @@ export function normaliseSubmission(
 
   // Identity: a valid email, else a phone number with enough digits to tell people apart.
   const country = sub.country === undefined ? undefined : normaliseCountry(sub.country);
+  // The lead's own country first, then the client's default (which never sets the lead's country).
   const phone =
-    sub.phone === undefined ? undefined : normalisePhone(sub.phone, country ?? options.defaultCountry);
+    sub.phone === undefined
+      ? undefined
+      : normalisePhone(carriedPhoneRaw ?? sub.phone, country, options.defaultCountry);
   const phoneKey = phone ? phoneDedupeKey(phone) : undefined;
   const emailInvalid = errors.some((e) => e.field === 'email');
   if (sub.email === undefined && phoneKey === undefined) {
@@ -810,6 +899,7 @@ export function normaliseSubmission(
     phone: phone?.phone,
     phoneValid: phone?.phoneValid,
     phoneCountry: phone?.phoneCountry,
+    phoneRaw: phone?.phoneRaw,
     company: sub.company,
     companyDomain,
     companySize,
@@ -893,7 +983,7 @@ function withoutUndefined<T extends object>(o: T): T {
 /** Profile fields that travel with the email: only taken from an incoming profile that has one. */
 const EMAIL_DERIVED = ['isFreeMail', 'isDisposable'] as const;
 /** Fields that travel with the phone number. */
-const PHONE_DERIVED = ['phoneValid', 'phoneCountry'] as const;
+const PHONE_DERIVED = ['phoneValid', 'phoneCountry', 'phoneRaw'] as const;
 
 function isBlank(value: unknown): boolean {
   return value === undefined || value === null || value === '';
@@ -932,10 +1022,12 @@ export function mergeProfiles(
   if (!isBlank(incoming.email)) for (const field of EMAIL_DERIVED) take(field, incoming[field]);
   if (!isBlank(incoming.phone)) {
     for (const field of PHONE_DERIVED) take(field, incoming[field]);
-    // A new number without a country (invalid) must not inherit the old number's country.
-    if (incoming.phoneCountry === undefined && merged.phoneCountry !== undefined) {
-      delete merged.phoneCountry;
-      changed.push('phoneCountry');
+    // A new number without a country (invalid) must not inherit the old number's country, nor its text.
+    for (const field of ['phoneCountry', 'phoneRaw'] as const) {
+      if (incoming[field] === undefined && merged[field] !== undefined) {
+        delete merged[field];
+        changed.push(field);
+      }
     }
   }
 

@@ -22,8 +22,14 @@ export interface NormalisedPhone {
   phone: string;
   /** Whether libphonenumber's full metadata accepts the number for its country. */
   phoneValid: boolean;
-  /** ISO alpha-2 country of a valid geographic number. */
+  /**
+   * ISO alpha-2 country of a valid geographic number, when the number itself says so (written
+   * with `+country`) or the lead's own country was used to read it. Absent when only the
+   * client's default country made it valid: that is our assumption, not a fact about the lead.
+   */
   phoneCountry?: string;
+  /** The number as typed (cleaned), when it differs from `phone`. */
+  phoneRaw?: string;
 }
 
 /** Control and invisible format characters (zero-width, bidi marks, BOM) and lone surrogates. */
@@ -43,36 +49,65 @@ function asCountry(country: string | undefined): CountryCode | undefined {
   return country !== undefined && isSupportedCountry(country) ? country : undefined;
 }
 
+/** libphonenumber's reading of `text` as a number of `country` (or as an international number). */
+function parse(text: string, country?: CountryCode) {
+  // NFKC turns full-width digits (common from East Asian keyboards) into ASCII for the parser.
+  const parsed = parsePhoneNumberFromString(
+    text.normalize('NFKC'),
+    country ? { defaultCountry: country } : {},
+  );
+  return parsed?.isValid() ? parsed : undefined;
+}
+
 /**
  * Normalises a phone number as typed.
  *
- * A number without `+country` is read as a number of `country` (the lead's own country when
- * known, else the client's default). A valid number comes back in E.164 with its country; any
- * other value is kept as typed (cleaned and trimmed) with `phoneValid: false`, because a rep can
- * still read "0170 1234 567 (evenings)" and an invented `+49...` for a number we could not check
- * would look more trustworthy than it is. Extensions are not kept in E.164.
+ * The number is read, in this order: as an international number (`+49...`, `0049...` is not
+ * guessed); as a number of the lead's own `country`; as a number of the client's
+ * `defaultCountry`. A valid number comes back in E.164. Its country is kept only when the
+ * number or the lead said it: a number that is valid only under the client's default (a US
+ * number typed without `+1` for a GB client can look like a GB one) gets no `phoneCountry`, so
+ * it never decides the lead's country or territory. Any other value is kept as typed (cleaned
+ * and trimmed) with `phoneValid: false`, because a rep can still read "0170 1234 567
+ * (evenings)" and an invented `+49...` for a number we could not check would look more
+ * trustworthy than it is. The text as typed is kept in `phoneRaw` whenever it differs from
+ * `phone`. Extensions are not kept in E.164.
  *
- * Idempotent: an E.164 result parses back to itself, and a kept raw value fails again the same way.
+ * Idempotent when fed its own `phoneRaw` (what normalisation does for a stored profile).
  *
  * @returns `undefined` when nothing but whitespace was given.
  */
-export function normalisePhone(raw: string, country?: string): NormalisedPhone | undefined {
+export function normalisePhone(
+  raw: string,
+  country?: string,
+  defaultCountry?: string,
+): NormalisedPhone | undefined {
   const cleaned = cleanRaw(raw);
   if (cleaned.length === 0) return undefined;
-  const defaultCountry = asCountry(country);
-  // NFKC turns full-width digits (common from East Asian keyboards) into ASCII for the parser.
-  const parsed = parsePhoneNumberFromString(
-    cleaned.normalize('NFKC'),
-    defaultCountry ? { defaultCountry } : {},
-  );
-  if (parsed?.isValid()) {
-    return {
-      phone: parsed.number,
+  const own = asCountry(country);
+  const fallback = asCountry(defaultCountry);
+  const withRaw = (phone: NormalisedPhone): NormalisedPhone =>
+    phone.phone === cleaned ? phone : { ...phone, phoneRaw: cleaned };
+
+  // Only a number with a `+` can be read without a country; skipping the parse otherwise is cheaper.
+  const international = /[+\uFF0B]/.test(cleaned) ? parse(cleaned) : undefined;
+  const stated = international ?? (own ? parse(cleaned, own) : undefined);
+  if (stated) {
+    return withRaw({
+      phone: stated.number,
       phoneValid: true,
-      ...(parsed.country ? { phoneCountry: parsed.country } : {}),
-    };
+      ...(stated.country ? { phoneCountry: stated.country } : {}),
+    });
   }
+  const assumed = fallback && fallback !== own ? parse(cleaned, fallback) : undefined;
+  if (assumed) return withRaw({ phone: assumed.number, phoneValid: true });
   return { phone: cleaned, phoneValid: false };
+}
+
+/** Whether a number as typed carries its own country code (`+44 20...`), rather than relying on a country. */
+export function isInternationalFormat(raw: string): boolean {
+  const cleaned = cleanRaw(raw);
+  return /[+\uFF0B]/.test(cleaned) && parse(cleaned) !== undefined;
 }
 
 /** The ASCII digits of a value (full-width digits folded). */

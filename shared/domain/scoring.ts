@@ -35,6 +35,10 @@ import {
  * thresholds compare against that integer. Rounding is half away from zero, so penalties round
  * like rewards.
  *
+ * Stage rules: a rule with a `minStage` that fired (fit conditions held, or at least one
+ * matching activity, even fully decayed) lifts the stage to at least that stage, whatever the
+ * total; its reason carries `minStage` and says so in its detail ("sets the stage to at least SQL").
+ *
  * Explanation: one reason per rule that fired (fit conditions held, or at least one matching
  * activity). A rule that fired but earns 0 after rounding (e.g. fully decayed) is still listed,
  * so the explanation is complete; {@link topReasons} leaves such reasons out of alerts.
@@ -100,7 +104,11 @@ export function scoreLead(input: ScoreLeadInput): LeadScore {
 
   const engagement = roundPoints(engagementRaw, SCORE_DECIMALS);
   const total = roundPoints(fit + engagement, 0);
-  const reached = stageForScore(total, model.thresholds);
+  let reached: LifecycleStage = stageForScore(total, model.thresholds);
+  for (const reason of reasons) {
+    if (reason.minStage !== undefined && stageRank(reason.minStage) > stageRank(reached))
+      reached = reason.minStage;
+  }
 
   return {
     total,
@@ -171,13 +179,20 @@ function compareReasons(a: ScoreReason, b: ScoreReason): number {
 
 function fitReason(rule: FitRule, facts: LeadFacts): ScoreReason | undefined {
   if (!matchesAll(rule.when, facts)) return undefined;
-  return {
+  return withMinStage(rule, {
     ruleId: rule.id,
     label: rule.label,
     kind: 'fit',
     points: rule.points,
     detail: rule.when.map(describeCondition).join(' and '),
-  };
+  });
+}
+
+/** A fired rule's reason, with the stage it guarantees (in its detail too, for alerts and the UI). */
+function withMinStage(rule: FitRule | EngagementRule, reason: ScoreReason): ScoreReason {
+  if (rule.minStage === undefined) return reason;
+  const detail = [reason.detail, `sets the stage to at least ${rule.minStage}`].filter(Boolean).join('; ');
+  return { ...reason, detail, minStage: rule.minStage };
 }
 
 /** An activity with its parsed time and a data object that is always safe to read. */
@@ -276,12 +291,12 @@ function engagementReason(rule: EngagementRule, tally: EngagementTally): ScoreRe
   if (!rule.repeatable && tally.matched > 1) parts.push(`counted once (first of ${tally.matched})`);
   if (tally.capped) parts.push(`capped at ${rule.cap} (${tally.withinCap} counted)`);
   if (points !== undecayed) parts.push(`decayed from ${undecayed} to ${points}`);
-  return {
+  return withMinStage(rule, {
     ruleId: rule.id,
     label: rule.label,
     kind: 'engagement',
     points,
     occurrences: tally.counted,
     detail: parts.join(', '),
-  };
+  });
 }

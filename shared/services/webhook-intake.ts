@@ -1,3 +1,4 @@
+import type { LinkedInLeadFetcher } from '../adapters/linkedin-api';
 import type { MetaLeadFetcher } from '../adapters/meta-graph';
 import { InvalidInputError } from '../domain/errors';
 import type { Activity, ActivityType } from '../domain/lead';
@@ -7,6 +8,8 @@ import {
   type BookingEvent,
   clip,
   definedOnly,
+  type LinkedInLeadNotice,
+  linkedInLeadFields,
   type MetaLeadChange,
   metaLeadFields,
   sha256Hex,
@@ -105,6 +108,62 @@ async function readMetaFields(
   } catch (error) {
     return { problem: `Graph API: ${(error as Error).message}` };
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LinkedIn
+
+/** What a LinkedIn lead notification needs besides storage. */
+export interface LinkedInLeadContext {
+  readonly fetcher: LinkedInLeadFetcher;
+  /** Access token with `r_marketing_leadgen_automation`; empty means the lead is stored `pending`. */
+  readonly accessToken: string;
+}
+
+/**
+ * Takes in one LinkedIn lead: reads its answers from the Lead Sync API and takes it in; without
+ * an access token, when LinkedIn fails, or when the answers hold neither an email nor a phone
+ * number, the lead is stored `pending` under its response id (never lost; a person completes it
+ * from Campaign Manager). Test leads are stored flagged, never alerted or emailed.
+ * @throws only when storing fails (transient: the caller answers 5xx and LinkedIn retries).
+ */
+export async function takeInLinkedInLead(
+  notice: LinkedInLeadNotice,
+  context: LinkedInLeadContext,
+  deps: IntakeDeps,
+): Promise<MetaLeadResult> {
+  const base = {
+    provider: 'linkedin',
+    externalId: notice.responseId,
+    source: definedOnly({ formId: clip(notice.formId, 100) }),
+  };
+  let problem: string;
+  if (!context.accessToken) {
+    problem = 'no linkedinAccessToken in the integrations secret';
+  } else {
+    let read: Awaited<ReturnType<LinkedInLeadFetcher['fetchLead']>> | undefined;
+    try {
+      read = await context.fetcher.fetchLead(notice.responseId, notice.formId, context.accessToken);
+    } catch (error) {
+      problem = `LinkedIn API: ${(error as Error).message}`;
+    }
+    if (read) {
+      const fields = linkedInLeadFields(read.response, read.form, notice);
+      try {
+        const isTest = read.response.testLead === true;
+        return {
+          ...(await intakeLead({ ...base, fields, ...(isTest ? { isTest } : {}) }, deps)),
+          pending: false,
+        };
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        problem = `the lead's answers are unusable (${error.message})`;
+      }
+    }
+    problem ??= 'the lead could not be read';
+  }
+  const result = await intakeLead({ ...base, fields: {}, pending: true }, deps);
+  return { ...result, pending: true, problem };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,6 +47,15 @@ export interface MetaLeadChange {
   readonly createdTime?: string;
 }
 
+/** A created LinkedIn lead a notification points at (see `linkedin.ts`). */
+export interface LinkedInLeadNoticeRef {
+  readonly responseId: string;
+  readonly formUrn?: string;
+  readonly formId?: string;
+  readonly leadType?: string;
+  readonly occurredAt?: string;
+}
+
 /** A meeting booked or cancelled through a scheduling tool (Calendly, Cal.com). */
 export interface BookingEvent {
   readonly action: 'booked' | 'canceled';
@@ -80,6 +89,8 @@ export type WebhookPayload =
       readonly rejected: ReadonlyArray<{ readonly field: string; readonly reason: string }>;
     }
   | { readonly kind: 'booking'; readonly booking: BookingEvent }
+  /** LinkedIn Lead Sync: pointers to leads whose answers live in LinkedIn's API. */
+  | { readonly kind: 'linkedin'; readonly leads: readonly LinkedInLeadNoticeRef[] }
   /** A well-formed event this pipeline does not act on (a ping, a no-show, a partial response). */
   | { readonly kind: 'ignored'; readonly reason: string };
 

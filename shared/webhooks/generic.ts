@@ -1,3 +1,5 @@
+import { type FieldPath, fieldPathSegments } from '../domain/field-path';
+import { vendorSubmissionFields } from '../domain/form-vendors';
 import { compactKey } from '../domain/normalise';
 import {
   bodyText,
@@ -14,9 +16,11 @@ import {
 
 /**
  * Generic JSON webhooks, for any tool that can POST JSON (Zapier, Make, a CRM, a form builder
- * without a dedicated adapter). `webhooks.generic.fieldMap` maps lead fields to dotted paths in
- * the body (`email: contact.email`, `company: company.name`, `phone: contacts.0.phone`); with
- * an empty map the body's top-level keys are read the way the capture endpoint reads a form.
+ * without a dedicated adapter). `webhooks.generic.fieldMap` maps lead fields to paths in the
+ * body (`email: contact.email`, `company: company.name`, `phone: contacts.0.phone`; a key with
+ * a dot in it, like Gravity Forms' `1.3`, as `1\.3` or `["1.3"]`, see `field-path.ts`); with
+ * an empty map the body's top-level keys are read the way the capture endpoint reads a form
+ * (a HubSpot Forms submission body included, see `form-vendors.ts`).
  *
  * Authentication: the caller must send the derived shared token
  * (`webhookToken(signingKey, 'generic')`) as `X-Webhook-Token`, `Authorization: Bearer`, or
@@ -39,7 +43,7 @@ export function verifyGeneric(request: WebhookRequest, signingKey: string): Sign
 /** Reads a generic JSON lead using the configured field map. @throws InvalidInputError for a body that is not a JSON object. */
 export function parseGeneric(
   request: WebhookRequest,
-  fieldMap: Readonly<Record<string, string>>,
+  fieldMap: Readonly<Record<string, FieldPath>>,
 ): WebhookPayload {
   const raw = bodyText(request);
   const body = parseJsonObject(raw);
@@ -48,7 +52,7 @@ export function parseGeneric(
   let externalId: string | undefined;
   const entries = mapped
     ? Object.entries(fieldMap).map(([field, path]) => [field, valueAt(body, path)] as const)
-    : Object.entries(body);
+    : Object.entries(vendorSubmissionFields(body));
   for (const [field, value] of entries) {
     if (value === undefined || value === null) continue;
     if (EXTERNAL_ID_KEYS.has(compactKey(field))) {
@@ -63,11 +67,12 @@ export function parseGeneric(
   };
 }
 
-/** The value at a dotted path (`a.b.0.c`; array indices are numbers), or `undefined`. */
-export function valueAt(body: unknown, path: string): unknown {
+/** The value at a path (`a.b.0.c`, `1\.3`, `["1.3"]`; list indices are numbers), or `undefined`. */
+export function valueAt(body: unknown, path: FieldPath): unknown {
+  const reading = fieldPathSegments(path);
+  if (!reading.ok) return undefined;
   let current: unknown = body;
-  for (const segment of path.split('.')) {
-    if (segment === '') return undefined;
+  for (const segment of reading.segments) {
     if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
     else if (isRecord(current) && Object.hasOwn(current, segment)) current = current[segment];
     else return undefined;

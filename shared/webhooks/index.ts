@@ -5,6 +5,7 @@ import { parseCalendly, verifyCalendly } from './calendly';
 import type { SignatureCheck, WebhookPayload, WebhookRequest } from './common';
 import { parseGeneric, verifyGeneric } from './generic';
 import { parseGoogleAds, verifyGoogleAds } from './google-ads';
+import { parseLinkedIn, verifyLinkedIn } from './linkedin';
 import { parseMeta, verifyMeta } from './meta';
 import { parseTypeform, verifyTypeform } from './typeform';
 import { parseUnbounce, verifyUnbounce } from './unbounce';
@@ -20,6 +21,7 @@ export * from './calendly';
 export * from './common';
 export * from './generic';
 export * from './google-ads';
+export * from './linkedin';
 export * from './meta';
 export * from './typeform';
 export * from './unbounce';
@@ -32,6 +34,7 @@ export const WEBHOOK_PROVIDERS = [
   'unbounce',
   'calendly',
   'calcom',
+  'linkedin',
   'generic',
 ] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
@@ -43,6 +46,7 @@ export type WebhookSecretName =
   | 'typeformSecret'
   | 'calendlySigningKey'
   | 'calcomSecret'
+  | 'linkedinClientSecret'
   | 'signingKey';
 
 type WebhooksConfig = ClientConfig['webhooks'];
@@ -103,6 +107,14 @@ export const WEBHOOK_ADAPTERS: Readonly<Record<WebhookProvider, WebhookAdapter>>
     secret: 'calcomSecret',
     verify: (request, secret) => verifyCalcom(request, secret),
     parse: (request) => parseCalcom(request),
+  },
+  linkedin: {
+    provider: 'linkedin',
+    configKey: 'linkedin',
+    // The app's client secret: it signs deliveries and the endpoint validation.
+    secret: 'linkedinClientSecret',
+    verify: (request, secret) => verifyLinkedIn(request, secret),
+    parse: (request) => parseLinkedIn(request),
   },
   generic: {
     provider: 'generic',

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { fieldForKey, guessFieldFromQuestion } from '../domain/normalise';
 import { verifyHmacHex } from '../domain/tokens';
 import {
   bodyText,
@@ -161,17 +162,36 @@ const META_FIELD_RENAMES: Readonly<Record<string, string>> = {
 /** Standard keys read first, so a work address wins over a personal one on B2B forms. */
 const META_FIELD_RANK = ['work_email', 'email', 'phone_number', 'work_phone_number'];
 
-/** Maps a Graph lead (and the webhook change it came from) to intake fields. */
+/**
+ * Maps a Graph lead (and the webhook change it came from) to intake fields. Advertisers can give
+ * even standard questions their own keys (`mobile_for_callback`, `what_is_your_work_email?`):
+ * such a key is read as the standard field its words name (see `guessFieldFromQuestion`) when
+ * the lead does not already have that field, so the phone or email is not lost in `extra`.
+ */
 export function metaLeadFields(lead: MetaGraphLead, change: MetaLeadChange): Record<string, unknown> {
   const rank = (name: string) => {
     const i = META_FIELD_RANK.indexOf(name);
     return i < 0 ? META_FIELD_RANK.length : i;
   };
   const fields: Record<string, unknown> = {};
-  for (const field of [...lead.field_data].sort((a, b) => rank(a.name) - rank(b.name))) {
+  const answered = new Set<string>();
+  const sorted = [...lead.field_data].sort((a, b) => rank(a.name) - rank(b.name));
+  // Keys that are aliases claim their field first, whatever their order in the form.
+  for (const field of sorted) {
+    const known = fieldForKey(META_FIELD_RENAMES[field.name] ?? field.name);
+    if (known) answered.add(known);
+  }
+  for (const field of sorted) {
     const values = field.values.map((v) => text(v)).filter((v): v is string => v !== undefined);
     if (values.length === 0) continue;
-    const key = META_FIELD_RENAMES[field.name] ?? field.name;
+    let key = META_FIELD_RENAMES[field.name] ?? field.name;
+    if (fieldForKey(key) === undefined) {
+      const guessed = guessFieldFromQuestion(field.name);
+      if (guessed !== undefined && !answered.has(guessed)) {
+        answered.add(guessed);
+        key = guessed;
+      }
+    }
     if (key in fields) continue;
     fields[key] = values.join(', ');
   }

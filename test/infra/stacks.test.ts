@@ -69,6 +69,7 @@ const JWT_ROUTES = [
   'GET /reports/{report}',
   'GET /admin/people/{email}',
   'DELETE /admin/people/{email}',
+  'POST /admin/imports',
 ];
 
 /** Function logical id → `POWERTOOLS_SERVICE_NAME`, i.e. its folder under functions/. */
@@ -338,6 +339,8 @@ describe.each(clients)('client %s', (clientName) => {
           'typeformSecret',
           'calendlySigningKey',
           'calcomSecret',
+          'linkedinClientSecret',
+          'linkedinAccessToken',
           'enrichmentApiKey',
         ].sort(),
       );

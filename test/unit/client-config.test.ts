@@ -63,6 +63,16 @@ describe('a bad client file', () => {
     ]);
   });
 
+  it("names a generic field-map path it cannot read, and accepts Gravity Forms' dotted ids escaped or as lists", () => {
+    const problems = problemsOf((raw) => {
+      raw.webhooks.generic.fieldMap = { firstName: '1\\.3', lastName: ['1.6'], phone: '3..', email: 7 };
+    });
+    expect(problems).toEqual([
+      'webhooks.generic.fieldMap.phone: segment 2 of "3.." is empty; write a dot inside a key as "\\." (1\\.3) or the path as a list (["1.3"])',
+      'webhooks.generic.fieldMap.email: a path: dotted text such as "contact.email", or a list of keys such as ["1.3"]',
+    ]);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf((raw) => {
       raw.reps[0].capacity = -1;

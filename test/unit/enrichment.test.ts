@@ -71,6 +71,20 @@ describe('enrichProfile (built-in enrichment)', () => {
     expect(changed).toEqual(['companyDomain', 'phoneCountry']);
   });
 
+  it("does not read a country from a number valid only under the client's default country", () => {
+    // A US number typed without +1, which a GB client's default reads as a London number.
+    const { profile: enriched } = enrichProfile(
+      profile({ phone: '+442015550123', phoneValid: true, phoneRaw: '(201) 555-0123' }),
+    );
+    expect(enriched.phoneCountry).toBeUndefined();
+    expect(enriched.country).toBeUndefined();
+    // Typed with its own country code, the number does say where it is.
+    const typedInternational = enrichProfile(
+      profile({ phone: '+442079460958', phoneValid: true, phoneRaw: '+44 (0)20 7946 0958' }),
+    );
+    expect(typedInternational.profile).toMatchObject({ phoneCountry: 'GB', country: 'GB' });
+  });
+
   it('does not read a country from a phone number that failed validation', () => {
     const { profile: enriched } = enrichProfile(profile({ phone: '0170 123 (evenings)', phoneValid: false }));
     expect(enriched.phoneCountry).toBeUndefined();

@@ -301,14 +301,32 @@ describe('phone', () => {
   });
 
   it("falls back to the client's default country", () => {
-    expect(ok({ email: EMAIL, phone: '020 7946 0958' }).profile).toMatchObject({
-      phone: '+442079460958',
-      phoneValid: true,
-      phoneCountry: 'GB',
-    });
+    const { profile } = ok({ email: EMAIL, phone: '020 7946 0958' });
+    expect(profile).toMatchObject({ phone: '+442079460958', phoneValid: true, phoneRaw: '020 7946 0958' });
+    // Valid only under the client's default: it does not say where the lead is.
+    expect(profile.phoneCountry).toBeUndefined();
     expect(ok({ email: EMAIL, phone: '030 1234567' }, { defaultCountry: 'DE' }).profile.phone).toBe(
       '+49301234567',
     );
+  });
+
+  it("keeps a US number sent without a country as typed, and never gives it the client's country", () => {
+    // GB client; "(201) 555-0123" is also a valid London number when read as British.
+    const guessed = ok({ email: EMAIL, phone: '(201) 555-0123' }).profile;
+    expect(guessed).toMatchObject({ phone: '+442015550123', phoneValid: true, phoneRaw: '(201) 555-0123' });
+    expect(guessed.phoneCountry).toBeUndefined();
+    expect(guessed.country).toBeUndefined();
+    // With the lead's own country the same text is the US number it is.
+    expect(ok({ email: EMAIL, phone: '(201) 555-0123', country: 'US' }).profile).toMatchObject({
+      phone: '+12015550123',
+      phoneCountry: 'US',
+      phoneRaw: '(201) 555-0123',
+    });
+  });
+
+  it('re-normalising a stored profile reads the phone as originally typed (idempotent)', () => {
+    const first = ok({ email: EMAIL, phone: '(201) 555-0123' }).profile;
+    expect(ok({ ...first }).profile).toEqual(first);
   });
 
   it('keeps an unparseable phone raw (trimmed) with phoneValid false and no phoneCountry', () => {

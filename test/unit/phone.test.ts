@@ -9,6 +9,7 @@ describe('normalisePhone', () => {
       phone: '+442079460958',
       phoneValid: true,
       phoneCountry: 'GB',
+      phoneRaw: '+44 20 7946 0958',
     });
   });
 
@@ -17,17 +18,43 @@ describe('normalisePhone', () => {
       phone: '+442079460958',
       phoneValid: true,
       phoneCountry: 'GB',
+      phoneRaw: '020 7946 0958',
     });
     expect(normalisePhone('030 1234567', 'DE')).toEqual({
       phone: '+49301234567',
       phoneValid: true,
       phoneCountry: 'DE',
+      phoneRaw: '030 1234567',
     });
     expect(normalisePhone('(212) 555-0100', 'US')).toEqual({
       phone: '+12125550100',
       phoneValid: true,
       phoneCountry: 'US',
+      phoneRaw: '(212) 555-0100',
     });
+  });
+
+  it("reads with the lead's country first, then the client's default, which never gives the number a country", () => {
+    // Also a valid London number (020 1555 0123) when read as British.
+    expect(normalisePhone('(201) 555-0123', 'US', 'GB')).toEqual({
+      phone: '+12015550123',
+      phoneValid: true,
+      phoneCountry: 'US',
+      phoneRaw: '(201) 555-0123',
+    });
+    expect(normalisePhone('(201) 555-0123', undefined, 'GB')).toEqual({
+      phone: '+442015550123',
+      phoneValid: true,
+      phoneRaw: '(201) 555-0123',
+    });
+    // Not a German number: the default (GB) reads it, still without a country.
+    expect(normalisePhone('020 7946 0958', 'DE', 'GB')).toEqual({
+      phone: '+442079460958',
+      phoneValid: true,
+      phoneRaw: '020 7946 0958',
+    });
+    // A number with its own +country keeps it whatever the lead or the client say.
+    expect(normalisePhone('+1 201 555 0123', 'DE', 'GB')?.phoneCountry).toBe('US');
   });
 
   it('gives the same national digits a different number in another country', () => {
@@ -87,7 +114,7 @@ describe('normalisePhone', () => {
         (raw, country) => {
           const once = normalisePhone(raw, country);
           if (once === undefined) return;
-          expect(normalisePhone(once.phone, country)).toEqual(once);
+          expect(normalisePhone(once.phoneRaw ?? once.phone, country)).toEqual(once);
           expect(once.phone.length).toBeLessThanOrEqual(TEXT_LIMITS.phone);
         },
       ),

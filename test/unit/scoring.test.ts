@@ -310,9 +310,21 @@ describe('stage', () => {
   });
 
   it('moves forward when the score reaches a higher threshold', () => {
-    const hot = [activity('demo_request', 0), activity('meeting_booked', 0), activity('webinar_attended', 0)];
-    expect(score({ activities: hot, previousStage: 'MQL' })).toMatchObject({ total: 65, stage: 'MQL' });
-    const hotter = [...hot, activity('webinar_attended', 0)];
+    // Content (5, cap 15) rather than a meeting: a meeting makes the lead SQL on its own.
+    const hot = [
+      activity('demo_request', 0),
+      activity('content_download', 0),
+      activity('content_download', 0),
+      activity('content_download', 0),
+      activity('webinar_attended', 0),
+    ];
+    expect(score({ activities: hot, previousStage: 'MQL' })).toMatchObject({ total: 55, stage: 'MQL' });
+    const hotter = [
+      ...hot,
+      activity('webinar_attended', 0),
+      activity('pricing_page_view', 0),
+      activity('pricing_page_view', 0),
+    ];
     expect(score({ activities: hotter, previousStage: 'MQL' })).toMatchObject({ total: 75, stage: 'SQL' });
     expect(score({ activities: hotter }).stage).toBe('SQL');
   });
@@ -530,10 +542,14 @@ describe('scoring properties', () => {
         stageArb,
         (f, activities, previousStage) => {
           const result = score({ facts: f, activities, previousStage });
-          const byScore = stageForScore(result.total, model.thresholds);
-          expect(stageRank(result.stage)).toBe(Math.max(stageRank(previousStage), stageRank(byScore)));
+          // The stage the points reach, or a fired rule's minStage (the example's meeting → SQL).
+          const byRules = result.reasons.reduce(
+            (rank, r) => Math.max(rank, r.minStage ? stageRank(r.minStage) : 0),
+            stageRank(stageForScore(result.total, model.thresholds)),
+          );
+          expect(stageRank(result.stage)).toBe(Math.max(stageRank(previousStage), byRules));
           const fresh = score({ facts: f, activities });
-          expect(fresh.stage).toBe(byScore);
+          expect(stageRank(fresh.stage)).toBe(byRules);
         },
       ),
     );
@@ -582,4 +598,71 @@ it('the property generators cover every scored activity type of the example clie
   const used = new Set(model.engagement.map((r) => r.activity));
   for (const type of used) expect(scoredTypes).toContain(type);
   expect(ACTIVITY_TYPES).toEqual(expect.arrayContaining([...scoredTypes]));
+});
+
+describe('stage rules (minStage)', () => {
+  it('makes a lead with a booked meeting SQL whatever its points, and says so in the explanation', () => {
+    // The example client: a meeting is worth 25 points, far below SQL (70), but sets SQL.
+    const result = score({ activities: [activity('meeting_booked', 1)] });
+    expect(result.total).toBe(25);
+    expect(stageForScore(result.total, model.thresholds)).toBe('lead');
+    expect(result.stage).toBe('SQL');
+    expect(reason(result, 'meeting')).toMatchObject({
+      minStage: 'SQL',
+      detail: expect.stringContaining('sets the stage to at least SQL'),
+    });
+  });
+
+  it('never lowers a stage the points reached, and applies fit rules too', () => {
+    const fitModel = ScoringSchema.parse({
+      thresholds: { mql: 10, sql: 20 },
+      fit: [
+        {
+          id: 'vp',
+          label: 'VP',
+          when: [{ field: 'jobTitle', op: 'contains', value: 'vp' }],
+          points: 25,
+          minStage: 'MQL',
+        },
+        {
+          id: 'ceo',
+          label: 'CEO',
+          when: [{ field: 'jobTitle', op: 'contains', value: 'ceo' }],
+          points: 0,
+          minStage: 'MQL',
+        },
+      ],
+    });
+    expect(
+      scoreLead({ facts: facts({ jobTitle: 'VP Sales' }), activities: [], model: fitModel, asOf: AS_OF })
+        .stage,
+    ).toBe('SQL');
+    const ceo = scoreLead({
+      facts: facts({ jobTitle: 'CEO' }),
+      activities: [],
+      model: fitModel,
+      asOf: AS_OF,
+    });
+    expect(ceo).toMatchObject({ total: 0, stage: 'MQL' });
+    expect(reason(ceo, 'ceo')?.detail).toBe('jobTitle contains "ceo"; sets the stage to at least MQL');
+    // A rule that does not fire sets nothing.
+    expect(
+      scoreLead({ facts: facts({ jobTitle: 'Analyst' }), activities: [], model: fitModel, asOf: AS_OF })
+        .stage,
+    ).toBe('lead');
+  });
+
+  it('refuses a stage a score cannot set, naming the field', () => {
+    const result = ScoringSchema.safeParse({
+      thresholds: { mql: 10, sql: 20 },
+      engagement: [
+        { id: 'm', label: 'Meeting', activity: 'meeting_booked', points: 5, minStage: 'customer' },
+      ],
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['engagement', 0, 'minStage'],
+      message: 'a stage a score can set: "MQL" or "SQL"',
+    });
+  });
 });

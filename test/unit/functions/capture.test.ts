@@ -531,6 +531,58 @@ describe('capture: plain HTML form posts', () => {
     );
   });
 
+  it("honours Salesforce Web-to-Lead's retURL like redirect, and only when allow-listed", async () => {
+    const webToLead = {
+      oid: '00D5e000000AbCd',
+      retURL: 'https://www.northwind.example/thanks-salesforce',
+      first_name: 'Grace',
+      last_name: 'Hopper',
+      email: 'grace@cobol.example',
+      company: 'Navy Labs',
+      title: 'Rear Admiral',
+      lead_source: 'Web',
+      '00N5e00000AbCdE': '50k-100k',
+    };
+    const result = await handler(formPost(webToLead), context);
+    expect(location(result)).toMatch(/^https:\/\/www\.northwind\.example\/thanks-salesforce#lp_token=/);
+    const profile = table.get({ pk: 'LEAD#id-1', sk: 'PROFILE' })?.profile;
+    // The return URL and the org id are plumbing; the custom field keeps its (case-sensitive) id.
+    expect(profile).toMatchObject({
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      jobTitle: 'Rear Admiral',
+      extra: { lead_source: 'Web', '00N5e00000AbCdE': '50k-100k' },
+    });
+    const refused = await handler(
+      formPost({ ...webToLead, email: 'ada@cobol.example', retURL: 'https://evil.example/' }),
+      context,
+    );
+    expect(location(refused).startsWith(`${THANKS}#lp_token=`)).toBe(true);
+  });
+
+  it('maps custom fields named in capture.fieldMap (Salesforce 00N ids) to lead fields or extra keys', async () => {
+    const mapped = createHandler(
+      deps({
+        config: {
+          ...config,
+          capture: {
+            ...config.capture,
+            fieldMap: { '00N5e00000AbCdE': 'budget_range', '00N5e00000XyZab': 'companySize' },
+          },
+        },
+      }),
+    );
+    const result = await mapped(
+      formPost({ ...person, '00N5e00000AbCdE': '50k-100k', '00N5e00000XyZab': '201-500' }),
+      context,
+    );
+    expect(result.statusCode).toBe(303);
+    expect(table.get({ pk: 'LEAD#id-1', sk: 'PROFILE' })?.profile).toMatchObject({
+      companySize: 201,
+      extra: { budget_range: '50k-100k' },
+    });
+  });
+
   it.each([
     'https://www.northwind.example.evil.com/',
     '//evil.com',

@@ -922,3 +922,111 @@ describe('SfnSlaClock', () => {
     expect(h.stopped).toEqual([]);
   });
 });
+
+describe('lead list import (POST /admin/imports)', () => {
+  const CSV = [
+    'Email,First Name,Last Name,Company,Job Title,Phone,Country,Notes',
+    'priya@fabrikam.example,Priya,Raman,Fabrikam,Head of Data,+44 20 7946 0101,GB,"Met at booth 12,',
+    'wants a demo"',
+    'not-an-email,Bob,Smith,Initech,CTO,,GB,',
+    'Jane.Doe@Acme-Software.example,Jane,Doe,Acme Software,VP Engineering,,GB,second visit',
+    'priya@fabrikam.example,Priya,Raman,Fabrikam,,,GB,again',
+    ',Carl,Jones,Initech,Analyst,,US,',
+  ].join('\n');
+  const post = (payload: unknown, claims = admin) =>
+    handler()(apiEvent('POST /admin/imports', { claims, body: payload }));
+
+  beforeEach(async () => {
+    await h.seed(liamsLead());
+  });
+
+  it('dry run: reports each row by its line and field, finds existing leads, writes nothing', async () => {
+    const result = await post({ csv: CSV, dryRun: true, list: 'SaaStr 2026' });
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toEqual({
+      dryRun: true,
+      rows: 5,
+      counts: {
+        created: 0,
+        updated: 0,
+        'would-create': 1,
+        'would-update': 1,
+        'duplicate-in-file': 1,
+        invalid: 2,
+      },
+      results: [
+        { row: 2, outcome: 'would-create' },
+        {
+          row: 4,
+          outcome: 'invalid',
+          errors: [
+            { field: 'email', reason: expect.stringContaining('not a valid email') },
+            { field: 'phone', reason: 'an email address or a phone number is required' },
+          ],
+        },
+        { row: 5, outcome: 'would-update', leadId: 'lead-1' },
+        { row: 6, outcome: 'duplicate-in-file', sameAsRow: 2 },
+        {
+          row: 7,
+          outcome: 'invalid',
+          errors: [
+            { field: 'email', reason: 'an email address or a phone number is required' },
+            { field: 'phone', reason: 'an email address or a phone number is required' },
+          ],
+        },
+      ],
+    });
+    expect(h.ofType('Lead Captured')).toHaveLength(0);
+    expect(h.table.lead('lead-1').profile.extra).toEqual({});
+  });
+
+  it('imports through intake: new leads created and published, known people updated, marked as source import', async () => {
+    const result = await post({ csv: CSV, list: 'SaaStr 2026' });
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toMatchObject({
+      dryRun: false,
+      counts: { created: 1, updated: 1, 'duplicate-in-file': 1, invalid: 2 },
+    });
+    const created = body<{ results: Array<{ outcome: string; leadId?: string }> }>(result).results.find(
+      (r) => r.outcome === 'created',
+    );
+    expect(h.table.lead(String(created?.leadId))).toMatchObject({
+      profile: {
+        email: 'priya@fabrikam.example',
+        jobTitle: 'Head of Data',
+        message: 'Met at booth 12,\nwants a demo',
+      },
+      source: { provider: 'import', channel: 'other', formId: 'SaaStr 2026' },
+    });
+    // The new lead enters the pipeline like a captured one; the known one records a resubmission.
+    expect(h.ofType('Lead Captured').map((e) => (e.detail as { leadId: string }).leadId)).toEqual([
+      created?.leadId,
+    ]);
+    expect(h.ofType('Activity Recorded').map((e) => (e.detail as { leadId: string }).leadId)).toEqual([
+      'lead-1',
+    ]);
+    const leadCount = () => [...h.table.items.values()].filter((i) => i.entity === 'lead').length;
+    expect(leadCount()).toBe(2);
+    // Importing the same file again creates nobody.
+    const again = await post({ csv: CSV, list: 'SaaStr 2026' });
+    expect(body(again)).toMatchObject({ counts: { created: 0, updated: 2 } });
+    expect(leadCount()).toBe(2);
+  });
+
+  it('is for admins only, and names a bad request or file', async () => {
+    expect((await post({ csv: CSV }, liam)).statusCode).toBe(403);
+    const empty = await post({ csv: 'email\n' });
+    expect(empty.statusCode).toBe(400);
+    expect(JSON.stringify(body(empty))).toContain('no rows below the header row');
+    const broken = await post({ csv: 'email,name\n"unterminated,x\n' });
+    expect(broken.statusCode).toBe(400);
+    expect(JSON.stringify(body(broken))).toContain('csv');
+    const rows = Array.from({ length: 251 }, (_, i) => `person${i}@example.org`);
+    const tooMany = await post({ csv: ['email', ...rows].join('\n'), dryRun: true });
+    expect(tooMany.statusCode).toBe(400);
+    expect(JSON.stringify(body(tooMany))).toContain('251 rows; at most 250 per request');
+    const wrong = await post({ csv: CSV, dryRun: 'yes' });
+    expect(wrong.statusCode).toBe(400);
+    expect(JSON.stringify(body(wrong))).toContain('dryRun');
+  });
+});

@@ -10,6 +10,7 @@ import {
   type IntegrationsSecret,
   SecretsManagerIntegrations,
 } from '../../../shared/adapters/integrations-secret';
+import { LinkedInApiClient } from '../../../shared/adapters/linkedin-api';
 import { MetaGraphClient } from '../../../shared/adapters/meta-graph';
 import { keys } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
@@ -33,6 +34,8 @@ const SECRET: IntegrationsSecret = {
   typeformSecret: 'typeform-secret',
   calendlySigningKey: 'calendly-signing-key',
   calcomSecret: 'calcom-secret',
+  linkedinClientSecret: 'linkedin-client-secret',
+  linkedinAccessToken: 'AQV-linkedin-token',
   enrichmentApiKey: '',
 };
 
@@ -53,6 +56,7 @@ interface Build {
   readonly config?: ClientConfig;
   readonly fetch?: typeof fetch;
   readonly graphTimeoutMs?: number;
+  readonly linkedinFetch?: typeof fetch;
 }
 
 function build(options: Build = {}) {
@@ -68,6 +72,10 @@ function build(options: Build = {}) {
       version: CONFIG.webhooks.meta.graphApiVersion,
       fetch: options.fetch ?? graphFetch({}),
       timeoutMs: options.graphTimeoutMs ?? 3000,
+    }),
+    linkedinFetcher: new LinkedInApiClient({
+      version: CONFIG.webhooks.linkedin.apiVersion,
+      fetch: options.linkedinFetch ?? linkedinFetch({}),
     }),
     steps: h.steps('webhooks'),
     now: () => NOW,
@@ -145,6 +153,21 @@ function graphFetch(
       : new Response(JSON.stringify({ error: { message: 'Unsupported get request', code: 100 } }), {
           status: 400,
         });
+  }) as typeof fetch;
+}
+
+/** LinkedIn's REST API as `fetch`: the given records by path (`/rest/leadFormResponses/<id>`), 404 otherwise. */
+function linkedinFetch(
+  records: Record<string, unknown>,
+  calls: Array<{ url: string; init: RequestInit | undefined }> = [],
+): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    calls.push({ url, init });
+    const record = records[new URL(url).pathname];
+    return record
+      ? new Response(JSON.stringify(record), { status: 200, headers: { 'content-type': 'application/json' } })
+      : new Response(JSON.stringify({ status: 404, message: 'Not found' }), { status: 404 });
   }) as typeof fetch;
 }
 
@@ -305,8 +328,8 @@ describe('provider routing', () => {
     expect(bodyOf(result)).toEqual({
       error: 'UNKNOWN_PROVIDER',
       message:
-        'No webhook provider "hubspot". Supported: google_ads, meta, typeform, unbounce, calendly, calcom, generic',
-      supported: ['google_ads', 'meta', 'typeform', 'unbounce', 'calendly', 'calcom', 'generic'],
+        'No webhook provider "hubspot". Supported: google_ads, meta, typeform, unbounce, calendly, calcom, linkedin, generic',
+      supported: ['google_ads', 'meta', 'typeform', 'unbounce', 'calendly', 'calcom', 'linkedin', 'generic'],
     });
     expect(secretsManager.calls()).toHaveLength(0);
   });
@@ -846,6 +869,145 @@ describe('bookings', () => {
       received: true,
       ignored: 'triggerEvent "PING" is not a booking or cancellation',
     });
+  });
+});
+
+describe('LinkedIn Lead Gen Forms', () => {
+  const NOTIFICATION = {
+    type: 'LEAD_ACTION',
+    leadGenFormResponse: 'urn:li:leadGenFormResponse:4b9c1f3e-7d2a-4e1b-9f0a-1c2d3e4f5a6b-4',
+    leadGenForm: 'urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5501,2)',
+    owner: { sponsoredAccount: 'urn:li:sponsoredAccount:50810' },
+    leadType: 'SPONSORED',
+    leadAction: 'CREATED',
+    occurredAt: 1764579600000,
+  };
+  const RESPONSE_ID = '4b9c1f3e-7d2a-4e1b-9f0a-1c2d3e4f5a6b-4';
+  const API = {
+    [`/rest/leadFormResponses/${RESPONSE_ID}`]: {
+      id: RESPONSE_ID,
+      testLead: false,
+      submittedAt: 1764579600000,
+      leadMetadata: { sponsoredLeadMetadata: { campaign: 'urn:li:sponsoredCampaign:3301' } },
+      formResponse: {
+        answers: [
+          { questionId: 1, answerDetails: { textQuestionAnswer: { answer: 'Amara' } } },
+          { questionId: 2, answerDetails: { textQuestionAnswer: { answer: 'Okafor' } } },
+          {
+            questionId: 3,
+            answerDetails: { textQuestionAnswer: { answer: 'amara.okafor@tailspin.example' } },
+          },
+          { questionId: 4, answerDetails: { textQuestionAnswer: { answer: 'Chief Data Officer' } } },
+          { questionId: 5, answerDetails: { textQuestionAnswer: { answer: 'Tailspin Toys' } } },
+          { questionId: 6, answerDetails: { multipleChoiceAnswer: { options: [2] } } },
+        ],
+        consentResponses: [{ accepted: true, consentId: 9 }],
+      },
+    },
+    '/rest/leadForms/5501': {
+      id: 5501,
+      name: 'Analytics demo',
+      content: {
+        questions: [
+          { questionId: 1, name: 'firstName', predefinedField: 'FIRST_NAME' },
+          { questionId: 2, name: 'lastName', predefinedField: 'LAST_NAME' },
+          { questionId: 3, name: 'email', predefinedField: 'WORK_EMAIL' },
+          { questionId: 4, name: 'title', predefinedField: 'JOB_TITLE' },
+          { questionId: 5, name: 'company', predefinedField: 'COMPANY_NAME' },
+          {
+            questionId: 6,
+            name: 'team_size',
+            questionDetails: {
+              multipleChoiceQuestionDetails: {
+                options: [
+                  { id: 1, text: { localized: { en_US: '1-10' } } },
+                  { id: 2, text: { localized: { en_US: '11-50' } } },
+                ],
+              },
+            },
+          },
+        ],
+      },
+    },
+  };
+
+  function linkedinPost(body: unknown, secret = SECRET.linkedinClientSecret) {
+    const raw = JSON.stringify(body);
+    return apiEvent('linkedin', raw, { 'x-li-signature': hmac(secret, `hmacsha256=${raw}`) });
+  }
+
+  it("answers LinkedIn's endpoint validation with the HMAC of the challenge code", async () => {
+    const challengeCode = 'f2c3a5b8-3c1d-4e4f-9a7b-0d1e2f3a4b5c';
+    const result = await build()(
+      apiEvent('linkedin', undefined, {}, { method: 'GET', query: { challengeCode } }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({
+      challengeCode,
+      challengeResponse: hmac(SECRET.linkedinClientSecret, challengeCode),
+    });
+    const unconfigured = await build({ secret: { linkedinClientSecret: '' } })(
+      apiEvent('linkedin', undefined, {}, { method: 'GET', query: { challengeCode } }),
+    );
+    expect(unconfigured.statusCode).toBe(403);
+  });
+
+  it('verifies X-LI-Signature, reads the lead from the Lead Sync API and takes it in', async () => {
+    const calls: Array<{ url: string; init: RequestInit | undefined }> = [];
+    const result = await build({ linkedinFetch: linkedinFetch(API, calls) })(linkedinPost(NOTIFICATION));
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result).results).toEqual([{ outcome: 'created', leadId: 'id-1', pending: false }]);
+    expect(h.table.lead('id-1')).toMatchObject({
+      status: 'new',
+      profile: {
+        email: 'amara.okafor@tailspin.example',
+        firstName: 'Amara',
+        lastName: 'Okafor',
+        jobTitle: 'Chief Data Officer',
+        company: 'Tailspin Toys',
+        extra: { team_size: '["11-50"]', linkedin_campaign: '3301' },
+      },
+      source: { provider: 'linkedin', channel: 'paid_social', formId: '5501', externalId: RESPONSE_ID },
+      consent: { marketing: true },
+    });
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual([
+      `/rest/leadFormResponses/${RESPONSE_ID}`,
+      '/rest/leadForms/5501',
+    ]);
+    expect(new Headers(calls[0]?.init?.headers).get('authorization')).toBe(
+      `Bearer ${SECRET.linkedinAccessToken}`,
+    );
+    expect(new Headers(calls[0]?.init?.headers).get('linkedin-version')).toBe('202509');
+    // LinkedIn may deliver a notification twice: the second is a no-op.
+    const again = await build({ linkedinFetch: linkedinFetch(API) })(linkedinPost(NOTIFICATION));
+    expect(again.statusCode).toBe(200);
+    expect(leads()).toHaveLength(1);
+  });
+
+  it('refuses a wrong signature (401) and stores nothing', async () => {
+    const result = await build()(linkedinPost(NOTIFICATION, 'another-secret'));
+    expect(result.statusCode).toBe(401);
+    expect(leads()).toHaveLength(0);
+  });
+
+  it('stores the lead pending when there is no access token or the API fails, never losing it', async () => {
+    const noToken = await build({ secret: { linkedinAccessToken: '' } })(linkedinPost(NOTIFICATION));
+    expect(bodyOf(noToken).results).toEqual([{ outcome: 'created', leadId: 'id-1', pending: true }]);
+    expect(h.table.lead('id-1')).toMatchObject({
+      status: 'pending',
+      source: { provider: 'linkedin', externalId: RESPONSE_ID },
+    });
+  });
+
+  it('acknowledges deletions and other event types without storing anything', async () => {
+    const deleted = await build()(linkedinPost({ ...NOTIFICATION, leadAction: 'DELETED' }));
+    expect(deleted.statusCode).toBe(200);
+    expect(bodyOf(deleted)).toMatchObject({ ignored: 'lead action DELETED is not a new lead' });
+    const social = await build()(
+      linkedinPost({ type: 'ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS', notifications: [] }),
+    );
+    expect(social.statusCode).toBe(200);
+    expect(leads()).toHaveLength(0);
   });
 });
 

@@ -118,7 +118,7 @@ describe('helpers', () => {
     expect(resolveProvider('cal.com')).toBe('calcom');
     expect(resolveProvider('hubspot')).toBeUndefined();
     expect(resolveProvider(undefined)).toBeUndefined();
-    expect(WEBHOOK_PROVIDERS).toHaveLength(7);
+    expect(WEBHOOK_PROVIDERS).toHaveLength(8);
     const webhooks = {
       googleAds: { enabled: true },
       meta: { enabled: false, graphApiVersion: 'v21.0' },
@@ -126,9 +126,35 @@ describe('helpers', () => {
       unbounce: { enabled: false },
       calendly: { enabled: false },
       calcom: { enabled: false },
+      linkedin: { enabled: false, apiVersion: '202509' },
       generic: { enabled: false, fieldMap: {} },
     };
     expect(isProviderEnabled(webhooks, 'google_ads')).toBe(true);
     expect(isProviderEnabled(webhooks, 'meta')).toBe(false);
+  });
+});
+
+describe('parseGeneric with an empty field map', () => {
+  it('reads a HubSpot Forms submission body like POST /leads does', () => {
+    const raw = JSON.stringify({
+      fields: [
+        { objectTypeId: '0-1', name: 'email', value: 'lena@contoso.example' },
+        { objectTypeId: '0-1', name: 'use_cases', value: 'Dashboards;Alerts' },
+      ],
+      context: { pageUri: 'https://www.northwind.example/demo', ipAddress: '198.51.100.7' },
+    });
+    expect(parseGeneric(webhookRequest(raw), {})).toEqual({
+      kind: 'leads',
+      leads: [
+        {
+          externalId: `sha256:${sha256Hex(raw)}`,
+          fields: {
+            email: 'lena@contoso.example',
+            use_cases: ['Dashboards', 'Alerts'],
+            landing_page: 'https://www.northwind.example/demo',
+          },
+        },
+      ],
+    });
   });
 });

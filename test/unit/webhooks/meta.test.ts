@@ -253,6 +253,52 @@ describe('Graph lead mapping', () => {
     });
   });
 
+  it('reads standard questions the advertiser gave custom keys as the fields they ask for', () => {
+    const lead = MetaGraphLeadSchema.parse({
+      id: '2',
+      field_data: [
+        { name: 'what_is_your_work_email?', values: ['priya@fabrikam.example'] },
+        { name: 'mobile_for_callback', values: ['07911 123456'] },
+        { name: 'your_first_name', values: ['Priya'] },
+        { name: 'your_last_name', values: ['Raman'] },
+        { name: 'what_is_your_budget?', values: ['50k'] },
+      ],
+    });
+    const fields = metaLeadFields(lead, { leadgenId: '2' });
+    expect(fields).toEqual({
+      email: 'priya@fabrikam.example',
+      phone: '07911 123456',
+      firstName: 'Priya',
+      lastName: 'Raman',
+      'what_is_your_budget?': '50k',
+    });
+    const result = normaliseSubmission(fields, {
+      defaultCountry: 'GB',
+      maxExtraFields: 25,
+      now: new Date('2025-01-01T00:00:00Z'),
+      provider: 'meta',
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.profile).toMatchObject({ phone: '+447911123456', phoneValid: true, firstName: 'Priya' });
+    expect(result.profile.extra).toEqual({ what_is_your_budget: '50k' });
+  });
+
+  it('keeps a custom-key answer as it is when a standard question already gave that field', () => {
+    const lead = MetaGraphLeadSchema.parse({
+      id: '3',
+      field_data: [
+        { name: 'second_phone_if_any', values: ['+442079460001'] },
+        { name: 'phone_number', values: ['+447700900123'] },
+        { name: 'email', values: ['tom@acme.io'] },
+      ],
+    });
+    expect(metaLeadFields(lead, { leadgenId: '3' })).toEqual({
+      email: 'tom@acme.io',
+      phone_number: '+447700900123',
+      second_phone_if_any: '+442079460001',
+    });
+  });
+
   it('builds the Graph URL without the token, with appsecret_proof', () => {
     const proof = appSecretProof('EAAG-token', APP_SECRET);
     expect(proof).toBe(hmac(APP_SECRET, 'EAAG-token'));
