@@ -129,6 +129,24 @@ describe('GET /leads', () => {
     );
   });
 
+  it("a rep who changed their email to a colleague's still gets only their own leads", async () => {
+    const ids = (r: { body?: string }) => body<{ items: Array<{ id: string }> }>(r).items.map((i) => i.id);
+    const liamsEmail = config.reps.find((r) => r.id === 'liam')?.email;
+    const disguised = await handler()(apiEvent('GET /leads', { claims: { ...jordan, email: liamsEmail } }));
+    expect(disguised.statusCode).toBe(200);
+    expect(ids(disguised)).toEqual(['j1']);
+    const read = await handler()(
+      apiEvent('GET /leads/{id}', { claims: { ...jordan, email: liamsEmail }, pathParameters: { id: 'l1' } }),
+    );
+    // Another rep's lead is not there for this caller (404, as for any lead out of reach).
+    expect(read.statusCode).toBe(404);
+    // Without the admin-written rep id the colleague's email names nobody.
+    const emailOnly: Record<string, unknown> = { ...jordan, email: liamsEmail };
+    delete emailOnly['custom:repId'];
+    const refused = await handler()(apiEvent('GET /leads', { claims: emailOnly }));
+    expect(refused.statusCode).toBe(403);
+  });
+
   it("lists the rep's own leads by default, with filters", async () => {
     const mine = await handler()(apiEvent('GET /leads', { claims: liam }));
     expect(mine.statusCode).toBe(200);
