@@ -9,7 +9,8 @@ import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/ca
  * Intake: the one way a lead enters the system, shared by the capture endpoint and every
  * webhook adapter. It normalises the submission, claims the person's dedupe key, creates the
  * lead with its `captured` activity in one transaction (or merges into the existing lead and
- * records `resubmitted`), attaches the visitor's earlier anonymous events, and publishes
+ * records `resubmitted`), attaches the visitor's earlier anonymous events (to an existing lead only
+ * when the visitor's signed token names that lead), and publishes
  * `Lead Captured`. It resolves only once the event is on the bus, so a caller that answers 2xx
  * afterwards has a lead that will be processed even if a later step fails.
  */
@@ -60,6 +61,12 @@ export interface IntakeRequest {
   readonly pending?: boolean;
   /** Anonymous visitor whose tracked events should be attached to the lead. */
   readonly visitorId?: string;
+  /**
+   * The lead named by the visitor's verified token, if it sent one. A submission that merges into
+   * an existing lead attaches the visitor's history only when this is that lead: anyone can post
+   * a known address with a `_vid` whose history they made up.
+   */
+  readonly visitorLeadId?: string;
   /**
    * Source attribution known to the caller (a landing page from the Referer header, a webhook's
    * form id). Overrides what the submission says; values are cleaned and cut to the lead
@@ -201,7 +208,7 @@ async function mergeInto(
       if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
       throw error;
     }
-    await attachVisitorEvents(leadId, request.visitorId, store);
+    if (request.visitorLeadId === leadId) await attachVisitorEvents(leadId, request.visitorId, store);
     const events: PipelineEvent<DetailType>[] = [
       pipelineEvent('Activity Recorded', {
         leadId,
