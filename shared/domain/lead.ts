@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ActivityType, ActivityTypeSchema, PrioritySchema } from '../config/schema';
+import { type ActivityType, ActivityTypeSchema, CONSENT_TEXT_MAX, PrioritySchema } from '../config/schema';
 
 /**
  * The lead model: what a stored lead and its activities look like. Normalisation
@@ -80,6 +80,8 @@ export const ConsentSchema = z.strictObject({
   at: z.iso.datetime(),
   /** Where it was recorded (form field, provider). */
   via: z.string().max(TEXT_LIMITS.short),
+  /** For an opt-in: the wording the person agreed to (`client.consentText`). */
+  text: z.string().max(CONSENT_TEXT_MAX).optional(),
 });
 export type Consent = z.output<typeof ConsentSchema>;
 

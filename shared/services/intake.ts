@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientConfig } from '../config/schema';
+import { consentStatement, nextConsent } from '../domain/consent';
 import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
-import { type Activity, type Lead, type LeadProfile, type LeadSource, TEXT_LIMITS } from '../domain/lead';
+import {
+  type Activity,
+  type Consent,
+  type Lead,
+  type LeadProfile,
+  type LeadSource,
+  TEXT_LIMITS,
+} from '../domain/lead';
 import { cleanText, deriveChannel, mergeProfiles, normaliseSubmission } from '../domain/normalise';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 
@@ -114,10 +122,20 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
   }
   const source = mergeSource(normalised.source, request);
   const at = now.toISOString();
+  const consent = consentStatement(normalised.consent, config.client.consentText);
 
   const existingId = await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey);
   if (existingId) {
-    return mergeInto(existingId, normalised.profile, source, normalised.warnings, request, deps, now);
+    return mergeInto(
+      existingId,
+      normalised.profile,
+      consent,
+      source,
+      normalised.warnings,
+      request,
+      deps,
+      now,
+    );
   }
 
   const leadId = newId();
@@ -127,7 +145,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     updatedAt: at,
     profile: normalised.profile,
     source,
-    ...(normalised.consent ? { consent: normalised.consent } : {}),
+    ...(consent ? { consent } : {}),
     isTest: request.isTest ?? false,
     status: request.pending ? 'pending' : 'new',
     stage: 'lead',
@@ -159,7 +177,16 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
       const winner =
         error.existingLeadId ?? (await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey));
       if (winner && error.key === normalised.profile.dedupeKey) {
-        return mergeInto(winner, normalised.profile, source, normalised.warnings, request, deps, now);
+        return mergeInto(
+          winner,
+          normalised.profile,
+          consent,
+          source,
+          normalised.warnings,
+          request,
+          deps,
+          now,
+        );
       }
       if (winner) return { outcome: 'already-received', leadId: winner, warnings: [] };
     }
@@ -173,6 +200,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
 async function mergeInto(
   leadId: string,
   incoming: LeadProfile,
+  statement: Consent | undefined,
   source: LeadSource,
   warnings: readonly string[],
   request: IntakeRequest,
@@ -184,7 +212,7 @@ async function mergeInto(
   for (let attempt = 1; ; attempt++) {
     const existing = await store.getLead(leadId);
     if (!existing) throw new LeadChangedError(leadId);
-    const { profile, changed } = mergeProfiles(
+    const { profile, changed, conflicts } = mergeProfiles(
       existing.profile,
       incoming,
       deps.config.capture.maxExtraFields,
@@ -199,11 +227,27 @@ async function mergeInto(
         channel: source.channel,
         changed,
         formId: source.formId,
+        consent: statement === undefined ? undefined : statement.marketing ? 'given' : 'withdrawn',
       }),
     };
-    const next: Lead = { ...existing, profile, updatedAt: at };
+    // Values that contradict the lead's are not applied: they wait on the timeline for the owner.
+    const offered: Activity[] =
+      Object.keys(conflicts).length === 0
+        ? []
+        : [
+            {
+              id: `${activity.id}-details`,
+              leadId,
+              type: 'details_submitted',
+              at,
+              data: definedOnly({ provider: request.provider, formId: source.formId, details: conflicts }),
+            },
+          ];
+    // An opt-out takes effect with this write; an opt-in is recorded with its wording and time.
+    const consent = nextConsent(existing.consent, statement);
+    const next: Lead = { ...existing, profile, ...(consent ? { consent } : {}), updatedAt: at };
     try {
-      await store.saveLead(existing, next, { activities: [activity] });
+      await store.saveLead(existing, next, { activities: [activity, ...offered] });
     } catch (error) {
       if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
       throw error;
