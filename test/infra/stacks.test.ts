@@ -67,6 +67,7 @@ const JWT_ROUTES = [
   'POST /leads/{id}/notes',
   'POST /leads/{id}/tasks',
   'PATCH /leads/{id}/tasks/{taskId}',
+  'POST /leads/{id}/details/{activityId}/accept',
   'GET /reports/{report}',
   'GET /admin/people/{email}',
   'DELETE /admin/people/{email}',

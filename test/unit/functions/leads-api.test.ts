@@ -925,6 +925,63 @@ describe('personal data (admin)', () => {
   });
 });
 
+describe('POST /leads/{id}/details/{activityId}/accept', () => {
+  const offer = activity(
+    'lead-1',
+    'details_submitted',
+    '2026-03-02T08:02:00.000Z',
+    {
+      provider: 'form',
+      details: { phone: '+442079460000', phoneValid: true, phoneCountry: 'GB', jobTitle: 'CTO' },
+    },
+    'offer-1',
+  );
+  const accept = (claims: Record<string, unknown>, activityId = 'offer-1', id = 'lead-1') =>
+    handler()(
+      apiEvent('POST /leads/{id}/details/{activityId}/accept', {
+        claims,
+        pathParameters: { id, activityId },
+      }),
+    );
+
+  beforeEach(async () => {
+    await h.seed(
+      liamsLead({
+        profile: { phone: '+4930901820', phoneValid: true, phoneCountry: 'DE', jobTitle: 'Analyst' },
+      }),
+    );
+    h.table.putActivities([offer, activity('lead-1', 'page_view', '2026-03-02T08:01:00.000Z', {}, 'pv-1')]);
+  });
+
+  it("applies the offered details for the lead's owner, once, and tells scoring", async () => {
+    const result = await accept(liam);
+    expect(result.statusCode).toBe(200);
+    expect(body<{ changed: string[] }>(result).changed.sort()).toEqual(['jobTitle', 'phone', 'phoneCountry']);
+    expect(h.table.lead('lead-1').profile).toMatchObject({
+      phone: '+442079460000',
+      phoneCountry: 'GB',
+      jobTitle: 'CTO',
+      dedupeKey: 'jane.doe@acme-software.example',
+    });
+    expect(h.table.activities('lead-1').find((a) => a.type === 'details_accepted')?.data).toMatchObject({
+      offer: 'offer-1',
+      by: 'liam',
+    });
+    expect(h.ofType('Activity Recorded').map((e) => e.detail.type)).toEqual(['details_accepted']);
+
+    const again = await accept(liam);
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('answers 404 for no such offer (or another kind of activity) and for leads out of reach', async () => {
+    expect((await accept(liam, 'nope')).statusCode).toBe(404);
+    expect((await accept(liam, 'pv-1')).statusCode).toBe(404);
+    expect(body(await accept(liam, 'nope')).error).toBe('DETAILS_NOT_FOUND');
+    expect((await accept(jordan)).statusCode).toBe(404);
+    expect(h.table.lead('lead-1').profile.jobTitle).toBe('Analyst');
+  });
+});
+
 describe('SfnSlaClock', () => {
   it('stops only executions of the SLA state machine and treats an ended one as stopped', async () => {
     const clock = new SfnSlaClock(SLA_MACHINE, h.sfnClient);
