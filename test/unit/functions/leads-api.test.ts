@@ -947,7 +947,13 @@ describe('POST /leads/{id}/details/{activityId}/accept', () => {
   beforeEach(async () => {
     await h.seed(
       liamsLead({
-        profile: { phone: '+4930901820', phoneValid: true, phoneCountry: 'DE', jobTitle: 'Analyst' },
+        profile: {
+          ...makeLead().profile,
+          phone: '+4930901820',
+          phoneValid: true,
+          phoneCountry: 'DE',
+          jobTitle: 'Analyst',
+        },
       }),
     );
     h.table.putActivities([offer, activity('lead-1', 'page_view', '2026-03-02T08:01:00.000Z', {}, 'pv-1')]);
