@@ -394,6 +394,38 @@ export class LeadRepository {
     return out.Item !== undefined;
   }
 
+  /**
+   * Claims the day's auto-response to an address for `leadId`, in one conditional write: free, or
+   * already this lead's (a retried send). The item expires with the TTL after `expiresAt`.
+   * @returns false when another lead's auto-response to the address has the day.
+   */
+  async claimAutoResponseDay(
+    addressHash: string,
+    day: string,
+    leadId: string,
+    expiresAt: number,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.autoResponseDay(addressHash, day),
+            entity: 'autoResponseDay',
+            leadId,
+            [TTL_ATTRIBUTE]: expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR leadId = :leadId',
+          ExpressionAttributeValues: { ':leadId': leadId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return false;
+      return rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
   /** Puts a hashed address on the suppression list (idempotent). */
   async suppress(emailHash: string, reason: string, at: string): Promise<void> {
     await this.send(() =>
