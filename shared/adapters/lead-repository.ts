@@ -28,9 +28,11 @@ import {
   ActivitySchema,
   type Lead,
   type LeadFilter,
+  type LeadIndexScope,
   LeadSchema,
   leadMatches,
   OPEN_STATUSES,
+  stillInScope,
 } from '../domain/lead';
 import type { LeadNote, LeadTask } from '../domain/pipeline';
 import { errorName, rethrowAsDomain } from './aws-errors';
@@ -705,7 +707,8 @@ export class LeadRepository {
       const leads = await this.leadsAt(entries);
       for (const [i, entry] of entries.entries()) {
         const lead = leads[i];
-        if (!lead || !leadMatches(lead, filter)) continue;
+        // The index may lag a reassignment: only leads that are the owner's or team's now count.
+        if (!lead || !stillInScope(lead, scope) || !leadMatches(lead, filter)) continue;
         found.push(lead);
         if (found.length === query.limit) {
           // Full page: continue after this entry (also when it was the read's last one, since
@@ -1126,9 +1129,7 @@ export class LeadRepository {
 
 /** A page request of {@link LeadRepository.findLeads}. */
 export interface LeadQuery {
-  readonly scope:
-    | { readonly kind: 'owner'; readonly repId: string }
-    | { readonly kind: 'team'; readonly teamId: string };
+  readonly scope: LeadIndexScope;
   readonly filter: LeadFilter;
   /** Leads per page, 1..100. */
   readonly limit: number;

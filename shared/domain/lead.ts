@@ -262,6 +262,20 @@ export interface LeadFilter {
   readonly unassignedOnly?: boolean;
 }
 
+/** Whose leads a list reads from an index: one owner's (`byOwner`) or one team's (`byTeam`). */
+export type LeadIndexScope =
+  | { readonly kind: 'owner'; readonly repId: string }
+  | { readonly kind: 'team'; readonly teamId: string };
+
+/**
+ * Whether a lead, as stored now, still belongs to the owner or team whose index entry pointed at
+ * it. Index entries follow the lead's writes with a delay, so right after a reassignment the old
+ * owner's index may still list the lead: it must not be shown to them.
+ */
+export function stillInScope(lead: Pick<Lead, 'owner' | 'team'>, scope: LeadIndexScope): boolean {
+  return scope.kind === 'owner' ? lead.owner === scope.repId : lead.team === scope.teamId;
+}
+
 /** Whether a lead passes every filter that is set (the ones the index key did not already apply). */
 export function leadMatches(lead: Lead, filter: LeadFilter): boolean {
   if (filter.status !== undefined && lead.status !== filter.status) return false;

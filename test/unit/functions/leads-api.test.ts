@@ -147,6 +147,18 @@ describe('GET /leads', () => {
     expect(refused.statusCode).toBe(403);
   });
 
+  it('does not show a lead to its old owner or team while the index still lists it there', async () => {
+    // l3 was just reassigned to Jordan (team na); its byOwner and byTeam entries still say liam, emea.
+    const stale = h.table.get(keys.lead('l3'));
+    if (!stale) throw new Error('no lead l3');
+    h.table.put({ ...stale, owner: 'jordan', team: 'na' });
+    const ids = (r: { body?: string }) => body<{ items: Array<{ id: string }> }>(r).items.map((i) => i.id);
+    expect(ids(await handler()(apiEvent('GET /leads', { claims: liam })))).toEqual(['l2', 'l1']);
+    const team = await handler()(apiEvent('GET /leads', { claims: ana, query: { team: 'emea' } }));
+    expect(ids(team)).not.toContain('l3');
+    expect(ids(team).length).toBeGreaterThan(0);
+  });
+
   it("lists the rep's own leads by default, with filters", async () => {
     const mine = await handler()(apiEvent('GET /leads', { claims: liam }));
     expect(mine.statusCode).toBe(200);
