@@ -466,6 +466,22 @@ describe('PATCH /leads/{id}', () => {
     await h.seed(liamsLead({ status: 'contacted', firstTouchAt: '2026-03-02T08:02:00.000Z' }));
   });
 
+  it('records an opt-out the person gave the rep, at once; an opt-in cannot be set for them', async () => {
+    const result = await patch({ marketingConsent: false });
+    expect(result.statusCode).toBe(200);
+    expect(body(result).changed).toEqual(['consent']);
+    expect(h.table.get(keys.lead('lead-1'))?.consent).toEqual({
+      marketing: false,
+      at: NOW.toISOString(),
+      via: 'api:liam',
+    });
+    const optIn = await patch({ marketingConsent: true });
+    expect(optIn.statusCode).toBe(400);
+    expect(body<{ fields: Array<{ field: string }> }>(optIn).fields[0]?.field).toBe('marketingConsent');
+    expect((await patch({ marketingConsent: false })).statusCode).toBe(200);
+    expect(h.table.get(keys.lead('lead-1'))?.version).toBe(1);
+  });
+
   it('moves the lead to a pipeline stage, stores the stage time and publishes Lead Stage Changed', async () => {
     const result = await patch({ pipelineStage: 'demo', amount: 12_000 }, { 'If-Match': '"0"' });
     expect(result.statusCode).toBe(200);
