@@ -460,11 +460,12 @@ describe('tracking script', () => {
     expect(page.sent[0]?.body.token).toBe('abc.def');
   });
 
-  it('adds the email given to identify() to later events', () => {
+  it('never sends an address, even one given to identify() (kept as a no-op for older pages)', () => {
     const page = browser({ consentMode: 'opt-out' });
     page.tracker.identify(' jane@acme.example ');
     page.tracker.track('webinar_registered');
-    expect(page.sent[1]?.body).toMatchObject({ type: 'webinar_registered', email: 'jane@acme.example' });
+    expect(page.sent[1]?.body).toMatchObject({ type: 'webinar_registered' });
+    expect(page.sent[1]?.body).not.toHaveProperty('email');
     expect([...page.storage.values()]).not.toContain('jane@acme.example');
   });
 
