@@ -79,8 +79,12 @@ function mqlLead(name: string, email: string, country = 'GB'): FormLead {
   });
 }
 
+/** Addresses of the nurtured leads the suite built, for the reports. */
+const nurtured = new Set<string>();
+
 /** A lead below MQL (fit 5) who asked for product news: nurtured, not routed to a rep. */
 function nurtureLead(name: string, email: string): FormLead {
+  nurtured.add(email);
   return formLead(name, email, 'Stores', {
     job_title: 'Analyst',
     company_size: '1-49',
@@ -589,8 +593,8 @@ test('the reports reflect all of it', async () => {
   expect(summary.leads).toBe(created.size);
   expect(sources.total).toBe(created.size);
   expect(sources.bySource).toContainEqual(expect.objectContaining({ source: 'form', leads: created.size }));
-  // Everyone but the three nurtured leads reached MQL and was given to a rep.
-  const mqls = created.size - 3;
+  // Everyone but the nurtured leads reached MQL and was given to a rep.
+  const mqls = created.size - nurtured.size;
   expect(funnel.stages.find((s) => s.stage === 'MQL')?.reached).toBe(mqls);
   expect(sla.assigned).toBe(mqls);
   expect(sla.unworked).toBeGreaterThanOrEqual(1);
