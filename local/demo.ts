@@ -176,15 +176,20 @@ const people: Array<Record<string, string>> = [
 
 console.log(`Sending a day of demo traffic to ${api} …`);
 
-// Morning: landing-page forms and JSON posts.
+// Morning: landing-page forms and JSON posts. Each browser keeps the visitor token capture gives
+// it (in the thank-you page's #lp_token), as the tracking script does.
+const visitorTokens = new Map<string, string>();
 for (const [i, person] of people.entries()) {
-  if (i % 2 === 0)
-    await formPost(`form: ${person.first_name} ${person.last_name}`, {
+  if (i % 2 === 0) {
+    const response = await formPost(`form: ${person.first_name} ${person.last_name}`, {
       ...person,
       form_id: 'demo-request',
       landing_page: 'https://www.northwind.example/demo',
     });
-  else
+    const location = response.headers.get('location');
+    const token = location ? new URLSearchParams(new URL(location).hash.slice(1)).get('lp_token') : null;
+    if (token && person.email) visitorTokens.set(person.email, token);
+  } else
     await jsonPost(`json: ${person.first_name} ${person.last_name}`, {
       ...person,
       marketing_consent: i % 3 === 0 ? 'yes' : 'no',
@@ -232,18 +237,19 @@ if (converted.visitorToken) {
   });
 }
 
-// Engagement that lifts an earlier lead over the SQL threshold.
+// Engagement that lifts an earlier lead over the SQL threshold, from Elena's own browser.
+const elenaToken = visitorTokens.get('elena.vogel@kontor-software.de');
 await track('Elena reads pricing', {
   type: 'page_view',
   path: '/pricing',
-  email: 'elena.vogel@kontor-software.de',
+  token: elenaToken,
   occurredAt: new Date().toISOString(),
   consent: { analytics: true },
 });
 await track('Elena downloads a guide', {
   type: 'content_download',
   asset: 'product-analytics-guide.pdf',
-  email: 'elena.vogel@kontor-software.de',
+  token: elenaToken,
   occurredAt: new Date().toISOString(),
   consent: { analytics: true },
 });

@@ -16,6 +16,7 @@ import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJW
 import { CLIENTS_DIR, REPO_ROOT } from '../infra/lib/paths';
 import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
+import { REP_ID_CLAIM } from '../shared/http/auth';
 import { LocalAwsEndpoints, type LocalSecret } from './aws-endpoints';
 import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from './event-bus';
 import { type ApiRoute, LocalHttpApi } from './http-api';
@@ -820,6 +821,8 @@ async function devToken(
   const email = rep?.email ?? `admin@${config.email.identity}`;
   return new SignJWT({
     email,
+    // The rep the login acts as, as the user pool's admin-written attribute puts it in ID tokens.
+    ...(rep ? { [REP_ID_CLAIM]: rep.id } : {}),
     'cognito:groups': [role],
     'cognito:username': rep?.id ?? 'admin',
     client_id: jwt?.audience[0] ?? 'local',

@@ -22,6 +22,7 @@ import {
   errorLocation,
   FORM_FIELDS,
   readVisitorId,
+  readVisitorToken,
   redirectField,
   renderMessagePage,
   renderProblemsPage,
@@ -33,7 +34,7 @@ import {
 } from '../../shared/domain/capture';
 import { DependencyUnavailableError, InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
 import { vendorSubmissionFields } from '../../shared/domain/form-vendors';
-import { signToken } from '../../shared/domain/tokens';
+import { signToken, verifyToken } from '../../shared/domain/tokens';
 import {
   type ApiEvent,
   type ApiResult,
@@ -205,6 +206,12 @@ async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiRe
   const provider = isFormEncoded(request.headers) ? 'form' : 'api';
   const visitor = readVisitorId(fields);
   if (visitor.kind === 'invalid') logger.info('Ignoring a malformed _vid visitor id');
+  // The lead this browser was signed in as, if any: only then may its anonymous history join an
+  // existing lead. A bad token is no reason to lose the submission, so it is simply not used.
+  const visitorToken = readVisitorToken(fields);
+  const verified = visitorToken
+    ? verifyToken(visitorToken, 'visitor', secret.signingKey, receivedAt)
+    : undefined;
 
   const result = await intakeLead(
     {
@@ -212,6 +219,7 @@ async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiRe
       provider,
       source: sourceHints(fields, request.referer),
       ...(visitor.kind === 'valid' ? { visitorId: visitor.visitorId } : {}),
+      ...(verified?.ok ? { visitorLeadId: verified.leadId } : {}),
     },
     {
       store: deps.store,

@@ -32,11 +32,12 @@ import {
   updateLead,
   updateTask,
 } from '../../shared/services/leads';
+import { acceptDetails } from '../../shared/services/submitted-details';
 
 /**
  * The reps' and managers' API (behind the Cognito JWT authorizer): list and read leads, mark the
- * first touch, move leads through the pipeline, reassign, notes and tasks, and the admins'
- * export / erasure of a person. One function serves every route and dispatches on
+ * first touch, move leads through the pipeline, reassign, notes and tasks, accept details a
+ * resubmission offered, and the admins' export / erasure of a person. One function serves every route and dispatches on
  * `event.routeKey`; the rules and use cases live in `shared/domain/pipeline.ts` and
  * `shared/services/leads.ts`.
  */
@@ -195,6 +196,15 @@ export function createHandler(deps: Deps) {
             service,
           );
           return ok(200, result.task);
+        }
+        case 'POST /leads/{id}/details/{activityId}/accept': {
+          const result = await acceptDetails(
+            caller,
+            pathParam(event, 'id'),
+            pathParam(event, 'activityId'),
+            service,
+          );
+          return ok(200, result, etag(result.lead.version));
         }
         case 'GET /admin/people/{email}':
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));

@@ -9,8 +9,7 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { emailDedupeKey } from '../../shared/domain/email';
-import { DependencyUnavailableError, type FieldProblem } from '../../shared/domain/errors';
+import { DependencyUnavailableError } from '../../shared/domain/errors';
 import type { Activity } from '../../shared/domain/lead';
 import { verifyToken } from '../../shared/domain/tokens';
 import {
@@ -44,23 +43,22 @@ import { renderTrackingScript, trackingApiBase } from '../../shared/tracking/scr
  * as JSON or as the `text/plain` JSON that `sendBeacon` sends without a CORS preflight, and
  * answers `202 { accepted, stored }`.
  *
- * Identification, first match wins: the signed visitor token issued at capture, a lead id, an
- * email (by dedupe key), else the anonymous `visitorId`. A token that is invalid or expired is
- * not an error: the script keeps tokens for a year and beacons never read answers, so a 401 would
- * only lose the event; the event falls back to the other identifiers instead, which is safe
- * because a token only ever attributes, it grants nothing. Known leads get activities (once per
- * deterministic id) and an `Activity Recorded` event each for scoring; anonymous visitors get a
- * visitor event that expires unless capture attaches it on conversion (the `_vid` field).
+ * Identification: the signed visitor token issued at capture names the lead, else the event is
+ * the anonymous `visitorId`'s. Nothing a stranger can type attributes an event to a lead: an
+ * `email` or `leadId` in the body is ignored (see `shared/domain/tracking.ts`). A token that is
+ * invalid or expired is not an error: the script keeps tokens for a year and beacons never read
+ * answers, so a 401 would only lose the event; the event falls back to its `visitorId`, or is
+ * dropped. Every well-formed request gets the same `202 { accepted, stored }`, whoever it names,
+ * so the answer tells nothing about which people are leads (`stored` counts the events that
+ * passed the consent check). Known leads get activities (once per deterministic id) and an
+ * `Activity Recorded` event each for scoring; anonymous visitors get a visitor event that expires
+ * unless capture attaches it on conversion (the `_vid` field).
  */
 
 /** The repository operations tracking uses (`LeadRepository`). */
 export type TrackingStore = Pick<
   LeadRepository,
-  | 'getLead'
-  | 'findLeadIdByDedupeKey'
-  | 'recordTrackedActivities'
-  | 'markActivitiesPublished'
-  | 'putVisitorEvent'
+  'getLead' | 'recordTrackedActivities' | 'markActivitiesPublished' | 'putVisitorEvent'
 >;
 
 export interface Deps {
@@ -98,18 +96,6 @@ class Identifier {
     if (event.token) {
       const leadId = await this.leadIdFromToken(event.token);
       const lead = leadId === undefined ? undefined : await this.lead(leadId);
-      if (lead) return { kind: 'lead', lead };
-    }
-    if (event.leadId) {
-      const lead = await this.lead(event.leadId);
-      if (lead) return { kind: 'lead', lead };
-    }
-    const email = event.email;
-    if (email) {
-      const lead = await this.cached(`email:${email}`, async () => {
-        const leadId = await this.deps.leads.findLeadIdByDedupeKey(emailDedupeKey(email));
-        return leadId === undefined ? undefined : this.lead(leadId);
-      });
       if (lead) return { kind: 'lead', lead };
     }
     return event.visitorId ? { kind: 'visitor', visitorId: event.visitorId } : undefined;
@@ -165,27 +151,22 @@ async function recordEvents(event: ApiEvent, deps: Deps): Promise<ApiResult> {
   const accepted = parsed.events.length;
 
   const privacySignal = hasPrivacySignal({ dnt: header(event, 'dnt'), secGpc: header(event, 'sec-gpc') });
-  const storable = parsed.events
-    .map((e, index) => ({ event: e, index }))
-    .filter(({ event: e }) => mayStore(e, config.client.consentMode, privacySignal));
+  const storable = parsed.events.filter((e) => mayStore(e, config.client.consentMode, privacySignal));
   metrics.addMetric('TrackedEventsWithoutConsent', MetricUnit.Count, accepted - storable.length);
   if (storable.length === 0) return json(202, { accepted, stored: 0 });
 
-  // Identify every event before writing anything, so a refused batch stores nothing.
   const identifier = new Identifier(deps, now);
-  const subjects = await Promise.all(storable.map(({ event: e }) => identifier.subjectOf(e)));
-  const problems: FieldProblem[] = [];
+  const subjects = await Promise.all(storable.map((e) => identifier.subjectOf(e)));
   const activities: Activity[] = [];
   const isTest = new Map<string, boolean>();
   const anonymous: Array<{ visitorId: string; activity: Omit<Activity, 'leadId'> }> = [];
-  storable.forEach(({ event: e, index }, i) => {
+  let unattributed = 0;
+  storable.forEach((e, i) => {
     const subject = subjects[i];
-    const field = parsed.batch ? `events[${index}].visitorId` : 'visitorId';
     if (!subject) {
-      problems.push({
-        field,
-        reason: 'the visitor is unknown: send the visitorId the tracking script issued',
-      });
+      // A token that no longer verifies and no visitor id: nobody to attribute it to. The answer
+      // stays the same, so it tells nothing about the token or the lead.
+      unattributed++;
       return;
     }
     const pricingPaths = config.tracking.pricingPaths;
@@ -206,7 +187,7 @@ async function recordEvents(event: ApiEvent, deps: Deps): Promise<ApiResult> {
       });
     }
   });
-  if (problems.length > 0) return invalid(problems);
+  if (unattributed > 0) logger.info('Tracked events without a visitor dropped', { count: unattributed });
 
   const expiresAt = anonymousExpiry(now, config.tracking.anonymousRetentionDays);
   await Promise.all(anonymous.map((a) => deps.leads.putVisitorEvent(a.visitorId, a.activity, expiresAt)));

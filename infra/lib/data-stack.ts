@@ -4,9 +4,11 @@ import {
   type CfnUserPool,
   type CfnUserPoolClient,
   type CfnUserPoolGroup,
+  ClientAttributes,
   FeaturePlan,
   Mfa,
   StandardThreatProtectionMode,
+  StringAttribute,
   UserPool,
   type UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
@@ -23,6 +25,7 @@ import { type CfnEmailIdentity, EmailIdentity, Identity } from 'aws-cdk-lib/aws-
 import type { Construct } from 'constructs';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import type { ClientConfig } from '../../shared/config/schema';
+import { REP_ID_ATTRIBUTE } from '../../shared/http/auth';
 
 /**
  * Logical ids of the stateful resources, pinned so refactoring the construct tree can never make
@@ -119,6 +122,11 @@ export class DataStack extends Stack {
       selfSignUpEnabled: false,
       signInAliases: { email: true },
       autoVerify: { email: true },
+      // A changed email takes effect only once the new address is verified; until then tokens
+      // carry the old one, so nobody can claim a colleague's address by typing it in.
+      keepOriginal: { email: true },
+      // The rep a login acts as (`reps[].id`), set by an admin; the API reads it, never the email.
+      customAttributes: { [REP_ID_ATTRIBUTE]: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) },
       signInCaseSensitive: false,
       passwordPolicy: {
         minLength: 14,
@@ -164,6 +172,13 @@ export class DataStack extends Stack {
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
+      // Users may edit their own name only: the email (sign-in and recovery address) and the rep
+      // id are identity, changed by admins through the Cognito admin API.
+      writeAttributes: new ClientAttributes().withStandardAttributes({
+        givenName: true,
+        familyName: true,
+        fullname: true,
+      }),
     });
     (this.userPoolClient.node.defaultChild as CfnUserPoolClient).overrideLogicalId(
       DATA_LOGICAL_IDS.userPoolClient,

@@ -391,6 +391,7 @@ export class PipelineStack extends Stack {
         { method: HttpMethod.POST, path: '/leads/{id}/notes' },
         { method: HttpMethod.POST, path: '/leads/{id}/tasks' },
         { method: HttpMethod.PATCH, path: '/leads/{id}/tasks/{taskId}' },
+        { method: HttpMethod.POST, path: '/leads/{id}/details/{activityId}/accept' },
         { method: HttpMethod.GET, path: '/admin/people/{email}' },
         { method: HttpMethod.DELETE, path: '/admin/people/{email}' },
         { method: HttpMethod.POST, path: '/admin/imports' },

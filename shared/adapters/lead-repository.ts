@@ -28,9 +28,11 @@ import {
   ActivitySchema,
   type Lead,
   type LeadFilter,
+  type LeadIndexScope,
   LeadSchema,
   leadMatches,
   OPEN_STATUSES,
+  stillInScope,
 } from '../domain/lead';
 import type { LeadNote, LeadTask } from '../domain/pipeline';
 import { errorName, rethrowAsDomain } from './aws-errors';
@@ -394,6 +396,38 @@ export class LeadRepository {
     return out.Item !== undefined;
   }
 
+  /**
+   * Claims the day's auto-response to an address for `leadId`, in one conditional write: free, or
+   * already this lead's (a retried send). The item expires with the TTL after `expiresAt`.
+   * @returns false when another lead's auto-response to the address has the day.
+   */
+  async claimAutoResponseDay(
+    addressHash: string,
+    day: string,
+    leadId: string,
+    expiresAt: number,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.autoResponseDay(addressHash, day),
+            entity: 'autoResponseDay',
+            leadId,
+            [TTL_ATTRIBUTE]: expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR leadId = :leadId',
+          ExpressionAttributeValues: { ':leadId': leadId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return false;
+      return rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
   /** Puts a hashed address on the suppression list (idempotent). */
   async suppress(emailHash: string, reason: string, at: string): Promise<void> {
     await this.send(() =>
@@ -673,7 +707,8 @@ export class LeadRepository {
       const leads = await this.leadsAt(entries);
       for (const [i, entry] of entries.entries()) {
         const lead = leads[i];
-        if (!lead || !leadMatches(lead, filter)) continue;
+        // The index may lag a reassignment: only leads that are the owner's or team's now count.
+        if (!lead || !stillInScope(lead, scope) || !leadMatches(lead, filter)) continue;
         found.push(lead);
         if (found.length === query.limit) {
           // Full page: continue after this entry (also when it was the read's last one, since
@@ -1094,9 +1129,7 @@ export class LeadRepository {
 
 /** A page request of {@link LeadRepository.findLeads}. */
 export interface LeadQuery {
-  readonly scope:
-    | { readonly kind: 'owner'; readonly repId: string }
-    | { readonly kind: 'team'; readonly teamId: string };
+  readonly scope: LeadIndexScope;
   readonly filter: LeadFilter;
   /** Leads per page, 1..100. */
   readonly limit: number;

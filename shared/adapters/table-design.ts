@@ -24,6 +24,7 @@
  * | held leads due for routing         | pk `HELD`, sk `<until>#<leadId>`                          |
  * | anonymous visitor events           | pk `VISITOR#<id>`, sk `EVT#<at>#<id>` (TTL)               |
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
+ * | auto-response per address per day  | pk `ACK#<sha256>`, sk `DAY#<yyyy-mm-dd>` (TTL)            |
  * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
  *
  * The four GSIs project keys only; a reader fetches the leads an index read points at.
@@ -85,6 +86,8 @@ export const keys = {
     sk: `EVT#${at}#${eventId}`,
   }),
   suppression: (emailHash: string) => ({ pk: `SUPPRESS#${emailHash}`, sk: 'SUPPRESS' }),
+  /** The day's auto-response to an address (hash of its dedupe key), whichever lead it went to. */
+  autoResponseDay: (addressHash: string, day: string) => ({ pk: `ACK#${addressHash}`, sk: `DAY#${day}` }),
   leadPartition: (leadId: string) => `LEAD#${leadId}`,
   /** Partition of a function's Powertools idempotency records. */
   idempotencyPartition: (functionName: string) => `IDEMPOTENCY#${functionName}`,

@@ -125,6 +125,9 @@ export const FitRuleSchema = z.strictObject({
 export const ACTIVITY_TYPES = [
   'captured',
   'resubmitted',
+  // A resubmission's values that contradict the lead's; the owner may accept them (leads API).
+  'details_submitted',
+  'details_accepted',
   'page_view',
   'pricing_page_view',
   'content_download',
@@ -152,6 +155,9 @@ export const ACTIVITY_TYPES = [
   'sla_unworked',
 ] as const;
 export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
+
+/** Longest consent wording (`client.consentText`) kept with an opt-in. */
+export const CONSENT_TEXT_MAX = 2000;
 export type ActivityType = z.output<typeof ActivityTypeSchema>;
 
 export const EngagementRuleSchema = z
@@ -494,6 +500,12 @@ export const ClientConfigSchema = z
       currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"'),
       /** `consent-required`: nurture email only with recorded marketing consent. @default "consent-required" */
       consentMode: z.enum(['consent-required', 'opt-out']).default('consent-required'),
+      /**
+       * The marketing-consent wording the client's forms show next to the checkbox, stored with
+       * every opt-in as the record of what the person agreed to. @default none (opt-ins are
+       * recorded with their time and source only)
+       */
+      consentText: z.string().trim().min(1).max(CONSENT_TEXT_MAX).optional(),
       /** Link to a lead in the client's UI, with `{leadId}`. */
       leadUrlTemplate: z.string().includes('{leadId}', { message: 'must contain {leadId}' }),
     }),

@@ -31,15 +31,24 @@ export type AlertEvent = {
 /** The parts of the client configuration alerts read. */
 export type AlertConfig = Pick<ClientConfig, 'client' | 'reps' | 'alerts' | 'sla' | 'pipeline'>;
 
-/** A Slack text object. User text inside `mrkdwn` must go through {@link mrkdwn}. */
-export interface SlackText {
-  readonly type: 'mrkdwn' | 'plain_text';
-  readonly text: string;
+/**
+ * A Slack text object. User text inside `mrkdwn` must go through {@link mrkdwn}, and `mrkdwn`
+ * objects are always `verbatim` (see {@link mrkdwnText}): Slack then turns no bare URL, channel
+ * name or mention in a lead's fields into a link; only the links alerts write themselves
+ * (`<url|label>`) are links.
+ */
+export type SlackText =
+  | { readonly type: 'mrkdwn'; readonly text: string; readonly verbatim: true }
+  | { readonly type: 'plain_text'; readonly text: string };
+
+/** A verbatim `mrkdwn` text object. */
+export function mrkdwnText(text: string): SlackText {
+  return { type: 'mrkdwn', text, verbatim: true };
 }
 
 /** The Block Kit blocks alerts use. */
 export type SlackBlock =
-  | { readonly type: 'header'; readonly text: SlackText & { readonly type: 'plain_text' } }
+  | { readonly type: 'header'; readonly text: Extract<SlackText, { readonly type: 'plain_text' }> }
   | { readonly type: 'section'; readonly text?: SlackText; readonly fields?: readonly SlackText[] }
   | { readonly type: 'context'; readonly elements: readonly SlackText[] }
   | { readonly type: 'divider' };
@@ -268,7 +277,7 @@ class AlertBuilder {
     const reasons = this.reasonLines();
     const blocks: SlackBlock[] = [
       { type: 'header', text: { type: 'plain_text', text: header } },
-      { type: 'section', text: { type: 'mrkdwn', text: intro.slice(0, MAX_SECTION) } },
+      { type: 'section', text: mrkdwnText(intro.slice(0, MAX_SECTION)) },
       {
         type: 'section',
         fields: [
@@ -278,16 +287,16 @@ class AlertBuilder {
           ...fields,
         ]
           .slice(0, 10)
-          .map((text): SlackText => ({ type: 'mrkdwn', text })),
+          .map(mrkdwnText),
       },
     ];
     if (reasons.length > 0)
       blocks.push({
         type: 'section',
-        text: { type: 'mrkdwn', text: `*Why this score*\n${reasons.join('\n')}`.slice(0, MAX_SECTION) },
+        text: mrkdwnText(`*Why this score*\n${reasons.join('\n')}`.slice(0, MAX_SECTION)),
       });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${this.link()}` } });
-    if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
+    blocks.push({ type: 'section', text: mrkdwnText(this.link()) });
+    if (note) blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
     return { text: fallback, blocks };
   }
 

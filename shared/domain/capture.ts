@@ -26,6 +26,8 @@ export const FORM_FIELDS = {
   renderedAt: '_ts',
   /** The anonymous visitor id set by the first-party tracking script. */
   visitorId: '_vid',
+  /** The signed visitor token this browser was given when it became a lead (tracking script). */
+  visitorToken: '_vtoken',
 } as const;
 
 /** Fragment parameter carrying the visitor token to the thank-you page. */
@@ -64,7 +66,10 @@ export function withoutPlumbing(
   return Object.fromEntries(
     Object.entries(fields).filter(
       ([key]) =>
-        key !== FORM_FIELDS.renderedAt && key !== FORM_FIELDS.visitorId && !plumbing.has(compactKey(key)),
+        key !== FORM_FIELDS.renderedAt &&
+        key !== FORM_FIELDS.visitorId &&
+        key !== FORM_FIELDS.visitorToken &&
+        !plumbing.has(compactKey(key)),
     ),
   );
 }
@@ -90,6 +95,18 @@ export function readVisitorId(fields: Record<string, unknown>): VisitorIdReading
   const raw = fieldText(fields[FORM_FIELDS.visitorId])?.trim();
   if (raw === undefined || raw === '') return { kind: 'absent' };
   return VISITOR_ID_PATTERN.test(raw) ? { kind: 'valid', visitorId: raw } : { kind: 'invalid' };
+}
+
+/** Longest visitor token read from a submission (tokens are a few hundred characters). */
+const VISITOR_TOKEN_MAX = 1024;
+
+/**
+ * The visitor token (`_vtoken`) posted with a submission, unverified; the handler checks its
+ * signature. Anything that cannot be a token is treated as absent: it must never cost the lead.
+ */
+export function readVisitorToken(fields: Record<string, unknown>): string | undefined {
+  const raw = fieldText(fields[FORM_FIELDS.visitorToken])?.trim();
+  return raw && raw.length <= VISITOR_TOKEN_MAX ? raw : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -95,23 +95,60 @@ export function unknownPlaceholders(template: EmailTemplate): string[] {
   return placeholdersIn(template).filter((name) => !isPlaceholder(name));
 }
 
-/** The personalisation values of a lead: its profile fields, trimmed; absent or blank fields are `undefined`. */
+/**
+ * Longest personal value put into an email. The values come from public forms, so they are
+ * bounded well below the profile limits: a name or company that long is not one, and the slot
+ * would otherwise carry a message of the submitter's choosing under the client's name.
+ */
+export const TEMPLATE_VALUE_LIMITS = { name: 40, company: 80, jobTitle: 80, city: 60 } as const;
+
+/** A web address: a scheme, `www.`, or a dotted host name with a top-level domain (`evil.example`). */
+const URL_LIKE = /[a-z][a-z0-9+.-]*:\/\/|\bwww\.|[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}\b/iu;
+/** Markup, entities or an email address. */
+const MARKUP_OR_ADDRESS = /[<>]|&[#a-z0-9]+;|@/i;
+/** What a person's name is made of: letters and marks, spaces, apostrophes, hyphens and dots. */
+const NAME_LIKE = /^[\p{L}\p{M}][\p{L}\p{M}' .\u2019-]*$/u;
+
+/**
+ * A value a visitor typed, made safe to put in an email the client's domain sends: on one line,
+ * with no web address, email address or markup (such a value is dropped, not trimmed, so no
+ * remainder of a planted message is sent), a person's name made of name characters only, and
+ * cut to `max` characters at a word boundary. `undefined` (so the template's neutral fallback
+ * is used, "Hi there") when nothing usable is left.
+ */
+export function safeTemplateValue(
+  value: string | undefined,
+  max: number,
+  kind: 'name' | 'text',
+): string | undefined {
+  const text = value === undefined ? '' : oneLine(value);
+  if (text === '' || URL_LIKE.test(text) || MARKUP_OR_ADDRESS.test(text)) return undefined;
+  if (kind === 'name' && !NAME_LIKE.test(text)) return undefined;
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max + 1);
+  const atWord = cut.slice(0, Math.max(cut.lastIndexOf(' '), 0)).trim();
+  return atWord === '' ? undefined : atWord;
+}
+
+/**
+ * The personalisation values of a lead: its profile fields made safe by
+ * {@link safeTemplateValue}; absent, blank or unusable fields are `undefined`. The lead's own
+ * address is kept as it is (it is where the email goes).
+ */
 export function leadValues(lead: Pick<Lead, 'profile'>, context: EmailContext): TemplateValues {
   const p = lead.profile;
-  const clean = (value: string | undefined) => {
-    const text = value === undefined ? '' : oneLine(value);
-    return text === '' ? undefined : text;
-  };
-  const firstName = clean(p.firstName);
-  const lastName = clean(p.lastName);
+  const limits = TEMPLATE_VALUE_LIMITS;
+  const firstName = safeTemplateValue(p.firstName, limits.name, 'name');
+  const lastName = safeTemplateValue(p.lastName, limits.name, 'name');
+  const email = p.email === undefined ? '' : oneLine(p.email);
   return {
     firstName,
     lastName,
-    fullName: clean([firstName, lastName].filter(Boolean).join(' ')),
-    company: clean(p.company),
-    jobTitle: clean(p.jobTitle),
-    email: clean(p.email),
-    city: clean(p.city),
+    fullName: firstName && lastName ? `${firstName} ${lastName}` : (firstName ?? lastName),
+    company: safeTemplateValue(p.company, limits.company, 'text'),
+    jobTitle: safeTemplateValue(p.jobTitle, limits.jobTitle, 'text'),
+    email: email === '' ? undefined : email,
+    city: safeTemplateValue(p.city, limits.city, 'text'),
     senderName: context.senderName,
     postalAddress: context.postalAddress,
     unsubscribeUrl: context.unsubscribeUrl,

@@ -43,6 +43,17 @@ export class TaskNotFoundError extends LeadPipelineError {
   }
 }
 
+/** The lead has no submitted details (a `details_submitted` activity) with this id. Maps to HTTP 404. */
+export class SubmittedDetailsNotFoundError extends LeadPipelineError {
+  readonly code = 'DETAILS_NOT_FOUND';
+  constructor(
+    readonly leadId: string,
+    readonly activityId: string,
+  ) {
+    super(`Lead ${leadId} has no submitted details ${activityId}`);
+  }
+}
+
 /** A person with this dedupe key (or provider id) already exists as another lead. */
 export class DuplicateLeadError extends LeadPipelineError {
   readonly code = 'DUPLICATE_LEAD';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ActivityType, ActivityTypeSchema, PrioritySchema } from '../config/schema';
+import { type ActivityType, ActivityTypeSchema, CONSENT_TEXT_MAX, PrioritySchema } from '../config/schema';
 
 /**
  * The lead model: what a stored lead and its activities look like. Normalisation
@@ -80,6 +80,8 @@ export const ConsentSchema = z.strictObject({
   at: z.iso.datetime(),
   /** Where it was recorded (form field, provider). */
   via: z.string().max(TEXT_LIMITS.short),
+  /** For an opt-in: the wording the person agreed to (`client.consentText`). */
+  text: z.string().max(CONSENT_TEXT_MAX).optional(),
 });
 export type Consent = z.output<typeof ConsentSchema>;
 
@@ -277,6 +279,20 @@ export interface LeadFilter {
   readonly createdTo?: string;
   /** Only leads without an owner. */
   readonly unassignedOnly?: boolean;
+}
+
+/** Whose leads a list reads from an index: one owner's (`byOwner`) or one team's (`byTeam`). */
+export type LeadIndexScope =
+  | { readonly kind: 'owner'; readonly repId: string }
+  | { readonly kind: 'team'; readonly teamId: string };
+
+/**
+ * Whether a lead, as stored now, still belongs to the owner or team whose index entry pointed at
+ * it. Index entries follow the lead's writes with a delay, so right after a reassignment the old
+ * owner's index may still list the lead: it must not be shown to them.
+ */
+export function stillInScope(lead: Pick<Lead, 'owner' | 'team'>, scope: LeadIndexScope): boolean {
+  return scope.kind === 'owner' ? lead.owner === scope.repId : lead.team === scope.teamId;
 }
 
 /** Whether a lead passes every filter that is set (the ones the index key did not already apply). */

@@ -295,6 +295,11 @@ export interface LeadUpdate {
   readonly pipelineStage?: string;
   readonly amount?: number;
   readonly lostReason?: string;
+  /**
+   * `false` records that the person opted out of marketing email (told the rep, say): it takes
+   * effect with this write. Only an opt-out: an opt-in must come from the person themselves.
+   */
+  readonly marketingConsent?: false;
 }
 
 /** Result of {@link planLeadUpdate}. */
@@ -340,6 +345,8 @@ export function stageChangeActivityId(leadId: string, at: string): string {
  * - Working a lead (`working` or any non-lost stage) requires its first touch, so the SLA
  *   ladder and speed-to-lead always see the contact.
  * - The stage time (`pipelineStageAt`) changes only when the stage does.
+ * - `marketingConsent: false` records the person's opt-out (`via: api:<rep>`); one already
+ *   recorded is kept as it is.
  * @throws InvalidInputError naming the field, LeadStateConflictError for a lead not yet contacted.
  */
 export function planLeadUpdate(
@@ -435,8 +442,10 @@ export function planLeadUpdate(
     next.lostReason = update.lostReason;
   }
   if (update.amount !== undefined) next.amount = update.amount;
+  if (update.marketingConsent === false && lead.consent?.marketing !== false)
+    next.consent = { marketing: false, at: iso, via: `api:${by}`.slice(0, TEXT_LIMITS.short) };
 
-  const changed = (['status', 'stage', 'pipelineStage', 'amount', 'lostReason'] as const).filter(
+  const changed = (['status', 'stage', 'pipelineStage', 'amount', 'lostReason', 'consent'] as const).filter(
     (field) => next[field] !== lead[field],
   );
   if (changed.length === 0) return { lead, changed: [] };

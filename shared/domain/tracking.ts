@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ClientConfig } from '../config/schema';
 import { formatPath } from '../config/validate';
-import { canonicalEmail, LeadEmailSchema } from './email';
 import type { FieldProblem } from './errors';
 import { type Activity, type ActivityType, TEXT_LIMITS } from './lead';
 
@@ -10,6 +9,12 @@ import { type Activity, type ActivityType, TEXT_LIMITS } from './lead';
  * Behaviour tracking: what a landing page may report about a visitor (page views, downloads,
  * demo requests...), whether it may be kept (analytics consent), and how a reported event becomes
  * a lead {@link Activity} or an anonymous visitor event. Pure: the track handler does the I/O.
+ *
+ * An event names its visitor by the signed visitor `token` (issued to that browser when it became
+ * a lead) or by the anonymous `visitorId`, nothing else. The endpoint is public, so anything a
+ * stranger can type (an email address, a lead id) would let them post engagement for someone
+ * else's lead and learn whether an address is a lead. Fields such as `email` or `leadId` sent by
+ * older pages are ignored.
  */
 
 /** Event types a page may report. `pricing_page_view` is not among them: it is derived from the path. */
@@ -79,13 +84,6 @@ function trackEventSchema(now: Date) {
         .min(1)
         .max(TOKEN_MAX, { error: `longer than ${TOKEN_MAX} characters` })
         .optional(),
-      leadId: idField('leadId', 1).optional(),
-      email: z
-        .string()
-        .max(TEXT_LIMITS.email * 2, { error: 'not a valid email address' })
-        .transform(canonicalEmail)
-        .pipe(LeadEmailSchema)
-        .optional(),
       consent: z.object({ analytics: z.boolean({ error: 'true or false' }) }).optional(),
     })
     .superRefine((event, ctx) => {
@@ -95,18 +93,18 @@ function trackEventSchema(now: Date) {
       if (event.type === 'content_download' && event.asset === undefined) {
         ctx.addIssue({ code: 'custom', path: ['asset'], message: 'a content download needs the asset name' });
       }
-      if (!event.visitorId && !event.token && !event.leadId && !event.email) {
+      if (!event.visitorId && !event.token) {
         ctx.addIssue({
           code: 'custom',
           path: ['visitorId'],
-          message: 'required when the event carries no token, leadId or email',
+          message: 'required when the event carries no visitor token',
         });
       }
     })
     .transform((event) => ({ ...event, occurredAt: event.occurredAt ?? now.toISOString() }));
 }
 
-/** One validated event: `occurredAt` is UTC ISO (defaulted to now), `email` canonical. */
+/** One validated event: `occurredAt` is UTC ISO (defaulted to now). */
 export type TrackEvent = z.output<ReturnType<typeof trackEventSchema>>;
 
 export type ParsedTrackingRequest =

@@ -150,7 +150,7 @@ export function errorResponse(error: unknown): ApiResult {
     return json(415, { error: error.code, message: error.message });
   if (error instanceof LeadPipelineError) {
     const status =
-      error.code === 'LEAD_NOT_FOUND' || error.code === 'TASK_NOT_FOUND'
+      error.code === 'LEAD_NOT_FOUND' || error.code === 'TASK_NOT_FOUND' || error.code === 'DETAILS_NOT_FOUND'
         ? 404
         : error.code === 'NOT_ALLOWED'
           ? 403

@@ -7,9 +7,16 @@ import type { ApiEvent } from './api';
  * Who is calling the reps' API. API Gateway's JWT authorizer has already verified the Cognito
  * token (signature, issuer, audience, expiry) and passes its claims in
  * `requestContext.authorizer.jwt.claims`; this module only reads them. Roles come from the
- * `cognito:groups` claim; the caller's rep is the configured rep whose email matches the token's
- * `email` (or the rep named by a `custom:repId` claim).
+ * `cognito:groups` claim; the caller's rep is the configured rep named by the token's
+ * {@link REP_ID_CLAIM}. That attribute is written by admins only (the reps' app client cannot write
+ * it), so a rep cannot become a colleague. The `email` claim is never used to pick the rep: a
+ * user may change their own email, and a changed address would otherwise name someone else.
  */
+
+/** The Cognito custom attribute naming a login's rep (`reps[].id` in the client file); admin-written only. */
+export const REP_ID_ATTRIBUTE = 'repId';
+/** The token claim of {@link REP_ID_ATTRIBUTE}, as Cognito puts custom attributes in ID tokens. */
+export const REP_ID_CLAIM = `custom:${REP_ID_ATTRIBUTE}`;
 
 /** No verified identity on the request (the route is not behind the authorizer, or claims are missing). Maps to 401. */
 export class NotAuthenticatedError extends LeadPipelineError {
@@ -79,17 +86,14 @@ export function callerFromClaims(
       `Your login is in none of the groups ${ROLES.join(', ')}: ask an admin to add you`,
     );
   const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : undefined;
-  const claimedRepId = typeof claims['custom:repId'] === 'string' ? claims['custom:repId'].trim() : undefined;
-  const rep = claimedRepId
-    ? config.reps.find((r) => r.id === claimedRepId)
-    : email
-      ? config.reps.find((r) => r.email.toLowerCase() === email)
-      : undefined;
+  const claimed = claims[REP_ID_CLAIM];
+  const claimedRepId = typeof claimed === 'string' && claimed.trim() !== '' ? claimed.trim() : undefined;
+  const rep = claimedRepId ? config.reps.find((r) => r.id === claimedRepId) : undefined;
   if (claimedRepId && !rep)
     throw new NotAllowedError(`Your login names rep "${claimedRepId}", which is not in the client config`);
   if (!rep && !roles.includes('admin'))
     throw new NotAllowedError(
-      `Your login${email ? ` (${email})` : ''} is not linked to a rep in the client config: ask an admin to add your email to reps`,
+      `Your login has no ${REP_ID_CLAIM} attribute naming a rep in the client config: ask an admin to set it`,
     );
   return {
     subject,

@@ -1,6 +1,6 @@
 import type { Mailer } from '../adapters/mailer';
 import type { ClientConfig, EmailTemplate } from '../config/schema';
-import { canonicalEmail } from '../domain/email';
+import { canonicalEmail, emailDedupeKey } from '../domain/email';
 import type { Lead } from '../domain/lead';
 import { emailHash } from '../domain/tokens';
 import { composeLeadEmail, type SendClaimStore, sendOnce } from './lead-email';
@@ -8,8 +8,12 @@ import { composeLeadEmail, type SendClaimStore, sendOnce } from './lead-email';
 /**
  * The auto-response: an immediate acknowledgement to every new, real lead with an address.
  * It answers the person's own request (transactional), so the consent mode does not apply;
- * the suppression list and an unsubscribe do. Sent at most once per lead, ever: the send is
- * claimed as step `ack` of the pseudo-sequence `auto-response` (see `lead-email.ts`).
+ * the suppression list (which holds every address that bounced or complained) and an unsubscribe
+ * do. Sent at most once per lead, ever: the send is claimed as step `ack` of the pseudo-sequence
+ * `auto-response` (see `lead-email.ts`). And at most once per address per day, whichever lead it
+ * is for: the public forms would otherwise let anyone mail any address from the client's domain
+ * as often as they post. That limit is one conditional write per send, keyed by the address's
+ * dedupe key (so `+tags` and Gmail dots count as one address), never a scan.
  */
 
 /** Claim key of the auto-response in the lead's sends. */
@@ -19,6 +23,7 @@ export const AUTO_RESPONSE = { sequenceId: 'auto-response', stepId: 'ack' } as c
 export interface AutoResponseStore extends SendClaimStore {
   getLead(leadId: string): Promise<Lead | undefined>;
   isSuppressed(emailHash: string): Promise<boolean>;
+  claimAutoResponseDay(addressHash: string, day: string, leadId: string, expiresAt: number): Promise<boolean>;
 }
 
 export interface AutoResponseDeps {
@@ -39,6 +44,7 @@ export type AutoResponseSkip =
   | 'no-email'
   | 'unsubscribed'
   | 'suppressed'
+  | 'address-mailed-today'
   | 'already-sent'
   | 'refused';
 
@@ -88,8 +94,15 @@ export async function autoRespond(
   if (lead.unsubscribed) return skip('unsubscribed');
   if (await deps.store.isSuppressed(emailHash(canonicalEmail(lead.profile.email)))) return skip('suppressed');
 
-  const { name, template } = chooseTemplate(deps.config.autoResponse.templates, lead.source);
   const now = deps.now();
+  const addressHash = emailHash(emailDedupeKey(lead.profile.email));
+  const expiresAt = Math.floor(now.getTime() / 1000) + 2 * 86_400;
+  if (
+    !(await deps.store.claimAutoResponseDay(addressHash, now.toISOString().slice(0, 10), lead.id, expiresAt))
+  )
+    return skip('address-mailed-today');
+
+  const { name, template } = chooseTemplate(deps.config.autoResponse.templates, lead.source);
   const email = composeLeadEmail(lead, template, {
     config: deps.config,
     apiUrl: deps.apiUrl,

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientConfig } from '../config/schema';
+import { consentStatement, nextConsent } from '../domain/consent';
 import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
-import { type Activity, type Lead, type LeadProfile, type LeadSource, TEXT_LIMITS } from '../domain/lead';
+import {
+  type Activity,
+  type Consent,
+  type Lead,
+  type LeadProfile,
+  type LeadSource,
+  TEXT_LIMITS,
+} from '../domain/lead';
 import { cleanText, deriveChannel, mergeProfiles, normaliseSubmission } from '../domain/normalise';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 
@@ -9,7 +17,8 @@ import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/ca
  * Intake: the one way a lead enters the system, shared by the capture endpoint and every
  * webhook adapter. It normalises the submission, claims the person's dedupe key, creates the
  * lead with its `captured` activity in one transaction (or merges into the existing lead and
- * records `resubmitted`), attaches the visitor's earlier anonymous events, and publishes
+ * records `resubmitted`), attaches the visitor's earlier anonymous events (to an existing lead only
+ * when the visitor's signed token names that lead), and publishes
  * `Lead Captured`. It resolves only once the event is on the bus, so a caller that answers 2xx
  * afterwards has a lead that will be processed even if a later step fails.
  */
@@ -61,6 +70,12 @@ export interface IntakeRequest {
   /** Anonymous visitor whose tracked events should be attached to the lead. */
   readonly visitorId?: string;
   /**
+   * The lead named by the visitor's verified token, if it sent one. A submission that merges into
+   * an existing lead attaches the visitor's history only when this is that lead: anyone can post
+   * a known address with a `_vid` whose history they made up.
+   */
+  readonly visitorLeadId?: string;
+  /**
    * Source attribution known to the caller (a landing page from the Referer header, a webhook's
    * form id). Overrides what the submission says; values are cleaned and cut to the lead
    * schema's limits, and the channel is derived again from the result unless given here.
@@ -107,10 +122,20 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
   }
   const source = mergeSource(normalised.source, request);
   const at = now.toISOString();
+  const consent = consentStatement(normalised.consent, config.client.consentText);
 
   const existingId = await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey);
   if (existingId) {
-    return mergeInto(existingId, normalised.profile, source, normalised.warnings, request, deps, now);
+    return mergeInto(
+      existingId,
+      normalised.profile,
+      consent,
+      source,
+      normalised.warnings,
+      request,
+      deps,
+      now,
+    );
   }
 
   const leadId = newId();
@@ -120,7 +145,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     updatedAt: at,
     profile: normalised.profile,
     source,
-    ...(normalised.consent ? { consent: normalised.consent } : {}),
+    ...(consent ? { consent } : {}),
     isTest: request.isTest ?? false,
     status: request.pending ? 'pending' : 'new',
     stage: 'lead',
@@ -152,7 +177,16 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
       const winner =
         error.existingLeadId ?? (await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey));
       if (winner && error.key === normalised.profile.dedupeKey) {
-        return mergeInto(winner, normalised.profile, source, normalised.warnings, request, deps, now);
+        return mergeInto(
+          winner,
+          normalised.profile,
+          consent,
+          source,
+          normalised.warnings,
+          request,
+          deps,
+          now,
+        );
       }
       if (winner) return { outcome: 'already-received', leadId: winner, warnings: [] };
     }
@@ -166,6 +200,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
 async function mergeInto(
   leadId: string,
   incoming: LeadProfile,
+  statement: Consent | undefined,
   source: LeadSource,
   warnings: readonly string[],
   request: IntakeRequest,
@@ -177,7 +212,7 @@ async function mergeInto(
   for (let attempt = 1; ; attempt++) {
     const existing = await store.getLead(leadId);
     if (!existing) throw new LeadChangedError(leadId);
-    const { profile, changed } = mergeProfiles(
+    const { profile, changed, conflicts } = mergeProfiles(
       existing.profile,
       incoming,
       deps.config.capture.maxExtraFields,
@@ -192,16 +227,32 @@ async function mergeInto(
         channel: source.channel,
         changed,
         formId: source.formId,
+        consent: statement === undefined ? undefined : statement.marketing ? 'given' : 'withdrawn',
       }),
     };
-    const next: Lead = { ...existing, profile, updatedAt: at };
+    // Values that contradict the lead's are not applied: they wait on the timeline for the owner.
+    const offered: Activity[] =
+      Object.keys(conflicts).length === 0
+        ? []
+        : [
+            {
+              id: `${activity.id}-details`,
+              leadId,
+              type: 'details_submitted',
+              at,
+              data: definedOnly({ provider: request.provider, formId: source.formId, details: conflicts }),
+            },
+          ];
+    // An opt-out takes effect with this write; an opt-in is recorded with its wording and time.
+    const consent = nextConsent(existing.consent, statement);
+    const next: Lead = { ...existing, profile, ...(consent ? { consent } : {}), updatedAt: at };
     try {
-      await store.saveLead(existing, next, { activities: [activity] });
+      await store.saveLead(existing, next, { activities: [activity, ...offered] });
     } catch (error) {
       if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
       throw error;
     }
-    await attachVisitorEvents(leadId, request.visitorId, store);
+    if (request.visitorLeadId === leadId) await attachVisitorEvents(leadId, request.visitorId, store);
     const events: PipelineEvent<DetailType>[] = [
       pipelineEvent('Activity Recorded', {
         leadId,

@@ -170,9 +170,12 @@ export const LeadUpdateSchema = z
     pipelineStage: z.string().min(1).max(64).optional(),
     amount: z.number().nonnegative().max(1e12).optional(),
     lostReason: z.string().min(1).max(80).optional(),
+    marketingConsent: z
+      .literal(false, { error: 'only false (an opt-out); an opt-in must come from the person' })
+      .optional(),
   })
   .refine((u) => Object.keys(u).length > 0, {
-    message: 'give at least one of status, pipelineStage, amount, lostReason',
+    message: 'give at least one of status, pipelineStage, amount, lostReason, marketingConsent',
   });
 
 /** Body of `POST /leads/{id}/reassign`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { InvalidInputError, NotAllowedError } from '../domain/errors';
 import { type Activity, ActivitySchema, type Lead } from '../domain/lead';
@@ -16,13 +17,17 @@ import { parseInput } from './leads';
 
 /**
  * The reports use case: resolve who may see which numbers, read the cohort of leads captured in
- * the date range (one byDay index query per day), add email history when the report needs it,
- * and hand everything to the pure computations in `domain/reports.ts`.
+ * the date range, add email history when the report needs it, and hand everything to the pure
+ * computations in `domain/reports.ts`. The cohort is read within the caller's scope: a rep's
+ * report reads that rep's leads (byOwner index), a manager's their teams' (byTeam, by creation
+ * time); only an admin's whole-company report reads every lead of each day (byDay). So a rep's
+ * 366-day report costs what their own leads cost, not a pass over everyone's.
  */
 
 /** Storage used here (implemented by `LeadRepository`). */
 export interface ReportsStore {
   listLeadsCapturedOn(day: string): Promise<Lead[]>;
+  findLeads(query: LeadQuery): Promise<Page<Lead>>;
   listLeadPartition(leadId: string): Promise<Record<string, unknown>[]>;
 }
 
@@ -100,6 +105,45 @@ function inScope(lead: Lead, scope: ReportScope, config: Pick<ClientConfig, 'rep
   if (scope.kind === 'owner') return lead.owner === scope.repId;
   const team = teamOfLead(lead, config);
   return team !== undefined && scope.teamIds.includes(team);
+}
+
+/** Leads per index page while reading a scoped cohort. */
+const COHORT_PAGE = 100;
+
+/** The leads captured in `range`, read only within `scope` (see the module comment). */
+async function readCohort(
+  scope: ReportScope,
+  range: { from: string; to: string },
+  concurrency: number,
+  store: ReportsStore,
+): Promise<Lead[]> {
+  if (scope.kind === 'all') {
+    const perDay = await mapLimit(daysBetween(range.from, range.to), concurrency, (day) =>
+      store.listLeadsCapturedOn(day),
+    );
+    return perDay.flat();
+  }
+  const filter = { createdFrom: `${range.from}T00:00:00.000Z`, createdTo: `${range.to}T23:59:59.999Z` };
+  const scopes: LeadQuery['scope'][] =
+    scope.kind === 'owner'
+      ? [{ kind: 'owner', repId: scope.repId }]
+      : scope.teamIds.map((teamId) => ({ kind: 'team', teamId }));
+  const perScope = await mapLimit(scopes, concurrency, async (indexScope) => {
+    const leads: Lead[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await store.findLeads({
+        scope: indexScope,
+        filter,
+        limit: COHORT_PAGE,
+        ...(nextToken ? { nextToken } : {}),
+      });
+      leads.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return leads;
+  });
+  return perScope.flat();
 }
 
 /** The UTC days from `from` to `to`, inclusive. */
@@ -196,10 +240,8 @@ export async function runReport(
   const scope = reportScope(caller, request, deps.config);
   const range = reportRange(request.from, request.to, now);
   const concurrency = deps.concurrency ?? 8;
-  const perDay = await mapLimit(daysBetween(range.from, range.to), concurrency, (day) =>
-    deps.store.listLeadsCapturedOn(day),
-  );
-  const leads = reportableLeads(perDay.flat()).filter((l) => inScope(l, scope, deps.config));
+  const cohort = await readCohort(scope, range, concurrency, deps.store);
+  const leads = reportableLeads(cohort).filter((l) => inScope(l, scope, deps.config));
   let emails: Map<string, LeadEmailHistory> | undefined;
   let partial: ReportResult['partial'];
   if (REPORTS_NEEDING_EMAILS.includes(request.report)) {

@@ -13,14 +13,17 @@ import type { ClientConfig } from '../config/schema';
  *   choice is kept in localStorage (`lp_consent`). `DNT: 1` / Global Privacy Control mean no.
  * - Identity: a random visitor id (`lp_vid`, `crypto.randomUUID`) and the visitor token that
  *   capture appends to its redirect as `#lp_token=...` (taken out of the address bar at once)
- *   live in localStorage, never in cookies. `identify(email)` lasts for the page only, so an
- *   address is never left on the device.
+ *   live in localStorage, never in cookies. Events name the visitor by these two only: an
+ *   address is never sent (`identify(email)` is kept as a no-op for pages that still call it),
+ *   because the endpoint is public and an address proves nothing about who is browsing.
  * - Events: a `page_view` on load, then whatever the page reports through `leadTracker.track`,
  *   posted to `/events` with `navigator.sendBeacon` (or `fetch` keepalive) as `text/plain`, a
  *   CORS "simple request" that needs no preflight.
  * - Forms: every form posting to the capture endpoint (`/leads`) gets hidden `_ts` (render time,
- *   epoch ms, for capture's time-to-submit bot check) and, with consent, `_vid` inputs; JSON
- *   posts to `/leads` through `fetch` get `_vid` added to their body.
+ *   epoch ms, for capture's time-to-submit bot check) and, with consent, `_vid` and (once this
+ *   browser holds one) `_vtoken` inputs; JSON posts to `/leads` through `fetch` get them added to
+ *   their body. Capture attaches the visitor's anonymous history to an existing lead only when
+ *   `_vtoken` is signed for that lead.
  */
 export const TRACKING_SCRIPT_SOURCE = `/* lead-pipeline tracker */
 (function (window, document, settings) {
@@ -28,7 +31,7 @@ export const TRACKING_SCRIPT_SOURCE = `/* lead-pipeline tracker */
   if (window.leadTracker) return;
   var EVENTS = settings.apiUrl + '/events', CAPTURE = settings.apiUrl + '/leads';
   var nav = window.navigator || {}, post = window.fetch, loc = window.location;
-  var renderedAt = Date.now(), email = null, viewSent = false, token = null;
+  var renderedAt = Date.now(), viewSent = false, token = null;
 
   // Reads (value undefined), writes or removes (null); storage may be disabled and throw.
   function store(key, value) {
@@ -76,7 +79,6 @@ export const TRACKING_SCRIPT_SOURCE = `/* lead-pipeline tracker */
     if (data.asset) event.asset = String(data.asset).slice(0, 300);
     var stored = store('lp_token');
     if (stored) event.token = stored;
-    if (email) event.email = email;
     if (store('lp_consent') === 'granted') event.consent = { analytics: true };
     send(event);
     return true;
@@ -104,6 +106,7 @@ export const TRACKING_SCRIPT_SOURCE = `/* lead-pipeline tracker */
     if (!isCapture(form.action)) return;
     field(form, '_ts', String(renderedAt));
     field(form, '_vid', allowed() ? visitorId() : null);
+    field(form, '_vtoken', (allowed() && store('lp_token')) || null);
   }
   function decorateAll() {
     Array.prototype.forEach.call(document.querySelectorAll('form'), decorate);
@@ -115,6 +118,7 @@ export const TRACKING_SCRIPT_SOURCE = `/* lead-pipeline tracker */
       var body = isCapture(typeof req === 'string' ? req : req.url) && allowed() && JSON.parse(init.body);
       if (body && !body._vid) {
         body._vid = visitorId();
+        if (store('lp_token')) body._vtoken = store('lp_token');
         init = Object.assign({}, init, { body: JSON.stringify(body) });
       }
     } catch (e) {}
@@ -129,7 +133,7 @@ export const TRACKING_SCRIPT_SOURCE = `/* lead-pipeline tracker */
       else { store('lp_vid', null); store('lp_token', null); }
       decorateAll();
     },
-    identify: function (address) { email = address ? String(address).trim() : null; }
+    identify: function () {}
   };
 
   document.addEventListener('submit', function (e) { if (e.target) decorate(e.target); }, true);

@@ -79,8 +79,12 @@ function mqlLead(name: string, email: string, country = 'GB'): FormLead {
   });
 }
 
+/** Addresses of the nurtured leads the suite built, for the reports. */
+const nurtured = new Set<string>();
+
 /** A lead below MQL (fit 5) who asked for product news: nurtured, not routed to a rep. */
 function nurtureLead(name: string, email: string): FormLead {
+  nurtured.add(email);
   return formLead(name, email, 'Stores', {
     job_title: 'Analyst',
     company_size: '1-49',
@@ -425,6 +429,35 @@ describe.concurrent('leads being worked', () => {
     expect(person.suppression.suppressed).toBe(true);
   });
 
+  test('an opt-out on a resubmitted form stops nurture at once: no marketing email after it', async ({
+    expect,
+  }) => {
+    const email = 'otto.optout@optout-stores.example';
+    const lead = nurtureLead('Otto Optout', email);
+    const { leadId } = await capture(lead);
+    await eventually(
+      'the first nurture email',
+      async () => emailsTo(await api.emails(), email, 'nurture')[0],
+    );
+    const optedIn = await api.person(email);
+    expect(optedIn.found && optedIn.lead.consent).toMatchObject({ marketing: true });
+
+    // The same person sends the form again, this time saying no.
+    const again = await api.submitForm({ ...lead, marketing_consent: 'no' });
+    expect(again).toMatchObject({ leadId, status: 'updated' });
+    const optedOut = await api.person(email);
+    expect(optedOut.found && optedOut.lead.consent).toMatchObject({
+      marketing: false,
+      via: 'form:marketing_consent',
+    });
+    const sentBefore = emailsTo(await api.emails(), email, 'nurture').length;
+
+    const execution = await finished('Nurture', leadId);
+    expect(execution.output).toMatchObject({ result: { outcome: 'stop', reason: 'no-consent' } });
+    expect(emailsTo(await api.emails(), email, 'nurture')).toHaveLength(sentBefore);
+    expect(sentBefore).toBe(1);
+  });
+
   test('a bounce ends nurture and suppresses the address', async ({ expect }) => {
     const email = 'bounce@simulator.amazonses.com';
     const { leadId } = await capture(nurtureLead('Bo Bounce', email));
@@ -569,8 +602,8 @@ test('the reports reflect all of it', async () => {
   expect(summary.leads).toBe(created.size);
   expect(sources.total).toBe(created.size);
   expect(sources.bySource).toContainEqual(expect.objectContaining({ source: 'form', leads: created.size }));
-  // Everyone but the three nurtured leads reached MQL and was given to a rep.
-  const mqls = created.size - 3;
+  // Everyone but the nurtured leads reached MQL and was given to a rep.
+  const mqls = created.size - nurtured.size;
   expect(funnel.stages.find((s) => s.stage === 'MQL')?.reached).toBe(mqls);
   expect(sla.assigned).toBe(mqls);
   expect(sla.unworked).toBeGreaterThanOrEqual(1);

@@ -21,7 +21,7 @@ export interface FormLead {
   readonly country?: string;
   readonly phone?: string;
   readonly message?: string;
-  readonly marketing_consent?: 'yes';
+  readonly marketing_consent?: 'yes' | 'no';
 }
 
 /** `POST /leads` answered as JSON (`Accept: application/json`). */

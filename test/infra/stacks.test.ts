@@ -13,6 +13,7 @@ import {
 import { APP_TAG, stackNames } from '../../infra/lib/settings';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import { EVENT_SOURCE } from '../../shared/events/catalogue';
+import { REP_ID_ATTRIBUTE, REP_ID_CLAIM } from '../../shared/http/auth';
 import {
   type CfnResource,
   findCycle,
@@ -66,6 +67,7 @@ const JWT_ROUTES = [
   'POST /leads/{id}/notes',
   'POST /leads/{id}/tasks',
   'PATCH /leads/{id}/tasks/{taskId}',
+  'POST /leads/{id}/details/{activityId}/accept',
   'GET /reports/{report}',
   'GET /admin/people/{email}',
   'DELETE /admin/people/{email}',
@@ -313,6 +315,21 @@ describe.each(clients)('client %s', (clientName) => {
         ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
         PreventUserExistenceErrors: 'ENABLED',
       });
+    });
+
+    it("keeps identity out of the users' hands: original email until verified, rep id admin-written", () => {
+      s.data.hasResourceProperties('AWS::Cognito::UserPool', {
+        UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+        Schema: Match.arrayWith([Match.objectLike({ Name: REP_ID_ATTRIBUTE, Mutable: true })]),
+      });
+      const [, client] = resourcesOfType(s.dataJson, 'AWS::Cognito::UserPoolClient')[0] as [
+        string,
+        CfnResource,
+      ];
+      const writable = client.Properties.WriteAttributes as string[];
+      expect(writable.length).toBeGreaterThan(0);
+      expect(writable).not.toContain('email');
+      expect(writable).not.toContain(REP_ID_CLAIM);
     });
 
     it('creates the SES identity from email.identity', () => {

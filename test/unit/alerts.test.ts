@@ -138,19 +138,25 @@ describe('buildAlert: Lead Assigned', () => {
       type: 'section',
       text: {
         type: 'mrkdwn',
+        verbatim: true,
         text: `<@U04LIAM002>, you have a new lead. First touch due <!date^${deadline}^{date_short_pretty} at {time}|2025-11-24 14:55 Europe/Dublin>.`,
       },
     });
     expect(fields).toEqual({
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: '*Lead*\n*Jane Doe*\nVP Sales at Acme' },
-        { type: 'mrkdwn', text: '*Score*\n*83* (SQL; fit 53, engagement 30)' },
-        { type: 'mrkdwn', text: '*Source*\npaid_search via google_ads · campaign _spring-promo_' },
-        { type: 'mrkdwn', text: '*Owner*\n<@U04LIAM002>' },
-        { type: 'mrkdwn', text: '*Priority*\n:red_circle: High' },
+        { type: 'mrkdwn', text: '*Lead*\n*Jane Doe*\nVP Sales at Acme', verbatim: true },
+        { type: 'mrkdwn', text: '*Score*\n*83* (SQL; fit 53, engagement 30)', verbatim: true },
         {
           type: 'mrkdwn',
+          text: '*Source*\npaid_search via google_ads · campaign _spring-promo_',
+          verbatim: true,
+        },
+        { type: 'mrkdwn', text: '*Owner*\n<@U04LIAM002>', verbatim: true },
+        { type: 'mrkdwn', text: '*Priority*\n:red_circle: High', verbatim: true },
+        {
+          type: 'mrkdwn',
+          verbatim: true,
           text: `*SLA deadline*\n<!date^${deadline}^{date_short_pretty} at {time}|2025-11-24 14:55 Europe/Dublin>`,
         },
       ],
@@ -160,14 +166,35 @@ describe('buildAlert: Lead Assigned', () => {
       type: 'section',
       text: {
         type: 'mrkdwn',
+        verbatim: true,
         text: '*Why this score*\n• +30 Requested a demo\n• +20 Executive or VP\n• -15 Free-mail or disposable address',
       },
     });
     expect(link).toEqual({
       type: 'section',
-      text: { type: 'mrkdwn', text: '<https://crm.northwind.example/leads/lead-1|Open the lead>' },
+      text: {
+        type: 'mrkdwn',
+        text: '<https://crm.northwind.example/leads/lead-1|Open the lead>',
+        verbatim: true,
+      },
     });
     expect(alert.slack.text).toBe("New high-priority lead for Liam O'Connor: Jane Doe");
+  });
+
+  it('marks every mrkdwn text verbatim, so a bare URL in a lead field never becomes a link', () => {
+    const alert = send(assignedEvent());
+    const texts = alert.slack.blocks.flatMap((b) =>
+      'fields' in b && b.fields
+        ? b.fields
+        : 'elements' in b
+          ? b.elements
+          : 'text' in b && b.text
+            ? [b.text]
+            : [],
+    );
+    const mrkdwnTexts = texts.filter((t) => t.type === 'mrkdwn');
+    expect(mrkdwnTexts.length).toBeGreaterThan(3);
+    expect(mrkdwnTexts.every((t) => 'verbatim' in t && t.verbatim === true)).toBe(true);
   });
 
   it('names a rep without a Slack id instead of mentioning them', () => {

@@ -10,6 +10,7 @@ import {
   placeholdersIn,
   renderLeadEmail,
   renderTemplate,
+  TEMPLATE_VALUE_LIMITS,
   tagValue,
   unknownPlaceholders,
   unsubscribeUrl,
@@ -56,18 +57,69 @@ describe('renderTemplate', () => {
   });
 
   it('escapes values in the HTML part only', () => {
-    const lead = profile({ firstName: "O'Brien <b>", company: 'Smith & Sons' });
     const out = renderTemplate(
       {
         subject: '{{firstName}} / {{company}}',
         html: '<p>{{firstName}} {{company}}</p>',
         text: '{{firstName}} {{company}}',
       },
-      leadValues(lead, context),
+      { firstName: "O'Brien <b>", company: 'Smith & Sons' },
     );
     expect(out.html).toBe('<p>O&#39;Brien &lt;b&gt; Smith &amp; Sons</p>');
     expect(out.text).toBe("O'Brien <b> Smith & Sons");
     expect(out.subject).toBe("O'Brien <b> / Smith & Sons");
+  });
+
+  it("keeps real names and companies, O'Brien and Smith & Sons included", () => {
+    const values = leadValues(
+      profile({
+        firstName: "Siobhán O'Brien-Ní",
+        lastName: 'Dvořák',
+        company: 'Smith & Sons',
+        city: 'São Paulo',
+      }),
+      context,
+    );
+    expect(values).toMatchObject({
+      firstName: "Siobhán O'Brien-Ní",
+      fullName: "Siobhán O'Brien-Ní Dvořák",
+      company: 'Smith & Sons',
+      city: 'São Paulo',
+    });
+  });
+
+  it('drops web and email addresses and markup from visitor-typed values, so phishing falls back to a neutral greeting', () => {
+    const template = {
+      subject: 'Thanks {{firstName}}',
+      html: '<p>Hi {{firstName}}, welcome from {{company}}</p>',
+      text: 'Hi {{firstName}}, welcome from {{company}}',
+    };
+    for (const [firstName, company] of [
+      ['Invoice overdue, pay at evil.example', 'Acme'],
+      ['Jane', 'See https://evil.example/pay'],
+      ['Jane', 'Pay now: billing@evil.example'],
+      ['<a href=x>Jane</a>', 'www.evil.example'],
+      ['Jane', 'Acme &lt;script&gt;'],
+    ]) {
+      const out = renderTemplate(template, leadValues(profile({ firstName, company }), context));
+      expect(out.text).not.toMatch(/evil|https?:|www\.|@|<a|script/);
+    }
+    const phished = renderTemplate(
+      template,
+      leadValues(profile({ firstName: 'Invoice overdue, pay at evil.example', company: 'Acme' }), context),
+    );
+    expect(phished.subject).toBe('Thanks there');
+    expect(phished.text).toBe('Hi there, welcome from Acme');
+  });
+
+  it('cuts long values at a word and refuses an over-long name', () => {
+    const company =
+      'Northern Lights Analytics and Consulting Group for Retail Banking and Insurance Firms Worldwide';
+    const values = leadValues(profile({ firstName: 'Maximilian'.repeat(5), company }), context);
+    expect(values.firstName).toBeUndefined();
+    expect(values.company?.length).toBeLessThanOrEqual(TEMPLATE_VALUE_LIMITS.company);
+    expect(company.startsWith(values.company ?? '-')).toBe(true);
+    expect(values.company?.endsWith(' ')).toBe(false);
   });
 
   it('uses the template fallback, then the default fallback, for missing values', () => {

@@ -46,6 +46,63 @@ describe('intakeLead', () => {
     expect(h.ofType('Activity Recorded').map((e) => e.detail.type)).toEqual(['resubmitted']);
   });
 
+  it('a resubmission fills blanks and keeps conflicting values on the timeline, unapplied', async () => {
+    await intakeLead({ fields: { ...elena, phone: '+49 30 901820' }, provider: 'form' }, deps());
+    // Anyone who knows Elena's address can post the form: her details must not change.
+    await intakeLead(
+      {
+        fields: { ...elena, first_name: 'Mallory', phone: '+44 20 7946 0000', company: 'Kontor' },
+        provider: 'form',
+      },
+      deps(),
+    );
+    const lead = await h.repository.getLead('id-1');
+    expect(lead?.profile).toMatchObject({
+      firstName: 'Elena',
+      phone: '+4930901820',
+      phoneCountry: 'DE',
+      company: 'Kontor',
+    });
+    const activities = await h.repository.listActivities('id-1');
+    expect(activities.find((a) => a.type === 'resubmitted')?.data.changed).toEqual(['company']);
+    expect(activities.find((a) => a.type === 'details_submitted')?.data).toEqual({
+      provider: 'form',
+      details: { firstName: 'Mallory', phone: '+442079460000', phoneValid: true, phoneCountry: 'GB' },
+    });
+  });
+
+  it('records an opt-in with its wording and time, and lets a later opt-out win at once', async () => {
+    const consentText = 'I agree to receive product news from Northwind by email.';
+    const withText = { ...config, client: { ...config.client, consentText } };
+    const at = (iso: string) => ({ ...deps(), config: withText, now: () => new Date(iso) });
+    await intakeLead({ fields: elena, provider: 'form' }, at('2026-03-02T10:00:00.000Z'));
+    expect((await h.repository.getLead('id-1'))?.consent).toBeUndefined();
+    // A later opt-in (a Typeform answer merging into the lead) is recorded, wording included.
+    await intakeLead(
+      { fields: { ...elena, marketing_consent: 'yes' }, provider: 'typeform', externalId: 't-1' },
+      at('2026-03-03T10:00:00.000Z'),
+    );
+    expect((await h.repository.getLead('id-1'))?.consent).toEqual({
+      marketing: true,
+      at: '2026-03-03T10:00:00.000Z',
+      via: 'typeform:marketing_consent',
+      text: consentText,
+    });
+    // Then the form again with "no": withdrawn with this very write.
+    await intakeLead(
+      { fields: { ...elena, marketing_consent: 'no' }, provider: 'form' },
+      at('2026-03-04T10:00:00.000Z'),
+    );
+    expect((await h.repository.getLead('id-1'))?.consent).toEqual({
+      marketing: false,
+      at: '2026-03-04T10:00:00.000Z',
+      via: 'form:marketing_consent',
+    });
+    // A submission that says nothing about consent leaves the opt-out as it is.
+    await intakeLead({ fields: elena, provider: 'api' }, at('2026-03-05T10:00:00.000Z'));
+    expect((await h.repository.getLead('id-1'))?.consent?.marketing).toBe(false);
+  });
+
   it('recognises a redelivered webhook record even after it was merged into an existing person', async () => {
     await intakeLead({ fields: elena, provider: 'form' }, deps());
     const merged = await intakeLead({ fields: elena, provider: 'google_ads', externalId: 'g-1' }, deps());

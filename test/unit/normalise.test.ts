@@ -16,6 +16,7 @@ import {
   TEXT_LIMITS,
 } from '../../shared/domain/lead';
 import {
+  acceptSubmittedDetails,
   CHANNELS,
   cleanText,
   deriveChannel,
@@ -863,20 +864,38 @@ describe('mergeProfiles', () => {
     droppedFields: [],
   };
 
-  it('incoming non-empty values win and are reported', () => {
+  it('a resubmission fills blanks and offers conflicting values instead of overwriting them', () => {
     const incoming = ok({
       email: 'jane@acme.com',
       job_title: 'Head of Data',
       company_size: '201-500',
+      industry: 'Software',
+      phone: '+1 416 363 1234',
     }).profile;
-    const { profile, changed } = mergeProfiles(existing, incoming);
-    expect(profile).toMatchObject({
+    const { profile, changed, conflicts } = mergeProfiles(existing, incoming);
+    expect(profile).toEqual({ ...existing, industry: 'Software' });
+    expect(changed).toEqual(['industry']);
+    expect(conflicts).toEqual({
       jobTitle: 'Head of Data',
       companySize: 201,
-      firstName: 'Jane',
-      company: 'Acme',
+      phone: '+14163631234',
+      phoneValid: true,
+      phoneCountry: 'CA',
     });
-    expect(changed.sort()).toEqual(['companySize', 'jobTitle']);
+  });
+
+  it('an accepted offer replaces the stored values with their derived fields', () => {
+    const incoming = ok({
+      email: 'jane@acme.com',
+      job_title: 'Head of Data',
+      phone: '0000 (reception)',
+    }).profile;
+    const { conflicts } = mergeProfiles(existing, incoming);
+    const { profile, changed } = acceptSubmittedDetails(existing, conflicts);
+    expect(profile).toMatchObject({ jobTitle: 'Head of Data', phone: '0000 (reception)', phoneValid: false });
+    expect(profile.phoneCountry).toBeUndefined();
+    expect(profile.dedupeKey).toBe(existing.dedupeKey);
+    expect(changed.sort()).toEqual(['jobTitle', 'phone', 'phoneCountry', 'phoneValid']);
   });
 
   it('empty incoming values never erase', () => {
@@ -894,8 +913,16 @@ describe('mergeProfiles', () => {
     expect(changed).toEqual([]);
   });
 
-  it('a phone-only resubmission keeps the email flags; a new invalid phone drops the old phone country', () => {
-    const freeMail = { ...existing, email: 'jane@gmail.com', isFreeMail: true, companyDomain: undefined };
+  it('a phone-only resubmission keeps the email flags; a phone filling a blank brings its own fields', () => {
+    const freeMail = {
+      ...existing,
+      email: 'jane@gmail.com',
+      isFreeMail: true,
+      companyDomain: undefined,
+      phone: undefined,
+      phoneValid: undefined,
+      phoneCountry: 'GB',
+    };
     const incoming = ok({ phone: '0000 000000 (reception)' }).profile;
     const { profile, changed } = mergeProfiles(freeMail, incoming);
     expect(profile.isFreeMail).toBe(true);
@@ -905,20 +932,22 @@ describe('mergeProfiles', () => {
     expect(changed.sort()).toEqual(['phone', 'phoneCountry', 'phoneValid']);
   });
 
-  it('never changes the dedupe key', () => {
+  it('never changes the dedupe key, nor the stored address', () => {
     const incoming = ok({ email: 'jane.doe@acme.com' }).profile;
-    const { profile, changed } = mergeProfiles(existing, incoming);
+    const { profile, changed, conflicts } = mergeProfiles(existing, incoming);
     expect(profile.dedupeKey).toBe('jane@acme.com');
-    expect(profile.email).toBe('jane.doe@acme.com');
-    expect(changed).toEqual(['email']);
+    expect(profile.email).toBe('jane@acme.com');
+    expect(changed).toEqual([]);
+    expect(conflicts).toEqual({ email: 'jane.doe@acme.com', isFreeMail: false, isDisposable: false });
   });
 
-  it('merges extra maps under the bound and lists what did not fit', () => {
+  it('fills extra keys under the bound, lists what did not fit and offers changed ones', () => {
     const incoming = ok({ email: 'jane@acme.com', budget: '50k', timeline: 'Q3', seats: '40' }).profile;
-    const { profile, changed } = mergeProfiles(existing, incoming, 3);
-    expect(profile.extra).toEqual({ budget: '50k', source_detail: 'webinar', timeline: 'Q3' });
+    const { profile, changed, conflicts } = mergeProfiles(existing, incoming, 3);
+    expect(profile.extra).toEqual({ budget: '10k', source_detail: 'webinar', timeline: 'Q3' });
     expect(profile.droppedFields).toEqual(['seats']);
     expect(changed.sort()).toEqual(['droppedFields', 'extra']);
+    expect(conflicts).toEqual({ extra: { budget: '50k' } });
   });
 
   it('does not modify its inputs', () => {
@@ -928,10 +957,11 @@ describe('mergeProfiles', () => {
     expect(existing).toEqual(before);
   });
 
-  it('merging a profile with itself changes nothing', () => {
-    const { profile, changed } = mergeProfiles(existing, existing);
+  it('merging a profile with itself changes nothing and offers nothing', () => {
+    const { profile, changed, conflicts } = mergeProfiles(existing, existing);
     expect(profile).toEqual(existing);
     expect(changed).toEqual([]);
+    expect(conflicts).toEqual({});
   });
 });
 

@@ -83,12 +83,17 @@ describe('callers', () => {
     expect(parseGroupsClaim(undefined)).toEqual([]);
   });
 
-  it('links a login to its rep by email or custom:repId and derives the managed teams', () => {
-    const byEmail = callerFromClaims(
-      { sub: 's1', email: 'ANA.SCHMIDT@northwind.example', 'cognito:groups': '[manager]' },
+  it('links a login to its rep by the admin-written custom:repId and derives the managed teams', () => {
+    const manager = callerFromClaims(
+      {
+        sub: 's1',
+        email: 'ana.schmidt@northwind.example',
+        'custom:repId': 'ana',
+        'cognito:groups': '[manager]',
+      },
       config,
     );
-    expect(byEmail).toMatchObject({
+    expect(manager).toMatchObject({
       repId: 'ana',
       teamId: 'emea',
       roles: ['manager'],
@@ -101,16 +106,37 @@ describe('callers', () => {
     expect(byClaim).toMatchObject({ repId: 'jordan', teamId: 'na', managedTeams: [] });
   });
 
-  it('refuses logins outside the groups or not linked to a rep (admins excepted)', () => {
+  it('never takes the rep from the self-writable email claim', () => {
+    // Jordan changed his email to Ana's (a manager of another team) and refreshed his token.
+    const changed = callerFromClaims(
+      {
+        sub: 's2',
+        email: 'ana.schmidt@northwind.example',
+        'custom:repId': 'jordan',
+        'cognito:groups': '[rep]',
+      },
+      config,
+    );
+    expect(changed).toMatchObject({ repId: 'jordan', teamId: 'na', managedTeams: [] });
+    // Without the admin-written attribute the email alone names nobody.
     expect(() =>
       callerFromClaims(
-        { sub: 's', email: 'liam.oconnor@northwind.example', 'cognito:groups': '[guests]' },
+        { sub: 's3', email: 'ana.schmidt@northwind.example', 'cognito:groups': '[manager]' },
         config,
       ),
     ).toThrow(NotAllowedError);
+  });
+
+  it('refuses logins outside the groups or not linked to a rep (admins excepted)', () => {
     expect(() =>
-      callerFromClaims({ sub: 's', email: 'stranger@example.com', 'cognito:groups': '[rep]' }, config),
-    ).toThrow(/not linked to a rep/);
+      callerFromClaims({ sub: 's', 'custom:repId': 'liam', 'cognito:groups': '[guests]' }, config),
+    ).toThrow(NotAllowedError);
+    expect(() =>
+      callerFromClaims(
+        { sub: 's', email: 'liam.oconnor@northwind.example', 'cognito:groups': '[rep]' },
+        config,
+      ),
+    ).toThrow(/custom:repId/);
     expect(() =>
       callerFromClaims({ sub: 's', 'custom:repId': 'ghost', 'cognito:groups': '[rep]' }, config),
     ).toThrow(/ghost/);

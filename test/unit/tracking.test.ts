@@ -92,7 +92,7 @@ describe('parseTrackingRequest', () => {
   it('needs some identity and says visitorId is the one to send', () => {
     expect(parseTrackingRequest({ type: 'page_view', path: '/' }, now)).toEqual({
       ok: false,
-      problems: [{ field: 'visitorId', reason: 'required when the event carries no token, leadId or email' }],
+      problems: [{ field: 'visitorId', reason: 'required when the event carries no visitor token' }],
     });
   });
 
@@ -103,11 +103,13 @@ describe('parseTrackingRequest', () => {
     ]);
   });
 
-  it('canonicalises an email and refuses one that is not an address', () => {
-    const ok = parseTrackingRequest({ type: 'webinar_attended', email: '  Jane.Doe@ACME.com ' }, now);
-    expect(ok.ok && ok.events[0]?.email).toBe('jane.doe@acme.com');
-    const bad = parseTrackingRequest({ type: 'webinar_attended', email: 'jane at acme' }, now);
-    expect(bad.ok ? [] : bad.problems.map((p) => p.field)).toEqual(['email']);
+  it('never identifies a visitor by an email or a lead id: anyone can type those', () => {
+    for (const stranger of [{ email: 'jane.doe@acme.com' }, { leadId: 'lead-1' }]) {
+      const bare = parseTrackingRequest({ type: 'demo_request', ...stranger }, now);
+      expect(bare.ok ? [] : bare.problems.map((p) => p.field)).toEqual(['visitorId']);
+      const withVisitor = parseTrackingRequest({ type: 'demo_request', visitorId: VID, ...stranger }, now);
+      expect(withVisitor.ok && withVisitor.events[0]).not.toHaveProperty(Object.keys(stranger)[0] as string);
+    }
   });
 
   it('refuses a consent object without a boolean', () => {
@@ -458,11 +460,12 @@ describe('tracking script', () => {
     expect(page.sent[0]?.body.token).toBe('abc.def');
   });
 
-  it('adds the email given to identify() to later events', () => {
+  it('never sends an address, even one given to identify() (kept as a no-op for older pages)', () => {
     const page = browser({ consentMode: 'opt-out' });
     page.tracker.identify(' jane@acme.example ');
     page.tracker.track('webinar_registered');
-    expect(page.sent[1]?.body).toMatchObject({ type: 'webinar_registered', email: 'jane@acme.example' });
+    expect(page.sent[1]?.body).toMatchObject({ type: 'webinar_registered' });
+    expect(page.sent[1]?.body).not.toHaveProperty('email');
     expect([...page.storage.values()]).not.toContain('jane@acme.example');
   });
 

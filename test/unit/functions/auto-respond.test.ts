@@ -129,6 +129,40 @@ describe('auto-respond', () => {
     expect(h.sent()).toHaveLength(0);
   });
 
+  it('never answers an address that bounced', async () => {
+    h.table.putLead(lead());
+    h.suppressAddress('jane.doe@acme-software.example', 'bounce');
+    expect(await autoRespond()(captured())).toEqual({ outcome: 'skipped', reason: 'suppressed' });
+    expect(h.sent()).toHaveLength(0);
+  });
+
+  it('sends at most one auto-response per address per day, whichever lead it is for', async () => {
+    // The same mailbox behind two leads (say, one re-created after an erasure, spelled with a +tag).
+    h.table.putLead(lead());
+    h.table.putLead(lead({ id: 'lead-2', profile: { email: 'Jane.Doe+again@acme-software.example' } }));
+    const second = eventBridgeEvent(
+      'Lead Captured',
+      {
+        leadId: 'lead-2',
+        occurredAt: '2026-03-02T10:00:00.000Z',
+        isTest: false,
+        provider: 'form',
+        channel: 'organic',
+        pending: false,
+      },
+      'evt-captured-2',
+    );
+    expect((await autoRespond()(captured())).outcome).toBe('sent');
+    expect(await autoRespond()(second)).toEqual({ outcome: 'skipped', reason: 'address-mailed-today' });
+    expect(h.sent()).toHaveLength(1);
+    // The claim is one conditional item per address and day, never a scan.
+    expect(h.table.byPk('ACK#')).toHaveLength(1);
+    expect(h.table.calls.filter((c) => c.startsWith('Query') || c.startsWith('Scan'))).toEqual([]);
+    // The next day the address may be answered again.
+    const tomorrow = createHandler(h.mailDeps(example, new Date('2026-03-03T10:00:00.000Z')));
+    expect((await tomorrow(second)).outcome).toBe('sent');
+  });
+
   it('does nothing when auto-responses are disabled, or for test and pending events', async () => {
     h.table.putLead(lead());
     const disabled = { ...example, autoResponse: { ...example.autoResponse, enabled: false } };

@@ -31,7 +31,7 @@ import { SecretsManagerIntegrations } from '../../../shared/adapters/integration
 import { LeadRepository } from '../../../shared/adapters/lead-repository';
 import { TTL_ATTRIBUTE } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
-import { verifyToken } from '../../../shared/domain/tokens';
+import { signToken, verifyToken } from '../../../shared/domain/tokens';
 import { EVENT_SOURCE, parseDetail } from '../../../shared/events/catalogue';
 
 process.env.AWS_REGION = 'eu-west-1';
@@ -494,6 +494,53 @@ describe('capture: JSON submissions', () => {
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
     // Plumbing never reaches the lead's extra fields.
     expect(table.get({ pk: 'LEAD#id-1', sk: 'PROFILE' })?.profile).toMatchObject({ extra: {} });
+  });
+});
+
+describe("capture: a visitor's history and an existing lead", () => {
+  function seedVisitorHistory(): void {
+    for (const [i, type] of ['demo_request', 'meeting_booked'].entries()) {
+      table.put({
+        pk: 'VISITOR#visitor_12345',
+        sk: `2026-03-01T09:00:0${i}.000Z#ev-${i}`,
+        entity: 'visitorEvent',
+        visitorId: 'visitor_12345',
+        id: `ev-${i}`,
+        type,
+        at: `2026-03-01T09:00:0${i}.000Z`,
+        data: {},
+        [TTL_ATTRIBUTE]: 1,
+      });
+    }
+  }
+  const leadActivities = () =>
+    table.byPrefix('LEAD#lead-existing').filter((i) => String(i.sk).startsWith('ACT#2026-03-01'));
+
+  it("does not give an existing lead a visitor's history on a bare address", async () => {
+    seedExistingLead();
+    seedVisitorHistory();
+    const result = await handler(jsonPost({ ...person, _vid: 'visitor_12345' }), context);
+    expect(result.statusCode).toBe(200);
+    expect(leadActivities()).toEqual([]);
+    // Nor with a token signed for someone else, or not signed by us.
+    const others = [
+      signToken('visitor', 'another-lead', SIGNING_KEY, NOW, 3600),
+      signToken('visitor', 'lead-existing', 'not-our-key-0123456789', NOW, 3600),
+    ];
+    for (const [i, _vtoken] of others.entries()) {
+      await handler(jsonPost({ ...person, message: `try ${i}`, _vid: 'visitor_12345', _vtoken }), context);
+    }
+    expect(leadActivities()).toEqual([]);
+  });
+
+  it('attaches it when the visitor token is signed for that lead', async () => {
+    seedExistingLead();
+    seedVisitorHistory();
+    const _vtoken = signToken('visitor', 'lead-existing', SIGNING_KEY, NOW, 3600);
+    const result = await handler(jsonPost({ ...person, _vid: 'visitor_12345', _vtoken }), context);
+    expect(result.statusCode).toBe(200);
+    expect(leadActivities().map((a) => a.type)).toEqual(['demo_request', 'meeting_booked']);
+    expect(table.get({ pk: 'LEAD#lead-existing', sk: 'PROFILE' })?.profile).toMatchObject({ extra: {} });
   });
 });
 

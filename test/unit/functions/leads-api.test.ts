@@ -129,6 +129,36 @@ describe('GET /leads', () => {
     );
   });
 
+  it("a rep who changed their email to a colleague's still gets only their own leads", async () => {
+    const ids = (r: { body?: string }) => body<{ items: Array<{ id: string }> }>(r).items.map((i) => i.id);
+    const liamsEmail = config.reps.find((r) => r.id === 'liam')?.email;
+    const disguised = await handler()(apiEvent('GET /leads', { claims: { ...jordan, email: liamsEmail } }));
+    expect(disguised.statusCode).toBe(200);
+    expect(ids(disguised)).toEqual(['j1']);
+    const read = await handler()(
+      apiEvent('GET /leads/{id}', { claims: { ...jordan, email: liamsEmail }, pathParameters: { id: 'l1' } }),
+    );
+    // Another rep's lead is not there for this caller (404, as for any lead out of reach).
+    expect(read.statusCode).toBe(404);
+    // Without the admin-written rep id the colleague's email names nobody.
+    const emailOnly: Record<string, unknown> = { ...jordan, email: liamsEmail };
+    delete emailOnly['custom:repId'];
+    const refused = await handler()(apiEvent('GET /leads', { claims: emailOnly }));
+    expect(refused.statusCode).toBe(403);
+  });
+
+  it('does not show a lead to its old owner or team while the index still lists it there', async () => {
+    // l3 was just reassigned to Jordan (team na); its byOwner and byTeam entries still say liam, emea.
+    const stale = h.table.get(keys.lead('l3'));
+    if (!stale) throw new Error('no lead l3');
+    h.table.put({ ...stale, owner: 'jordan', team: 'na' });
+    const ids = (r: { body?: string }) => body<{ items: Array<{ id: string }> }>(r).items.map((i) => i.id);
+    expect(ids(await handler()(apiEvent('GET /leads', { claims: liam })))).toEqual(['l2', 'l1']);
+    const team = await handler()(apiEvent('GET /leads', { claims: ana, query: { team: 'emea' } }));
+    expect(ids(team)).not.toContain('l3');
+    expect(ids(team).length).toBeGreaterThan(0);
+  });
+
   it("lists the rep's own leads by default, with filters", async () => {
     const mine = await handler()(apiEvent('GET /leads', { claims: liam }));
     expect(mine.statusCode).toBe(200);
@@ -434,6 +464,22 @@ describe('PATCH /leads/{id}', () => {
 
   beforeEach(async () => {
     await h.seed(liamsLead({ status: 'contacted', firstTouchAt: '2026-03-02T08:02:00.000Z' }));
+  });
+
+  it('records an opt-out the person gave the rep, at once; an opt-in cannot be set for them', async () => {
+    const result = await patch({ marketingConsent: false });
+    expect(result.statusCode).toBe(200);
+    expect(body(result).changed).toEqual(['consent']);
+    expect(h.table.get(keys.lead('lead-1'))?.consent).toEqual({
+      marketing: false,
+      at: NOW.toISOString(),
+      via: 'api:liam',
+    });
+    const optIn = await patch({ marketingConsent: true });
+    expect(optIn.statusCode).toBe(400);
+    expect(body<{ fields: Array<{ field: string }> }>(optIn).fields[0]?.field).toBe('marketingConsent');
+    expect((await patch({ marketingConsent: false })).statusCode).toBe(200);
+    expect(h.table.get(keys.lead('lead-1'))?.version).toBe(1);
   });
 
   it('moves the lead to a pipeline stage, stores the stage time and publishes Lead Stage Changed', async () => {
@@ -904,6 +950,69 @@ describe('personal data (admin)', () => {
     );
     expect(bad.statusCode).toBe(400);
     expect(body<{ fields: Array<{ field: string }> }>(bad).fields[0]?.field).toBe('email');
+  });
+});
+
+describe('POST /leads/{id}/details/{activityId}/accept', () => {
+  const offer = activity(
+    'lead-1',
+    'details_submitted',
+    '2026-03-02T08:02:00.000Z',
+    {
+      provider: 'form',
+      details: { phone: '+442079460000', phoneValid: true, phoneCountry: 'GB', jobTitle: 'CTO' },
+    },
+    'offer-1',
+  );
+  const accept = (claims: Record<string, unknown>, activityId = 'offer-1', id = 'lead-1') =>
+    handler()(
+      apiEvent('POST /leads/{id}/details/{activityId}/accept', {
+        claims,
+        pathParameters: { id, activityId },
+      }),
+    );
+
+  beforeEach(async () => {
+    await h.seed(
+      liamsLead({
+        profile: {
+          ...makeLead().profile,
+          phone: '+4930901820',
+          phoneValid: true,
+          phoneCountry: 'DE',
+          jobTitle: 'Analyst',
+        },
+      }),
+    );
+    h.table.putActivities([offer, activity('lead-1', 'page_view', '2026-03-02T08:01:00.000Z', {}, 'pv-1')]);
+  });
+
+  it("applies the offered details for the lead's owner, once, and tells scoring", async () => {
+    const result = await accept(liam);
+    expect(result.statusCode).toBe(200);
+    expect(body<{ changed: string[] }>(result).changed.sort()).toEqual(['jobTitle', 'phone', 'phoneCountry']);
+    expect(h.table.lead('lead-1').profile).toMatchObject({
+      phone: '+442079460000',
+      phoneCountry: 'GB',
+      jobTitle: 'CTO',
+      dedupeKey: 'jane.doe@acme-software.example',
+    });
+    expect(h.table.activities('lead-1').find((a) => a.type === 'details_accepted')?.data).toMatchObject({
+      offer: 'offer-1',
+      by: 'liam',
+    });
+    expect(h.ofType('Activity Recorded').map((e) => e.detail.type)).toEqual(['details_accepted']);
+
+    const again = await accept(liam);
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('answers 404 for no such offer (or another kind of activity) and for leads out of reach', async () => {
+    expect((await accept(liam, 'nope')).statusCode).toBe(404);
+    expect((await accept(liam, 'pv-1')).statusCode).toBe(404);
+    expect(body(await accept(liam, 'nope')).error).toBe('DETAILS_NOT_FOUND');
+    expect((await accept(jordan)).statusCode).toBe(404);
+    expect(h.table.lead('lead-1').profile.jobTitle).toBe('Analyst');
   });
 });
 

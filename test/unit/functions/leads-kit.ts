@@ -13,6 +13,7 @@ import { INDEXES, type IndexName } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import type { Lead } from '../../../shared/domain/lead';
+import { REP_ID_CLAIM } from '../../../shared/http/auth';
 import { evaluate, FakeTable, Harness } from './pipeline-kit';
 
 export { activity, makeLead, throttling, transactionCanceled } from './pipeline-kit';
@@ -181,12 +182,12 @@ export class LeadsHarness extends Harness {
   }
 }
 
-/** Claims for a configured rep (matched by email) in the given groups, as the HTTP API JWT authorizer flattens them. */
+/** Claims for a configured rep (named by the admin-written rep id) in the given groups, as the HTTP API JWT authorizer flattens them. */
 export function claimsFor(repId: string | undefined, groups: string[], extra: Record<string, unknown> = {}) {
   const rep = config.reps.find((r) => r.id === repId);
   return {
     sub: `sub-${repId ?? 'admin'}`,
-    ...(rep ? { email: rep.email } : { email: 'ops-admin@northwind.example' }),
+    ...(rep ? { email: rep.email, [REP_ID_CLAIM]: rep.id } : { email: 'ops-admin@northwind.example' }),
     'cognito:groups': `[${groups.join(' ')}]`,
     ...extra,
   };

@@ -145,14 +145,15 @@ describe('nurture send', () => {
     });
   });
 
-  it('escapes a hostile name in the HTML part and keeps the subject on one line', async () => {
+  it('drops a hostile name for the neutral greeting and keeps the subject on one line', async () => {
     h.table.putLead(
       nurtured({ profile: { firstName: '<img src=x onerror=alert(1)>\r\nBcc: x@evil.example' } }),
     );
     await send();
     const simple = h.sent()[0]?.Content?.Simple;
-    expect(simple?.Body?.Html?.Data).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(simple?.Body?.Html?.Data).toContain('Hi there,');
     expect(simple?.Body?.Html?.Data).not.toContain('<img');
+    expect(simple?.Body?.Html?.Data).not.toContain('evil.example');
     expect(simple?.Subject?.Data).not.toMatch(/[\r\n]/);
   });
 

@@ -137,6 +137,20 @@ describe('GET /reports/{report}', () => {
     expect(otherTeam.statusCode).toBe(403);
   });
 
+  it("reads only the caller's scope before computing: a rep's year-long report never reads the day index", async () => {
+    const rep = await report('sources', liam, { from: '2025-03-11', to: '2026-03-10' });
+    expect(rep.statusCode).toBe(200);
+    expect(body<Record<string, any>>(rep).data.total).toBe(3);
+    expect(h.queries.map((q) => q.IndexName)).toEqual(['byOwner']);
+    expect(h.queries[0]?.ExpressionAttributeValues).toMatchObject({ ':ipk': 'OWNER#liam' });
+
+    h.queries.length = 0;
+    const manager = await report('sources', ana, { from: '2025-03-11', to: '2026-03-10' });
+    expect(body<Record<string, any>>(manager).data.total).toBe(3);
+    expect(h.queries.map((q) => q.IndexName)).toEqual(['byTeam']);
+    expect(h.queries[0]?.ExpressionAttributeValues).toMatchObject({ ':ipk': 'TEAM#emea' });
+  });
+
   it('computes email stats from activities and send records for the nurture report', async () => {
     await h.repository.claimSend('e1', 'education', 'step-1', '2026-03-04T09:00:00.000Z');
     h.table.putActivities([

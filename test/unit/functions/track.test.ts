@@ -33,6 +33,8 @@ const now = new Date('2026-03-02T10:00:00.000Z');
 const at = '2026-03-02T09:59:30.000Z';
 const VID = '6f1c2b1e-0d5e-4c47-9a39-2f3a1c0b9d11';
 const API_HOST = 'abc123.execute-api.eu-west-1.amazonaws.com';
+/** The visitor token capture gave lead-1's browser. */
+const TOKEN = signToken('visitor', 'lead-1', KEY, now, 365 * 86_400);
 
 const lead: Lead = {
   id: 'lead-1',
@@ -196,38 +198,35 @@ describe('POST /events: known leads', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 
-  it('records an event identified by lead id, keyed by the lead when there is no visitor id', async () => {
+  it('records a token-identified event without a visitor id, keyed by the lead', async () => {
     const result = await createHandler(deps())(
-      post({ type: 'demo_request', occurredAt: at, leadId: 'lead-1', ...consented }),
+      post({ type: 'demo_request', occurredAt: at, token: TOKEN, ...consented }),
     );
     expect(body(result)).toEqual({ accepted: 1, stored: 1 });
     const id = trackedActivityId({ leadId: 'lead-1' }, 'demo_request', at);
     expect(puts().map((p) => p.Item?.sk)).toEqual([`ACT#${at}#${id}`]);
     expect(publishedDetails().map((e) => e.detail.type)).toEqual(['demo_request']);
-    // No token: the secret is never read.
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
-  it('finds the lead by email through its dedupe key (+tag folded)', async () => {
-    const result = await createHandler(deps())(
-      post({
-        type: 'webinar_attended',
-        occurredAt: at,
-        email: 'Jane.Doe+webinar@ACME.example',
-        ...consented,
-      }),
+  it('never credits a lead from a bare email or lead id, and answers alike for known and unknown people', async () => {
+    const handler = createHandler(deps());
+    const answers = [];
+    for (const who of ['jane.doe@acme.example', 'nobody@acme.example']) {
+      for (const type of ['demo_request', 'meeting_booked', 'webinar_attended']) {
+        const result = await handler(
+          post({ type, occurredAt: at, email: who, leadId: 'lead-1', visitorId: VID, ...consented }),
+        );
+        answers.push({ status: result.statusCode, body: body(result) });
+      }
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(
+      new Set([JSON.stringify({ status: 202, body: { accepted: 1, stored: 1 } })]),
     );
-    expect(body(result)).toEqual({ accepted: 1, stored: 1 });
-    const gets = ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key);
-    expect(gets).toEqual([
-      { pk: 'DEDUPE#jane.doe@acme.example', sk: 'DEDUPE' },
-      { pk: 'LEAD#lead-1', sk: 'PROFILE' },
-    ]);
-    expect(publishedDetails()).toEqual([
-      expect.objectContaining({
-        detail: expect.objectContaining({ leadId: 'lead-1', type: 'webinar_attended' }),
-      }),
-    ]);
+    // Everything stayed with the anonymous visitor: no lead activity, nothing for scoring.
+    expect(puts().every((p) => p.Item?.pk === `VISITOR#${VID}`)).toBe(true);
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+    // Neither the dedupe index nor the lead was even read.
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('records a pricing page view as pricing_page_view', async () => {
@@ -236,7 +235,7 @@ describe('POST /events: known leads', () => {
         type: 'page_view',
         path: '/pricing/enterprise',
         occurredAt: at,
-        leadId: 'lead-1',
+        token: TOKEN,
         ...consented,
       }),
     );
@@ -251,9 +250,7 @@ describe('POST /events: known leads', () => {
     ddb.on(GetCommand, { Key: { pk: 'LEAD#lead-1', sk: 'PROFILE' } }).resolves({
       Item: { ...lead, isTest: true, pk: 'LEAD#lead-1', sk: 'PROFILE' },
     });
-    await createHandler(deps())(
-      post({ type: 'meeting_booked', occurredAt: at, leadId: 'lead-1', ...consented }),
-    );
+    await createHandler(deps())(post({ type: 'meeting_booked', occurredAt: at, token: TOKEN, ...consented }));
     expect(publishedDetails()[0]?.detail.isTest).toBe(true);
   });
 
@@ -262,7 +259,7 @@ describe('POST /events: known leads', () => {
       type: 'page_view',
       path,
       occurredAt: at,
-      leadId: 'lead-1',
+      token: TOKEN,
       ...consented,
     }));
     const result = await createHandler(deps())(post({ events }));
@@ -321,57 +318,27 @@ describe('POST /events: anonymous visitors and identification fallbacks', () => 
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
-  it('treats an unknown lead id or email as anonymous when there is a visitor id', async () => {
-    const result = await createHandler(deps())(
-      post({
-        events: [
-          {
-            type: 'page_view',
-            path: '/a',
-            occurredAt: at,
-            leadId: 'no-such-lead',
-            visitorId: VID,
-            ...consented,
-          },
-          {
-            type: 'page_view',
-            path: '/b',
-            occurredAt: at,
-            email: 'nobody@acme.example',
-            visitorId: VID,
-            ...consented,
-          },
-        ],
-      }),
-    );
-    expect(body(result)).toEqual({ accepted: 2, stored: 2 });
-    expect(puts().map((p) => p.Item?.pk)).toEqual([`VISITOR#${VID}`, `VISITOR#${VID}`]);
-  });
-
-  it('answers 400 naming visitorId when nobody can be identified, and stores nothing', async () => {
+  it('answers the same 202 when a token names nobody and there is no visitor id, storing nothing', async () => {
+    const forged = signToken('visitor', 'lead-1', 'someone-elses-key-0123456789', now);
     const result = await createHandler(deps())(
       post({
         events: [
           { type: 'page_view', path: '/a', occurredAt: at, visitorId: VID, ...consented },
-          { type: 'page_view', path: '/b', occurredAt: at, leadId: 'no-such-lead', ...consented },
+          { type: 'page_view', path: '/b', occurredAt: at, token: forged, ...consented },
         ],
       }),
     );
-    expect(result.statusCode).toBe(400);
-    expect(body(result).fields).toEqual([
-      {
-        field: 'events[1].visitorId',
-        reason: 'the visitor is unknown: send the visitorId the tracking script issued',
-      },
-    ]);
-    expect(puts()).toEqual([]);
+    expect(result.statusCode).toBe(202);
+    expect(body(result)).toEqual({ accepted: 2, stored: 2 });
+    expect(puts().map((p) => p.Item?.pk)).toEqual([`VISITOR#${VID}`]);
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 });
 
 describe('POST /events: consent', () => {
   it('acknowledges but does not store an event without consent in consent-required mode', async () => {
     const result = await createHandler(deps())(
-      post({ type: 'page_view', path: '/a', occurredAt: at, leadId: 'lead-1' }),
+      post({ type: 'page_view', path: '/a', occurredAt: at, token: TOKEN }),
     );
     expect(result.statusCode).toBe(202);
     expect(body(result)).toEqual({ accepted: 1, stored: 0 });
@@ -397,7 +364,7 @@ describe('POST /events: consent', () => {
     ['Sec-GPC', { 'Sec-GPC': '1' }],
   ])('treats %s: 1 as no consent, whatever the event says', async (_name, headers) => {
     const result = await createHandler(deps({ consentMode: 'opt-out' }))(
-      post({ type: 'page_view', path: '/a', occurredAt: at, leadId: 'lead-1', ...consented }, headers),
+      post({ type: 'page_view', path: '/a', occurredAt: at, token: TOKEN, ...consented }, headers),
     );
     expect(body(result)).toEqual({ accepted: 1, stored: 0 });
     expect(ddb.calls()).toHaveLength(0);
@@ -464,7 +431,7 @@ describe('POST /events: bad input', () => {
 });
 
 describe('POST /events: duplicates and failures', () => {
-  const event = { type: 'demo_request', occurredAt: at, leadId: 'lead-1', visitorId: VID, ...consented };
+  const event = { type: 'demo_request', occurredAt: at, token: TOKEN, visitorId: VID, ...consented };
 
   it('records a retried POST once and publishes nothing the second time', async () => {
     ddb
@@ -536,8 +503,7 @@ describe('POST /events: duplicates and failures', () => {
     secretsManager
       .on(GetSecretValueCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
-    const token = signToken('visitor', 'lead-1', KEY, now, 3600);
-    const result = await createHandler(deps())(post({ ...event, token }));
+    const result = await createHandler(deps())(post(event));
     expect(result.statusCode).toBe(503);
     expect(puts()).toEqual([]);
   });
@@ -590,6 +556,49 @@ describe('GET /t.js', () => {
     );
     expect(body(stored)).toEqual({ accepted: 1, stored: 1 });
     expect(puts()[0]?.Item).toMatchObject({ pk: `VISITOR#${VID}`, type: 'pricing_page_view' });
+  });
+
+  it('sends no address even when the page calls identify, and hands capture forms the visitor token', async () => {
+    const result = await createHandler(deps({ consentMode: 'opt-out' }))(getScript({ domainName: API_HOST }));
+    const beacons: string[] = [];
+    const stored = new Map<string, string>([['lp_token', TOKEN]]);
+    const window: Record<string, unknown> = {
+      navigator: { sendBeacon: (_url: string, b: string) => beacons.push(b) > 0 },
+      localStorage: {
+        getItem: (k: string) => stored.get(k) ?? null,
+        setItem: (k: string, v: string) => stored.set(k, v),
+        removeItem: (k: string) => stored.delete(k),
+      },
+      location: { hash: '', pathname: '/pricing', search: '' },
+      history: { state: null, replaceState: () => undefined },
+      crypto: { randomUUID: () => VID },
+    };
+    const inputs: Array<{ name: string; value: string }> = [];
+    const form = {
+      action: `https://${API_HOST}/leads`,
+      querySelector: (q: string) => inputs.find((i) => q.includes(`"${i.name}"`)) ?? null,
+      appendChild: (el: { name: string; value: string }) => inputs.push(el),
+    };
+    const document = {
+      title: 'Pricing',
+      readyState: 'complete',
+      querySelectorAll: () => [form],
+      createElement: () => ({ name: '', value: '' }),
+      addEventListener: () => undefined,
+    };
+    runInNewContext(String(result.body), { window, document });
+    const tracker = window.leadTracker as { identify(a: string): void; track(t: string): boolean };
+    tracker.identify('jane.doe@acme.example');
+    tracker.track('demo_request');
+    expect(beacons).toHaveLength(2);
+    for (const beacon of beacons) {
+      expect(JSON.parse(beacon)).toMatchObject({ visitorId: VID, token: TOKEN });
+      expect(beacon).not.toContain('acme.example');
+    }
+    expect(Object.fromEntries(inputs.map((i) => [i.name, i.value]))).toMatchObject({
+      _vid: VID,
+      _vtoken: TOKEN,
+    });
   });
 
   it('falls back to API_URL when the request names no host', async () => {
