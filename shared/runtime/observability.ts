@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import type { ConfigServiceInterface } from '@aws-lambda-powertools/tracer/types';
 
 /**
  * What X-Ray may record, fixed in code so no environment variable can turn it back on:
@@ -15,14 +14,19 @@ import type { ConfigServiceInterface } from '@aws-lambda-powertools/tracer/types
  */
 export const TRACE_PRIVACY = { captureResponse: false, captureHTTPsRequests: false } as const;
 
+/** The tracer's configuration-service type (the package does not export it by name). */
+type TracerConfigService = NonNullable<
+  NonNullable<ConstructorParameters<typeof Tracer>[0]>['customConfigService']
+>;
+
 /** Answers only the two settings above; everything else falls through to the environment. */
-const privacyConfig: ConfigServiceInterface = {
+const privacyConfig: TracerConfigService = {
   get: () => '',
   getServiceName: () => '',
   getXrayTraceId: () => undefined,
   getXrayTraceSampled: () => false,
   isDevMode: () => false,
-  isValueTrue: (value) => ['1', 'y', 'yes', 't', 'true', 'on'].includes(value.toLowerCase()),
+  isValueTrue: (value: string) => ['1', 'y', 'yes', 't', 'true', 'on'].includes(value.toLowerCase()),
   getAwsExecutionEnv: () => '',
   getSamLocal: () => '',
   getTracingEnabled: () => '',
