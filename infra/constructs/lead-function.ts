@@ -12,6 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type IntegrationName, integrationSecretEnv } from '../../shared/adapters/integrations-secret';
 import type { ClientConfig } from '../../shared/config/schema';
 import { acknowledgeGrantWildcards } from '../lib/nag';
 import { REPO_ROOT } from '../lib/paths';
@@ -26,8 +27,11 @@ export interface LeadFunctionAccess {
   readonly table?: { readonly table: ITable; readonly mode: 'read' | 'readWrite' };
   /** The pipeline bus: `EVENT_BUS_NAME`, `events:PutEvents`. @default - cannot publish events */
   readonly eventBus?: IEventBus;
-  /** The integrations secret: `SECRET_ARN`, `GetSecretValue`. @default - cannot read the secret */
-  readonly secret?: ISecret;
+  /**
+   * Integration secrets by name: `<NAME>_SECRET_ARN` and `GetSecretValue` on each one only.
+   * @default - cannot read any secret
+   */
+  readonly secrets?: Readonly<Partial<Record<IntegrationName, ISecret>>>;
   /** The rep-alert topic: `ALERT_TOPIC_ARN`, `sns:Publish` (plus its KMS key). @default - cannot publish alerts */
   readonly alertTopic?: ITopic;
   /**
@@ -75,7 +79,10 @@ export interface LeadFunctionProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
-/** Environment variable names every function may receive (the contract with `functions/`). */
+/**
+ * Environment variable names every function may receive (the contract with `functions/`); the
+ * integration secrets' ARNs come as `<NAME>_SECRET_ARN` (`integrationSecretEnv`).
+ */
 export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -84,7 +91,6 @@ export const ENV = {
   clientName: 'CLIENT_NAME',
   tableName: 'TABLE_NAME',
   eventBusName: 'EVENT_BUS_NAME',
-  secretArn: 'SECRET_ARN',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   configurationSetName: 'CONFIGURATION_SET_NAME',
   slaStateMachineArn: 'SLA_STATE_MACHINE_ARN',
@@ -205,9 +211,9 @@ export class LeadFunction extends Construct {
       fn.addEnvironment(ENV.eventBusName, access.eventBus.eventBusName);
       access.eventBus.grantPutEventsTo(fn);
     }
-    if (access.secret) {
-      fn.addEnvironment(ENV.secretArn, access.secret.secretArn);
-      access.secret.grantRead(fn);
+    for (const [name, secret] of Object.entries(access.secrets ?? {}) as Array<[IntegrationName, ISecret]>) {
+      fn.addEnvironment(integrationSecretEnv(name), secret.secretArn);
+      secret.grantRead(fn);
     }
     if (access.alertTopic) {
       fn.addEnvironment(ENV.alertTopicArn, access.alertTopic.topicArn);

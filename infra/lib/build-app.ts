@@ -65,7 +65,7 @@ export function createClientStacks(
       userPool: data.userPool,
       userPoolClient: data.userPoolClient,
       emailIdentity: data.emailIdentity,
-      secret: data.secret,
+      secrets: data.secrets,
     },
     description: `Lead pipeline for ${config.client.displayName}: API, events, functions and workflows`,
   });

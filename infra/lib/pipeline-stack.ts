@@ -40,6 +40,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import {
+  INTEGRATION_NAMES,
+  INTEGRATION_SECRETS,
+  type IntegrationName,
+  integrationsReadBy,
+} from '../../shared/adapters/integrations-secret';
 import { INDEXES } from '../../shared/adapters/table-design';
 import type { ClientConfig } from '../../shared/config/schema';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
@@ -86,7 +92,8 @@ export interface PipelineData {
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
   readonly emailIdentity: IEmailIdentity;
-  readonly secret: ISecret;
+  /** One secret per integration; each function is granted only those it reads. */
+  readonly secrets: Readonly<Record<IntegrationName, ISecret>>;
 }
 
 /** Properties of the {@link PipelineStack}. */
@@ -134,6 +141,7 @@ export class PipelineStack extends Stack {
   readonly configurationSet: ConfigurationSet;
 
   private readonly config: ClientConfig;
+  private readonly secrets: Readonly<Record<IntegrationName, ISecret>>;
   private readonly retention: RetentionDays;
   private readonly fns: Record<string, LeadFunction> = {};
   private readonly dlqs: Record<string, DeadLetterQueue> = {};
@@ -142,6 +150,7 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const { config, data } = props;
     this.config = config;
+    this.secrets = data.secrets;
     this.retention = logRetention(config);
     this.functions = this.fns;
     this.deadLetterQueues = this.dlqs;
@@ -245,7 +254,6 @@ export class PipelineStack extends Stack {
     const nurture = this.fn('nurture', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
       email,
       apiUrl: this.apiUrl,
     });
@@ -261,24 +269,20 @@ export class PipelineStack extends Stack {
     const capture = this.fn('capture', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
       apiUrl: this.apiUrl,
     });
     const webhooks = this.fn('webhooks', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
     });
     const track = this.fn('track', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
       apiUrl: this.apiUrl,
     });
     const unsubscribe = this.fn('unsubscribe', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
       apiUrl: this.apiUrl,
     });
     const leadsApi = this.fn('leads-api', API_TIMEOUT, {
@@ -291,7 +295,6 @@ export class PipelineStack extends Stack {
     const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
     });
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
@@ -299,11 +302,9 @@ export class PipelineStack extends Stack {
       // Write access for its idempotency records only: an alert is sent once per event.
       table: table('readWrite'),
       alertTopic: this.alertTopic,
-      secret: data.secret,
     });
     const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
       table: table('readWrite'),
-      secret: data.secret,
       email,
       apiUrl: this.apiUrl,
     });
@@ -497,7 +498,12 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', { value: monitoring.dashboardUrl });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'TableName', { value: leadsTable.tableName });
-    new CfnOutput(this, 'SecretArn', { value: data.secret.secretArn });
+    for (const name of INTEGRATION_NAMES) {
+      new CfnOutput(this, `${pascal(name)}SecretArn`, {
+        value: data.secrets[name].secretArn,
+        description: `Integration secret: ${INTEGRATION_SECRETS[name].description}`,
+      });
+    }
   }
 
   /** A synchronously invoked function (API or Step Functions). */
@@ -508,7 +514,7 @@ export class PipelineStack extends Stack {
       logRetention: this.retention,
       timeout,
       memorySize,
-      access,
+      access: this.withSecrets(name, access),
     });
     this.fns[name] = fn;
     return fn;
@@ -531,11 +537,18 @@ export class PipelineStack extends Stack {
       logRetention: this.retention,
       timeout,
       memorySize,
-      access,
+      access: this.withSecrets(name, access),
       deadLetterQueue: dlq.queue,
     });
     this.fns[name] = fn;
     return fn;
+  }
+
+  /** Adds the integration secrets `INTEGRATION_SECRETS` lets this function read, and no others. */
+  private withSecrets(name: string, access: LeadFunctionAccess): LeadFunctionAccess {
+    const readable = integrationsReadBy(name);
+    if (readable.length === 0) return access;
+    return { ...access, secrets: Object.fromEntries(readable.map((n) => [n, this.secrets[n]])) };
   }
 
   private deadLetterQueue(consumer: string, usedByLambda = false): DeadLetterQueue {
