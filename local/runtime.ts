@@ -271,11 +271,21 @@ export class LocalRuntime {
     const apiResources = resolver.resourcesOfType('AWS::ApiGatewayV2::Api');
     const apiResource = apiResources[0];
     if (!apiResource) throw new Error('the synthesized stack has no HTTP API');
-    const routes = this.routes(resolver);
+    const stageProps = resolver.resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.resource.Properties ?? {};
+    const perRoute = (stageProps.RouteSettings ?? {}) as Record<
+      string,
+      { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number }
+    >;
+    // Each route's own throttle from the stage's route settings, as deployed.
+    const routes = this.routes(resolver).map((route) => {
+      const own = perRoute[route.routeKey];
+      if (this.options.throttle === false || !own?.ThrottlingRateLimit) return route;
+      const rateLimit = own.ThrottlingRateLimit;
+      return { ...route, throttle: { rateLimit, burstLimit: own.ThrottlingBurstLimit ?? rateLimit } };
+    });
     const apiProps = apiResource.resource.Properties ?? {};
     const cors = apiProps.CorsConfiguration as Record<string, unknown> | undefined;
-    const stage = resolver.resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.resource.Properties ?? {};
-    const routeSettings = (stage.DefaultRouteSettings ?? {}) as {
+    const routeSettings = (stageProps.DefaultRouteSettings ?? {}) as {
       ThrottlingRateLimit?: number;
       ThrottlingBurstLimit?: number;
     };

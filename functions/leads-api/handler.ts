@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { errorName, rethrowAsDomain } from '../../shared/adapters/aws-errors';
 import { requireEnv } from '../../shared/adapters/clients';
+import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
@@ -13,10 +14,10 @@ import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } 
 import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
+import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
 import {
   addNote,
   addTask,
-  erasePerson,
   exportPerson,
   getLeadDetail,
   type LeadsDeps,
@@ -44,6 +45,8 @@ export interface Deps {
   readonly publisher: LeadsPublisher;
   readonly sla: SlaClock;
   readonly config: ClientConfig;
+  /** Erasure jobs (started here, run by the `erase` function). */
+  readonly erasures: ErasureStore;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
@@ -193,8 +196,17 @@ export function createHandler(deps: Deps) {
         }
         case 'GET /admin/people/{email}':
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));
-        case 'DELETE /admin/people/{email}':
-          return ok(200, await erasePerson(caller, event.pathParameters?.email ?? '', service));
+        case 'DELETE /admin/people/{email}': {
+          // Accepted, not done: the erase job reads the whole table, which an API call must not.
+          const started = await startErasure(caller, event.pathParameters?.email ?? '', deps);
+          return ok(202, started, { location: started.statusUrl });
+        }
+        case 'GET /admin/erasures/{id}': {
+          const status = await erasureStatus(caller, pathParam(event, 'id'), deps);
+          if (!status)
+            return json(404, { error: 'ERASURE_NOT_FOUND', message: 'No erasure job with this id' });
+          return ok(200, status);
+        }
         default:
           return json(404, { error: 'NO_SUCH_ROUTE', message: `No route ${event.routeKey}` });
       }
@@ -211,6 +223,7 @@ function defaultDeps(): Deps {
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
     sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
     config: clientConfig(),
+    erasures: new DynamoErasureStore(requireEnv('TABLE_NAME')),
   };
 }
 

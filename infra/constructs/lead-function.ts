@@ -24,7 +24,17 @@ import { REPO_ROOT } from '../lib/paths';
  */
 export interface LeadFunctionAccess {
   /** The lead table: `TABLE_NAME`, read-only or read-write data access. @default - no table access */
-  readonly table?: { readonly table: ITable; readonly mode: 'read' | 'readWrite' };
+  readonly table?: {
+    readonly table: ITable;
+    readonly mode: 'read' | 'readWrite';
+    /**
+     * For a function that touches only its own items: the partition keys (`dynamodb:LeadingKeys`
+     * patterns, `*` allowed) it may read, and those it may write (`readWrite` only). The grant
+     * then covers the base table alone, item operations only, no indexes and no scans.
+     * @default - the whole table
+     */
+    readonly partitions?: { readonly read: readonly string[]; readonly write: readonly string[] };
+  };
   /** The pipeline bus: `EVENT_BUS_NAME`, `events:PutEvents`. @default - cannot publish events */
   readonly eventBus?: IEventBus;
   /**
@@ -198,7 +208,12 @@ export class LeadFunction extends Construct {
   /** Sets the environment variable and grants the permission for each resource in `access`. */
   private applyAccess(access: LeadFunctionAccess): void {
     const fn = this.fn;
-    if (access.table) {
+    if (access.table?.partitions) {
+      const { table, mode, partitions } = access.table;
+      fn.addEnvironment(ENV.tableName, table.tableName);
+      grantPartitions(fn, table, PARTITION_READ_ACTIONS, [...partitions.read, ...partitions.write]);
+      if (mode === 'readWrite') grantPartitions(fn, table, PARTITION_WRITE_ACTIONS, partitions.write);
+    } else if (access.table) {
       const { table, mode } = access.table;
       fn.addEnvironment(ENV.tableName, table.tableName);
       acknowledgeGrantWildcards(
@@ -274,6 +289,39 @@ export class LeadFunction extends Construct {
       });
     }
   }
+}
+
+/** Item reads a partition-scoped function may make (no Scan: it cannot be scoped by key). */
+const PARTITION_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+];
+/** Item writes a partition-scoped function may make. */
+const PARTITION_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/**
+ * Item access to the base table limited to partitions whose key matches one of `patterns`
+ * (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`: every key a request touches must match).
+ */
+function grantPartitions(
+  grantee: IGrantable,
+  table: ITable,
+  actions: string[],
+  patterns: readonly string[],
+): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions,
+    resourceArns: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...patterns] } },
+  });
 }
 
 /**

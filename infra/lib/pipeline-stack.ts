@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -46,8 +47,8 @@ import {
   type IntegrationName,
   integrationsReadBy,
 } from '../../shared/adapters/integrations-secret';
-import { INDEXES } from '../../shared/adapters/table-design';
-import type { ClientConfig } from '../../shared/config/schema';
+import { INDEXES, keys } from '../../shared/adapters/table-design';
+import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
@@ -108,6 +109,16 @@ export interface PipelineStackProps extends StackProps {
 interface RouteSpec {
   readonly method: HttpMethod;
   readonly path: string;
+}
+
+/**
+ * Each route's throttle: its group's limits from `stack.throttling.routes`, else the stage
+ * default. Set per route key on the stage, so every route has its own token bucket.
+ */
+export function routeThrottle(config: ClientConfig, group: ApiRouteGroup) {
+  const limits = config.stack.throttling.routes[group] ?? config.stack.throttling;
+  // CloudFormation's own casing: RouteSettings is a JSON map that CDK passes through unchanged.
+  return { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit };
 }
 
 const API_TIMEOUT = Duration.seconds(10);
@@ -299,8 +310,13 @@ export class PipelineStack extends Stack {
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const alert = this.asyncFn('alert', ASYNC_TIMEOUT, {
-      // Write access for its idempotency records only: an alert is sent once per event.
-      table: table('readWrite'),
+      // Reads the lead it alerts about; writes its own idempotency records only (one send per
+      // event and channel), so a compromised alert function cannot change or delete a lead.
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: [keys.leadPartition('*')], write: [keys.idempotencyPartition('alert')] },
+      },
       alertTopic: this.alertTopic,
     });
     const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
@@ -309,6 +325,8 @@ export class PipelineStack extends Stack {
       apiUrl: this.apiUrl,
     });
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
+    // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
+    const erase = this.asyncFn('erase', Duration.minutes(15), { table: table('readWrite') }, 1024);
     const staleDeals = this.asyncFn(
       'stale-deals',
       Duration.minutes(5),
@@ -322,7 +340,7 @@ export class PipelineStack extends Stack {
       retention: this.retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    new HttpStage(this, 'DefaultStage', {
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
@@ -350,11 +368,29 @@ export class PipelineStack extends Stack {
       },
     });
 
-    const publicRoute = (fn: LeadFunction, routes: RouteSpec[], why: string) =>
-      this.route(fn, routes, undefined, why);
-    publicRoute(capture, [{ method: HttpMethod.POST, path: '/leads' }], 'landing-page forms post leads');
+    const routeSettings: Record<string, ReturnType<typeof routeThrottle>> = {};
+    const created: HttpRoute[] = [];
+    const addRoutes = (
+      fn: LeadFunction,
+      group: ApiRouteGroup,
+      routes: RouteSpec[],
+      authorizer?: IHttpRouteAuthorizer,
+      publicBecause?: string,
+    ) => {
+      for (const r of routes) routeSettings[`${r.method} ${r.path}`] = routeThrottle(config, group);
+      created.push(...this.route(fn, routes, authorizer, publicBecause));
+    };
+    const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
+      addRoutes(fn, group, routes, undefined, why);
+    publicRoute(
+      capture,
+      'capture',
+      [{ method: HttpMethod.POST, path: '/leads' }],
+      'landing-page forms post leads',
+    );
     publicRoute(
       track,
+      'tracking',
       [
         { method: HttpMethod.POST, path: '/events' },
         { method: HttpMethod.GET, path: '/t.js' },
@@ -363,6 +399,7 @@ export class PipelineStack extends Stack {
     );
     publicRoute(
       webhooks,
+      'webhooks',
       [
         { method: HttpMethod.POST, path: '/webhooks/{provider}' },
         { method: HttpMethod.GET, path: '/webhooks/{provider}' },
@@ -371,6 +408,7 @@ export class PipelineStack extends Stack {
     );
     publicRoute(
       unsubscribe,
+      'unsubscribe',
       [
         { method: HttpMethod.GET, path: '/unsubscribe' },
         { method: HttpMethod.POST, path: '/unsubscribe' },
@@ -381,8 +419,9 @@ export class PipelineStack extends Stack {
     const authorizer = new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
       userPoolClients: [data.userPoolClient],
     });
-    this.route(
+    addRoutes(
       leadsApi,
+      'reps',
       [
         { method: HttpMethod.GET, path: '/leads' },
         { method: HttpMethod.GET, path: '/leads/{id}' },
@@ -394,10 +433,14 @@ export class PipelineStack extends Stack {
         { method: HttpMethod.PATCH, path: '/leads/{id}/tasks/{taskId}' },
         { method: HttpMethod.GET, path: '/admin/people/{email}' },
         { method: HttpMethod.DELETE, path: '/admin/people/{email}' },
+        { method: HttpMethod.GET, path: '/admin/erasures/{id}' },
       ],
       authorizer,
     );
-    this.route(reportsApi, [{ method: HttpMethod.GET, path: '/reports/{report}' }], authorizer);
+    addRoutes(reportsApi, 'reports', [{ method: HttpMethod.GET, path: '/reports/{report}' }], authorizer);
+    // Route settings name routes by key, so the stage must be created after them.
+    (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    for (const r of created) stage.node.addDependency(r);
 
     // ── Rules: one per consumer, each with an explicit pattern, a retry policy and a DLQ ──────
     const pipelineEvents = (detailTypes: DetailType[], detail?: Record<string, unknown>): EventPattern => ({
@@ -436,6 +479,12 @@ export class PipelineStack extends Stack {
       autoRespond,
       pipelineEvents(['Lead Captured'], { isTest: [false], pending: [false] }),
       'Send the auto-response to real, complete leads',
+    );
+    this.consumeWithFunction(
+      'erase',
+      erase,
+      pipelineEvents(['Erasure Requested']),
+      'Run the erasure job an admin started',
     );
     this.consumeWithStateMachine(
       'sla',
@@ -564,22 +613,25 @@ export class PipelineStack extends Stack {
     routes: RouteSpec[],
     authorizer?: IHttpRouteAuthorizer,
     publicBecause?: string,
-  ) {
+  ): HttpRoute[] {
     const integration = new HttpLambdaIntegration(`${pascal(fn.functionName)}Integration`, fn.fn);
+    const created: HttpRoute[] = [];
     for (const r of routes) {
-      const [created] = this.api.addRoutes({
+      const [route] = this.api.addRoutes({
         path: r.path,
         methods: [r.method],
         integration,
         authorizer,
       }) as [HttpRoute];
+      created.push(route);
       if (!authorizer) {
-        Validations.of(created).acknowledge({
+        Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${r.method} ${r.path} is public by design: ${publicBecause ?? 'it serves anonymous callers'}.`,
         });
       }
     }
+    return created;
   }
 
   private consumeWithFunction(

@@ -54,6 +54,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   'leads-api': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  erase: ['TABLE_NAME'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -107,9 +108,14 @@ const JWT_ROUTES = [
   'GET /reports/{report}',
   'GET /admin/people/{email}',
   'DELETE /admin/people/{email}',
+  'GET /admin/erasures/{id}',
 ];
 
-type Statement = { Action: string | string[]; Resource: unknown };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 
 /** Function logical id → `POWERTOOLS_SERVICE_NAME`, i.e. its folder under functions/. */
 function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource]> {
@@ -449,7 +455,7 @@ describe.each(clients)('client %s', (clientName) => {
       });
     });
 
-    it('throttles the default stage and writes JSON access logs to a retained log group', () => {
+    it('throttles each route on its own and writes JSON access logs to a retained log group', () => {
       const stages = resourcesOfType(s.pipelineJson, 'AWS::ApiGatewayV2::Stage');
       expect(stages).toHaveLength(1);
       const stage = (stages[0] as [string, CfnResource])[1].Properties as {
@@ -464,6 +470,26 @@ describe.each(clients)('client %s', (clientName) => {
         ThrottlingRateLimit: s.config.stack.throttling.rateLimit,
         ThrottlingBurstLimit: s.config.stack.throttling.burstLimit,
       });
+      // Every route has its own bucket; a group's override applies to each of its routes.
+      const routeSettings = (stages[0] as [string, CfnResource])[1].Properties.RouteSettings as Record<
+        string,
+        { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+      >;
+      expect(Object.keys(routeSettings).sort()).toEqual([...PUBLIC_ROUTES, ...JWT_ROUTES].sort());
+      const overrides = s.config.stack.throttling.routes;
+      const limitsOf = (group: keyof typeof overrides) => {
+        const l = overrides[group] ?? s.config.stack.throttling;
+        return { ThrottlingRateLimit: l.rateLimit, ThrottlingBurstLimit: l.burstLimit };
+      };
+      expect(routeSettings['POST /events']).toEqual(limitsOf('tracking'));
+      expect(routeSettings['POST /leads']).toEqual(limitsOf('capture'));
+      expect(routeSettings['POST /webhooks/{provider}']).toEqual(limitsOf('webhooks'));
+      expect(routeSettings['GET /leads']).toEqual(limitsOf('reps'));
+      expect(routeSettings['GET /reports/{report}']).toEqual(limitsOf('reports'));
+      if (clientName === 'example') {
+        expect(routeSettings['POST /events']).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+        expect(routeSettings['GET /leads']).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+      }
       const format = JSON.parse(stage.AccessLogSettings.Format) as Record<string, string>;
       expect(format.requestId).toBe('$context.requestId');
       const logGroup = s.pipelineJson.Resources[stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0]];
@@ -502,6 +528,7 @@ describe.each(clients)('client %s', (clientName) => {
           'detail-type': ['Lead Captured'],
           detail: { isTest: [false], pending: [false] },
         },
+        erase: { source: [EVENT_SOURCE], 'detail-type': ['Erasure Requested'] },
       };
       for (const [name, expected] of Object.entries(expectations)) {
         const rule = ruleTargeting(s, fnId(name));
@@ -550,7 +577,7 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 10);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 11);
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -630,7 +657,7 @@ describe.each(clients)('client %s', (clientName) => {
     });
 
     it('take failed asynchronous invocations to their DLQ, and only the async ones', () => {
-      const asyncFns = ['enrich', 'score', 'route', 'alert', 'auto-respond', 'ses-events', 'stale-deals'];
+      const asyncFns = ['enrich', 'score', 'route', 'alert', 'auto-respond', 'ses-events', 'stale-deals', 'erase'];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
         if (asyncFns.includes(name)) expect(dlq?.TargetArn, name).toBeDefined();
@@ -710,6 +737,31 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('leads-api').has('states:StopExecution')).toBe(true);
       expect(actionsOf('sla').has('states:StopExecution')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
+    });
+
+    it('limits alert to reading leads and writing its own idempotency records (dynamodb:LeadingKeys)', () => {
+      const [, fn] = functionsByName(s).get('alert') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const dynamo = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      const leadingKeys = (st: Statement) =>
+        (st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []) as string[];
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) {
+        // Base table only: no index, no Scan, and never without a partition condition.
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect([st.Action].flat()).not.toContain('dynamodb:Scan');
+        expect(leadingKeys(st).length, JSON.stringify(st.Action)).toBeGreaterThan(0);
+      }
+      const writes = dynamo.filter((st) => [st.Action].flat().includes('dynamodb:PutItem'));
+      expect(writes.map(leadingKeys)).toEqual([['IDEMPOTENCY#alert']]);
+      expect(writes.flatMap((st) => [st.Action].flat()).sort()).toEqual(
+        ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+      );
+      const reads = dynamo.filter((st) => [st.Action].flat().includes('dynamodb:GetItem'));
+      expect(reads.map(leadingKeys)).toEqual([['LEAD#*', 'IDEMPOTENCY#alert']]);
     });
 
     it('lets each function read only the integration secrets it uses', () => {
