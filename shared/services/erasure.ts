@@ -219,8 +219,13 @@ export async function runErasure(
         const kind = ERASABLE.find(([prefix]) => pk.startsWith(prefix))?.[1];
         // Profiles go last, with their pointers and the owner's counter, in one transaction.
         if (!kind || item.sk === 'PROFILE') continue;
-        const text = JSON.stringify(item).toLowerCase();
-        if (!needles.some((n) => text.includes(n))) continue;
+        if (kind === 'leadItems') {
+          // Only the person's own leads: another lead whose notes quote the address is not theirs.
+          if (!leadIds.has(pk.slice('LEAD#'.length))) continue;
+        } else {
+          const text = JSON.stringify(item).toLowerCase();
+          if (!needles.some((n) => text.includes(n))) continue;
+        }
         doomed.push({ pk, sk: String(item.sk) });
         deleted[kind]++;
       }
