@@ -657,7 +657,16 @@ describe.each(clients)('client %s', (clientName) => {
     });
 
     it('take failed asynchronous invocations to their DLQ, and only the async ones', () => {
-      const asyncFns = ['enrich', 'score', 'route', 'alert', 'auto-respond', 'ses-events', 'stale-deals', 'erase'];
+      const asyncFns = [
+        'enrich',
+        'score',
+        'route',
+        'alert',
+        'auto-respond',
+        'ses-events',
+        'stale-deals',
+        'erase',
+      ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
         if (asyncFns.includes(name)) expect(dlq?.TargetArn, name).toBeDefined();
