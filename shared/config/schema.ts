@@ -456,6 +456,19 @@ export const StackSettingsSchema = z.strictObject({
       } satisfies Record<ApiRouteGroup, unknown>)
       .default({}),
   }),
+  /**
+   * Optional AWS WAF in front of the public routes: a CloudFront distribution (the public URL)
+   * with a web ACL of per-IP rate-based rules. WAF cannot be attached to an HTTP API itself.
+   * See the README ("Optional WAF") for what it costs and what it does not close.
+   * @default { enabled: false }
+   */
+  waf: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Requests one IP address may send to the public routes in any 5 minutes before it is blocked. @default 300 */
+      requestsPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(300),
+    })
+    .default({ enabled: false, requestsPer5Minutes: 300 }),
   /** CloudWatch log retention for functions, the API and state machines. @default 30 */
   logRetentionDays: z.number().int().min(1).max(3653).default(30),
   /** EventBridge archive retention for replay. @default 30 */

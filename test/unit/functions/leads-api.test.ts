@@ -921,7 +921,7 @@ describe('personal data (admin)', () => {
       }),
     );
     h.table.putActivities([
-      activity('lead-other', 'form_submitted', '2026-03-02T08:00:40.000Z', { message: `cc ${JANE}` }),
+      activity('lead-other', 'captured', '2026-03-02T08:00:40.000Z', { message: `cc ${JANE}` }),
     ]);
 
     const id = await startErasure();
