@@ -12,6 +12,17 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AllowedMethods,
+  CachePolicy,
+  Distribution,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  PriceClass,
+  SecurityPolicyProtocol,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
@@ -103,6 +114,12 @@ export interface PipelineStackProps extends StackProps {
   readonly config: ClientConfig;
   /** Stateful resources from the client's data stack. */
   readonly data: PipelineData;
+  /**
+   * ARN of the CloudFront-scoped WAF web ACL (the edge stack, us-east-1). When set, a CloudFront
+   * distribution with this ACL fronts the API and becomes the public URL.
+   * @default - no WAF, no distribution
+   */
+  readonly webAclArn?: string;
 }
 
 /** A public or JWT-protected HTTP route. */
@@ -110,6 +127,35 @@ interface RouteSpec {
   readonly method: HttpMethod;
   readonly path: string;
 }
+
+/**
+ * The public routes (no JWT), by throttle group, and why each is public. The optional WAF
+ * (edge-stack.ts) rate-limits exactly these paths.
+ */
+export const PUBLIC_ROUTES = {
+  capture: { routes: [{ method: HttpMethod.POST, path: '/leads' }], why: 'landing-page forms post leads' },
+  tracking: {
+    routes: [
+      { method: HttpMethod.POST, path: '/events' },
+      { method: HttpMethod.GET, path: '/t.js' },
+    ],
+    why: "visitors' browsers load the tracking script and post page events",
+  },
+  webhooks: {
+    routes: [
+      { method: HttpMethod.POST, path: '/webhooks/{provider}' },
+      { method: HttpMethod.GET, path: '/webhooks/{provider}' },
+    ],
+    why: 'lead providers call it and are verified by their own signatures in the handler',
+  },
+  unsubscribe: {
+    routes: [
+      { method: HttpMethod.GET, path: '/unsubscribe' },
+      { method: HttpMethod.POST, path: '/unsubscribe' },
+    ],
+    why: 'email recipients follow HMAC-signed links (RFC 8058 one-click)',
+  },
+} as const satisfies Partial<Record<ApiRouteGroup, { routes: readonly RouteSpec[]; why: string }>>;
 
 /**
  * Each route's throttle: its group's limits from `stack.throttling.routes`, else the stage
@@ -136,6 +182,11 @@ export class PipelineStack extends Stack {
   readonly api: HttpApi;
   /** Public base URL of the API, no trailing slash. */
   readonly apiUrl: string;
+  /**
+   * Where forms, the tracking script and email links point: the CloudFront distribution when the
+   * WAF is on (`stack.waf.enabled`), else the API itself. No trailing slash.
+   */
+  readonly publicUrl: string;
   /** Every function, by folder name under `functions/`. */
   readonly functions: Readonly<Record<string, LeadFunction>>;
   /** The SLA ladder workflow. */
@@ -248,6 +299,7 @@ export class PipelineStack extends Stack {
     // Computed from the API id (not from a stage or route), so functions behind the API can
     // receive it without a dependency cycle.
     this.apiUrl = this.api.apiEndpoint;
+    this.publicUrl = props.webAclArn ? this.edge(props.webAclArn) : this.apiUrl;
 
     // ── Functions ──────────────────────────────────────────────────────────────────────────────
     // The table is referenced through an explicit export of its name (the same export CDK would
@@ -266,7 +318,7 @@ export class PipelineStack extends Stack {
       table: table('readWrite'),
       eventBus: bus,
       email,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     this.slaStateMachine = new SlaWorkflow(this, 'SlaWorkflow', {
       handler: sla.fn,
@@ -280,7 +332,7 @@ export class PipelineStack extends Stack {
     const capture = this.fn('capture', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const webhooks = this.fn('webhooks', API_TIMEOUT, {
       table: table('readWrite'),
@@ -289,12 +341,12 @@ export class PipelineStack extends Stack {
     const track = this.fn('track', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const unsubscribe = this.fn('unsubscribe', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const leadsApi = this.fn('leads-api', API_TIMEOUT, {
       table: table('readWrite'),
@@ -322,7 +374,7 @@ export class PipelineStack extends Stack {
     const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       email,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
@@ -382,39 +434,12 @@ export class PipelineStack extends Stack {
     };
     const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
       addRoutes(fn, group, routes, undefined, why);
-    publicRoute(
-      capture,
-      'capture',
-      [{ method: HttpMethod.POST, path: '/leads' }],
-      'landing-page forms post leads',
-    );
-    publicRoute(
-      track,
-      'tracking',
-      [
-        { method: HttpMethod.POST, path: '/events' },
-        { method: HttpMethod.GET, path: '/t.js' },
-      ],
-      "visitors' browsers load the tracking script and post page events",
-    );
-    publicRoute(
-      webhooks,
-      'webhooks',
-      [
-        { method: HttpMethod.POST, path: '/webhooks/{provider}' },
-        { method: HttpMethod.GET, path: '/webhooks/{provider}' },
-      ],
-      'lead providers call it and are verified by their own signatures in the handler',
-    );
-    publicRoute(
-      unsubscribe,
-      'unsubscribe',
-      [
-        { method: HttpMethod.GET, path: '/unsubscribe' },
-        { method: HttpMethod.POST, path: '/unsubscribe' },
-      ],
-      'email recipients follow HMAC-signed links (RFC 8058 one-click)',
-    );
+    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe } as const;
+    for (const [group, { routes, why }] of Object.entries(PUBLIC_ROUTES) as Array<
+      [keyof typeof PUBLIC_ROUTES, (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES]]
+    >) {
+      publicRoute(publicFunctions[group], group, [...routes], why);
+    }
 
     const authorizer = new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
       userPoolClients: [data.userPoolClient],
@@ -539,7 +564,7 @@ export class PipelineStack extends Stack {
     // ── Outputs ────────────────────────────────────────────────────────────────────────────────
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'CaptureEndpoint', {
-      value: Fn.join('', [this.apiUrl, '/leads']),
+      value: Fn.join('', [this.publicUrl, '/leads']),
       description: 'Form action for landing pages',
     });
     new CfnOutput(this, 'UserPoolId', { value: data.userPool.userPoolId });
@@ -553,6 +578,50 @@ export class PipelineStack extends Stack {
         description: `Integration secret: ${INTEGRATION_SECRETS[name].description}`,
       });
     }
+  }
+
+  /**
+   * The CloudFront distribution in front of the API, with the WAF web ACL: nothing is cached
+   * (every request reaches the API with its headers, query string and body) and the API's own
+   * per-route throttles still apply behind it.
+   * @returns its https URL.
+   */
+  private edge(webAclArn: string): string {
+    const apiDomain = Fn.select(2, Fn.split('/', this.api.apiEndpoint));
+    const distribution = new Distribution(this, 'PublicEdge', {
+      comment: `lead-pipeline ${this.config.client.name}: public routes behind AWS WAF`,
+      defaultBehavior: {
+        origin: new HttpOrigin(apiDomain, { protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY }),
+        allowedMethods: AllowedMethods.ALLOW_ALL,
+        cachePolicy: CachePolicy.CACHING_DISABLED,
+        originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+      },
+      webAclId: webAclArn,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+    });
+    const v = Validations.of(distribution);
+    v.acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason:
+        'Leads come from any country the client sells to; the client file has no geo list to restrict to.',
+    });
+    v.acknowledge({
+      id: 'AwsSolutions-CFR3',
+      reason:
+        'The API access logs behind the distribution already record every request; CloudFront standard logs would need an S3 bucket holding client IPs for no added use.',
+    });
+    v.acknowledge({
+      id: 'AwsSolutions-CFR4',
+      reason:
+        'The default cloudfront.net certificate is used (no client domain is configured), for which CloudFront cannot enforce a minimum TLS version; viewers are HTTPS only.',
+    });
+    new CfnOutput(this, 'PublicUrl', {
+      value: `https://${distribution.distributionDomainName}`,
+      description: 'Public URL behind AWS WAF: forms, the tracking script and email links use it',
+    });
+    return `https://${distribution.distributionDomainName}`;
   }
 
   /** A synchronously invoked function (API or Step Functions). */
