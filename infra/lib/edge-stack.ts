@@ -28,27 +28,37 @@ export class EdgeStack extends Stack {
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const paths = [
-      ...new Set(
-        Object.values(PUBLIC_ROUTES)
-          .flatMap((group) =>
-            group.routes.map((r) => {
-              const brace = r.path.indexOf('{');
-              return brace === -1 ? { exact: r.path } : { prefix: r.path.slice(0, brace) };
-            }),
-          )
-          .map((p) => JSON.stringify(p)),
-      ),
-    ].map((p) => JSON.parse(p) as { exact?: string; prefix?: string });
-    const pathMatch = (p: { exact?: string; prefix?: string }): CfnWebACL.StatementProperty => ({
-      byteMatchStatement: {
-        fieldToMatch: { uriPath: {} },
-        positionalConstraint: p.exact !== undefined ? 'EXACTLY' : 'STARTS_WITH',
-        searchString: p.exact ?? p.prefix ?? '/',
-        // Decoded first, so /%6ceads cannot slip past the rule while API Gateway serves /leads.
-        textTransformations: [{ priority: 0, type: 'URL_DECODE' }],
-      },
-    });
+    // One match per public route: its method and its path (a `{param}` segment matches any
+    // value), so `GET /leads` (the reps' JWT list) is not counted with `POST /leads`.
+    const routes: ReadonlyArray<{ method: string; path: string }> = Object.values(PUBLIC_ROUTES).flatMap(
+      (group): ReadonlyArray<{ method: string; path: string }> => group.routes,
+    );
+    const routeMatch = (route: { method: string; path: string }): CfnWebACL.StatementProperty => {
+      const brace = route.path.indexOf('{');
+      return {
+        andStatement: {
+          statements: [
+            {
+              byteMatchStatement: {
+                fieldToMatch: { method: {} },
+                positionalConstraint: 'EXACTLY',
+                searchString: route.method,
+                textTransformations: [{ priority: 0, type: 'NONE' }],
+              },
+            },
+            {
+              byteMatchStatement: {
+                fieldToMatch: { uriPath: {} },
+                positionalConstraint: brace === -1 ? 'EXACTLY' : 'STARTS_WITH',
+                searchString: brace === -1 ? route.path : route.path.slice(0, brace),
+                // Decoded first, so /%6ceads cannot slip past the rule while API Gateway serves /leads.
+                textTransformations: [{ priority: 0, type: 'URL_DECODE' }],
+              },
+            },
+          ],
+        },
+      };
+    };
     const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
       metricName,
@@ -70,10 +80,7 @@ export class EdgeStack extends Stack {
               aggregateKeyType: 'IP',
               limit: config.stack.waf.requestsPer5Minutes,
               evaluationWindowSec: 300,
-              scopeDownStatement:
-                paths.length === 1
-                  ? pathMatch(paths[0] as { exact?: string; prefix?: string })
-                  : { orStatement: { statements: paths.map(pathMatch) } },
+              scopeDownStatement: { orStatement: { statements: routes.map(routeMatch) } },
             },
           },
           visibilityConfig: visibility('PublicRoutesPerIp'),

@@ -37,6 +37,7 @@ describe('stack.waf.enabled', () => {
     const [, acl] = resourcesOfType(edge as never, 'AWS::WAFv2::WebACL')[0] as [string, CfnResource];
     expect(acl.Properties.Scope).toBe('CLOUDFRONT');
     expect(acl.Properties.DefaultAction).toEqual({ Allow: {} });
+    type Match = { ByteMatchStatement: { SearchString: string; PositionalConstraint: string } };
     const [rule] = acl.Properties.Rules as Array<{
       Action: unknown;
       Statement: {
@@ -44,11 +45,7 @@ describe('stack.waf.enabled', () => {
           Limit: number;
           AggregateKeyType: string;
           ScopeDownStatement: {
-            OrStatement: {
-              Statements: Array<{
-                ByteMatchStatement: { SearchString: string; PositionalConstraint: string };
-              }>;
-            };
+            OrStatement: { Statements: Array<{ AndStatement: { Statements: Match[] } }> };
           };
         };
       };
@@ -57,16 +54,20 @@ describe('stack.waf.enabled', () => {
     const rate = rule?.Statement.RateBasedStatement;
     expect(rate?.Limit).toBe(500);
     expect(rate?.AggregateKeyType).toBe('IP');
-    const matched = rate?.ScopeDownStatement.OrStatement.Statements.map(
-      (st) => `${st.ByteMatchStatement.PositionalConstraint} ${st.ByteMatchStatement.SearchString}`,
+    const matched = rate?.ScopeDownStatement.OrStatement.Statements.map((st) =>
+      st.AndStatement.Statements.map(
+        (m) => `${m.ByteMatchStatement.PositionalConstraint} ${m.ByteMatchStatement.SearchString}`,
+      ).join(' + '),
     );
     expect(matched?.sort()).toEqual(
       [
-        'EXACTLY /leads',
-        'EXACTLY /events',
-        'EXACTLY /t.js',
-        'STARTS_WITH /webhooks/',
-        'EXACTLY /unsubscribe',
+        'EXACTLY POST + EXACTLY /leads',
+        'EXACTLY POST + EXACTLY /events',
+        'EXACTLY GET + EXACTLY /t.js',
+        'EXACTLY POST + STARTS_WITH /webhooks/',
+        'EXACTLY GET + STARTS_WITH /webhooks/',
+        'EXACTLY GET + EXACTLY /unsubscribe',
+        'EXACTLY POST + EXACTLY /unsubscribe',
       ].sort(),
     );
   });
