@@ -473,12 +473,9 @@ describe.concurrent('leads being worked', () => {
       ...mqlLead('Erin Erase', 'erin@home-erase.example'),
       message: `work address ${email}`,
     });
-    // Erased once the pipeline is done with it (scored and assigned); generous on a loaded machine.
-    await eventually(
-      `lead ${leadId} to be assigned`,
-      async () => (await api.lead(leadId)).lead.owner !== undefined,
-      { timeoutMs: 180_000, intervalMs: 2000 },
-    );
+    // Erased while the pipeline may still be working on it: a job that meets a concurrent write
+    // fails and is retried from the start, so the outcome is the same.
+    expect((await api.lead(leadId)).lead.id).toBe(leadId);
 
     const started = await api.delete<{ erasureId: string; status: string; statusUrl: string }>(
       `/admin/people/${encodeURIComponent(email)}`,
