@@ -5,7 +5,7 @@ import { type CryptoKey, type JWTPayload, jwtVerify } from 'jose';
 import type { InvokeResult } from './lambda-runner';
 
 /**
- * API Gateway HTTP API, locally: routes, CORS and stage throttling from the synthesized
+ * API Gateway HTTP API, locally: routes, CORS and per-route throttling from the synthesized
  * template, the payload format 2.0 event, JWT authorization against locally issued dev tokens,
  * and API Gateway's own 10 MB payload limit.
  */
@@ -16,6 +16,14 @@ export interface ApiRoute {
   readonly routeKey: string;
   readonly functionArn: string;
   readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  /** The route's own limits (the stage's route settings); unset takes the stage default. */
+  readonly throttle?: ApiThrottle;
+}
+
+/** A token bucket's steady rate (requests/s) and burst. */
+export interface ApiThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
 }
 
 export interface ApiCors {
@@ -31,7 +39,8 @@ export interface ApiOptions {
   readonly apiId: string;
   readonly routes: readonly ApiRoute[];
   readonly cors?: ApiCors;
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Default limits of every route without its own (the stage's default route settings). */
+  readonly throttle?: ApiThrottle;
   readonly jwtKey: CryptoKey;
   readonly invoke: (functionArn: string, event: unknown) => Promise<InvokeResult>;
   /** Extra local pages (demo landing page, thank-you page); path → HTML producer. */
@@ -51,13 +60,11 @@ const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|javascript
 
 export class LocalHttpApi {
   private server: Server | undefined;
-  private tokens: number;
-  private lastRefill = Date.now();
+  /** One token bucket per route key, as API Gateway throttles each route on its own. */
+  private readonly buckets = new Map<string, { tokens: number; lastRefill: number }>();
   url = '';
 
-  constructor(private readonly options: ApiOptions) {
-    this.tokens = options.throttle?.burstLimit ?? Number.POSITIVE_INFINITY;
-  }
+  constructor(private readonly options: ApiOptions) {}
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => {
@@ -100,13 +107,12 @@ export class LocalHttpApi {
     if (method === 'OPTIONS' && origin && header(req, 'access-control-request-method')) {
       return this.preflight(req, res, origin);
     }
-    if (!this.takeToken()) {
-      return json(res, 429, { message: 'Too Many Requests' }, this.corsHeaders(origin));
-    }
-
     const match = this.match(method, url.pathname);
     if (!match) return json(res, 404, { message: 'Not Found' }, this.corsHeaders(origin));
     const { route, pathParameters } = match;
+    if (!this.takeToken(route)) {
+      return json(res, 429, { message: 'Too Many Requests' }, this.corsHeaders(origin));
+    }
 
     const bodyBuffer = await readBody(req, MAX_PAYLOAD_BYTES);
     if (bodyBuffer === 'too-large') {
@@ -295,18 +301,20 @@ export class LocalHttpApi {
     };
   }
 
-  /** Token bucket with the stage's rate and burst, as API Gateway throttles. */
-  private takeToken(): boolean {
-    const throttle = this.options.throttle;
+  /** The route's token bucket (its own limits, else the stage default), as API Gateway throttles. */
+  private takeToken(route: ApiRoute): boolean {
+    const throttle = route.throttle ?? this.options.throttle;
     if (!throttle) return true;
     const now = Date.now();
-    this.tokens = Math.min(
+    const bucket = this.buckets.get(route.routeKey) ?? { tokens: throttle.burstLimit, lastRefill: now };
+    bucket.tokens = Math.min(
       throttle.burstLimit,
-      this.tokens + ((now - this.lastRefill) / 1000) * throttle.rateLimit,
+      bucket.tokens + ((now - bucket.lastRefill) / 1000) * throttle.rateLimit,
     );
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    bucket.lastRefill = now;
+    this.buckets.set(route.routeKey, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
     return true;
   }
 }

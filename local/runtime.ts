@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { CLIENTS_DIR, REPO_ROOT } from '../infra/lib/paths';
+import type { IntegrationsSecret } from '../shared/adapters/integrations-secret';
 import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
 import { REP_ID_CLAIM } from '../shared/http/auth';
@@ -280,11 +281,21 @@ export class LocalRuntime {
     const apiResources = resolver.resourcesOfType('AWS::ApiGatewayV2::Api');
     const apiResource = apiResources[0];
     if (!apiResource) throw new Error('the synthesized stack has no HTTP API');
-    const routes = this.routes(resolver);
+    const stageProps = resolver.resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.resource.Properties ?? {};
+    const perRoute = (stageProps.RouteSettings ?? {}) as Record<
+      string,
+      { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number }
+    >;
+    // Each route's own throttle from the stage's route settings, as deployed.
+    const routes = this.routes(resolver).map((route) => {
+      const own = perRoute[route.routeKey];
+      if (this.options.throttle === false || !own?.ThrottlingRateLimit) return route;
+      const rateLimit = own.ThrottlingRateLimit;
+      return { ...route, throttle: { rateLimit, burstLimit: own.ThrottlingBurstLimit ?? rateLimit } };
+    });
     const apiProps = apiResource.resource.Properties ?? {};
     const cors = apiProps.CorsConfiguration as Record<string, unknown> | undefined;
-    const stage = resolver.resourcesOfType('AWS::ApiGatewayV2::Stage')[0]?.resource.Properties ?? {};
-    const routeSettings = (stage.DefaultRouteSettings ?? {}) as {
+    const routeSettings = (stageProps.DefaultRouteSettings ?? {}) as {
       ThrottlingRateLimit?: number;
       ThrottlingBurstLimit?: number;
     };
@@ -332,7 +343,11 @@ export class LocalRuntime {
       manager: await devToken(key, jwt, this.config, 'manager'),
       admin: await devToken(key, jwt, this.config, 'admin'),
     };
-    const integrations = [...secrets.values()][0];
+    // Every integration secret's values, merged (each secret is in the map by ARN and by name).
+    const devSecrets: Record<string, string> = Object.assign(
+      {},
+      ...[...new Set(secrets.values())].map((s) => JSON.parse(s.secretString) as Record<string, string>),
+    );
     this.endpoints = {
       client: this.options.client,
       apiUrl,
@@ -350,7 +365,7 @@ export class LocalRuntime {
       eventBuses: [...buses],
       stateMachines,
       tokens,
-      devSecrets: integrations ? (JSON.parse(integrations.secretString) as Record<string, string>) : {},
+      devSecrets,
     };
     writeFileSync(join(this.dataDir, 'endpoints.json'), `${JSON.stringify(this.endpoints, null, 2)}\n`);
     // Schedules start last: a sweep that fired before the table existed would only fail.
@@ -467,7 +482,7 @@ export class LocalRuntime {
       const generate = props.GenerateSecretString as
         | { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number }
         | undefined;
-      let value = stored[logicalId];
+      let value = stored[logicalId] ?? fromCombinedSecret(stored, props);
       // Secrets stored by earlier versions pointed Slack at the recorder's port of that boot.
       if (value?.includes('"slackWebhookUrl":"http://127.0.0.1')) {
         const parsed = JSON.parse(value) as Record<string, string>;
@@ -476,7 +491,8 @@ export class LocalRuntime {
         stored[logicalId] = value;
       }
       if (!value) {
-        const base = generate?.SecretStringTemplate ? JSON.parse(generate.SecretStringTemplate) : {};
+        const template = generate?.SecretStringTemplate ?? (props.SecretString as string | undefined);
+        const base = template ? JSON.parse(template) : {};
         if (generate?.GenerateStringKey) {
           base[generate.GenerateStringKey] = randomBytes(24).toString('base64url');
         }
@@ -729,29 +745,63 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Values for the integrations secret that make the local pipeline work end to end. */
-function localIntegrationValues(base: Record<string, string>): Record<string, string> {
-  const local: Record<string, string> = {
-    slackWebhookUrl: `${LOCAL_SLACK_WEBHOOK_BASE}T000LOCAL/B000LOCAL/local`,
-    googleAdsKey: 'local-google-ads-key',
-    metaAppSecret: 'local-meta-app-secret',
-    metaVerifyToken: 'local-meta-verify-token',
-    typeformSecret: 'local-typeform-secret',
-    calendlySigningKey: 'local-calendly-signing-key',
-    calcomSecret: 'local-calcom-secret',
-    linkedinClientSecret: 'local-linkedin-client-secret',
-  };
-  const out: Record<string, string> = { ...base };
-  for (const [k, v] of Object.entries(local)) if (k in base || k === 'slackWebhookUrl') out[k] = out[k] || v;
-  return out;
-}
-
 /**
  * The Slack webhook URL the local secret holds. Slack calls from the functions' workers to it are
  * redirected to the recorder (`POST /slack/...` on the AWS endpoint, whose port changes per
  * boot), so the secret stays valid across restarts and the alert function's https check holds.
  */
 const LOCAL_SLACK_WEBHOOK_BASE = 'https://hooks.slack.com/services/';
+
+/**
+ * Values for the integration secrets that make the local pipeline work end to end, one per key of
+ * `INTEGRATION_SECRETS` (the type makes a new key need a local value). Empty means "not
+ * configured" offline too: no Meta page token (leads stay pending) and no enrichment key.
+ */
+const LOCAL_INTEGRATION_VALUES: Omit<IntegrationsSecret, 'signingKey'> = {
+  slackWebhookUrl: `${LOCAL_SLACK_WEBHOOK_BASE}T000LOCAL/B000LOCAL/local`,
+  googleAdsKey: 'local-google-ads-key',
+  metaAppSecret: 'local-meta-app-secret',
+  metaVerifyToken: 'local-meta-verify-token',
+  metaAccessToken: '',
+  typeformSecret: 'local-typeform-secret',
+  calendlySigningKey: 'local-calendly-signing-key',
+  calcomSecret: 'local-calcom-secret',
+  linkedinClientSecret: 'local-linkedin-client-secret',
+  linkedinAccessToken: '',
+  enrichmentApiKey: '',
+};
+
+/** Fills a secret's empty keys with their local values. */
+function localIntegrationValues(base: Record<string, string>): Record<string, string> {
+  const local: Record<string, string> = LOCAL_INTEGRATION_VALUES;
+  const out: Record<string, string> = { ...base };
+  for (const k of Object.keys(base)) out[k] = out[k] || local[k] || '';
+  return out;
+}
+
+/**
+ * A data folder from before the per-integration secrets kept every key in one stored secret:
+ * carry its values (the signing key above all, so issued links and visitor tokens stay valid)
+ * into each new secret with the same keys.
+ */
+function fromCombinedSecret(
+  stored: Record<string, string>,
+  props: Record<string, unknown>,
+): string | undefined {
+  const combined = stored.IntegrationsSecret;
+  if (!combined) return undefined;
+  const generate = props.GenerateSecretString as
+    | { SecretStringTemplate?: string; GenerateStringKey?: string }
+    | undefined;
+  const template = generate?.SecretStringTemplate ?? (props.SecretString as string | undefined);
+  const wanted = [
+    ...Object.keys(template ? JSON.parse(template) : {}),
+    ...(generate?.GenerateStringKey ? [generate.GenerateStringKey] : []),
+  ];
+  const old = JSON.parse(combined) as Record<string, string>;
+  if (!wanted.every((k) => k in old)) return undefined;
+  return JSON.stringify(Object.fromEntries(wanted.map((k) => [k, old[k] ?? ''])));
+}
 
 /** How long `stop()` lets event deliveries under way finish before it ends them. */
 const STOP_DRAIN_MS = 5000;

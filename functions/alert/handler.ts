@@ -10,6 +10,7 @@ import { AlertTopic } from '../../shared/adapters/alert-topic';
 import { requireEnv } from '../../shared/adapters/clients';
 import {
   type IntegrationsSecretReader,
+  integrationSecretEnv,
   SecretsManagerIntegrations,
 } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
@@ -281,7 +282,7 @@ export const handler = lambdaHandler(
     alertDeps({
       tableName: requireEnv('TABLE_NAME'),
       topicArn: requireEnv('ALERT_TOPIC_ARN'),
-      secretArn: requireEnv('SECRET_ARN'),
+      secretArn: requireEnv(integrationSecretEnv('slack')),
     }),
   ),
 );

@@ -447,7 +447,7 @@ function defaultDeps(): CaptureDeps {
     config: clientConfig(),
     store: new LeadRepository(tableName),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    secrets: SecretsManagerIntegrations.fromEnvironment(),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName,
       keyAttr: 'pk',

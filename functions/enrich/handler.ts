@@ -69,9 +69,8 @@ function defaultDeps(): Deps {
   return {
     repository: new LeadRepository(tableName),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    provider: enrichmentProviderFor(
-      clientConfig().enrichment,
-      () => new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    provider: enrichmentProviderFor(clientConfig().enrichment, () =>
+      SecretsManagerIntegrations.fromEnvironment(),
     ),
     steps: new DynamoDBStepRunner({ tableName, functionName: 'enrich' }),
     now: () => new Date(),

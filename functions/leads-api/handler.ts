@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { errorName, rethrowAsDomain } from '../../shared/adapters/aws-errors';
 import { requireEnv } from '../../shared/adapters/clients';
+import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
@@ -15,10 +16,10 @@ import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
 import { importLeads } from '../../shared/services/lead-import';
+import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
 import {
   addNote,
   addTask,
-  erasePerson,
   exportPerson,
   getLeadDetail,
   type LeadsDeps,
@@ -48,6 +49,8 @@ export interface Deps {
   readonly publisher: LeadsPublisher & IntakePublisher;
   readonly sla: SlaClock;
   readonly config: ClientConfig;
+  /** Erasure jobs (started here, run by the `erase` function). */
+  readonly erasures: ErasureStore;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
@@ -208,8 +211,17 @@ export function createHandler(deps: Deps) {
         }
         case 'GET /admin/people/{email}':
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));
-        case 'DELETE /admin/people/{email}':
-          return ok(200, await erasePerson(caller, event.pathParameters?.email ?? '', service));
+        case 'DELETE /admin/people/{email}': {
+          // Accepted, not done: the erase job reads the whole table, which an API call must not.
+          const started = await startErasure(caller, event.pathParameters?.email ?? '', deps);
+          return ok(202, started, { location: started.statusUrl });
+        }
+        case 'GET /admin/erasures/{id}': {
+          const status = await erasureStatus(caller, pathParam(event, 'id'), deps);
+          if (!status)
+            return json(404, { error: 'ERASURE_NOT_FOUND', message: 'No erasure job with this id' });
+          return ok(200, status);
+        }
         case 'POST /admin/imports':
           return ok(200, await importLeads(caller, readBody(event, MAX_IMPORT_BODY_BYTES), deps));
         default:
@@ -228,6 +240,7 @@ function defaultDeps(): Deps {
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
     sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
     config: clientConfig(),
+    erasures: new DynamoErasureStore(requireEnv('TABLE_NAME')),
   };
 }
 

@@ -272,7 +272,7 @@ function defaultDeps(): Deps {
       return publisher;
     },
     get secrets() {
-      secrets ??= new SecretsManagerIntegrations(requireEnv('SECRET_ARN'));
+      secrets ??= SecretsManagerIntegrations.fromEnvironment();
       return secrets;
     },
     get config() {

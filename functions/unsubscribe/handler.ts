@@ -197,7 +197,7 @@ function defaultDeps(): Deps {
   return {
     repository: new LeadRepository(requireEnv('TABLE_NAME')),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    secrets: SecretsManagerIntegrations.fromEnvironment(),
     config: clientConfig(),
     now: () => new Date(),
   };

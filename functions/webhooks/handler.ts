@@ -336,7 +336,7 @@ function reportMissingSecret(adapter: WebhookAdapter, key: string = adapter.secr
     code: 'WEBHOOK_SECRET_MISSING',
     provider: adapter.provider,
     secretKey: key,
-    fix: `Set "${key}" in the integrations secret (${process.env.SECRET_ARN ?? 'SECRET_ARN'}), or turn off webhooks.${adapter.configKey}.enabled`,
+    fix: `Set "${key}" in the provider's integration secret (see the README, Deploying a client), or turn off webhooks.${adapter.configKey}.enabled`,
   });
   metrics.addMetric('WebhookSecretMissing', MetricUnit.Count, 1);
 }
@@ -379,7 +379,7 @@ function defaultDeps(): Deps {
     config,
     store: new LeadRepository(tableName),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    secrets: SecretsManagerIntegrations.fromEnvironment(),
     metaFetcher: new MetaGraphClient({ version: config.webhooks.meta.graphApiVersion }),
     linkedinFetcher: new LinkedInApiClient({ version: config.webhooks.linkedin.apiVersion }),
     steps: new DynamoDBStepRunner({

@@ -12,6 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type IntegrationName, integrationSecretEnv } from '../../shared/adapters/integrations-secret';
 import type { ClientConfig } from '../../shared/config/schema';
 import { acknowledgeGrantWildcards } from '../lib/nag';
 import { REPO_ROOT } from '../lib/paths';
@@ -23,11 +24,24 @@ import { REPO_ROOT } from '../lib/paths';
  */
 export interface LeadFunctionAccess {
   /** The lead table: `TABLE_NAME`, read-only or read-write data access. @default - no table access */
-  readonly table?: { readonly table: ITable; readonly mode: 'read' | 'readWrite' };
+  readonly table?: {
+    readonly table: ITable;
+    readonly mode: 'read' | 'readWrite';
+    /**
+     * For a function that touches only its own items: the partition keys (`dynamodb:LeadingKeys`
+     * patterns, `*` allowed) it may read, and those it may write (`readWrite` only). The grant
+     * then covers the base table alone, item operations only, no indexes and no scans.
+     * @default - the whole table
+     */
+    readonly partitions?: { readonly read: readonly string[]; readonly write: readonly string[] };
+  };
   /** The pipeline bus: `EVENT_BUS_NAME`, `events:PutEvents`. @default - cannot publish events */
   readonly eventBus?: IEventBus;
-  /** The integrations secret: `SECRET_ARN`, `GetSecretValue`. @default - cannot read the secret */
-  readonly secret?: ISecret;
+  /**
+   * Integration secrets by name: `<NAME>_SECRET_ARN` and `GetSecretValue` on each one only.
+   * @default - cannot read any secret
+   */
+  readonly secrets?: Readonly<Partial<Record<IntegrationName, ISecret>>>;
   /** The rep-alert topic: `ALERT_TOPIC_ARN`, `sns:Publish` (plus its KMS key). @default - cannot publish alerts */
   readonly alertTopic?: ITopic;
   /**
@@ -75,7 +89,10 @@ export interface LeadFunctionProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
-/** Environment variable names every function may receive (the contract with `functions/`). */
+/**
+ * Environment variable names every function may receive (the contract with `functions/`); the
+ * integration secrets' ARNs come as `<NAME>_SECRET_ARN` (`integrationSecretEnv`).
+ */
 export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -84,7 +101,6 @@ export const ENV = {
   clientName: 'CLIENT_NAME',
   tableName: 'TABLE_NAME',
   eventBusName: 'EVENT_BUS_NAME',
-  secretArn: 'SECRET_ARN',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   configurationSetName: 'CONFIGURATION_SET_NAME',
   slaStateMachineArn: 'SLA_STATE_MACHINE_ARN',
@@ -192,7 +208,12 @@ export class LeadFunction extends Construct {
   /** Sets the environment variable and grants the permission for each resource in `access`. */
   private applyAccess(access: LeadFunctionAccess): void {
     const fn = this.fn;
-    if (access.table) {
+    if (access.table?.partitions) {
+      const { table, mode, partitions } = access.table;
+      fn.addEnvironment(ENV.tableName, table.tableName);
+      grantPartitions(fn, table, PARTITION_READ_ACTIONS, [...partitions.read, ...partitions.write]);
+      if (mode === 'readWrite') grantPartitions(fn, table, PARTITION_WRITE_ACTIONS, partitions.write);
+    } else if (access.table) {
       const { table, mode } = access.table;
       fn.addEnvironment(ENV.tableName, table.tableName);
       acknowledgeGrantWildcards(
@@ -205,9 +226,9 @@ export class LeadFunction extends Construct {
       fn.addEnvironment(ENV.eventBusName, access.eventBus.eventBusName);
       access.eventBus.grantPutEventsTo(fn);
     }
-    if (access.secret) {
-      fn.addEnvironment(ENV.secretArn, access.secret.secretArn);
-      access.secret.grantRead(fn);
+    for (const [name, secret] of Object.entries(access.secrets ?? {}) as Array<[IntegrationName, ISecret]>) {
+      fn.addEnvironment(integrationSecretEnv(name), secret.secretArn);
+      secret.grantRead(fn);
     }
     if (access.alertTopic) {
       fn.addEnvironment(ENV.alertTopicArn, access.alertTopic.topicArn);
@@ -268,6 +289,39 @@ export class LeadFunction extends Construct {
       });
     }
   }
+}
+
+/** Item reads a partition-scoped function may make (no Scan: it cannot be scoped by key). */
+const PARTITION_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+];
+/** Item writes a partition-scoped function may make. */
+const PARTITION_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/**
+ * Item access to the base table limited to partitions whose key matches one of `patterns`
+ * (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`: every key a request touches must match).
+ */
+function grantPartitions(
+  grantee: IGrantable,
+  table: ITable,
+  actions: string[],
+  patterns: readonly string[],
+): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions,
+    resourceArns: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...patterns] } },
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
 import { DataStack } from './data-stack';
+import { EDGE_REGION, EdgeStack } from './edge-stack';
 import { CLIENTS_DIR } from './paths';
 import { PipelineStack } from './pipeline-stack';
 import { APP_TAG, checkInfraLimits, stackNames } from './settings';
@@ -22,6 +23,8 @@ export const APP_CONTEXT: Readonly<Record<string, string>> = {
 export interface ClientStacks {
   readonly data: DataStack;
   readonly pipeline: PipelineStack;
+  /** The WAF web ACL stack (us-east-1), only with `stack.waf.enabled`. */
+  readonly edge?: EdgeStack;
 }
 
 /** Options of {@link createClientStacks}. */
@@ -56,26 +59,40 @@ export function createClientStacks(
     config,
     description: `Lead pipeline for ${config.client.displayName}: stateful resources (table, user pool, secret, email identity)`,
   });
+  // The optional WAF's web ACL lives in us-east-1 (CloudFront's rule); the pipeline stack reads
+  // its ARN through CDK's cross-region references when the client's region is another one.
+  const edge = config.stack.waf.enabled
+    ? new EdgeStack(scope, names.edge, {
+        stackName: names.edge,
+        env: { ...env, region: EDGE_REGION },
+        config,
+        description: `Lead pipeline for ${config.client.displayName}: WAF web ACL for the public routes`,
+      })
+    : undefined;
   const pipeline = new PipelineStack(scope, names.pipeline, {
     stackName: names.pipeline,
     env,
     config,
+    ...(edge
+      ? { webAclArn: edge.webAcl.attrArn, crossRegionReferences: config.stack.region !== EDGE_REGION }
+      : {}),
     data: {
       table: data.table,
       userPool: data.userPool,
       userPoolClient: data.userPoolClient,
       emailIdentity: data.emailIdentity,
-      secret: data.secret,
+      secrets: data.secrets,
     },
     description: `Lead pipeline for ${config.client.displayName}: API, events, functions and workflows`,
   });
   pipeline.addStackDependency(data);
+  if (edge) pipeline.addStackDependency(edge);
 
-  for (const stack of [data, pipeline]) {
+  for (const stack of [data, pipeline, ...(edge ? [edge] : [])]) {
     Tags.of(stack).add('client', name);
     Tags.of(stack).add('app', APP_TAG);
   }
-  return { data, pipeline };
+  return { data, pipeline, ...(edge ? { edge } : {}) };
 }
 
 /** Registers the cdk-nag rule packs (v3: CDK policy-validation plugins) on an app. */

@@ -1,4 +1,13 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   AccountRecovery,
   type CfnUserPool,
@@ -23,6 +32,11 @@ import {
 import { type CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type CfnEmailIdentity, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
+import {
+  INTEGRATION_NAMES,
+  INTEGRATION_SECRETS,
+  type IntegrationName,
+} from '../../shared/adapters/integrations-secret';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import type { ClientConfig } from '../../shared/config/schema';
 import { REP_ID_ATTRIBUTE } from '../../shared/http/auth';
@@ -38,7 +52,6 @@ export const DATA_LOGICAL_IDS = {
   repGroup: 'RepGroup',
   managerGroup: 'ManagerGroup',
   adminGroup: 'AdminGroup',
-  secret: 'IntegrationsSecret',
   emailIdentity: 'EmailIdentity',
 } as const;
 
@@ -46,24 +59,12 @@ export const DATA_LOGICAL_IDS = {
 export const USER_GROUPS = ['rep', 'manager', 'admin'] as const;
 
 /**
- * Keys of the integrations secret. All but `signingKey` are filled in by the operator after the
- * first deploy; `signingKey` is generated and signs unsubscribe links and visitor tokens (HMAC).
+ * Pinned logical id of an integration's secret (`meta` → `MetaSecret`). The secrets themselves
+ * are described once, in `INTEGRATION_SECRETS` (shared/adapters/integrations-secret.ts).
  */
-export const SECRET_KEYS = [
-  'slackWebhookUrl',
-  'googleAdsKey',
-  'metaAppSecret',
-  'metaVerifyToken',
-  'metaAccessToken',
-  'typeformSecret',
-  'calendlySigningKey',
-  'calcomSecret',
-  'linkedinClientSecret',
-  'linkedinAccessToken',
-  'enrichmentApiKey',
-] as const;
-/** The generated key inside the integrations secret. */
-export const SIGNING_KEY = 'signingKey';
+export function integrationSecretLogicalId(name: IntegrationName): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}Secret`;
+}
 
 /** Properties of the {@link DataStack}. */
 export interface DataStackProps extends StackProps {
@@ -85,8 +86,8 @@ export class DataStack extends Stack {
   readonly userPoolClient: UserPoolClient;
   /** Verified SES identity for `email.identity`. */
   readonly emailIdentity: EmailIdentity;
-  /** Third-party credentials and the generated signing key, one JSON secret. */
-  readonly secret: Secret;
+  /** One JSON secret per integration (see `INTEGRATION_SECRETS`), by integration name. */
+  readonly secrets: Readonly<Record<IntegrationName, Secret>>;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.stack.terminationProtection });
@@ -202,22 +203,43 @@ export class DataStack extends Stack {
       });
     }
 
-    this.secret = new Secret(this, 'Integrations', {
-      description: `lead-pipeline ${config.client.name}: third-party credentials and the link-signing key`,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify(Object.fromEntries(SECRET_KEYS.map((k) => [k, '']))),
-        generateStringKey: SIGNING_KEY,
-        passwordLength: 64,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
+    const secrets: Partial<Record<IntegrationName, Secret>> = {};
+    for (const name of INTEGRATION_NAMES) secrets[name] = this.integrationSecret(config, name);
+    this.secrets = secrets as Record<IntegrationName, Secret>;
+  }
+
+  /**
+   * One integration's secret: a JSON object with the registry's keys, empty until the operator
+   * fills them in, except a generated key (the signing key), created at deploy time.
+   */
+  private integrationSecret(config: ClientConfig, name: IntegrationName): Secret {
+    const spec: { description: string; keys: object; generatedKey?: string } = INTEGRATION_SECRETS[name];
+    const emptyKeys = Object.keys(spec.keys).filter((key) => key !== spec.generatedKey);
+    const secret = new Secret(this, `${integrationSecretLogicalId(name)}Resource`, {
+      description: `lead-pipeline ${config.client.name}: ${spec.description}`,
+      ...(spec.generatedKey
+        ? {
+            generateSecretString: {
+              secretStringTemplate: JSON.stringify(Object.fromEntries(emptyKeys.map((k) => [k, '']))),
+              generateStringKey: spec.generatedKey,
+              passwordLength: 64,
+              excludePunctuation: true,
+              includeSpace: false,
+            },
+          }
+        : {
+            // Empty placeholders, not credentials: the operator puts the values (README step 4).
+            secretObjectValue: Object.fromEntries(emptyKeys.map((k) => [k, SecretValue.unsafePlainText('')])),
+          }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    (this.secret.node.defaultChild as CfnSecret).overrideLogicalId(DATA_LOGICAL_IDS.secret);
-    Validations.of(this.secret).acknowledge({
+    (secret.node.defaultChild as CfnSecret).overrideLogicalId(integrationSecretLogicalId(name));
+    Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason:
-        "The secret holds third-party credentials rotated in each provider's console and a signing key whose rotation would void every issued unsubscribe link, so no Lambda rotation applies.",
+      reason: spec.generatedKey
+        ? 'The signing key signs unsubscribe links and visitor tokens already sent out; rotating it would void every one of them, so no Lambda rotation applies.'
+        : "Third-party credentials are issued and rotated in the provider's console and pasted here; there is nothing a rotation Lambda could rotate.",
     });
+    return secret;
   }
 }

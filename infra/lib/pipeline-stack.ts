@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -11,6 +12,17 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AllowedMethods,
+  CachePolicy,
+  Distribution,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  PriceClass,
+  SecurityPolicyProtocol,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
@@ -40,8 +52,14 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { INDEXES } from '../../shared/adapters/table-design';
-import type { ClientConfig } from '../../shared/config/schema';
+import {
+  INTEGRATION_NAMES,
+  INTEGRATION_SECRETS,
+  type IntegrationName,
+  integrationsReadBy,
+} from '../../shared/adapters/integrations-secret';
+import { INDEXES, keys } from '../../shared/adapters/table-design';
+import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
@@ -86,7 +104,8 @@ export interface PipelineData {
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
   readonly emailIdentity: IEmailIdentity;
-  readonly secret: ISecret;
+  /** One secret per integration; each function is granted only those it reads. */
+  readonly secrets: Readonly<Record<IntegrationName, ISecret>>;
 }
 
 /** Properties of the {@link PipelineStack}. */
@@ -95,12 +114,57 @@ export interface PipelineStackProps extends StackProps {
   readonly config: ClientConfig;
   /** Stateful resources from the client's data stack. */
   readonly data: PipelineData;
+  /**
+   * ARN of the CloudFront-scoped WAF web ACL (the edge stack, us-east-1). When set, a CloudFront
+   * distribution with this ACL fronts the API and becomes the public URL.
+   * @default - no WAF, no distribution
+   */
+  readonly webAclArn?: string;
 }
 
 /** A public or JWT-protected HTTP route. */
 interface RouteSpec {
   readonly method: HttpMethod;
   readonly path: string;
+}
+
+/**
+ * The public routes (no JWT), by throttle group, and why each is public. The optional WAF
+ * (edge-stack.ts) rate-limits exactly these paths.
+ */
+export const PUBLIC_ROUTES = {
+  capture: { routes: [{ method: HttpMethod.POST, path: '/leads' }], why: 'landing-page forms post leads' },
+  tracking: {
+    routes: [
+      { method: HttpMethod.POST, path: '/events' },
+      { method: HttpMethod.GET, path: '/t.js' },
+    ],
+    why: "visitors' browsers load the tracking script and post page events",
+  },
+  webhooks: {
+    routes: [
+      { method: HttpMethod.POST, path: '/webhooks/{provider}' },
+      { method: HttpMethod.GET, path: '/webhooks/{provider}' },
+    ],
+    why: 'lead providers call it and are verified by their own signatures in the handler',
+  },
+  unsubscribe: {
+    routes: [
+      { method: HttpMethod.GET, path: '/unsubscribe' },
+      { method: HttpMethod.POST, path: '/unsubscribe' },
+    ],
+    why: 'email recipients follow HMAC-signed links (RFC 8058 one-click)',
+  },
+} as const satisfies Partial<Record<ApiRouteGroup, { routes: readonly RouteSpec[]; why: string }>>;
+
+/**
+ * Each route's throttle: its group's limits from `stack.throttling.routes`, else the stage
+ * default. Set per route key on the stage, so every route has its own token bucket.
+ */
+export function routeThrottle(config: ClientConfig, group: ApiRouteGroup) {
+  const limits = config.stack.throttling.routes[group] ?? config.stack.throttling;
+  // CloudFormation's own casing: RouteSettings is a JSON map that CDK passes through unchanged.
+  return { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit };
 }
 
 const API_TIMEOUT = Duration.seconds(10);
@@ -118,6 +182,11 @@ export class PipelineStack extends Stack {
   readonly api: HttpApi;
   /** Public base URL of the API, no trailing slash. */
   readonly apiUrl: string;
+  /**
+   * Where forms, the tracking script and email links point: the CloudFront distribution when the
+   * WAF is on (`stack.waf.enabled`), else the API itself. No trailing slash.
+   */
+  readonly publicUrl: string;
   /** Every function, by folder name under `functions/`. */
   readonly functions: Readonly<Record<string, LeadFunction>>;
   /** The SLA ladder workflow. */
@@ -134,6 +203,7 @@ export class PipelineStack extends Stack {
   readonly configurationSet: ConfigurationSet;
 
   private readonly config: ClientConfig;
+  private readonly secrets: Readonly<Record<IntegrationName, ISecret>>;
   private readonly retention: RetentionDays;
   private readonly fns: Record<string, LeadFunction> = {};
   private readonly dlqs: Record<string, DeadLetterQueue> = {};
@@ -142,6 +212,7 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const { config, data } = props;
     this.config = config;
+    this.secrets = data.secrets;
     this.retention = logRetention(config);
     this.functions = this.fns;
     this.deadLetterQueues = this.dlqs;
@@ -228,6 +299,7 @@ export class PipelineStack extends Stack {
     // Computed from the API id (not from a stage or route), so functions behind the API can
     // receive it without a dependency cycle.
     this.apiUrl = this.api.apiEndpoint;
+    this.publicUrl = props.webAclArn ? this.edge(props.webAclArn) : this.apiUrl;
 
     // ── Functions ──────────────────────────────────────────────────────────────────────────────
     // The table is referenced through an explicit export of its name (the same export CDK would
@@ -245,9 +317,8 @@ export class PipelineStack extends Stack {
     const nurture = this.fn('nurture', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
       email,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     this.slaStateMachine = new SlaWorkflow(this, 'SlaWorkflow', {
       handler: sla.fn,
@@ -261,25 +332,21 @@ export class PipelineStack extends Stack {
     const capture = this.fn('capture', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const webhooks = this.fn('webhooks', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
     });
     const track = this.fn('track', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const unsubscribe = this.fn('unsubscribe', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const leadsApi = this.fn('leads-api', API_TIMEOUT, {
       table: table('readWrite'),
@@ -291,23 +358,27 @@ export class PipelineStack extends Stack {
     const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      secret: data.secret,
     });
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const alert = this.asyncFn('alert', ASYNC_TIMEOUT, {
-      // Write access for its idempotency records only: an alert is sent once per event.
-      table: table('readWrite'),
+      // Reads the lead it alerts about; writes its own idempotency records only (one send per
+      // event and channel), so a compromised alert function cannot change or delete a lead.
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: [keys.leadPartition('*')], write: [keys.idempotencyPartition('alert')] },
+      },
       alertTopic: this.alertTopic,
-      secret: data.secret,
     });
     const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
       table: table('readWrite'),
-      secret: data.secret,
       email,
-      apiUrl: this.apiUrl,
+      apiUrl: this.publicUrl,
     });
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
+    // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
+    const erase = this.asyncFn('erase', Duration.minutes(15), { table: table('readWrite') }, 1024);
     const staleDeals = this.asyncFn(
       'stale-deals',
       Duration.minutes(5),
@@ -321,7 +392,7 @@ export class PipelineStack extends Stack {
       retention: this.retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    new HttpStage(this, 'DefaultStage', {
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
@@ -349,39 +420,33 @@ export class PipelineStack extends Stack {
       },
     });
 
-    const publicRoute = (fn: LeadFunction, routes: RouteSpec[], why: string) =>
-      this.route(fn, routes, undefined, why);
-    publicRoute(capture, [{ method: HttpMethod.POST, path: '/leads' }], 'landing-page forms post leads');
-    publicRoute(
-      track,
-      [
-        { method: HttpMethod.POST, path: '/events' },
-        { method: HttpMethod.GET, path: '/t.js' },
-      ],
-      "visitors' browsers load the tracking script and post page events",
-    );
-    publicRoute(
-      webhooks,
-      [
-        { method: HttpMethod.POST, path: '/webhooks/{provider}' },
-        { method: HttpMethod.GET, path: '/webhooks/{provider}' },
-      ],
-      'lead providers call it and are verified by their own signatures in the handler',
-    );
-    publicRoute(
-      unsubscribe,
-      [
-        { method: HttpMethod.GET, path: '/unsubscribe' },
-        { method: HttpMethod.POST, path: '/unsubscribe' },
-      ],
-      'email recipients follow HMAC-signed links (RFC 8058 one-click)',
-    );
+    const routeSettings: Record<string, ReturnType<typeof routeThrottle>> = {};
+    const created: HttpRoute[] = [];
+    const addRoutes = (
+      fn: LeadFunction,
+      group: ApiRouteGroup,
+      routes: RouteSpec[],
+      authorizer?: IHttpRouteAuthorizer,
+      publicBecause?: string,
+    ) => {
+      for (const r of routes) routeSettings[`${r.method} ${r.path}`] = routeThrottle(config, group);
+      created.push(...this.route(fn, routes, authorizer, publicBecause));
+    };
+    const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
+      addRoutes(fn, group, routes, undefined, why);
+    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe } as const;
+    for (const [group, { routes, why }] of Object.entries(PUBLIC_ROUTES) as Array<
+      [keyof typeof PUBLIC_ROUTES, (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES]]
+    >) {
+      publicRoute(publicFunctions[group], group, [...routes], why);
+    }
 
     const authorizer = new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
       userPoolClients: [data.userPoolClient],
     });
-    this.route(
+    addRoutes(
       leadsApi,
+      'reps',
       [
         { method: HttpMethod.GET, path: '/leads' },
         { method: HttpMethod.GET, path: '/leads/{id}' },
@@ -395,10 +460,14 @@ export class PipelineStack extends Stack {
         { method: HttpMethod.GET, path: '/admin/people/{email}' },
         { method: HttpMethod.DELETE, path: '/admin/people/{email}' },
         { method: HttpMethod.POST, path: '/admin/imports' },
+        { method: HttpMethod.GET, path: '/admin/erasures/{id}' },
       ],
       authorizer,
     );
-    this.route(reportsApi, [{ method: HttpMethod.GET, path: '/reports/{report}' }], authorizer);
+    addRoutes(reportsApi, 'reports', [{ method: HttpMethod.GET, path: '/reports/{report}' }], authorizer);
+    // Route settings name routes by key, so the stage must be created after them.
+    (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    for (const r of created) stage.node.addDependency(r);
 
     // ── Rules: one per consumer, each with an explicit pattern, a retry policy and a DLQ ──────
     const pipelineEvents = (detailTypes: DetailType[], detail?: Record<string, unknown>): EventPattern => ({
@@ -437,6 +506,12 @@ export class PipelineStack extends Stack {
       autoRespond,
       pipelineEvents(['Lead Captured'], { isTest: [false], pending: [false] }),
       'Send the auto-response to real, complete leads',
+    );
+    this.consumeWithFunction(
+      'erase',
+      erase,
+      pipelineEvents(['Erasure Requested']),
+      'Run the erasure job an admin started',
     );
     this.consumeWithStateMachine(
       'sla',
@@ -491,7 +566,7 @@ export class PipelineStack extends Stack {
     // ── Outputs ────────────────────────────────────────────────────────────────────────────────
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'CaptureEndpoint', {
-      value: Fn.join('', [this.apiUrl, '/leads']),
+      value: Fn.join('', [this.publicUrl, '/leads']),
       description: 'Form action for landing pages',
     });
     new CfnOutput(this, 'UserPoolId', { value: data.userPool.userPoolId });
@@ -499,7 +574,56 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', { value: monitoring.dashboardUrl });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'TableName', { value: leadsTable.tableName });
-    new CfnOutput(this, 'SecretArn', { value: data.secret.secretArn });
+    for (const name of INTEGRATION_NAMES) {
+      new CfnOutput(this, `${pascal(name)}SecretArn`, {
+        value: data.secrets[name].secretArn,
+        description: `Integration secret: ${INTEGRATION_SECRETS[name].description}`,
+      });
+    }
+  }
+
+  /**
+   * The CloudFront distribution in front of the API, with the WAF web ACL: nothing is cached
+   * (every request reaches the API with its headers, query string and body) and the API's own
+   * per-route throttles still apply behind it.
+   * @returns its https URL.
+   */
+  private edge(webAclArn: string): string {
+    const apiDomain = Fn.select(2, Fn.split('/', this.api.apiEndpoint));
+    const distribution = new Distribution(this, 'PublicEdge', {
+      comment: `lead-pipeline ${this.config.client.name}: public routes behind AWS WAF`,
+      defaultBehavior: {
+        origin: new HttpOrigin(apiDomain, { protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY }),
+        allowedMethods: AllowedMethods.ALLOW_ALL,
+        cachePolicy: CachePolicy.CACHING_DISABLED,
+        originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+      },
+      webAclId: webAclArn,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+    });
+    const v = Validations.of(distribution);
+    v.acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason:
+        'Leads come from any country the client sells to; the client file has no geo list to restrict to.',
+    });
+    v.acknowledge({
+      id: 'AwsSolutions-CFR3',
+      reason:
+        'The API access logs behind the distribution already record every request; CloudFront standard logs would need an S3 bucket holding client IPs for no added use.',
+    });
+    v.acknowledge({
+      id: 'AwsSolutions-CFR4',
+      reason:
+        'The default cloudfront.net certificate is used (no client domain is configured), for which CloudFront cannot enforce a minimum TLS version; viewers are HTTPS only.',
+    });
+    new CfnOutput(this, 'PublicUrl', {
+      value: `https://${distribution.distributionDomainName}`,
+      description: 'Public URL behind AWS WAF: forms, the tracking script and email links use it',
+    });
+    return `https://${distribution.distributionDomainName}`;
   }
 
   /** A synchronously invoked function (API or Step Functions). */
@@ -510,7 +634,7 @@ export class PipelineStack extends Stack {
       logRetention: this.retention,
       timeout,
       memorySize,
-      access,
+      access: this.withSecrets(name, access),
     });
     this.fns[name] = fn;
     return fn;
@@ -533,11 +657,18 @@ export class PipelineStack extends Stack {
       logRetention: this.retention,
       timeout,
       memorySize,
-      access,
+      access: this.withSecrets(name, access),
       deadLetterQueue: dlq.queue,
     });
     this.fns[name] = fn;
     return fn;
+  }
+
+  /** Adds the integration secrets `INTEGRATION_SECRETS` lets this function read, and no others. */
+  private withSecrets(name: string, access: LeadFunctionAccess): LeadFunctionAccess {
+    const readable = integrationsReadBy(name);
+    if (readable.length === 0) return access;
+    return { ...access, secrets: Object.fromEntries(readable.map((n) => [n, this.secrets[n]])) };
   }
 
   private deadLetterQueue(consumer: string, usedByLambda = false): DeadLetterQueue {
@@ -553,22 +684,25 @@ export class PipelineStack extends Stack {
     routes: RouteSpec[],
     authorizer?: IHttpRouteAuthorizer,
     publicBecause?: string,
-  ) {
+  ): HttpRoute[] {
     const integration = new HttpLambdaIntegration(`${pascal(fn.functionName)}Integration`, fn.fn);
+    const created: HttpRoute[] = [];
     for (const r of routes) {
-      const [created] = this.api.addRoutes({
+      const [route] = this.api.addRoutes({
         path: r.path,
         methods: [r.method],
         integration,
         authorizer,
       }) as [HttpRoute];
+      created.push(route);
       if (!authorizer) {
-        Validations.of(created).acknowledge({
+        Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${r.method} ${r.path} is public by design: ${publicBecause ?? 'it serves anonymous callers'}.`,
         });
       }
     }
+    return created;
   }
 
   private consumeWithFunction(

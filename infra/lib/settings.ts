@@ -6,10 +6,16 @@ import type { ClientConfig } from '../../shared/config/schema';
 export const APP_TAG = 'lead-pipeline';
 
 /** Stack names for a client: one stateful, one stateless stack. */
-export function stackNames(clientName: string): { readonly data: string; readonly pipeline: string } {
+export function stackNames(clientName: string): {
+  readonly data: string;
+  readonly pipeline: string;
+  readonly edge: string;
+} {
   return {
     data: `LeadPipeline-${clientName}-Data`,
     pipeline: `LeadPipeline-${clientName}-Pipeline`,
+    /** Only with `stack.waf.enabled`: the WAF web ACL, in us-east-1. */
+    edge: `LeadPipeline-${clientName}-Edge`,
   };
 }
 

@@ -13,7 +13,7 @@ export function leadMailAdapters() {
   return {
     repository: new LeadRepository(requireEnv('TABLE_NAME')),
     mailer: new SesMailer(requireEnv('CONFIGURATION_SET_NAME')),
-    secrets: new SecretsManagerIntegrations(requireEnv('SECRET_ARN')),
+    secrets: SecretsManagerIntegrations.fromEnvironment(),
     config: clientConfig(),
     apiUrl: requireEnv('API_URL'),
     now: () => new Date(),

@@ -121,6 +121,14 @@ export const DETAIL_SCHEMAS = {
     pipelineStage: z.string(),
     daysInStage: z.number().int().nonnegative(),
   }),
+  /**
+   * An admin asked to erase a person. Only the job id travels (the archive keeps events for
+   * replay, and must not keep the address); the `erase` function reads the job.
+   */
+  'Erasure Requested': z.object({
+    erasureId: z.string().min(1).max(64),
+    occurredAt: isoTime,
+  }),
 } as const;
 
 /** Every detail-type the pipeline publishes. */

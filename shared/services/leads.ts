@@ -23,7 +23,6 @@ import {
   type Caller,
   changeTask,
   firstTouchActivityId,
-  isOpenLead,
   type LeadAccess,
   type LeadNote,
   type LeadTask,
@@ -832,35 +831,8 @@ async function findTask(leadId: string, taskId: string, deps: LeadsDeps): Promis
 
 // ------------------------------------------------------------------------------------ privacy
 
-/**
- * Functions whose Powertools idempotency records may hold a person's data in their stored
- * responses. Their partitions are searched for the lead id and email on erasure.
- */
-export const IDEMPOTENT_FUNCTIONS = [
-  'capture',
-  'webhooks',
-  'track',
-  'unsubscribe',
-  'enrich',
-  'score',
-  'route',
-  'alert',
-  'auto-respond',
-  'ses-events',
-  'sla',
-  'nurture',
-  'leads-api',
-] as const;
-
-/** What erasure cannot reach, stated in every erasure summary so the admin can act on it. */
-export const ERASURE_LIMITS = [
-  'Idempotency records are found by searching their stored responses for the lead id and email; a record whose response names neither is not found, and expires by TTL (at most 7 days).',
-  "Anonymous visitor events (VISITOR#...) are keyed by the browser's visitor id, not the person; those copied onto the lead are erased, the originals expire after tracking.anonymousRetentionDays.",
-  'CloudWatch logs, the EventBridge archive and dead-letter queues keep lead ids (not emails) until their retention ends.',
-  'SES keeps its own account-level suppression list for bounces and complaints; remove the address there if required.',
-] as const;
-
-function personEmail(raw: string): string {
+/** The canonical address in a `/admin/people/{email}` path (400 naming `email` when it is not one). */
+export function personEmail(raw: string): string {
   let decoded = raw;
   try {
     decoded = decodeURIComponent(raw);
@@ -906,121 +878,6 @@ export async function exportPerson(caller: Caller, rawEmail: string, deps: Leads
         : {}),
     },
   };
-}
-
-/** Summary of an erasure. */
-export interface ErasureSummary {
-  readonly email: string;
-  readonly erasedAt: string;
-  /** False when nothing was held (or a previous call already erased it). */
-  readonly found: boolean;
-  readonly leadId?: string;
-  readonly deleted: {
-    readonly lead: number;
-    readonly activities: number;
-    readonly scoreHistory: number;
-    readonly notes: number;
-    readonly tasks: number;
-    readonly sends: number;
-    readonly other: number;
-    readonly pointers: number;
-    readonly idempotencyRecords: number;
-  };
-  /** The rep whose open-lead counter was decremented. */
-  readonly capacityReturnedTo?: string;
-  /** SHA-256 hashes kept on the suppression list (reason `erased`), so the person is never emailed again. */
-  readonly suppressedHashes: readonly string[];
-  readonly limits: readonly string[];
-}
-
-/**
- * `DELETE /admin/people/{email}`: erases the person. Suppression comes first (so a failure
- * half-way still never emails them again), then every item of the lead's partition and the
- * idempotency records that mention them, and last, in one transaction, the profile, its dedupe /
- * provider / held-queue pointers and the owner's counter. Until that last step the pointers still
- * lead a retry to the lead, so a failed erasure can always be completed by calling again.
- * Idempotent: a repeat finds nothing and says so.
- */
-export async function erasePerson(
-  caller: Caller,
-  rawEmail: string,
-  deps: LeadsDeps,
-): Promise<ErasureSummary> {
-  requireAdmin(caller, 'erase personal data');
-  const email = personEmail(rawEmail);
-  const at = clock(deps)().toISOString();
-  const dedupeKey = emailDedupeKey(email);
-  for (let attempt = 1; ; attempt++) {
-    const leadId = await deps.store.findLeadIdByDedupeKey(dedupeKey);
-    const lead = leadId === undefined ? undefined : await deps.store.getLead(leadId);
-    const hashes = [
-      ...new Set([emailHash(email), ...(lead?.profile.email ? [emailHash(lead.profile.email)] : [])]),
-    ];
-    for (const hash of hashes) await deps.store.suppress(hash, 'erased', at);
-    const deleted = {
-      lead: 0,
-      activities: 0,
-      scoreHistory: 0,
-      notes: 0,
-      tasks: 0,
-      sends: 0,
-      other: 0,
-      pointers: 0,
-      idempotencyRecords: 0,
-    };
-    const summary = { email, erasedAt: at, suppressedHashes: hashes, limits: [...ERASURE_LIMITS] };
-    if (!lead) {
-      // A dangling pointer (lead already gone) is removed too.
-      if (leadId !== undefined) {
-        await deps.store.deleteDedupePointer(dedupeKey);
-        deleted.pointers = 1;
-      }
-      return { ...summary, found: false, deleted };
-    }
-
-    const parts = splitPartition(await deps.store.listLeadPartition(lead.id));
-    const children = [
-      ...parts.activities,
-      ...parts.scoreHistory,
-      ...parts.notes,
-      ...parts.tasks,
-      ...parts.sends,
-      ...parts.other,
-    ].map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
-    const needles = [lead.id, email, ...(lead.profile.email ? [lead.profile.email] : [])];
-    const records: Array<{ pk: string; sk: string }> = [];
-    for (const fn of IDEMPOTENT_FUNCTIONS)
-      records.push(...(await deps.store.findIdempotencyRecords(fn, needles)));
-    await deps.store.deleteItems([...children, ...records]);
-
-    let pointers: number;
-    try {
-      pointers = await deps.store.deleteLeadAndPointers(lead, [dedupeKey]);
-    } catch (error) {
-      // Changed while we erased (e.g. an SES event added an activity): erase again from the top.
-      if (error instanceof LeadChangedError && attempt < MAX_ATTEMPTS) continue;
-      throw error;
-    }
-    await stopSlaLadder(lead, 'the lead was erased', deps);
-    Object.assign(deleted, {
-      lead: 1,
-      activities: parts.activities.length,
-      scoreHistory: parts.scoreHistory.length,
-      notes: parts.notes.length,
-      tasks: parts.tasks.length,
-      sends: parts.sends.length,
-      other: parts.other.length,
-      pointers,
-      idempotencyRecords: records.length,
-    });
-    return {
-      ...summary,
-      found: true,
-      leadId: lead.id,
-      deleted,
-      ...(isOpenLead(lead) && lead.owner !== undefined ? { capacityReturnedTo: lead.owner } : {}),
-    };
-  }
 }
 
 // ------------------------------------------------------------------------------------ helpers

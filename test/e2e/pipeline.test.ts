@@ -500,6 +500,52 @@ describe.concurrent('leads being worked', () => {
     expect(clocks).toHaveLength(1);
     expect((await api.post(`/leads/${first.leadId}/contacted`)).status).toBe(200);
   });
+
+  test('erasure runs as a job: 202 with a status URL, then every item of the person is gone', async ({
+    expect,
+  }) => {
+    // Not in `created`: the reports must not count a lead that is erased.
+    const email = 'Erin.Erase@Erase-Software.example';
+    // Retried: on a loaded machine a cold capture can run past the API's 10 s (a 500); a repeat
+    // of the same form is merged into the same lead.
+    const submit = (lead: FormLead) =>
+      eventually('capture to answer', () => api.submitForm(lead), { timeoutMs: 90_000 });
+    const { leadId } = await submit(mqlLead('Erin Erase', email));
+    const second = await submit({
+      ...mqlLead('Erin Erase', 'erin@home-erase.example'),
+      message: `work address ${email}`,
+    });
+    // Erased while the pipeline may still be working on it: a job that meets a concurrent write
+    // fails and is retried from the start, so the outcome is the same.
+    expect((await api.lead(leadId)).lead.id).toBe(leadId);
+
+    const started = await api.delete<{ erasureId: string; status: string; statusUrl: string }>(
+      `/admin/people/${encodeURIComponent(email)}`,
+    );
+    expect(started.status).toBe(202);
+    expect(started.body.status).toBe('running');
+    expect(started.location).toBe(started.body.statusUrl);
+    // Suppressed from the moment of the request, before the job has run.
+    expect((await api.person(email)).suppression.suppressed).toBe(true);
+
+    const done = await eventually(
+      'the erasure job to complete',
+      async () => {
+        const status = await api.get<{
+          status: string;
+          result?: { leadIds: string[]; deleted: { leads: number } };
+        }>(started.body.statusUrl);
+        return status.status === 'completed' ? status : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    expect(done.result?.leadIds).toEqual([leadId]);
+    expect(JSON.stringify(done).toLowerCase()).not.toContain('erin');
+    expect(await api.person(email)).toMatchObject({ found: false, suppression: { suppressed: true } });
+    await expect(api.lead(leadId)).rejects.toThrow(/answered 404/);
+    // Another person's lead that only mentions the address in free text is not theirs.
+    expect((await api.lead(second.leadId)).lead.id).toBe(second.leadId);
+  }, 420_000);
 });
 
 test('a burst of leads for one territory never pushes a rep over capacity', async () => {

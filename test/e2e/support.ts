@@ -104,6 +104,19 @@ export class PipelineClient {
     return this.send<T>('POST', path, body, role);
   }
 
+  /** DELETE with a dev token; returns status, parsed body and the Location header. */
+  async delete<T>(path: string, role: keyof Endpoints['tokens'] = 'admin') {
+    const response = await fetch(`${this.endpoints.apiUrl}${path}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${this.endpoints.tokens[role]}`, accept: 'application/json' },
+    });
+    return {
+      status: response.status,
+      location: response.headers.get('location'),
+      body: (await response.json()) as T,
+    };
+  }
+
   /** PATCH a JSON body with a dev token; returns status and parsed body. */
   patch<T>(path: string, body: unknown = {}, role: keyof Endpoints['tokens'] = 'admin') {
     return this.send<T>('PATCH', path, body, role);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listClients } from '../../infra/lib/build-app';
-import { DATA_LOGICAL_IDS, SECRET_KEYS, SIGNING_KEY, USER_GROUPS } from '../../infra/lib/data-stack';
+import { DATA_LOGICAL_IDS, USER_GROUPS } from '../../infra/lib/data-stack';
 import {
   HELD_LEADS_SWEEP,
   SES_DETAIL_TYPES,
@@ -31,22 +31,64 @@ const BASE_ENV = [
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_SERVICE_NAME',
 ];
+const WEBHOOK_SECRETS = [
+  'SIGNING_SECRET_ARN',
+  'GOOGLE_ADS_SECRET_ARN',
+  'META_SECRET_ARN',
+  'TYPEFORM_SECRET_ARN',
+  'CALENDLY_SECRET_ARN',
+  'CALCOM_SECRET_ARN',
+  'LINKEDIN_SECRET_ARN',
+];
 const FUNCTION_ENV: Record<string, string[]> = {
-  capture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'API_URL'],
-  webhooks: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN'],
-  track: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'API_URL'],
-  unsubscribe: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'API_URL'],
-  enrich: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN'],
+  capture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
+  webhooks: ['TABLE_NAME', 'EVENT_BUS_NAME', ...WEBHOOK_SECRETS],
+  track: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
+  unsubscribe: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
+  enrich: ['TABLE_NAME', 'EVENT_BUS_NAME', 'ENRICHMENT_SECRET_ARN'],
   score: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   route: ['TABLE_NAME', 'EVENT_BUS_NAME'],
-  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SECRET_ARN'],
+  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SLACK_SECRET_ARN'],
   sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
-  nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
-  'auto-respond': ['TABLE_NAME', 'SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
+  nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
+  'auto-respond': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'ses-events': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   'leads-api': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  erase: ['TABLE_NAME'],
+};
+
+/** Integration secrets (data stack logical id) and the keys each one holds. */
+const SECRETS: Record<string, string[]> = {
+  SigningSecret: ['signingKey'],
+  SlackSecret: ['slackWebhookUrl'],
+  GoogleAdsSecret: ['googleAdsKey'],
+  MetaSecret: ['metaAppSecret', 'metaVerifyToken', 'metaAccessToken'],
+  TypeformSecret: ['typeformSecret'],
+  CalendlySecret: ['calendlySigningKey'],
+  CalcomSecret: ['calcomSecret'],
+  LinkedinSecret: ['linkedinClientSecret', 'linkedinAccessToken'],
+  EnrichmentSecret: ['enrichmentApiKey'],
+};
+/** Which secrets each function may read; every other function reads none. */
+const SECRET_READERS: Record<string, string[]> = {
+  capture: ['SigningSecret'],
+  track: ['SigningSecret'],
+  unsubscribe: ['SigningSecret'],
+  nurture: ['SigningSecret'],
+  'auto-respond': ['SigningSecret'],
+  webhooks: [
+    'SigningSecret',
+    'GoogleAdsSecret',
+    'MetaSecret',
+    'TypeformSecret',
+    'CalendlySecret',
+    'CalcomSecret',
+    'LinkedinSecret',
+  ],
+  alert: ['SlackSecret'],
+  enrich: ['EnrichmentSecret'],
 };
 
 const PUBLIC_ROUTES = [
@@ -72,7 +114,14 @@ const JWT_ROUTES = [
   'GET /admin/people/{email}',
   'DELETE /admin/people/{email}',
   'POST /admin/imports',
+  'GET /admin/erasures/{id}',
 ];
+
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 
 /** Function logical id → `POWERTOOLS_SERVICE_NAME`, i.e. its folder under functions/. */
 function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource]> {
@@ -219,7 +268,6 @@ describe.each(clients)('client %s', (clientName) => {
         [DATA_LOGICAL_IDS.repGroup]: 'AWS::Cognito::UserPoolGroup',
         [DATA_LOGICAL_IDS.managerGroup]: 'AWS::Cognito::UserPoolGroup',
         [DATA_LOGICAL_IDS.adminGroup]: 'AWS::Cognito::UserPoolGroup',
-        [DATA_LOGICAL_IDS.secret]: 'AWS::SecretsManager::Secret',
         [DATA_LOGICAL_IDS.emailIdentity]: 'AWS::SES::EmailIdentity',
       };
       expect(DATA_LOGICAL_IDS).toEqual({
@@ -229,7 +277,6 @@ describe.each(clients)('client %s', (clientName) => {
         repGroup: 'RepGroup',
         managerGroup: 'ManagerGroup',
         adminGroup: 'AdminGroup',
-        secret: 'IntegrationsSecret',
         emailIdentity: 'EmailIdentity',
       });
       for (const [id, type] of Object.entries(expected)) {
@@ -239,7 +286,7 @@ describe.each(clients)('client %s', (clientName) => {
       for (const id of [
         DATA_LOGICAL_IDS.table,
         DATA_LOGICAL_IDS.userPool,
-        DATA_LOGICAL_IDS.secret,
+        ...Object.keys(SECRETS),
         DATA_LOGICAL_IDS.emailIdentity,
       ]) {
         expect(s.dataJson.Resources[id]?.DeletionPolicy, id).toBe('Retain');
@@ -336,34 +383,27 @@ describe.each(clients)('client %s', (clientName) => {
       s.data.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: s.config.email.identity });
     });
 
-    it('holds every integration key in one secret with a generated signing key', () => {
-      const [, secret] = resourcesOfType(s.dataJson, 'AWS::SecretsManager::Secret')[0] as [
-        string,
-        CfnResource,
-      ];
-      const generate = secret.Properties.GenerateSecretString as {
-        SecretStringTemplate: string;
-        GenerateStringKey: string;
-        PasswordLength: number;
-      };
-      expect(Object.keys(JSON.parse(generate.SecretStringTemplate)).sort()).toEqual(
-        [
-          'slackWebhookUrl',
-          'googleAdsKey',
-          'metaAppSecret',
-          'metaVerifyToken',
-          'metaAccessToken',
-          'typeformSecret',
-          'calendlySigningKey',
-          'calcomSecret',
-          'linkedinClientSecret',
-          'linkedinAccessToken',
-          'enrichmentApiKey',
-        ].sort(),
-      );
-      expect([...SECRET_KEYS].sort()).toEqual(Object.keys(JSON.parse(generate.SecretStringTemplate)).sort());
-      expect(generate.GenerateStringKey).toBe(SIGNING_KEY);
-      expect(generate.PasswordLength).toBeGreaterThanOrEqual(64);
+    it('keeps one retained secret per integration with exactly its keys, the signing key generated', () => {
+      const secrets = resourcesOfType(s.dataJson, 'AWS::SecretsManager::Secret');
+      expect(secrets.map(([id]) => id).sort()).toEqual(Object.keys(SECRETS).sort());
+      for (const [id, secret] of secrets) {
+        const generate = secret.Properties.GenerateSecretString as
+          | { SecretStringTemplate: string; GenerateStringKey: string; PasswordLength: number }
+          | undefined;
+        const keys = generate
+          ? [...Object.keys(JSON.parse(generate.SecretStringTemplate)), generate.GenerateStringKey]
+          : Object.keys(JSON.parse(secret.Properties.SecretString as string));
+        expect(keys.sort(), id).toEqual([...(SECRETS[id] ?? [])].sort());
+        if (id === 'SigningSecret') {
+          expect(generate?.GenerateStringKey).toBe('signingKey');
+          expect(generate?.PasswordLength).toBeGreaterThanOrEqual(64);
+        } else {
+          // Operator-filled: the template holds empty placeholders only, never a credential.
+          expect(Object.values(JSON.parse(secret.Properties.SecretString as string))).toEqual(
+            keys.map(() => ''),
+          );
+        }
+      }
     });
   });
 
@@ -436,7 +476,7 @@ describe.each(clients)('client %s', (clientName) => {
       });
     });
 
-    it('throttles the default stage and writes JSON access logs to a retained log group', () => {
+    it('throttles each route on its own and writes JSON access logs to a retained log group', () => {
       const stages = resourcesOfType(s.pipelineJson, 'AWS::ApiGatewayV2::Stage');
       expect(stages).toHaveLength(1);
       const stage = (stages[0] as [string, CfnResource])[1].Properties as {
@@ -451,6 +491,26 @@ describe.each(clients)('client %s', (clientName) => {
         ThrottlingRateLimit: s.config.stack.throttling.rateLimit,
         ThrottlingBurstLimit: s.config.stack.throttling.burstLimit,
       });
+      // Every route has its own bucket; a group's override applies to each of its routes.
+      const routeSettings = (stages[0] as [string, CfnResource])[1].Properties.RouteSettings as Record<
+        string,
+        { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+      >;
+      expect(Object.keys(routeSettings).sort()).toEqual([...PUBLIC_ROUTES, ...JWT_ROUTES].sort());
+      const overrides = s.config.stack.throttling.routes;
+      const limitsOf = (group: keyof typeof overrides) => {
+        const l = overrides[group] ?? s.config.stack.throttling;
+        return { ThrottlingRateLimit: l.rateLimit, ThrottlingBurstLimit: l.burstLimit };
+      };
+      expect(routeSettings['POST /events']).toEqual(limitsOf('tracking'));
+      expect(routeSettings['POST /leads']).toEqual(limitsOf('capture'));
+      expect(routeSettings['POST /webhooks/{provider}']).toEqual(limitsOf('webhooks'));
+      expect(routeSettings['GET /leads']).toEqual(limitsOf('reps'));
+      expect(routeSettings['GET /reports/{report}']).toEqual(limitsOf('reports'));
+      if (clientName === 'example') {
+        expect(routeSettings['POST /events']).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+        expect(routeSettings['GET /leads']).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+      }
       const format = JSON.parse(stage.AccessLogSettings.Format) as Record<string, string>;
       expect(format.requestId).toBe('$context.requestId');
       const logGroup = s.pipelineJson.Resources[stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0]];
@@ -489,6 +549,7 @@ describe.each(clients)('client %s', (clientName) => {
           'detail-type': ['Lead Captured'],
           detail: { isTest: [false], pending: [false] },
         },
+        erase: { source: [EVENT_SOURCE], 'detail-type': ['Erasure Requested'] },
       };
       for (const [name, expected] of Object.entries(expectations)) {
         const rule = ruleTargeting(s, fnId(name));
@@ -537,7 +598,7 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 10);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 11);
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -617,7 +678,16 @@ describe.each(clients)('client %s', (clientName) => {
     });
 
     it('take failed asynchronous invocations to their DLQ, and only the async ones', () => {
-      const asyncFns = ['enrich', 'score', 'route', 'alert', 'auto-respond', 'ses-events', 'stale-deals'];
+      const asyncFns = [
+        'enrich',
+        'score',
+        'route',
+        'alert',
+        'auto-respond',
+        'ses-events',
+        'stale-deals',
+        'erase',
+      ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
         if (asyncFns.includes(name)) expect(dlq?.TargetArn, name).toBeDefined();
@@ -694,11 +764,52 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('alert').has('events:PutEvents')).toBe(false);
       expect(actionsOf('nurture').has('ses:SendEmail')).toBe(true);
       expect(actionsOf('capture').has('ses:SendEmail')).toBe(false);
-      expect(actionsOf('capture').has('secretsmanager:GetSecretValue')).toBe(true);
-      expect(actionsOf('score').has('secretsmanager:GetSecretValue')).toBe(false);
       expect(actionsOf('leads-api').has('states:StopExecution')).toBe(true);
       expect(actionsOf('sla').has('states:StopExecution')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
+    });
+
+    it('limits alert to reading leads and writing its own idempotency records (dynamodb:LeadingKeys)', () => {
+      const [, fn] = functionsByName(s).get('alert') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const dynamo = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      const leadingKeys = (st: Statement) =>
+        (st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []) as string[];
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) {
+        // Base table only: no index, no Scan, and never without a partition condition.
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect([st.Action].flat()).not.toContain('dynamodb:Scan');
+        expect(leadingKeys(st).length, JSON.stringify(st.Action)).toBeGreaterThan(0);
+      }
+      const writes = dynamo.filter((st) => [st.Action].flat().includes('dynamodb:PutItem'));
+      expect(writes.map(leadingKeys)).toEqual([['IDEMPOTENCY#alert']]);
+      expect(writes.flatMap((st) => [st.Action].flat()).sort()).toEqual(
+        ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+      );
+      const reads = dynamo.filter((st) => [st.Action].flat().includes('dynamodb:GetItem'));
+      expect(reads.map(leadingKeys)).toEqual([['LEAD#*', 'IDEMPOTENCY#alert']]);
+    });
+
+    it('lets each function read only the integration secrets it uses', () => {
+      const fns = functionsByName(s);
+      for (const [name, [, fn]] of fns) {
+        const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const statements = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+          .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+          .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+          .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+        const readable = statements
+          .flatMap((st) => [st.Resource].flat())
+          .map((r) => {
+            const text = JSON.stringify(r);
+            return Object.keys(SECRETS).find((id) => text.includes(`Ref${id}`)) ?? text;
+          });
+        expect(readable.sort(), name).toEqual([...(SECRET_READERS[name] ?? [])].sort());
+      }
     });
   });
 
@@ -791,7 +902,7 @@ describe.each(clients)('client %s', (clientName) => {
         'DashboardUrl',
         'EventBusName',
         'TableName',
-        'SecretArn',
+        ...Object.keys(SECRETS).map((id) => `${id}Arn`),
       ]),
     );
   });

@@ -6,9 +6,13 @@ vi.hoisted(() => {
 });
 
 import { createHandler, expectedVersion, SfnSlaClock } from '../../../functions/leads-api/handler';
+import { DynamoErasureStore } from '../../../shared/adapters/erasure-store';
+import type { LeadRepository } from '../../../shared/adapters/lead-repository';
 import { keys } from '../../../shared/adapters/table-design';
+import { DependencyUnavailableError } from '../../../shared/domain/errors';
 import type { Lead } from '../../../shared/domain/lead';
 import { emailHash } from '../../../shared/domain/tokens';
+import { runErasure } from '../../../shared/services/erasure';
 import {
   activity,
   apiEvent,
@@ -19,6 +23,7 @@ import {
   makeLead,
   SLA_MACHINE,
   slaExecution,
+  TABLE,
   throttling,
   transactionCanceled,
 } from './leads-kit';
@@ -39,8 +44,18 @@ function handler() {
     publisher: h.publisher,
     sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
     config,
+    erasures: new DynamoErasureStore(TABLE, h.docClient),
     now: () => NOW,
     newId: () => `id-${++ids}`,
+  });
+}
+
+/** The erase function's job, on the same table. */
+function eraseJob(erasureId: string, store: LeadRepository = h.repository) {
+  return runErasure(erasureId, {
+    erasures: new DynamoErasureStore(TABLE, h.docClient),
+    store,
+    now: () => NOW,
   });
 }
 
@@ -880,71 +895,149 @@ describe('personal data (admin)', () => {
     ]).toEqual([1, 1, 1, 1, 1]);
   });
 
-  it('erases the lead, its partition, pointers and idempotency records, gives back capacity, keeps only the hash', async () => {
+  const JANE = 'jane.doe@acme-software.example';
+  /** Starts an erasure through the API; returns its id after checking the 202 answer. */
+  async function startErasure(): Promise<string> {
     const result = await person('DELETE');
-    expect(result.statusCode).toBe(200);
-    expect(body(result)).toMatchObject({
-      found: true,
-      leadId: 'lead-1',
-      deleted: {
-        lead: 1,
-        activities: 1,
-        scoreHistory: 1,
-        notes: 1,
-        tasks: 1,
-        sends: 1,
-        other: 0,
-        pointers: 2,
-        idempotencyRecords: 1,
-      },
-      capacityReturnedTo: 'liam',
-      suppressedHashes: [emailHash('jane.doe@acme-software.example')],
-    });
-    expect(h.table.byPk('LEAD#lead-1')).toEqual([]);
-    expect(h.table.get(keys.dedupe('jane.doe@acme-software.example'))).toBeUndefined();
-    expect(h.table.get(keys.external('google_ads', 'gclid-1'))).toBeUndefined();
-    expect(h.table.get({ pk: 'IDEMPOTENCY#capture', sk: 'capture#abc' })).toBeUndefined();
-    expect(h.table.get({ pk: 'IDEMPOTENCY#capture', sk: 'capture#def' })).toBeDefined();
-    expect(h.table.openLeads('liam')).toBe(2);
-    expect(h.table.get(keys.suppression(emailHash('jane.doe@acme-software.example')))).toMatchObject({
-      reason: 'erased',
-      at: NOW.toISOString(),
-    });
-    const leftovers = [...h.table.items.values()].filter((item) => JSON.stringify(item).includes('jane'));
-    expect(leftovers).toEqual([]);
+    expect(result.statusCode).toBe(202);
+    const started = body<{ erasureId: string; status: string; statusUrl: string }>(result);
+    expect(started.status).toBe('running');
+    expect(started.statusUrl).toBe(`/admin/erasures/${started.erasureId}`);
+    expect(result.headers?.location).toBe(started.statusUrl);
+    return started.erasureId;
+  }
+  const status = (id: string, claims = admin) =>
+    handler()(apiEvent('GET /admin/erasures/{id}', { claims, pathParameters: { id } }));
 
-    const again = await person('DELETE');
-    expect(again.statusCode).toBe(200);
-    expect(body(again)).toMatchObject({ found: false, deleted: { lead: 0 } });
-    expect(h.table.openLeads('liam')).toBe(2);
-    const exported = await person('GET');
-    expect(body(exported)).toMatchObject({
-      found: false,
-      suppression: { suppressed: true, reason: 'erased' },
-    });
+  it('answers 202 at once: the address is suppressed, the job recorded, and the event names only the job', async () => {
+    const id = await startErasure();
+    // Nothing is erased inside the API call: the job does it.
+    expect(h.table.lead('lead-1')).toBeDefined();
+    expect(h.table.get(keys.suppression(emailHash(JANE)))).toMatchObject({ reason: 'erased' });
+    const events = h.ofType('Erasure Requested');
+    expect(events).toHaveLength(1);
+    expect(JSON.stringify(events[0])).toContain(id);
+    expect(JSON.stringify(events[0]).toLowerCase()).not.toContain('jane');
+    const running = await status(id);
+    expect(running.statusCode).toBe(200);
+    expect(body(running)).toMatchObject({ id, status: 'running' });
+    expect(JSON.stringify(body(running)).toLowerCase()).not.toContain('jane');
   });
 
-  it('finishes a half-done erasure on the next call', async () => {
-    // The partition is deleted, then the final transaction (profile, pointers, counter) is throttled.
-    h.table.beforeNext('TransactWriteCommand', () =>
-      h.table.beforeNext('TransactWriteCommand', () =>
-        h.table.failNext('TransactWriteCommand', throttling()),
-      ),
+  it('the job erases every lead of the person and everything that belongs to them, and keeps only hashes', async () => {
+    // A provider id claimed on a merge (a second pointer to lead-1).
+    await h.repository.claimExternalId('typeform', 'tf-resp-9', 'lead-1');
+    // A test lead and a lead whose email is another address but whose form named Jane's.
+    await h.seed(
+      makeLead({
+        id: 'lead-test',
+        isTest: true,
+        profile: { ...liamsLead().profile, dedupeKey: `test:${JANE}` },
+      }),
     );
-    const failed = await person('DELETE');
-    expect(failed.statusCode).toBe(503);
-    expect(h.table.get(keys.suppression(emailHash('jane.doe@acme-software.example')))).toBeDefined();
+    await h.seed(
+      makeLead({
+        id: 'lead-home',
+        profile: {
+          ...liamsLead().profile,
+          email: 'jane@home.example',
+          dedupeKey: 'jane@home.example',
+          extra: { work_email: 'Jane.Doe@acme-software.example' },
+        },
+      }),
+    );
+    // A lead that only shares Jane's home address in a form field is hers too (all addresses seen).
+    await h.seed(
+      makeLead({
+        id: 'lead-third',
+        profile: {
+          ...liamsLead().profile,
+          email: 'j.doe@elsewhere.example',
+          dedupeKey: 'j.doe@elsewhere.example',
+          extra: { other: 'jane@home.example' },
+        },
+      }),
+    );
+    h.table.put({ pk: 'IDEMPOTENCY#webhooks', sk: 'webhooks#x', data: { leadId: 'lead-home' } });
+    // Someone else's lead and records stay.
+    await h.seed(
+      makeLead({
+        id: 'lead-other',
+        profile: { ...liamsLead().profile, email: 'omar@other.example', dedupeKey: 'omar@other.example' },
+      }),
+    );
+    h.table.putActivities([
+      activity('lead-other', 'captured', '2026-03-02T08:00:40.000Z', { message: `cc ${JANE}` }),
+    ]);
+
+    const id = await startErasure();
+    const done = await eraseJob(id);
+    expect(done?.status).toBe('completed');
+    expect(new Set(done?.result?.leadIds)).toEqual(
+      new Set(['lead-1', 'lead-test', 'lead-home', 'lead-third']),
+    );
+    expect(done?.result).toMatchObject({
+      addresses: 3,
+      capacityReturnedTo: ['liam'],
+      deleted: { leads: 4, idempotencyRecords: 2 },
+    });
+    for (const leadId of ['lead-1', 'lead-test', 'lead-home', 'lead-third'])
+      expect(h.table.byPk(`LEAD#${leadId}`), leadId).toEqual([]);
+    expect(h.table.get(keys.dedupe(JANE))).toBeUndefined();
+    expect(h.table.get(keys.external('google_ads', 'gclid-1'))).toBeUndefined();
+    expect(h.table.get(keys.external('typeform', 'tf-resp-9'))).toBeUndefined();
+    expect(h.table.get({ pk: 'IDEMPOTENCY#capture', sk: 'capture#abc' })).toBeUndefined();
+    expect(h.table.get({ pk: 'IDEMPOTENCY#capture', sk: 'capture#def' })).toBeDefined();
+    expect(h.table.lead('lead-other')).toBeDefined();
+    // Another person's lead that quotes the address keeps its timeline.
+    expect(h.table.byPk('LEAD#lead-other').length).toBe(2);
+    expect(h.table.openLeads('liam')).toBe(2);
+    for (const address of [JANE, 'jane@home.example', 'j.doe@elsewhere.example'])
+      expect(h.table.get(keys.suppression(emailHash(address))), address).toMatchObject({ reason: 'erased' });
+    const leftovers = [...h.table.items.values()].filter((item) => {
+      const text = JSON.stringify(item).toLowerCase();
+      if (item.pk === 'LEAD#lead-other') return false;
+      return ['jane', 'j.doe', 'lead-1', 'lead-home', 'lead-test', 'lead-third'].some((n) =>
+        text.includes(n),
+      );
+    });
+    // Only the job's own record names the lead ids it erased; it holds no address.
+    expect(leftovers.map((i) => i.pk)).toEqual([`ERASURE#${id}`]);
+
+    const reported = body<Record<string, unknown>>(await status(id));
+    expect(reported).toMatchObject({ status: 'completed', completedAt: NOW.toISOString() });
+    expect(reported.email).toBeUndefined();
+
+    // Safe to run again: nothing changes, the counter is not decremented twice.
+    await eraseJob(id);
+    expect(h.table.openLeads('liam')).toBe(2);
+    expect(body(await person('GET'))).toMatchObject({ found: false, suppression: { suppressed: true } });
+  });
+
+  it('finishes a half-done job when it runs again', async () => {
+    const id = await startErasure();
+    // The partition is deleted, then the final transaction (profile, pointers, counter) is throttled.
+    const flaky = Object.assign(Object.create(h.repository) as LeadRepository, {
+      deleteLeadAndPointers: async () => {
+        throw new DependencyUnavailableError('DynamoDB', throttling());
+      },
+    });
+    await expect(eraseJob(id, flaky)).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(body(await status(id))).toMatchObject({ status: 'running' });
     expect(h.table.byPk('LEAD#lead-1').map((i) => i.sk)).toEqual(['PROFILE']);
-    expect(h.table.get(keys.dedupe('jane.doe@acme-software.example'))).toBeDefined();
-    const finished = await person('DELETE');
-    expect(finished.statusCode).toBe(200);
+    const finished = await eraseJob(id);
+    expect(finished?.status).toBe('completed');
     expect(h.table.byPk('LEAD#lead-1')).toEqual([]);
+    expect(h.table.openLeads('liam')).toBe(2);
   });
 
   it('is for admins only, and names a bad address', async () => {
     expect((await person('GET', ana)).statusCode).toBe(403);
     expect((await person('DELETE', liam)).statusCode).toBe(403);
     expect(h.table.lead('lead-1')).toBeDefined();
+    expect(h.ofType('Erasure Requested')).toEqual([]);
+    expect((await status('id-1', ana)).statusCode).toBe(403);
+    expect((await status('no-such-job')).statusCode).toBe(404);
     const bad = await handler()(
       apiEvent('DELETE /admin/people/{email}', { claims: admin, pathParameters: { email: 'not-an-email' } }),
     );

@@ -16,7 +16,7 @@ import type { Lead } from '../../../shared/domain/lead';
 import { REP_ID_CLAIM } from '../../../shared/http/auth';
 import { evaluate, FakeTable, Harness } from './pipeline-kit';
 
-export { activity, makeLead, throttling, transactionCanceled } from './pipeline-kit';
+export { activity, makeLead, TABLE, throttling, transactionCanceled } from './pipeline-kit';
 
 export const config: ClientConfig = loadClientConfig('example', 'clients');
 export const SLA_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SlaWorkflow';

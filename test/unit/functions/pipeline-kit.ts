@@ -24,6 +24,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -220,6 +221,7 @@ type CommandName =
   | 'PutCommand'
   | 'DeleteCommand'
   | 'QueryCommand'
+  | 'ScanCommand'
   | 'BatchGetCommand'
   | 'TransactWriteCommand'
   | 'UpdateCommand'
@@ -359,6 +361,9 @@ export class FakeTable {
         if (typeof input.Limit === 'number') rows = rows.slice(0, input.Limit);
         return { Items: rows.map((r) => structuredClone(r)) };
       }
+      case 'ScanCommand':
+        // One page holding every item (the erasure job pages until no LastEvaluatedKey).
+        return { Items: [...this.items.values()].map((r) => structuredClone(r)) };
       case 'BatchGetCommand': {
         const requests = input.RequestItems as Record<string, { Keys: Item[] }>;
         const responses: Record<string, Item[]> = {};
@@ -499,6 +504,7 @@ export class Harness {
       ['PutCommand', PutCommand],
       ['DeleteCommand', DeleteCommand],
       ['QueryCommand', QueryCommand],
+      ['ScanCommand', ScanCommand],
       ['BatchGetCommand', BatchGetCommand],
       ['TransactWriteCommand', TransactWriteCommand],
       ['UpdateCommand', UpdateCommand],
