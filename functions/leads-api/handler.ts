@@ -14,9 +14,9 @@ import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } 
 import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
+import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
 import { importLeads } from '../../shared/services/lead-import';
-import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
 import {
   addNote,
   addTask,
