@@ -18,6 +18,7 @@ import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
 import { escapeHtml } from '../shared/http/api';
 import { LocalAwsEndpoints, type LocalSecret } from './aws-endpoints';
+import { ConsoleServer, type DevUser } from './console-server';
 import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from './event-bus';
 import { type ApiRoute, LocalHttpApi } from './http-api';
 import { FunctionPool, type InvokeResult } from './lambda-runner';
@@ -63,6 +64,8 @@ export interface RuntimeOptions {
   readonly timeScale?: number;
   /** Port of the HTTP API. @default 3000 (0 = any free port) */
   readonly apiPort?: number;
+  /** Port of the console (the static web app). @default 0 (any free port) */
+  readonly consolePort?: number;
   /** Apply the stage throttling from the template. @default true */
   readonly throttle?: boolean;
   /** Lambda environments per function (Lambda scales out; locally bounded by cores). @default 4 */
@@ -76,6 +79,8 @@ export interface Endpoints {
   readonly apiUrl: string;
   readonly captureUrl: string;
   readonly landingPageUrl: string;
+  /** The sales console (sign in as the dev rep, manager or admin). */
+  readonly consoleUrl: string;
   readonly trackingScriptUrl: string;
   readonly sesInboxUrl: string;
   readonly dynamoDbUrl: string;
@@ -99,6 +104,7 @@ export class LocalRuntime {
   aws!: LocalAwsEndpoints;
   stepFunctions!: LocalStepFunctions;
   api!: LocalHttpApi;
+  console!: ConsoleServer;
   ses!: SesEventSimulator;
   endpoints!: Endpoints;
   config!: ClientConfig;
@@ -279,13 +285,18 @@ export class LocalRuntime {
       ThrottlingBurstLimit?: number;
     };
 
+    // The console is another origin than the API, as deployed: its origin joins the CORS list.
+    let devUsers: DevUser[] = [];
+    this.console = new ConsoleServer({ apiUrl: () => this.api.url, devUsers: () => devUsers });
+    const consoleUrl = await this.console.listen(this.options.consolePort ?? 0);
+
     this.api = new LocalHttpApi({
       apiId: resolver.local(apiResource.stack, apiResource.logicalId).ref,
       routes,
       ...(cors
         ? {
             cors: {
-              allowOrigins: (cors.AllowOrigins as string[]) ?? [],
+              allowOrigins: [...((cors.AllowOrigins as string[]) ?? []), consoleUrl],
               allowMethods: (cors.AllowMethods as string[]) ?? [],
               allowHeaders: (cors.AllowHeaders as string[]) ?? [],
               exposeHeaders: (cors.ExposeHeaders as string[]) ?? [],
@@ -314,12 +325,18 @@ export class LocalRuntime {
       manager: await devToken(key, jwt, this.config, 'manager'),
       admin: await devToken(key, jwt, this.config, 'admin'),
     };
+    devUsers = (['rep', 'manager', 'admin'] as const).map((role) => ({
+      role,
+      name: devRep(this.config, role)?.name ?? 'Admin',
+      token: tokens[role],
+    }));
     const integrations = [...secrets.values()][0];
     this.endpoints = {
       client: this.options.client,
       apiUrl,
       captureUrl: `${apiUrl}/leads`,
       landingPageUrl: `${apiUrl}/`,
+      consoleUrl,
       trackingScriptUrl: `${apiUrl}/t.js`,
       sesInboxUrl: sesUrl,
       dynamoDbUrl: dynamoUrl,
@@ -366,6 +383,7 @@ export class LocalRuntime {
     // the API accepted is not left half-way through the pipeline; then no new deliveries or
     // retries, no running executions, no pending SES events.
     await this.api?.close();
+    await this.console?.close();
     if (this.bus) await Promise.race([this.bus.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
     this.bus?.stop();
     this.stepFunctions?.stopAll();
@@ -769,18 +787,22 @@ export function sourceFingerprint(client: string, root: string = REPO_ROOT): str
   return h.digest('hex');
 }
 
+/** The configured rep a dev token stands for: the first rep at work, the first manager; none for admin. */
+function devRep(config: ClientConfig, role: 'rep' | 'manager' | 'admin') {
+  return role === 'rep'
+    ? config.reps.find((r) => r.role === 'rep' && r.outOfOffice === false)
+    : role === 'manager'
+      ? config.reps.find((r) => r.role === 'manager')
+      : undefined;
+}
+
 async function devToken(
   key: CryptoKey,
   jwt: ApiRoute['jwt'],
   config: ClientConfig,
   role: 'rep' | 'manager' | 'admin',
 ): Promise<string> {
-  const rep =
-    role === 'rep'
-      ? config.reps.find((r) => r.role === 'rep' && r.outOfOffice === false)
-      : role === 'manager'
-        ? config.reps.find((r) => r.role === 'manager')
-        : undefined;
+  const rep = devRep(config, role);
   const email = rep?.email ?? `admin@${config.email.identity}`;
   return new SignJWT({
     email,

@@ -221,7 +221,7 @@ export class PipelineStack extends Stack {
           CorsHttpMethod.DELETE,
           CorsHttpMethod.OPTIONS,
         ],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match'],
         maxAge: Duration.days(1),
       },
     });
@@ -383,6 +383,7 @@ export class PipelineStack extends Stack {
     this.route(
       leadsApi,
       [
+        { method: HttpMethod.GET, path: '/me' },
         { method: HttpMethod.GET, path: '/leads' },
         { method: HttpMethod.GET, path: '/leads/{id}' },
         { method: HttpMethod.POST, path: '/leads/{id}/contacted' },
