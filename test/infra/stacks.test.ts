@@ -58,6 +58,7 @@ const PUBLIC_ROUTES = [
   'POST /unsubscribe',
 ];
 const JWT_ROUTES = [
+  'GET /me',
   'GET /leads',
   'GET /leads/{id}',
   'POST /leads/{id}/contacted',
