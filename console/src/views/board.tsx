@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { LeadSummary } from '../api';
+import { ApiError, type LeadSummary } from '../api';
 import { daysSince, ErrorNote, isManager, money, repName, useNow, usePolled, type ViewProps } from '../ui';
 
 /**
@@ -46,11 +46,22 @@ export function BoardView({ api, workspace }: ViewProps) {
         l.id === deal.id ? { ...l, pipelineStage: to, pipelineStageAt: new Date().toISOString() } : l,
       ),
     );
+    // The card re-renders in its new column: keep the keyboard focus on it.
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>(`[data-stage="${to}"] [data-lead-id="${deal.id}"] a`)?.focus(),
+    );
     try {
-      await api.update(deal.id, deal.version, {
-        pipelineStage: to,
-        ...(reason ? { lostReason: reason } : {}),
+      const change = { pipelineStage: to, ...(reason ? { lostReason: reason } : {}) };
+      const { lead } = await api.update(deal.id, deal.version, change).catch(async (error: unknown) => {
+        // 412: the lead changed since the board loaded it (a re-score, a note). If its stage is
+        // still the one the user moved it from, the move stands: retry on the current version.
+        if (!(error instanceof ApiError) || error.status !== 412) throw error;
+        const current = (await api.lead(deal.id)).lead;
+        if (current.pipelineStage !== deal.pipelineStage) throw error;
+        return api.update(deal.id, current.version, change);
       });
+      // The next move sends this version in If-Match.
+      setData((items) => items?.map((l) => (l.id === deal.id ? { ...l, version: lead.version } : l)));
       setMessage(`${deal.name ?? deal.id} moved to ${target.name}.`);
     } catch (e) {
       setMessage(`${deal.name ?? deal.id} was not moved: ${(e as Error).message}`);

@@ -174,7 +174,7 @@ export function LeadView(props: ViewProps & { leadId: string }) {
                       <td>{r.label}</td>
                       <td>{r.kind}</td>
                       <td class="num">{r.points > 0 ? `+${r.points}` : r.points}</td>
-                      <td>
+                      <td class="detail">
                         {[r.occurrences !== undefined ? `${r.occurrences}×` : undefined, r.detail]
                           .filter(Boolean)
                           .join(' · ') || '–'}

@@ -146,7 +146,7 @@ describe('GET /leads', () => {
     );
   });
 
-  it('gives leads waiting for first contact their SLA deadline, in the owner\'s working minutes', async () => {
+  it("gives leads waiting for first contact their SLA deadline, in the owner's working minutes", async () => {
     const mine = await handler()(apiEvent('GET /leads', { claims: liam }));
     const items = body<{ items: Array<{ id: string; slaDueAt?: string; assignedAt?: string }> }>(mine).items;
     const due = Object.fromEntries(items.map((i) => [i.id, i.slaDueAt]));
