@@ -151,8 +151,12 @@ export class LocalRuntime {
 
     const apiPort = this.options.apiPort ?? 3000;
     const apiUrlGuess = `http://127.0.0.1:${apiPort === 0 ? await freePort() : apiPort}`;
+    // The console is another origin than the API, as deployed: its origin joins the CORS list.
+    let devUsers: DevUser[] = [];
+    this.console = new ConsoleServer({ apiUrl: () => this.api.url, devUsers: () => devUsers });
+    const consoleUrl = await this.console.listen(this.options.consolePort ?? 0);
     const resolver = new TemplateResolver(stacks, (stack, logicalId, resource) =>
-      localResource(this.options.client, stack, logicalId, resource, apiUrlGuess),
+      localResource(this.options.client, stack, logicalId, resource, apiUrlGuess, consoleUrl),
     );
 
     // Secrets: generated like GenerateSecretString, then persisted so tokens survive restarts.
@@ -180,6 +184,8 @@ export class LocalRuntime {
     for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::Lambda::Function')) {
       const local = resolver.local(stack, logicalId);
       const props = resource.Properties ?? {};
+      // Deploy-time helpers CDK brings (the console upload, in Python) have no local role.
+      if (!String(props.Runtime ?? '').startsWith('nodejs')) continue;
       const env = resolver.resolve(
         stack,
         (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
@@ -284,11 +290,6 @@ export class LocalRuntime {
       ThrottlingRateLimit?: number;
       ThrottlingBurstLimit?: number;
     };
-
-    // The console is another origin than the API, as deployed: its origin joins the CORS list.
-    let devUsers: DevUser[] = [];
-    this.console = new ConsoleServer({ apiUrl: () => this.api.url, devUsers: () => devUsers });
-    const consoleUrl = await this.console.listen(this.options.consolePort ?? 0);
 
     this.api = new LocalHttpApi({
       apiId: resolver.local(apiResource.stack, apiResource.logicalId).ref,
@@ -642,6 +643,7 @@ function localResource(
   logicalId: string,
   resource: CfnResource,
   apiUrl: string,
+  consoleUrl: string,
 ): LocalResource {
   const name = localName(client, logicalId);
   const arn = (service: string, rest: string) =>
@@ -713,6 +715,9 @@ function localResource(
       return { ref: name, attributes: { Arn: arn('ses', `configuration-set/${name}`) } };
     case 'AWS::CloudWatch::Dashboard':
       return { ref: name, attributes: {} };
+    case 'AWS::CloudFront::Distribution':
+      // The console's distribution is the local console server.
+      return { ref: name, attributes: { DomainName: new URL(consoleUrl).host } };
     default:
       return { ref: name, attributes: { Arn: arn('local', name) } };
   }

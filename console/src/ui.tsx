@@ -124,3 +124,16 @@ export function Section({
 export function daysSince(iso: string | undefined, now: number): number {
   return iso ? (now - Date.parse(iso)) / 86_400_000 : 0;
 }
+
+/**
+ * A table that scrolls sideways inside its card on narrow screens instead of widening the page.
+ * The scrolling region takes focus so keyboard users can scroll it too.
+ */
+export function TableScroll({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
+    <section class="table-scroll" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}

@@ -43,6 +43,7 @@ import type { Construct } from 'constructs';
 import { INDEXES } from '../../shared/adapters/table-design';
 import type { ClientConfig } from '../../shared/config/schema';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
+import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
 import { Monitoring } from '../constructs/monitoring';
@@ -128,6 +129,8 @@ export class PipelineStack extends Stack {
   readonly deadLetterQueues: Readonly<Record<string, DeadLetterQueue>>;
   /** SNS topic for rep alerts. */
   readonly alertTopic: Topic;
+  /** The sales console (S3 + CloudFront, Cognito managed login). */
+  readonly console: ConsoleSite;
   /** SNS topic for CloudWatch alarms. */
   readonly alarmTopic: Topic;
   /** SES configuration set every pipeline email is sent with. */
@@ -206,6 +209,13 @@ export class PipelineStack extends Stack {
       );
     }
 
+    // ── Sales console (its origin joins the API's CORS list; its files are published below) ────
+    this.console = new ConsoleSite(this, 'Console', {
+      userPool: data.userPool,
+      region: config.stack.region,
+      clientName: config.client.name,
+    });
+
     // ── HTTP API shell (routes are added below, once the functions exist) ──────────────────────
     this.api = new HttpApi(this, 'Api', {
       // A display name only (API names need not be unique); the client makes it findable.
@@ -213,7 +223,7 @@ export class PipelineStack extends Stack {
       description: `lead-pipeline ${config.client.name}: lead capture, tracking, webhooks and the reps' API`,
       createDefaultStage: false,
       corsPreflight: {
-        allowOrigins: [...config.capture.allowedOrigins],
+        allowOrigins: [...config.capture.allowedOrigins, this.console.url],
         allowMethods: [
           CorsHttpMethod.GET,
           CorsHttpMethod.POST,
@@ -378,7 +388,7 @@ export class PipelineStack extends Stack {
     );
 
     const authorizer = new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
-      userPoolClients: [data.userPoolClient],
+      userPoolClients: [data.userPoolClient, this.console.client],
     });
     this.route(
       leadsApi,
@@ -488,7 +498,9 @@ export class PipelineStack extends Stack {
     });
 
     // ── Outputs ────────────────────────────────────────────────────────────────────────────────
+    this.console.publish(this.apiUrl);
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The sales console' });
     new CfnOutput(this, 'CaptureEndpoint', {
       value: Fn.join('', [this.apiUrl, '/leads']),
       description: 'Form action for landing pages',

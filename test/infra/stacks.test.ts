@@ -651,6 +651,9 @@ describe.each(clients)('client %s', (clientName) => {
         }
       }
       for (const [id, role] of resourcesOfType(s.pipelineJson, 'AWS::IAM::Role')) {
+        // CDK's own deploy-time upload of the console (BucketDeployment) brings the basic
+        // execution role; its findings are acknowledged one by one in ConsoleSite.
+        if (id.startsWith('CustomCDKBucketDeployment')) continue;
         expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
       }
     });

@@ -9,7 +9,17 @@ import type {
   SpeedToLeadReport,
 } from '../../../shared/domain/reports';
 import { ChartCanvas } from '../chart';
-import { ErrorNote, money, percent, repName, Section, seconds, usePolled, type ViewProps } from '../ui';
+import {
+  ErrorNote,
+  money,
+  percent,
+  repName,
+  Section,
+  seconds,
+  TableScroll,
+  usePolled,
+  type ViewProps,
+} from '../ui';
 
 /** What `GET /reports/summary` computes (shared/domain/reports.ts `computeReport`). */
 interface Summary {
@@ -197,190 +207,202 @@ export function DashboardView({ api, workspace }: ViewProps) {
                   label={`Median and p90 minutes to first contact, per day, last ${TREND_DAYS} days`}
                 />
               )}
-              <table class="compact">
-                <caption class="visually-hidden">Speed to lead per day</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Day</th>
-                    <th scope="col" class="num">
-                      Contacted
-                    </th>
-                    <th scope="col" class="num">
-                      Median
-                    </th>
-                    <th scope="col" class="num">
-                      p90
-                    </th>
-                    <th scope="col" class="num">
-                      ≤ 5 min
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {trend.data
-                    ?.filter((d) => (d.report?.contacted ?? 0) > 0)
-                    .map((d) => (
-                      <tr key={d.day}>
-                        <td>{d.day}</td>
-                        <td class="num">{d.report?.contacted}</td>
-                        <td class="num">{seconds(d.report?.medianSeconds)}</td>
-                        <td class="num">{seconds(d.report?.p90Seconds)}</td>
-                        <td class="num">{percent(d.report?.within5MinutesShare)}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
+              <TableScroll label="Speed to lead per day">
+                <table class="compact">
+                  <caption class="visually-hidden">Speed to lead per day</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Day</th>
+                      <th scope="col" class="num">
+                        Contacted
+                      </th>
+                      <th scope="col" class="num">
+                        Median
+                      </th>
+                      <th scope="col" class="num">
+                        p90
+                      </th>
+                      <th scope="col" class="num">
+                        ≤ 5 min
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {trend.data
+                      ?.filter((d) => (d.report?.contacted ?? 0) > 0)
+                      .map((d) => (
+                        <tr key={d.day}>
+                          <td>{d.day}</td>
+                          <td class="num">{d.report?.contacted}</td>
+                          <td class="num">{seconds(d.report?.medianSeconds)}</td>
+                          <td class="num">{seconds(d.report?.p90Seconds)}</td>
+                          <td class="num">{percent(d.report?.within5MinutesShare)}</td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </Section>
             <Section title="Funnel">
               {funnelChart && (
                 <ChartCanvas config={funnelChart} label="Leads reaching each lifecycle stage" />
               )}
-              <table>
-                <caption class="visually-hidden">Funnel with drop-off</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Stage</th>
-                    <th scope="col" class="num">
-                      Reached
-                    </th>
-                    <th scope="col" class="num">
-                      From previous
-                    </th>
-                    <th scope="col" class="num">
-                      Drop-off
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.funnel.stages.map((st) => (
-                    <tr key={st.stage}>
-                      <th scope="row">{st.stage}</th>
-                      <td class="num" data-funnel={st.stage} data-value={st.reached}>
-                        {st.reached}
-                      </td>
-                      <td class="num">{percent(st.conversionFromPrevious)}</td>
-                      <td class="num">{percent(st.dropOffFromPrevious)}</td>
+              <TableScroll label="Funnel with drop-off">
+                <table>
+                  <caption class="visually-hidden">Funnel with drop-off</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Stage</th>
+                      <th scope="col" class="num">
+                        Reached
+                      </th>
+                      <th scope="col" class="num">
+                        From previous
+                      </th>
+                      <th scope="col" class="num">
+                        Drop-off
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {s.funnel.stages.map((st) => (
+                      <tr key={st.stage}>
+                        <th scope="row">{st.stage}</th>
+                        <td class="num" data-funnel={st.stage} data-value={st.reached}>
+                          {st.reached}
+                        </td>
+                        <td class="num">{percent(st.conversionFromPrevious)}</td>
+                        <td class="num">{percent(st.dropOffFromPrevious)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </Section>
             <Section title="Pipeline value">
               {pipelineChart && (
                 <ChartCanvas config={pipelineChart} label="Amount and weighted value per open stage" />
               )}
-              <table>
-                <caption class="visually-hidden">Pipeline by stage</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Stage</th>
-                    <th scope="col" class="num">
-                      Deals
-                    </th>
-                    <th scope="col" class="num">
-                      Amount
-                    </th>
-                    <th scope="col" class="num">
-                      Weighted
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.pipeline.byStage.map((st) => (
-                    <tr key={st.stage}>
-                      <th scope="row">{st.name}</th>
-                      <td class="num">{st.deals}</td>
-                      <td class="num">{money(st.amount, currency)}</td>
-                      <td class="num">{money(st.weightedAmount, currency)}</td>
+              <TableScroll label="Pipeline by stage">
+                <table>
+                  <caption class="visually-hidden">Pipeline by stage</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Stage</th>
+                      <th scope="col" class="num">
+                        Deals
+                      </th>
+                      <th scope="col" class="num">
+                        Amount
+                      </th>
+                      <th scope="col" class="num">
+                        Weighted
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {s.pipeline.byStage.map((st) => (
+                      <tr key={st.stage}>
+                        <th scope="row">{st.name}</th>
+                        <td class="num">{st.deals}</td>
+                        <td class="num">{money(st.amount, currency)}</td>
+                        <td class="num">{money(st.weightedAmount, currency)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
               <p class="muted">
                 Won {s.pipeline.won.deals} ({money(s.pipeline.won.amount, currency)}) · lost{' '}
                 {s.pipeline.lost.deals} · win rate {percent(s.pipeline.winRate)}
               </p>
             </Section>
             <Section title="By source">
-              <table>
-                <caption class="visually-hidden">Funnel by source channel</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Channel</th>
-                    <th scope="col" class="num">
-                      Leads
-                    </th>
-                    <th scope="col" class="num">
-                      MQL
-                    </th>
-                    <th scope="col" class="num">
-                      SQL
-                    </th>
-                    <th scope="col" class="num">
-                      Customers
-                    </th>
-                    <th scope="col" class="num">
-                      Median speed
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.sources.byChannel.map((c) => (
-                    <tr key={c.channel}>
-                      <th scope="row">{c.channel}</th>
-                      <td class="num">{c.leads}</td>
-                      <td class="num">{c.mql}</td>
-                      <td class="num">{c.sql}</td>
-                      <td class="num">{c.customers}</td>
-                      <td class="num">
-                        {seconds(s.speedToLead.bySource.find((b) => b.channel === c.channel)?.medianSeconds)}
-                      </td>
+              <TableScroll label="Funnel by source channel">
+                <table>
+                  <caption class="visually-hidden">Funnel by source channel</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Channel</th>
+                      <th scope="col" class="num">
+                        Leads
+                      </th>
+                      <th scope="col" class="num">
+                        MQL
+                      </th>
+                      <th scope="col" class="num">
+                        SQL
+                      </th>
+                      <th scope="col" class="num">
+                        Customers
+                      </th>
+                      <th scope="col" class="num">
+                        Median speed
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Section>
-            <Section title="By rep">
-              <table>
-                <caption class="visually-hidden">Speed to lead and SLA by rep</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Rep</th>
-                    <th scope="col" class="num">
-                      Assigned
-                    </th>
-                    <th scope="col" class="num">
-                      Contacted
-                    </th>
-                    <th scope="col" class="num">
-                      Median
-                    </th>
-                    <th scope="col" class="num">
-                      ≤ 5 min
-                    </th>
-                    <th scope="col" class="num">
-                      SLA breaches
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.sla.byRep.map((r) => {
-                    const speed = s.speedToLead.byRep.find((b) => b.repId === r.repId);
-                    return (
-                      <tr key={r.repId}>
-                        <th scope="row">{repName(workspace, r.repId)}</th>
-                        <td class="num">{r.assigned}</td>
-                        <td class="num">{speed?.contacted ?? 0}</td>
-                        <td class="num">{seconds(speed?.medianSeconds)}</td>
-                        <td class="num">{percent(speed?.within5MinutesShare)}</td>
+                  </thead>
+                  <tbody>
+                    {s.sources.byChannel.map((c) => (
+                      <tr key={c.channel}>
+                        <th scope="row">{c.channel}</th>
+                        <td class="num">{c.leads}</td>
+                        <td class="num">{c.mql}</td>
+                        <td class="num">{c.sql}</td>
+                        <td class="num">{c.customers}</td>
                         <td class="num">
-                          {r.breached} ({percent(r.breachRate)})
+                          {seconds(
+                            s.speedToLead.bySource.find((b) => b.channel === c.channel)?.medianSeconds,
+                          )}
                         </td>
                       </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
+            </Section>
+            <Section title="By rep">
+              <TableScroll label="Speed to lead and SLA by rep">
+                <table>
+                  <caption class="visually-hidden">Speed to lead and SLA by rep</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Rep</th>
+                      <th scope="col" class="num">
+                        Assigned
+                      </th>
+                      <th scope="col" class="num">
+                        Contacted
+                      </th>
+                      <th scope="col" class="num">
+                        Median
+                      </th>
+                      <th scope="col" class="num">
+                        ≤ 5 min
+                      </th>
+                      <th scope="col" class="num">
+                        SLA breaches
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.sla.byRep.map((r) => {
+                      const speed = s.speedToLead.byRep.find((b) => b.repId === r.repId);
+                      return (
+                        <tr key={r.repId}>
+                          <th scope="row">{repName(workspace, r.repId)}</th>
+                          <td class="num">{r.assigned}</td>
+                          <td class="num">{speed?.contacted ?? 0}</td>
+                          <td class="num">{seconds(speed?.medianSeconds)}</td>
+                          <td class="num">{percent(speed?.within5MinutesShare)}</td>
+                          <td class="num">
+                            {r.breached} ({percent(r.breachRate)})
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              </TableScroll>
             </Section>
             <Section title="SLA breaches">
               <dl class="facts">
@@ -413,41 +435,43 @@ export function DashboardView({ api, workspace }: ViewProps) {
                 {s.nurture.emailedLeads} leads emailed · open rate {percent(s.nurture.openRate)} · click rate{' '}
                 {percent(s.nurture.clickRate)} · unsubscribed {percent(s.nurture.unsubscribeRate)}
               </p>
-              <table>
-                <caption class="visually-hidden">Emails by sequence</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Sequence</th>
-                    <th scope="col" class="num">
-                      Sent
-                    </th>
-                    <th scope="col" class="num">
-                      Delivered
-                    </th>
-                    <th scope="col" class="num">
-                      Opened
-                    </th>
-                    <th scope="col" class="num">
-                      Clicked
-                    </th>
-                    <th scope="col" class="num">
-                      Bounced
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.nurture.bySequence.map((q) => (
-                    <tr key={q.sequenceId}>
-                      <th scope="row">{q.sequenceId}</th>
-                      <td class="num">{q.sent}</td>
-                      <td class="num">{q.delivered}</td>
-                      <td class="num">{q.opened}</td>
-                      <td class="num">{q.clicked}</td>
-                      <td class="num">{q.bounced}</td>
+              <TableScroll label="Emails by sequence">
+                <table>
+                  <caption class="visually-hidden">Emails by sequence</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Sequence</th>
+                      <th scope="col" class="num">
+                        Sent
+                      </th>
+                      <th scope="col" class="num">
+                        Delivered
+                      </th>
+                      <th scope="col" class="num">
+                        Opened
+                      </th>
+                      <th scope="col" class="num">
+                        Clicked
+                      </th>
+                      <th scope="col" class="num">
+                        Bounced
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {s.nurture.bySequence.map((q) => (
+                      <tr key={q.sequenceId}>
+                        <th scope="row">{q.sequenceId}</th>
+                        <td class="num">{q.sent}</td>
+                        <td class="num">{q.delivered}</td>
+                        <td class="num">{q.opened}</td>
+                        <td class="num">{q.clicked}</td>
+                        <td class="num">{q.bounced}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </Section>
           </div>
         </>

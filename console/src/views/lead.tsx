@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { LeadDetail } from '../api';
-import { dateTime, ErrorNote, money, repName, Section, usePolled, type ViewProps } from '../ui';
+import { dateTime, ErrorNote, money, repName, Section, TableScroll, usePolled, type ViewProps } from '../ui';
 
 type TimelineEntry = LeadDetail['timeline'][number];
 
@@ -156,33 +156,35 @@ export function LeadView(props: ViewProps & { leadId: string }) {
                   )
                 </span>
               </p>
-              <table>
-                <caption class="visually-hidden">Points per scoring rule</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Rule</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col" class="num">
-                      Points
-                    </th>
-                    <th scope="col">How (decay and caps)</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {score.reasons.map((r) => (
-                    <tr key={r.ruleId}>
-                      <td>{r.label}</td>
-                      <td>{r.kind}</td>
-                      <td class="num">{r.points > 0 ? `+${r.points}` : r.points}</td>
-                      <td class="detail">
-                        {[r.occurrences !== undefined ? `${r.occurrences}×` : undefined, r.detail]
-                          .filter(Boolean)
-                          .join(' · ') || '–'}
-                      </td>
+              <TableScroll label="Points per scoring rule">
+                <table>
+                  <caption class="visually-hidden">Points per scoring rule</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Rule</th>
+                      <th scope="col">Kind</th>
+                      <th scope="col" class="num">
+                        Points
+                      </th>
+                      <th scope="col">How (decay and caps)</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {score.reasons.map((r) => (
+                      <tr key={r.ruleId}>
+                        <td>{r.label}</td>
+                        <td>{r.kind}</td>
+                        <td class="num">{r.points > 0 ? `+${r.points}` : r.points}</td>
+                        <td class="detail">
+                          {[r.occurrences !== undefined ? `${r.occurrences}×` : undefined, r.detail]
+                            .filter(Boolean)
+                            .join(' · ') || '–'}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </>
           ) : (
             <p>Not scored yet.</p>
