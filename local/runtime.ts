@@ -19,6 +19,7 @@ import { loadClientConfig } from '../shared/config/load';
 import type { ClientConfig } from '../shared/config/schema';
 import { REP_ID_CLAIM } from '../shared/http/auth';
 import { LocalAwsEndpoints, type LocalSecret } from './aws-endpoints';
+import { ConsoleServer, type DevUser } from './console-server';
 import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from './event-bus';
 import { type ApiRoute, LocalHttpApi } from './http-api';
 import { FunctionPool, type InvokeResult } from './lambda-runner';
@@ -70,6 +71,8 @@ export interface RuntimeOptions {
   readonly timeScale?: number;
   /** Port of the HTTP API. @default 3000 (0 = any free port) */
   readonly apiPort?: number;
+  /** Port of the console (the static web app). @default 0 (any free port) */
+  readonly consolePort?: number;
   /** Apply the stage throttling from the template. @default true */
   readonly throttle?: boolean;
   /** Lambda environments per function (Lambda scales out; locally bounded by cores). @default 4 */
@@ -83,6 +86,8 @@ export interface Endpoints {
   readonly apiUrl: string;
   readonly captureUrl: string;
   readonly landingPageUrl: string;
+  /** The sales console (sign in as the dev rep, manager or admin). */
+  readonly consoleUrl: string;
   readonly trackingScriptUrl: string;
   readonly sesInboxUrl: string;
   readonly dynamoDbUrl: string;
@@ -106,6 +111,7 @@ export class LocalRuntime {
   aws!: LocalAwsEndpoints;
   stepFunctions!: LocalStepFunctions;
   api!: LocalHttpApi;
+  console!: ConsoleServer;
   ses!: SesEventSimulator;
   endpoints!: Endpoints;
   config!: ClientConfig;
@@ -156,8 +162,12 @@ export class LocalRuntime {
 
     const apiPort = this.options.apiPort ?? 3000;
     const apiUrlGuess = `http://127.0.0.1:${apiPort === 0 ? await freePort() : apiPort}`;
+    // The console is another origin than the API, as deployed: its origin joins the CORS list.
+    let devUsers: DevUser[] = [];
+    this.console = new ConsoleServer({ apiUrl: () => this.api.url, devUsers: () => devUsers });
+    const consoleUrl = await this.console.listen(this.options.consolePort ?? 0);
     const resolver = new TemplateResolver(stacks, (stack, logicalId, resource) =>
-      localResource(this.options.client, stack, logicalId, resource, apiUrlGuess),
+      localResource(this.options.client, stack, logicalId, resource, apiUrlGuess, consoleUrl),
     );
 
     // Secrets: generated like GenerateSecretString, then persisted so tokens survive restarts.
@@ -185,6 +195,8 @@ export class LocalRuntime {
     for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::Lambda::Function')) {
       const local = resolver.local(stack, logicalId);
       const props = resource.Properties ?? {};
+      // Deploy-time helpers CDK brings (the console upload, in Python) have no local role.
+      if (!String(props.Runtime ?? '').startsWith('nodejs')) continue;
       const env = resolver.resolve(
         stack,
         (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
@@ -306,7 +318,7 @@ export class LocalRuntime {
       ...(cors
         ? {
             cors: {
-              allowOrigins: (cors.AllowOrigins as string[]) ?? [],
+              allowOrigins: [...((cors.AllowOrigins as string[]) ?? []), consoleUrl],
               allowMethods: (cors.AllowMethods as string[]) ?? [],
               allowHeaders: (cors.AllowHeaders as string[]) ?? [],
               exposeHeaders: (cors.ExposeHeaders as string[]) ?? [],
@@ -348,11 +360,17 @@ export class LocalRuntime {
       {},
       ...[...new Set(secrets.values())].map((s) => JSON.parse(s.secretString) as Record<string, string>),
     );
+    devUsers = (['rep', 'manager', 'admin'] as const).map((role) => ({
+      role,
+      name: devRep(this.config, role)?.name ?? 'Admin',
+      token: tokens[role],
+    }));
     this.endpoints = {
       client: this.options.client,
       apiUrl,
       captureUrl: `${apiUrl}/leads`,
       landingPageUrl: `${apiUrl}/`,
+      consoleUrl,
       trackingScriptUrl: `${apiUrl}/t.js`,
       sesInboxUrl: sesUrl,
       dynamoDbUrl: dynamoUrl,
@@ -399,6 +417,7 @@ export class LocalRuntime {
     // the API accepted is not left half-way through the pipeline; then no new deliveries or
     // retries, no running executions, no pending SES events.
     await this.api?.close();
+    await this.console?.close();
     if (this.bus) await Promise.race([this.bus.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
     this.bus?.stop();
     this.stepFunctions?.stopAll();
@@ -665,6 +684,7 @@ function localResource(
   logicalId: string,
   resource: CfnResource,
   apiUrl: string,
+  consoleUrl: string,
 ): LocalResource {
   const name = localName(client, logicalId);
   const arn = (service: string, rest: string) =>
@@ -736,6 +756,9 @@ function localResource(
       return { ref: name, attributes: { Arn: arn('ses', `configuration-set/${name}`) } };
     case 'AWS::CloudWatch::Dashboard':
       return { ref: name, attributes: {} };
+    case 'AWS::CloudFront::Distribution':
+      // The console's distribution is the local console server.
+      return { ref: name, attributes: { DomainName: new URL(consoleUrl).host } };
     default:
       return { ref: name, attributes: { Arn: arn('local', name) } };
   }
@@ -856,18 +879,22 @@ export function sourceFingerprint(
   return h.digest('hex');
 }
 
+/** The configured rep a dev token stands for: the first rep at work, the first manager; none for admin. */
+function devRep(config: ClientConfig, role: 'rep' | 'manager' | 'admin') {
+  return role === 'rep'
+    ? config.reps.find((r) => r.role === 'rep' && r.outOfOffice === false)
+    : role === 'manager'
+      ? config.reps.find((r) => r.role === 'manager')
+      : undefined;
+}
+
 async function devToken(
   key: CryptoKey,
   jwt: ApiRoute['jwt'],
   config: ClientConfig,
   role: 'rep' | 'manager' | 'admin',
 ): Promise<string> {
-  const rep =
-    role === 'rep'
-      ? config.reps.find((r) => r.role === 'rep' && r.outOfOffice === false)
-      : role === 'manager'
-        ? config.reps.find((r) => r.role === 'manager')
-        : undefined;
+  const rep = devRep(config, role);
   const email = rep?.email ?? `admin@${config.email.identity}`;
   return new SignJWT({
     email,

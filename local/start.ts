@@ -11,6 +11,7 @@ const { values } = parseArgs({
     fresh: { type: 'boolean', default: false },
     'time-scale': { type: 'string', default: '60' },
     port: { type: 'string', default: '3000' },
+    'console-port': { type: 'string', default: '3001' },
     'no-throttle': { type: 'boolean', default: false },
   },
 });
@@ -27,6 +28,7 @@ const runtime = new LocalRuntime({
   fresh: values.fresh,
   timeScale,
   apiPort: Number(values.port),
+  consolePort: Number(values['console-port']),
   throttle: !values['no-throttle'],
 });
 
@@ -53,6 +55,7 @@ try {
   console.log(`
 Lead pipeline for ${runtime.config.client.displayName} is up in ${seconds}s (time scale ×${timeScale}).
 
+  Console             ${endpoints.consoleUrl}  (sign in as the dev rep, manager or admin)
   API                 ${endpoints.apiUrl}
   Capture endpoint    POST ${endpoints.captureUrl}
   Demo landing page   ${endpoints.landingPageUrl}

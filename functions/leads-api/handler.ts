@@ -32,6 +32,7 @@ import {
   type SlaClock,
   updateLead,
   updateTask,
+  workspace,
 } from '../../shared/services/leads';
 import { acceptDetails } from '../../shared/services/submitted-details';
 
@@ -158,6 +159,8 @@ export function createHandler(deps: Deps) {
       const caller = callerFromEvent(event, deps.config);
       const body = () => readBody(event, MAX_BODY_BYTES);
       switch (event.routeKey) {
+        case 'GET /me':
+          return ok(200, workspace(caller, deps.config));
         case 'GET /leads': {
           const result = await listLeads(caller, event.queryStringParameters ?? {}, service);
           return ok(200, result);

@@ -61,6 +61,7 @@ import {
 import { INDEXES, keys } from '../../shared/adapters/table-design';
 import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
+import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
 import { Monitoring } from '../constructs/monitoring';
@@ -197,6 +198,8 @@ export class PipelineStack extends Stack {
   readonly deadLetterQueues: Readonly<Record<string, DeadLetterQueue>>;
   /** SNS topic for rep alerts. */
   readonly alertTopic: Topic;
+  /** The sales console (S3 + CloudFront, Cognito managed login). */
+  readonly console: ConsoleSite;
   /** SNS topic for CloudWatch alarms. */
   readonly alarmTopic: Topic;
   /** SES configuration set every pipeline email is sent with. */
@@ -277,6 +280,13 @@ export class PipelineStack extends Stack {
       );
     }
 
+    // ── Sales console (its origin joins the API's CORS list; its files are published below) ────
+    this.console = new ConsoleSite(this, 'Console', {
+      userPool: data.userPool,
+      region: config.stack.region,
+      clientName: config.client.name,
+    });
+
     // ── HTTP API shell (routes are added below, once the functions exist) ──────────────────────
     this.api = new HttpApi(this, 'Api', {
       // A display name only (API names need not be unique); the client makes it findable.
@@ -284,7 +294,7 @@ export class PipelineStack extends Stack {
       description: `lead-pipeline ${config.client.name}: lead capture, tracking, webhooks and the reps' API`,
       createDefaultStage: false,
       corsPreflight: {
-        allowOrigins: [...config.capture.allowedOrigins],
+        allowOrigins: [...config.capture.allowedOrigins, this.console.url],
         allowMethods: [
           CorsHttpMethod.GET,
           CorsHttpMethod.POST,
@@ -292,7 +302,7 @@ export class PipelineStack extends Stack {
           CorsHttpMethod.DELETE,
           CorsHttpMethod.OPTIONS,
         ],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match'],
         maxAge: Duration.days(1),
       },
     });
@@ -442,12 +452,13 @@ export class PipelineStack extends Stack {
     }
 
     const authorizer = new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
-      userPoolClients: [data.userPoolClient],
+      userPoolClients: [data.userPoolClient, this.console.client],
     });
     addRoutes(
       leadsApi,
       'reps',
       [
+        { method: HttpMethod.GET, path: '/me' },
         { method: HttpMethod.GET, path: '/leads' },
         { method: HttpMethod.GET, path: '/leads/{id}' },
         { method: HttpMethod.POST, path: '/leads/{id}/contacted' },
@@ -564,7 +575,9 @@ export class PipelineStack extends Stack {
     });
 
     // ── Outputs ────────────────────────────────────────────────────────────────────────────────
+    this.console.publish(this.apiUrl);
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The sales console' });
     new CfnOutput(this, 'CaptureEndpoint', {
       value: Fn.join('', [this.publicUrl, '/leads']),
       description: 'Form action for landing pages',

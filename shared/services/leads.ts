@@ -41,6 +41,7 @@ import {
   TASK_TITLE_MAX_LENGTH,
 } from '../domain/pipeline';
 import { topReasons } from '../domain/scoring';
+import { assignmentDeadline } from '../domain/sla';
 import { emailHash } from '../domain/tokens';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 
@@ -228,6 +229,7 @@ export interface LeadSummary {
   readonly updatedAt: string;
   readonly name?: string;
   readonly email?: string;
+  readonly phone?: string;
   readonly company?: string;
   readonly status: Lead['status'];
   readonly stage: Lead['stage'];
@@ -239,6 +241,12 @@ export interface LeadSummary {
   readonly team?: string;
   readonly source: { readonly channel: string; readonly provider: string };
   readonly firstTouchAt?: string;
+  /** When the lead was (last) assigned. */
+  readonly assignedAt?: string;
+  /** When the lead entered its pipeline stage (a deal is stale after `pipeline.staleAfterDays`). */
+  readonly pipelineStageAt?: string;
+  /** While the owner has not made contact: when the SLA escalates (set by {@link listLeads}). */
+  readonly slaDueAt?: string;
   readonly isTest: boolean;
   readonly version: number;
 }
@@ -252,6 +260,7 @@ export function summarise(lead: Lead): LeadSummary {
     updatedAt: lead.updatedAt,
     ...(name ? { name } : {}),
     ...(lead.profile.email ? { email: lead.profile.email } : {}),
+    ...(lead.profile.phone ? { phone: lead.profile.phone } : {}),
     ...(lead.profile.company ? { company: lead.profile.company } : {}),
     status: lead.status,
     stage: lead.stage,
@@ -263,9 +272,24 @@ export function summarise(lead: Lead): LeadSummary {
     ...(lead.team !== undefined ? { team: lead.team } : {}),
     source: { channel: lead.source.channel, provider: lead.source.provider },
     ...(lead.firstTouchAt !== undefined ? { firstTouchAt: lead.firstTouchAt } : {}),
+    ...(lead.assignedAt !== undefined ? { assignedAt: lead.assignedAt } : {}),
+    ...(lead.pipelineStageAt !== undefined ? { pipelineStageAt: lead.pipelineStageAt } : {}),
     isTest: lead.isTest,
     version: lead.version,
   };
+}
+
+/**
+ * When the owner of a lead awaiting first contact must have touched it: the same deadline the
+ * SLA ladder waits for (working minutes in the owner's calendar when the client counts them).
+ * Undefined once contacted, or for leads without an owner.
+ */
+export function slaDueAt(lead: Lead, config: Pick<ClientConfig, 'sla' | 'reps'>): string | undefined {
+  if (lead.status !== 'assigned' || lead.firstTouchAt !== undefined) return undefined;
+  if (lead.owner === undefined || lead.assignedAt === undefined) return undefined;
+  const owner = config.reps.find((r) => r.id === lead.owner);
+  const step = lead.slaProgress?.action === 'escalate' ? lead.slaProgress.ladderStep : 0;
+  return assignmentDeadline(config.sla, owner, new Date(lead.assignedAt), step).toISOString();
 }
 
 /** One entry of a lead's timeline, newest first. */
@@ -408,7 +432,10 @@ export async function listLeads(
     ...(query.nextToken !== undefined ? { nextToken: query.nextToken } : {}),
   });
   return {
-    items: page.items.map(summarise),
+    items: page.items.map((lead) => {
+      const due = slaDueAt(lead, deps.config);
+      return due === undefined ? summarise(lead) : { ...summarise(lead), slaDueAt: due };
+    }),
     ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
     scope,
   };
@@ -465,6 +492,53 @@ export async function getLeadDetail(caller: Caller, leadId: string, deps: LeadsD
       : {}),
     scoreHistory,
     openTasks,
+  };
+}
+
+/** `GET /me`: who the caller is and what the console needs to draw the client's pipeline. */
+export interface Workspace {
+  readonly me: {
+    readonly roles: readonly string[];
+    readonly repId?: string;
+    readonly name?: string;
+    readonly teamId?: string;
+    readonly managedTeams: readonly string[];
+  };
+  readonly client: { readonly name: string; readonly displayName: string; readonly currency: string };
+  readonly pipeline: Pick<ClientConfig['pipeline'], 'stages' | 'lostReasons' | 'staleAfterDays'>;
+  readonly sla: { readonly firstTouchMinutes: number };
+  readonly teams: ReadonlyArray<{ readonly id: string; readonly name: string; readonly manager?: string }>;
+  readonly reps: ReadonlyArray<{ readonly id: string; readonly name: string; readonly team: string }>;
+}
+
+/** The caller and the parts of the client file a console shows (no emails, hours or secrets). */
+export function workspace(caller: Caller, config: ClientConfig): Workspace {
+  const rep = config.reps.find((r) => r.id === caller.repId);
+  return {
+    me: {
+      roles: caller.roles,
+      ...(caller.repId !== undefined ? { repId: caller.repId } : {}),
+      ...(rep ? { name: rep.name } : {}),
+      ...(caller.teamId !== undefined ? { teamId: caller.teamId } : {}),
+      managedTeams: caller.managedTeams,
+    },
+    client: {
+      name: config.client.name,
+      displayName: config.client.displayName,
+      currency: config.client.currency,
+    },
+    pipeline: {
+      stages: config.pipeline.stages,
+      lostReasons: config.pipeline.lostReasons,
+      staleAfterDays: config.pipeline.staleAfterDays,
+    },
+    sla: { firstTouchMinutes: config.sla.firstTouchMinutes },
+    teams: config.teams.map((t) => ({
+      id: t.id,
+      name: t.name,
+      ...(t.manager ? { manager: t.manager } : {}),
+    })),
+    reps: config.reps.map((r) => ({ id: r.id, name: r.name, team: r.team })),
   };
 }
 

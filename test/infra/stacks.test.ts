@@ -101,6 +101,7 @@ const PUBLIC_ROUTES = [
   'POST /unsubscribe',
 ];
 const JWT_ROUTES = [
+  'GET /me',
   'GET /leads',
   'GET /leads/{id}',
   'POST /leads/{id}/contacted',
@@ -122,11 +123,17 @@ type Statement = {
   Resource: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 };
+/** The pipeline's own functions: without CDK's deploy-time upload of the console (BucketDeployment). */
+function pipelineFunctions(s: SynthesizedClient): [string, CfnResource][] {
+  return resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function').filter(
+    ([id]) => !id.startsWith('CustomCDKBucketDeployment'),
+  );
+}
 
 /** Function logical id → `POWERTOOLS_SERVICE_NAME`, i.e. its folder under functions/. */
 function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource]> {
   return new Map(
-    resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function').map(([id, r]) => {
+    pipelineFunctions(s).map(([id, r]) => {
       const env = (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       return [env.POWERTOOLS_SERVICE_NAME as string, [id, r]];
     }),
@@ -428,7 +435,11 @@ describe.each(clients)('client %s', (clientName) => {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
         JwtConfiguration: {
-          Audience: [{ 'Fn::ImportValue': Match.stringLikeRegexp('RepsUiClient') }],
+          // The reps' app client and the console's (managed login).
+          Audience: [
+            { 'Fn::ImportValue': Match.stringLikeRegexp('RepsUiClient') },
+            { Ref: Match.stringLikeRegexp('ConsoleClient') },
+          ],
           Issuer: Match.anyValue(),
         },
       });
@@ -465,11 +476,19 @@ describe.each(clients)('client %s', (clientName) => {
       });
     });
 
-    it('allows CORS from capture.allowedOrigins only', () => {
+    it('allows CORS from capture.allowedOrigins and the console only', () => {
       s.pipeline.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         ProtocolType: 'HTTP',
         CorsConfiguration: Match.objectLike({
-          AllowOrigins: s.config.capture.allowedOrigins,
+          AllowOrigins: [
+            ...s.config.capture.allowedOrigins,
+            {
+              'Fn::Join': [
+                '',
+                ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('ConsoleCdn'), 'DomainName'] }],
+              ],
+            },
+          ],
           AllowMethods: Match.arrayWith(['GET', 'POST', 'PATCH', 'DELETE']),
           AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
         }),
@@ -648,7 +667,7 @@ describe.each(clients)('client %s', (clientName) => {
 
   describe('functions', () => {
     it('are Node 22 on arm64 with active tracing, ESM bundles and retained logs', () => {
-      const fns = resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function');
+      const fns = pipelineFunctions(s);
       expect(fns).toHaveLength(Object.keys(FUNCTION_ENV).length);
       for (const [id, fn] of fns) {
         const p = fn.Properties as Record<string, unknown>;
@@ -696,7 +715,7 @@ describe.each(clients)('client %s', (clientName) => {
     });
 
     it('are bundled locally as minified ESM with source maps and the require shim', () => {
-      for (const [id, fn] of resourcesOfType(s.pipelineJson, 'AWS::Lambda::Function')) {
+      for (const [id, fn] of pipelineFunctions(s)) {
         const key = (fn.Properties.Code as { S3Key: string }).S3Key;
         const dir = join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
         const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
@@ -740,6 +759,9 @@ describe.each(clients)('client %s', (clientName) => {
         }
       }
       for (const [id, role] of resourcesOfType(s.pipelineJson, 'AWS::IAM::Role')) {
+        // CDK's own deploy-time upload of the console (BucketDeployment) brings the basic
+        // execution role; its findings are acknowledged one by one in ConsoleSite.
+        if (id.startsWith('CustomCDKBucketDeployment')) continue;
         expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
       }
     });

@@ -99,6 +99,23 @@ describe('identity', () => {
   });
 });
 
+describe('GET /me', () => {
+  it("names the caller and the client's pipeline, without the reps' emails", async () => {
+    const answer = await handler()(apiEvent('GET /me', { claims: ana }));
+    expect(answer.statusCode).toBe(200);
+    const me = body<{
+      me: { repId: string; roles: string[]; managedTeams: string[] };
+      pipeline: { stages: Array<{ id: string }> };
+      reps: Array<Record<string, unknown>>;
+    }>(answer);
+    expect(me.me).toMatchObject({ repId: 'ana', roles: ['manager'], managedTeams: ['emea'] });
+    expect(me.pipeline.stages.map((s) => s.id)).toEqual(config.pipeline.stages.map((s) => s.id));
+    expect(me.reps.map((r) => r.id)).toEqual(config.reps.map((r) => r.id));
+    expect(JSON.stringify(me.reps)).not.toContain('@');
+    expect((await handler()(apiEvent('GET /me'))).statusCode).toBe(401);
+  });
+});
+
 describe('GET /leads', () => {
   beforeEach(async () => {
     await h.seed(
@@ -172,6 +189,18 @@ describe('GET /leads', () => {
     const team = await handler()(apiEvent('GET /leads', { claims: ana, query: { team: 'emea' } }));
     expect(ids(team)).not.toContain('l3');
     expect(ids(team).length).toBeGreaterThan(0);
+  });
+
+  it("gives leads waiting for first contact their SLA deadline, in the owner's working minutes", async () => {
+    const mine = await handler()(apiEvent('GET /leads', { claims: liam }));
+    const items = body<{ items: Array<{ id: string; slaDueAt?: string; assignedAt?: string }> }>(mine).items;
+    const due = Object.fromEntries(items.map((i) => [i.id, i.slaDueAt]));
+    // Assigned 08:00 UTC on a Monday; Liam (Dublin) starts at 09:00, and the SLA is 5 working minutes.
+    expect(due.l1).toBe('2026-03-02T09:05:00.000Z');
+    expect(due.l3).toBe('2026-03-02T09:05:00.000Z');
+    // Contacted: the clock has stopped.
+    expect(due.l2).toBeUndefined();
+    expect(items.find((i) => i.id === 'l1')?.assignedAt).toBe('2026-03-02T08:00:05.000Z');
   });
 
   it("lists the rep's own leads by default, with filters", async () => {
