@@ -12,6 +12,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Property tests (fast-check) run hundreds of cases: seconds each on a busy 2-core machine.
+          testTimeout: 30_000,
         },
       },
       {

@@ -67,7 +67,14 @@ describe('intakeLead', () => {
     expect(activities.find((a) => a.type === 'resubmitted')?.data.changed).toEqual(['company']);
     expect(activities.find((a) => a.type === 'details_submitted')?.data).toEqual({
       provider: 'form',
-      details: { firstName: 'Mallory', phone: '+442079460000', phoneValid: true, phoneCountry: 'GB' },
+      details: {
+        firstName: 'Mallory',
+        phone: '+442079460000',
+        phoneValid: true,
+        phoneCountry: 'GB',
+        // The number as typed travels with it (it differs from the E.164 form).
+        phoneRaw: '+44 20 7946 0000',
+      },
     });
   });
 

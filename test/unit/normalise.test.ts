@@ -881,6 +881,7 @@ describe('mergeProfiles', () => {
       phone: '+14163631234',
       phoneValid: true,
       phoneCountry: 'CA',
+      phoneRaw: '+1 416 363 1234',
     });
   });
 
