@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+
+/** The API answers in seconds on a busy machine: a poll waits for it, as a person would. */
+const POLL = { timeout: 20_000, interval: 250 };
+
 import { CLIENTS_DIR, REPO_ROOT } from '../../infra/lib/paths';
 import { type Endpoints, LocalRuntime } from '../../local/runtime';
 import { loadClientConfig } from '../../shared/config/load';
@@ -183,7 +187,7 @@ test('a rep signs in, a form post appears in the queue within seconds, and "Cont
   const row = page.locator(`[data-lead-id="${leadId}"]`);
   // No reload: the queue polls.
   await row.waitFor({ timeout: 15_000 });
-  await expect.poll(() => row.locator('[data-sla]').getAttribute('data-sla')).toBe('running');
+  await expect.poll(() => row.locator('[data-sla]').getAttribute('data-sla'), POLL).toBe('running');
   const shown = await row.locator('time').textContent();
   await page.waitForTimeout(1100);
   expect(await row.locator('time').textContent()).not.toBe(shown); // the countdown is live
@@ -218,12 +222,14 @@ test('a manager drags a deal to the next stage and the weighted value changes', 
 
   await card.dragTo(page.locator('[data-stage="demo"]'));
   await page.locator(`[data-stage="demo"] [data-lead-id="${leadId}"]`).waitFor();
-  await expect.poll(() => weighted(page, 'demo')).toBeCloseTo(before.demo + amount * probability('demo'), 2);
+  await expect
+    .poll(() => weighted(page, 'demo'), POLL)
+    .toBeCloseTo(before.demo + amount * probability('demo'), 2);
   expect(await weighted(page, 'discovery')).toBeCloseTo(
     before.discovery - amount * probability('discovery'),
     2,
   );
-  await expect.poll(async () => (await api.lead(leadId)).lead.pipelineStage).toBe('demo');
+  await expect.poll(async () => (await api.lead(leadId)).lead.pipelineStage, POLL).toBe('demo');
   await screenshot(page, 'board-desktop');
 });
 
@@ -267,7 +273,7 @@ test("a rep cannot open another rep's lead", async () => {
   const page = await newPage('desktop');
   await signIn(page, 'rep');
   await go(page, `#/leads/${leadId}`);
-  await expect.poll(() => page.getByRole('alert').textContent()).toContain('not yours to see');
+  await expect.poll(() => page.getByRole('alert').textContent(), POLL).toContain('not yours to see');
   expect(await page.getByRole('heading', { name: 'Profile' }).count()).toBe(0);
   const direct = await fetch(`${endpoints.apiUrl}/leads/${leadId}`, {
     headers: { authorization: `Bearer ${endpoints.tokens.rep}` },
@@ -299,7 +305,7 @@ test('keyboard only: sign in, open the board and move a deal; axe-core finds not
   await tabTo((el) => el.href === `#/leads/${leadId}`);
   await page.keyboard.press('ArrowRight');
   await page.locator(`[data-stage="demo"] [data-lead-id="${leadId}"]`).waitFor();
-  await expect.poll(async () => (await api.lead(leadId)).lead.pipelineStage).toBe('demo');
+  await expect.poll(async () => (await api.lead(leadId)).lead.pipelineStage, POLL).toBe('demo');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Score' }).waitFor();
 
