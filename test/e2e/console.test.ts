@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
-/** The API answers in seconds on a busy machine: a poll waits for it, as a person would. */
-const POLL = { timeout: 20_000, interval: 250 };
-
 import { CLIENTS_DIR, REPO_ROOT } from '../../infra/lib/paths';
 import { type Endpoints, LocalRuntime } from '../../local/runtime';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
 import { clearOfShiftGaps, eventually, type FormLead, PipelineClient, utcDay } from './support';
+
+/** The API answers in seconds on a busy machine: a poll waits for it, as a person would. */
+const POLL = { timeout: 20_000, interval: 250 };
 
 /**
  * The console in a real browser (Debian's chromium driven by playwright-core) against the
