@@ -75,7 +75,7 @@ function parse(text: string, country?: CountryCode) {
  *
  * Idempotent when fed its own `phoneRaw` (what normalisation does for a stored profile).
  *
- * @returns `undefined` when nothing but whitespace was given.
+ * @returns `undefined` when nothing but whitespace was given, or the text of a non-finite number.
  */
 export function normalisePhone(
   raw: string,
@@ -83,7 +83,7 @@ export function normalisePhone(
   defaultCountry?: string,
 ): NormalisedPhone | undefined {
   const cleaned = cleanRaw(raw);
-  if (cleaned.length === 0) return undefined;
+  if (cleaned.length === 0 || NON_FINITE.test(cleaned)) return undefined;
   const own = asCountry(country);
   const fallback = asCountry(defaultCountry);
   const withRaw = (phone: NormalisedPhone): NormalisedPhone =>
@@ -109,6 +109,12 @@ export function isInternationalFormat(raw: string): boolean {
   const cleaned = cleanRaw(raw);
   return /[+\uFF0B]/.test(cleaned) && parse(cleaned) !== undefined;
 }
+
+/**
+ * The text of a non-finite number (`1e999` in JSON becomes `Infinity`): an artefact of the sender's
+ * number handling, not something a rep could read or dial, unlike free text such as "ask for Jane".
+ */
+const NON_FINITE = /^[+-]?(?:infinity|nan)$/i;
 
 /** The ASCII digits of a value (full-width digits folded). */
 export function phoneDigits(value: string): string {
