@@ -126,6 +126,15 @@ export class Api {
     });
   }
 
+  /** Applies details a resubmission offered (a `details_submitted` activity) to the lead. */
+  acceptDetails(id: string, activityId: string): Promise<unknown> {
+    return this.call(
+      'POST',
+      `/leads/${encodeURIComponent(id)}/details/${encodeURIComponent(activityId)}/accept`,
+      {},
+    );
+  }
+
   report<T>(name: string, query: Record<string, string> = {}): Promise<ReportResult & { data: T }> {
     return this.call('GET', `/reports/${name}?${new URLSearchParams(query)}`);
   }

@@ -281,6 +281,26 @@ test("a rep cannot open another rep's lead", async () => {
   expect(direct.status).toBe(404);
 });
 
+test("a resubmission's conflicting details are shown on the lead and applied in one click", async () => {
+  const lead = mqlLead('GB');
+  const { leadId } = await api.submitForm(lead);
+  // The same person again, with another number: offered, not overwritten (forms are public).
+  await api.submitForm({ ...lead, phone: '+44 20 7946 0000' });
+  await eventually('the offered details on the timeline', async () =>
+    (await api.lead(leadId)).timeline.some((t) => t.activity?.type === 'details_submitted'),
+  );
+  expect((await api.lead(leadId)).lead.profile.phone).toBe('+442079460958');
+
+  const page = await newPage('desktop');
+  await signIn(page, 'admin');
+  await go(page, `#/leads/${leadId}`);
+  const accept = page.getByRole('button', { name: 'Accept these details' });
+  await accept.click();
+  await expect.poll(async () => (await api.lead(leadId)).lead.profile.phone, POLL).toBe('+442079460000');
+  await page.locator('.offered', { hasText: 'accepted' }).waitFor();
+  expect(await accept.count()).toBe(0);
+});
+
 test('keyboard only: sign in, open the board and move a deal; axe-core finds nothing serious', async () => {
   const leadId = await dealAt('discovery', 10_000);
   const page = await newPage('desktop', true);

@@ -69,6 +69,16 @@ export function LeadView(props: ViewProps & { leadId: string }) {
   const chosenStage = stage ?? lead.pipelineStage ?? '';
   const chosenOutcome = stages.find((s) => s.id === chosenStage)?.outcome;
   const canWork = access === 'work' || access === 'manage';
+  // Offers already applied: their `details_accepted` activity names them.
+  const acceptedOffers = new Set(
+    timeline.flatMap((t) =>
+      t.kind === 'activity' &&
+      t.activity.type === 'details_accepted' &&
+      typeof t.activity.data.offer === 'string'
+        ? [t.activity.data.offer]
+        : [],
+    ),
+  );
   const tasks = timeline.flatMap((t) => (t.kind === 'task' ? [t.task] : []));
   const utm = Object.entries(lead.source.utm ?? {}).filter(([, v]) => v);
 
@@ -365,10 +375,57 @@ export function LeadView(props: ViewProps & { leadId: string }) {
                 {dateTime(entry.at)}
               </time>{' '}
               <span>{describe(entry, props)}</span>
+              {entry.kind === 'activity' && entry.activity.type === 'details_submitted' && (
+                <OfferedDetails
+                  offered={entry.activity.data.details}
+                  accepted={acceptedOffers.has(entry.activity.id)}
+                  canAccept={canWork}
+                  onAccept={() =>
+                    void act(() => api.acceptDetails(lead.id, entry.activity.id), 'Details accepted.')
+                  }
+                />
+              )}
             </li>
           ))}
         </ol>
       </Section>
     </>
+  );
+}
+
+/**
+ * Details a later submission offered instead of overwriting the lead (forms are public): shown
+ * field by field, applied in one step by the owner or a manager.
+ */
+function OfferedDetails(props: {
+  offered: unknown;
+  accepted: boolean;
+  canAccept: boolean;
+  onAccept: () => void;
+}) {
+  const details =
+    props.offered && typeof props.offered === 'object'
+      ? Object.entries(props.offered as Record<string, unknown>)
+      : [];
+  if (details.length === 0) return null;
+  return (
+    <div class="offered">
+      <dl>
+        {details.map(([field, value]) => (
+          <div key={field}>
+            <dt>{field}</dt> <dd>{String(value)}</dd>
+          </div>
+        ))}
+      </dl>
+      {props.accepted ? (
+        <span class="muted">accepted</span>
+      ) : (
+        props.canAccept && (
+          <button type="button" onClick={props.onAccept}>
+            Accept these details
+          </button>
+        )
+      )}
+    </div>
   );
 }
