@@ -1,13 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { CLIENTS_DIR, REPO_ROOT } from '../../infra/lib/paths';
-import { type Endpoints, LocalRuntime } from '../../local/runtime';
+import { CLIENTS_DIR } from '../../infra/lib/paths';
+import type { Endpoints, LocalRuntime } from '../../local/runtime';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
-import { clearOfShiftGaps, eventually, PipelineClient } from './support';
+import {
+  clearOfShiftGaps,
+  type E2eRuntime,
+  eventually,
+  launchChromium,
+  type PipelineClient,
+  startE2eRuntime,
+} from './support';
 
 /**
  * The demo landing page in a real browser (Debian's Chromium driven by playwright-core) against
@@ -16,41 +20,17 @@ import { clearOfShiftGaps, eventually, PipelineClient } from './support';
  * alerted. `clients/e2e.yaml` is in `consent-required` mode with a 3-second minimum to submit.
  */
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
+let booted: E2eRuntime;
 let runtime: LocalRuntime;
 let endpoints: Endpoints;
 let api: PipelineClient;
 let config: ClientConfig;
-let dataDir: string;
 let browser: Browser;
 
 beforeAll(async () => {
   config = loadClientConfig('e2e', CLIENTS_DIR);
-  dataDir = mkdtempSync(join(tmpdir(), 'lead-pipeline-browser-'));
-  runtime = new LocalRuntime({
-    client: 'e2e',
-    dataDir,
-    fresh: true,
-    apiPort: 0,
-    timeScale: 600,
-    synthDir: join(REPO_ROOT, '.local', 'e2e-cdk.out'),
-    inMemory: true,
-    log: () => {},
-  });
-  [endpoints, browser] = await Promise.all([
-    runtime.start(),
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
-  ]);
-  api = new PipelineClient(endpoints);
+  [booted, browser] = await Promise.all([startE2eRuntime('browser'), launchChromium()]);
+  ({ runtime, endpoints, api } = booted);
   // The tracking function's first load on a loaded 2-core machine can take longer than Lambda's
   // init limit; serve /t.js once before the browser needs it (a deployed page would just retry).
   await eventually(
@@ -66,8 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await runtime?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await booted?.dispose();
 });
 
 /** A fresh visitor (empty storage) on the demo page, with every beacon to `/events` recorded. */

@@ -1,15 +1,23 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { CLIENTS_DIR, REPO_ROOT } from '../../infra/lib/paths';
-import { type Endpoints, LocalRuntime } from '../../local/runtime';
+import type { Endpoints } from '../../local/runtime';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
-import { clearOfShiftGaps, eventually, type FormLead, PipelineClient, utcDay } from './support';
+import {
+  clearOfShiftGaps,
+  type E2eRuntime,
+  eventually,
+  type FormLead,
+  launchChromium,
+  type PipelineClient,
+  startE2eRuntime,
+  utcDay,
+} from './support';
 
 /** The API answers in seconds on a busy machine: a poll waits for it, as a person would. */
 const POLL = { timeout: 20_000, interval: 250 };
@@ -25,17 +33,7 @@ const POLL = { timeout: 20_000, interval: 250 };
 const TIME_SCALE = 60;
 const ARTIFACTS = join(REPO_ROOT, 'test', 'e2e', 'artifacts');
 const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } } as const;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-let runtime: LocalRuntime;
+let booted: E2eRuntime;
 let endpoints: Endpoints;
 let api: PipelineClient;
 let config: ClientConfig;
@@ -48,30 +46,17 @@ let serial = 0;
 
 beforeAll(async () => {
   config = loadClientConfig('e2e', CLIENTS_DIR);
-  dataDir = mkdtempSync(join(tmpdir(), 'lead-pipeline-console-'));
   mkdirSync(ARTIFACTS, { recursive: true });
-  runtime = new LocalRuntime({
-    client: 'e2e',
-    dataDir,
-    fresh: true,
-    apiPort: 0,
-    consolePort: 0,
-    timeScale: TIME_SCALE,
-    synthDir: join(REPO_ROOT, '.local', 'e2e-cdk.out'),
-    inMemory: true,
-    log: () => {},
-  });
-  endpoints = await runtime.start();
-  api = new PipelineClient(endpoints);
+  booted = await startE2eRuntime('console', { consolePort: 0, timeScale: TIME_SCALE });
+  ({ endpoints, api, dataDir } = booted);
   devRep = (await api.get<{ me: { repId: string } }>('/me', 'rep')).me.repId;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => {});
   await browser?.close();
-  await runtime?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await booted?.dispose();
 });
 
 /** A fresh browser tab (own session storage) at a width; `bypassCSP` only to inject axe-core. */

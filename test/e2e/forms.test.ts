@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../infra/lib/paths';
-import { type Endpoints, LocalRuntime } from '../../local/runtime';
+import type { Endpoints } from '../../local/runtime';
 import { webhookToken } from '../../shared/webhooks';
-import { eventually, PipelineClient } from './support';
+import { type E2eRuntime, eventually, type PipelineClient, startE2eRuntime } from './support';
 
 /**
  * Forms as vendors send them, through the routes the README names, on the offline runtime of
@@ -16,25 +15,14 @@ import { eventually, PipelineClient } from './support';
  * Gravity Forms, LinkedIn and Cal.com post to `POST /webhooks/{provider}`.
  */
 
-let runtime: LocalRuntime;
+let booted: E2eRuntime;
 let endpoints: Endpoints;
 let api: PipelineClient;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'lead-pipeline-e2e-forms-'));
-  runtime = new LocalRuntime({
-    client: 'e2e',
-    dataDir,
-    fresh: true,
-    apiPort: 0,
-    timeScale: 600,
-    synthDir: join(REPO_ROOT, '.local', 'e2e-cdk.out'),
-    inMemory: true,
-    log: () => {},
-  });
-  endpoints = await runtime.start();
-  api = new PipelineClient(endpoints);
+  booted = await startE2eRuntime('forms');
+  ({ endpoints, api, dataDir } = booted);
   // A cold start on a busy machine can outlast the function's timeout (answered 500, as Lambda
   // would); these tests are about what the functions do, so they start once the two are warm.
   for (const path of ['/leads', '/webhooks/generic', '/admin/imports']) {
@@ -48,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await runtime?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await booted?.dispose();
 });
 
 async function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {

@@ -1,5 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import type { Endpoints } from '../../local/runtime';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { REPO_ROOT } from '../../infra/lib/paths';
+import { type Endpoints, LocalRuntime, type RuntimeOptions } from '../../local/runtime';
 import type { Rep } from '../../shared/config/schema';
 import type { Lead } from '../../shared/domain/lead';
 import { isWithinWorkingHours } from '../../shared/domain/working-hours';
@@ -306,4 +310,67 @@ export async function clearOfShiftGaps(reps: readonly Rep[], seconds: number): P
     return true;
   };
   while (!allOnShift(Date.now())) await new Promise((resolve) => setTimeout(resolve, 5_000));
+}
+
+/** An offline runtime of `clients/e2e.yaml` for one test file, in its own temporary data folder. */
+export interface E2eRuntime {
+  readonly runtime: LocalRuntime;
+  readonly endpoints: Endpoints;
+  readonly api: PipelineClient;
+  readonly dataDir: string;
+  /** Stops the runtime and removes its data folder. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Boots the e2e client the way every suite does: fresh, in memory, on free ports, quiet, with the
+ * synthesized assembly shared between suites (it is fingerprinted, so reused while no source
+ * changes). `options` override the defaults (time scale, console port, log...).
+ */
+export async function startE2eRuntime(
+  name: string,
+  options: Partial<RuntimeOptions> = {},
+): Promise<E2eRuntime> {
+  const dataDir = mkdtempSync(join(tmpdir(), `lead-pipeline-${name}-`));
+  const runtime = new LocalRuntime({
+    client: 'e2e',
+    dataDir,
+    fresh: true,
+    apiPort: 0,
+    timeScale: 600,
+    synthDir: join(REPO_ROOT, '.local', 'e2e-cdk.out'),
+    inMemory: true,
+    log: () => {},
+    ...options,
+  });
+  const dispose = async () => {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const endpoints = await runtime.start();
+    return { runtime, endpoints, api: new PipelineClient(endpoints), dataDir, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/**
+ * Debian's Chromium driven by playwright-core (Playwright's own browser download cannot work on
+ * these machines), headless, with the background networking a closed network refuses turned off.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
 }
