@@ -857,43 +857,6 @@ export class LeadRepository {
   }
 
   /**
-   * Keys of a function's Powertools idempotency records whose stored request or response
-   * mentions any of `needles` (e.g. the lead id or email). Records are keyed by a hash of the
-   * request, so they cannot be looked up by person: the (TTL-bounded) partition is read and
-   * searched. Reads at most `maxItems` records.
-   */
-  async findIdempotencyRecords(
-    functionName: string,
-    needles: readonly string[],
-    maxItems = 20_000,
-  ): Promise<Array<{ pk: string; sk: string }>> {
-    const matches: Array<{ pk: string; sk: string }> = [];
-    const lowered = needles.filter((n) => n.length > 0).map((n) => n.toLowerCase());
-    if (lowered.length === 0) return matches;
-    let start: Record<string, unknown> | undefined;
-    let read = 0;
-    do {
-      const out = await this.send(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.idempotencyPartition(functionName) },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? []) {
-        const text = JSON.stringify(item).toLowerCase();
-        if (lowered.some((n) => text.includes(n))) matches.push({ pk: String(item.pk), sk: String(item.sk) });
-      }
-      read += out.Items?.length ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start && read < maxItems);
-    return matches;
-  }
-
-  /**
    * The last step of erasing a lead: deletes the profile (conditional on the version read, so a
    * concurrent change makes the caller re-read) together with every pointer to it (its dedupe
    * key and `alsoDedupeKeys`, its provider id, its held-queue entry), and gives back the owner's
@@ -934,13 +897,6 @@ export class LeadRepository {
     }
     await this.transact(items, meanings);
     return pointers.size;
-  }
-
-  /** Removes a dedupe pointer whose lead no longer exists (idempotent). */
-  async deleteDedupePointer(dedupeKey: string): Promise<void> {
-    await this.send(() =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.dedupe(dedupeKey) })),
-    );
   }
 
   private async putOnce(item: Record<string, unknown>): Promise<boolean> {

@@ -124,19 +124,11 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
   const at = now.toISOString();
   const consent = consentStatement(normalised.consent, config.client.consentText);
 
+  // A known person (found now, or by a concurrent submission that won the race below).
+  const merge = (leadId: string) =>
+    mergeInto(leadId, normalised.profile, consent, source, normalised.warnings, request, deps, now);
   const existingId = await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey);
-  if (existingId) {
-    return mergeInto(
-      existingId,
-      normalised.profile,
-      consent,
-      source,
-      normalised.warnings,
-      request,
-      deps,
-      now,
-    );
-  }
+  if (existingId) return merge(existingId);
 
   const leadId = newId();
   const lead: Lead = {
@@ -176,18 +168,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     if (error instanceof DuplicateLeadError) {
       const winner =
         error.existingLeadId ?? (await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey));
-      if (winner && error.key === normalised.profile.dedupeKey) {
-        return mergeInto(
-          winner,
-          normalised.profile,
-          consent,
-          source,
-          normalised.warnings,
-          request,
-          deps,
-          now,
-        );
-      }
+      if (winner && error.key === normalised.profile.dedupeKey) return merge(winner);
       if (winner) return { outcome: 'already-received', leadId: winner, warnings: [] };
     }
     throw error;

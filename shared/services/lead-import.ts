@@ -4,6 +4,7 @@ import { InvalidInputError } from '../domain/errors';
 import { normaliseSubmission } from '../domain/normalise';
 import { type Caller, requireAdmin } from '../domain/pipeline';
 import { type IntakeDeps, intakeLead } from './intake';
+import { mapLimit } from './map-limit';
 
 /**
  * Bulk import of lead lists (event and trade-show badge scans, webinar exports): a CSV whose
@@ -147,7 +148,7 @@ export async function importLeads(caller: Caller, input: unknown, deps: IntakeDe
     return { row, dedupeKey: key };
   });
 
-  const results = await mapLimited(plan, CONCURRENCY, async (item): Promise<ImportRowResult> => {
+  const results = await mapLimit(plan, CONCURRENCY, async (item): Promise<ImportRowResult> => {
     if (item.result) return item.result;
     if (request.dryRun) {
       const existing = item.dedupeKey ? await deps.store.findLeadIdByDedupeKey(item.dedupeKey) : undefined;
@@ -178,22 +179,4 @@ export async function importLeads(caller: Caller, input: unknown, deps: IntakeDe
   } satisfies Record<ImportRowResult['outcome'], number>;
   for (const r of results) counts[r.outcome] += 1;
   return { dryRun: request.dryRun, rows: rows.length, counts, results };
-}
-
-/** `work` over `items` with at most `limit` running at once, results in input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

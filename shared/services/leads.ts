@@ -80,11 +80,6 @@ export interface LeadsStore {
   suppress(emailHash: string, reason: string, at: string): Promise<void>;
   deleteItems(itemKeys: ReadonlyArray<{ pk: string; sk: string }>): Promise<void>;
   deleteLeadAndPointers(lead: Lead, alsoDedupeKeys?: readonly string[]): Promise<number>;
-  deleteDedupePointer(dedupeKey: string): Promise<void>;
-  findIdempotencyRecords(
-    functionName: string,
-    needles: readonly string[],
-  ): Promise<Array<{ pk: string; sk: string }>>;
 }
 
 /** Publishes catalogue events (implemented by `EventPublisher`). */

@@ -14,6 +14,7 @@ import {
   type SendRecord,
 } from '../domain/reports';
 import { parseInput } from './leads';
+import { mapLimit } from './map-limit';
 
 /**
  * The reports use case: resolve who may see which numbers, read the cohort of leads captured in
@@ -172,24 +173,6 @@ export function reportRange(
       { field: 'from', reason: `the range is ${days} days; at most ${MAX_RANGE_DAYS} days per report` },
     ]);
   return { from: start, to: end };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 const StoredActivity = z.object(ActivitySchema.shape);

@@ -17,7 +17,8 @@ import {
   sourcesReport,
   speedToLeadReport,
 } from '../../shared/domain/reports';
-import { daysBetween, mapLimit, reportRange } from '../../shared/services/reports';
+import { mapLimit } from '../../shared/services/map-limit';
+import { daysBetween, reportRange } from '../../shared/services/reports';
 
 const config: ClientConfig = loadClientConfig('example', 'clients');
 const now = new Date('2026-03-10T12:00:00.000Z');
