@@ -78,6 +78,13 @@ export class LocalEventBus {
   private readonly backoffs = new Map<NodeJS.Timeout, () => void>();
   /** Events accepted, for benchmarks. */
   accepted = 0;
+  /**
+   * Fault injection: until this time (epoch ms) PutEvents refuses every entry with
+   * `InternalFailure`, as EventBridge does in a partial outage. See `LocalRuntime.faults`.
+   */
+  refuseUntil = 0;
+  /** PutEvents entries refused by {@link refuseUntil}, for the chaos report. */
+  refused = 0;
 
   constructor(
     private readonly deliver: TargetDelivery,
@@ -114,6 +121,16 @@ export class LocalEventBus {
           ErrorMessage: 'the local event bus is stopping',
         })),
       };
+    if (Date.now() < this.refuseUntil) {
+      this.refused += entries.length;
+      return {
+        FailedEntryCount: entries.length,
+        Entries: entries.map(() => ({
+          ErrorCode: 'InternalFailure',
+          ErrorMessage: 'injected fault: the local event bus refuses events for now',
+        })),
+      };
+    }
     let failed = 0;
     const results = entries.map((entry) => {
       const busName = busNameOf(entry.EventBusName);
