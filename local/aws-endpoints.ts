@@ -118,6 +118,8 @@ export class LocalAwsEndpoints {
       return this.sesApi(req, url, body, res);
     if (req.method === 'POST' && url.pathname.startsWith('/_local/ses/'))
       return this.sesSimulate(url, body, res);
+    if (req.method === 'POST' && url.pathname === '/_local/dead-letters/redrive')
+      return send(res, 200, await this.bus.redrive());
     if (req.method === 'GET' && url.pathname.startsWith('/_local/')) return this.inspect(url, res);
 
     const target = String(req.headers['x-amz-target'] ?? '');

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { LeadQuery, Page } from '../adapters/lead-repository';
+import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../config/retention';
 import type { ClientConfig } from '../config/schema';
 import { canonicalEmail, emailDedupeKey, LeadEmailSchema } from '../domain/email';
 import {
@@ -851,7 +852,7 @@ export const IDEMPOTENT_FUNCTIONS = [
 
 /** What erasure cannot reach, stated in every erasure summary so the admin can act on it. */
 export const ERASURE_LIMITS = [
-  'Idempotency records are found by searching their stored responses for the lead id and email; a record whose response names neither is not found, and expires by TTL (at most 7 days).',
+  `Idempotency records are found by searching their stored responses for the lead id and email; a record whose response names neither is not found, and expires by TTL (at most ${Math.ceil(EVENT_IDEMPOTENCY_TTL_SECONDS / 86_400)} days).`,
   "Anonymous visitor events (VISITOR#...) are keyed by the browser's visitor id, not the person; those copied onto the lead are erased, the originals expire after tracking.anonymousRetentionDays.",
   'CloudWatch logs, the EventBridge archive and dead-letter queues keep lead ids (not emails) until their retention ends.',
   'SES keeps its own account-level suppression list for bounces and complaints; remove the address there if required.',
