@@ -97,7 +97,14 @@ export class LocalHttpApi {
       return json(res, 429, { message: 'Too Many Requests' }, this.corsHeaders(origin));
     }
 
-    const match = this.match(method, url.pathname);
+    let match: ReturnType<LocalHttpApi['match']>;
+    try {
+      match = this.match(method, url.pathname);
+    } catch (error) {
+      // API Gateway refuses such a request itself; it never reaches the function.
+      if (!(error instanceof MalformedPathError)) throw error;
+      return json(res, 400, { message: error.message }, this.corsHeaders(origin));
+    }
     if (!match) return json(res, 404, { message: 'Not Found' }, this.corsHeaders(origin));
     const { route, pathParameters } = match;
 
@@ -290,7 +297,25 @@ export class LocalHttpApi {
   }
 }
 
-/** Matches `/leads/{id}` and greedy `{proxy+}` segments. */
+/** A path segment whose percent-encoding does not decode (`%E0%A4%A`): the caller's mistake, a 400. */
+export class MalformedPathError extends Error {
+  override readonly name = 'MalformedPathError';
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MalformedPathError(
+      `Bad Request: the path segment "${segment.slice(0, 64)}" has malformed percent-encoding`,
+    );
+  }
+}
+
+/**
+ * Matches `/leads/{id}` and greedy `{proxy+}` segments.
+ * @throws MalformedPathError when a parameter's percent-encoding does not decode.
+ */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
   const t = template.split('/').filter(Boolean);
   const p = path.split('/').filter(Boolean);
@@ -300,13 +325,13 @@ export function matchPath(template: string, path: string): Record<string, string
     const greedy = /^\{(.+)\+\}$/.exec(segment);
     if (greedy?.[1]) {
       if (i >= p.length) return undefined;
-      params[greedy[1]] = p.slice(i).map(decodeURIComponent).join('/');
+      params[greedy[1]] = p.slice(i).map(decodeSegment).join('/');
       return params;
     }
     const value = p[i];
     if (value === undefined) return undefined;
     const param = /^\{(.+)\}$/.exec(segment);
-    if (param?.[1]) params[param[1]] = decodeURIComponent(value);
+    if (param?.[1]) params[param[1]] = decodeSegment(value);
     else if (segment !== value) return undefined;
   }
   return t.length === p.length ? params : undefined;

@@ -260,8 +260,16 @@ const MAX_COMPANY_SIZE = 10_000_000;
  */
 export function parseCompanySize(value: string): number | undefined {
   const s = value.toLowerCase().replace(/\s+/g, ' ');
+  // Exponent notation ("5e2", or a JSON number such as 1e308 turned into "1e+308") is read whole:
+  // the pattern below would otherwise find the exponent and take it for the size.
+  const exponent = /^\s*(\d+(?:\.\d+)?e[+-]?\d+)\s*$/.exec(s);
+  if (exponent?.[1]) {
+    const n = Math.floor(Number(exponent[1]));
+    return Number.isFinite(n) && n >= 0 && n <= MAX_COMPANY_SIZE ? n : undefined;
+  }
   // A number: thousands separated by , . ' or a (non-breaking) space, or a plain decimal; optional k/m.
-  const match = /(\d{1,3}(?:[,.' \u00a0]\d{3})+(?!\d)|\d+(?:[.,]\d+)?)\s*(k|m|thousand|million)?\b/.exec(s);
+  const match =
+    /(?<![a-z\d])(\d{1,3}(?:[,.' \u00a0]\d{3})+(?!\d)|\d+(?:[.,]\d+)?)\s*(k|m|thousand|million)?\b/.exec(s);
   if (!match?.[1]) return undefined;
   const [, digits, unit] = match;
   let n: number;
@@ -737,6 +745,10 @@ export function normaliseSubmission(
 
   if (sub.country !== undefined && country === undefined) {
     keepUninterpreted('country', sub.country, 'is not a recognised country');
+  }
+
+  if (sub.phone !== undefined && phone === undefined) {
+    keepUninterpreted('phone', sub.phone, 'is not a phone number');
   }
 
   let companySize: number | undefined;

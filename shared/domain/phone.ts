@@ -54,11 +54,11 @@ function asCountry(country: string | undefined): CountryCode | undefined {
  *
  * Idempotent: an E.164 result parses back to itself, and a kept raw value fails again the same way.
  *
- * @returns `undefined` when nothing but whitespace was given.
+ * @returns `undefined` when nothing but whitespace was given, or the text of a non-finite number.
  */
 export function normalisePhone(raw: string, country?: string): NormalisedPhone | undefined {
   const cleaned = cleanRaw(raw);
-  if (cleaned.length === 0) return undefined;
+  if (cleaned.length === 0 || NON_FINITE.test(cleaned)) return undefined;
   const defaultCountry = asCountry(country);
   // NFKC turns full-width digits (common from East Asian keyboards) into ASCII for the parser.
   const parsed = parsePhoneNumberFromString(
@@ -74,6 +74,12 @@ export function normalisePhone(raw: string, country?: string): NormalisedPhone |
   }
   return { phone: cleaned, phoneValid: false };
 }
+
+/**
+ * The text of a non-finite number (`1e999` in JSON becomes `Infinity`): an artefact of the sender's
+ * number handling, not something a rep could read or dial, unlike free text such as "ask for Jane".
+ */
+const NON_FINITE = /^[+-]?(?:infinity|nan)$/i;
 
 /** The ASCII digits of a value (full-width digits folded). */
 export function phoneDigits(value: string): string {

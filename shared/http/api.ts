@@ -42,7 +42,10 @@ export function rawBody(event: ApiEvent, maxBytes: number): string {
   if (!event.body) return '';
   const buffer = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (buffer.byteLength > maxBytes) throw new BodyTooLargeError(maxBytes);
-  return buffer.toString('utf8');
+  // A leading byte order mark (Windows tools and .NET clients send one) is not content: JSON.parse
+  // would refuse it, and a form's first key would carry it.
+  const text = buffer.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** The media type without parameters, lower-case (`application/json`). */

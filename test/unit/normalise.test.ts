@@ -1050,3 +1050,26 @@ describe('properties', () => {
     );
   });
 });
+
+describe('hostile numbers (found by the chaos harness)', () => {
+  it('does not read a company size in exponent notation as its exponent', () => {
+    expect(parseCompanySize('1e308')).toBeUndefined();
+    expect(parseCompanySize('1e+308')).toBeUndefined();
+    expect(parseCompanySize('5e2')).toBe(500);
+    const { profile } = ok({ email: 'a@example.com', company_size: 1e308 });
+    expect(profile.companySize).toBeUndefined();
+    expect(profile.extra?.company_size).toBe('1e+308');
+  });
+
+  it('does not keep a non-finite number (Infinity, NaN) as a phone number', () => {
+    for (const phone of ['Infinity', Number.POSITIVE_INFINITY, '-Infinity', 'NaN']) {
+      const { profile } = ok({ email: 'a@example.com', phone });
+      expect(profile.phone).toBeUndefined();
+      expect(profile.phoneValid).toBeUndefined();
+    }
+    expect(normaliseSubmission({ phone: 'Infinity' }, OPTIONS)).toMatchObject({
+      ok: false,
+      errors: expect.arrayContaining([expect.objectContaining({ field: 'phone' })]),
+    });
+  });
+});
