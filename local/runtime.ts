@@ -928,7 +928,8 @@ async function waitForDynamo(url: string): Promise<void> {
     credentials: CREDENTIALS,
     maxAttempts: 1,
   });
-  const deadline = Date.now() + 30_000;
+  // A JVM on a busy machine (CI, several runtimes at once) can take most of a minute to answer.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     try {
       await client.send(new ListTablesCommand({}));

@@ -120,6 +120,18 @@ const hostileLead = fc
     return record;
   });
 
+/** `encodeURIComponent`, but a lone surrogate (which it refuses) becomes U+FFFD first. */
+function enc(value: string): string {
+  return encodeURIComponent(
+    value.replace(/[\uD800-\uDFFF]/g, (c, i: number, all: string) => {
+      const code = c.charCodeAt(0);
+      const pair =
+        code < 0xdc00 ? /[\uDC00-\uDFFF]/.test(all[i + 1] ?? '') : /[\uD800-\uDBFF]/.test(all[i - 1] ?? '');
+      return pair ? c : '\uFFFD';
+    }),
+  );
+}
+
 function deepNesting(depth: number): string {
   return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
@@ -304,7 +316,7 @@ export async function hostileRequests(
           route: `${get ? 'GET' : 'POST'} /webhooks/{provider}`,
           method: get ? 'GET' : 'POST',
           path: get
-            ? `/webhooks/meta?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(text)}&hub.challenge=${encodeURIComponent(text)}`
+            ? `/webhooks/meta?hub.mode=subscribe&hub.verify_token=${enc(text)}&hub.challenge=${enc(text)}`
             : `/webhooks/${provider}`,
           headers,
           ...(get ? {} : { body: payload }),
@@ -339,7 +351,7 @@ export async function hostileRequests(
           kind: `unsubscribe ${label} token`,
           route: `${method} /unsubscribe`,
           method,
-          path: `/unsubscribe?token=${encodeURIComponent(token)}`,
+          path: `/unsubscribe?token=${enc(token)}`,
           headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
           ...(method === 'POST' ? { body: 'List-Unsubscribe=One-Click' } : {}),
         });
@@ -364,7 +376,7 @@ export async function hostileRequests(
           kind: 'page',
           route: 'GET /t.js',
           method: 'GET',
-          path: `/t.js?v=${encodeURIComponent(text)}`,
+          path: `/t.js?v=${enc(text)}`,
           headers: {},
         });
         break;
@@ -377,16 +389,14 @@ export async function hostileRequests(
         const who = names[Math.floor(i / 7) % names.length] ?? 'no token';
         const token = jwts[who];
         // A rep on another rep's lead, a rep or manager on admin routes, hostile ids for the rest.
-        const id = i % 3 === 0 ? otherLeadId : i % 3 === 1 ? encodeURIComponent(text) || 'x' : '%E0%A4%A';
+        const id = i % 3 === 0 ? otherLeadId : i % 3 === 1 ? enc(text) || 'x' : '%E0%A4%A';
         const path = template
           .replace('{id}', id)
-          .replace('{taskId}', encodeURIComponent(text) || 't')
-          .replace('{email}', encodeURIComponent(text) || 'a@b.c')
-          .replace('{report}', i % 2 ? 'funnel' : encodeURIComponent(text) || 'r');
+          .replace('{taskId}', enc(text) || 't')
+          .replace('{email}', enc(text) || 'a@b.c')
+          .replace('{report}', i % 2 ? 'funnel' : enc(text) || 'r');
         const query =
-          method === 'GET' && template === '/leads'
-            ? `?owner=${encodeURIComponent(text)}&limit=${encodeURIComponent(text)}`
-            : '';
+          method === 'GET' && template === '/leads' ? `?owner=${enc(text)}&limit=${enc(text)}` : '';
         out.push({
           kind: `jwt ${who}`,
           route: `${method} ${template}`,

@@ -6,12 +6,13 @@
  *
  * Options: `--requests 10000` `--leads 20` `--seconds 60` `--rate 2` `--only hostile,redelivery,faults`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../infra/lib/paths';
-import { LocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootChaosRuntime } from './boot';
 import { type ChaosResults, failures, table, writeResults } from './report';
 import { faultsUnderLoad, hostileInput, redelivery } from './scenarios';
 
@@ -26,28 +27,6 @@ const { values } = parseArgs({
   },
 });
 const only = new Set((values.only ?? '').split(','));
-
-/** Boots a runtime in a fresh temporary folder; `inMemory: false` when DynamoDB must survive a restart. */
-export async function bootChaosRuntime(
-  client: string,
-  inMemory: boolean,
-): Promise<{ runtime: LocalRuntime; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'lead-pipeline-chaos-'));
-  const runtime = new LocalRuntime({
-    client,
-    dataDir: dir,
-    fresh: true,
-    apiPort: 0,
-    inMemory,
-    // Real time: SLA and nurture waits stay out of the run, retries back off as in AWS.
-    timeScale: 1,
-    throttle: false,
-    synthDir: join(REPO_ROOT, '.local', `${client}-cdk.out`),
-    log: () => {},
-  });
-  await runtime.start();
-  return { runtime, dir };
-}
 
 const results: {
   -readonly [K in keyof ChaosResults]: ChaosResults[K];

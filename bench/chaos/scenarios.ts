@@ -62,6 +62,9 @@ export function normalLead(tag: string): Record<string, string> {
   };
 }
 
+/** The last answer {@link submitLead} did not accept, for diagnostics. */
+export const lastRefusal = '';
+
 /** Posts a lead as JSON, retrying 429 and 5xx like a page's script; the lead id once accepted. */
 export async function submitLead(
   endpoints: Endpoints,
@@ -159,7 +162,8 @@ export async function hostileInput(
 ): Promise<HostileResult> {
   const e = runtime.endpoints;
   const otherLeadId = await submitLead(e, normalLead('owned-by-someone'), 5);
-  if (!otherLeadId) throw new Error('the pipeline refused a normal lead before the hostile run');
+  if (!otherLeadId)
+    throw new Error(`the pipeline refused a normal lead before the hostile run: ${lastRefusal}`);
   await runtime.quiesce({ timeoutMs: 120_000 });
   const repId = String(
     (
