@@ -1,6 +1,7 @@
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Endpoints } from '../../local/runtime';
+import { LOCAL_REGION } from '../../local/template';
 import { LeadEmailSchema } from '../../shared/domain/email';
 import { INJECTION_MARKERS } from './hostile';
 
@@ -13,7 +14,7 @@ const SINGLE_LINE = ['email', 'firstName', 'lastName', 'company', 'jobTitle', 'p
 export async function storedLeads(endpoints: Endpoints): Promise<Array<Record<string, unknown>>> {
   const client = new DynamoDBClient({
     endpoint: endpoints.dynamoDbUrl,
-    region: 'eu-west-1',
+    region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const leads: Array<Record<string, unknown>> = [];
