@@ -24,6 +24,8 @@ async function send(
     method: r.method,
     headers: r.headers,
     redirect: 'manual',
+    // A request the API never answers is a failure to report, not a reason to stall the run.
+    signal: AbortSignal.timeout(60_000),
     ...(r.body !== undefined ? { body: r.body as RequestInit['body'] } : {}),
   });
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
@@ -192,7 +194,7 @@ export async function hostileInput(
     try {
       answer = await send(e, r);
     } catch (error) {
-      answer = { status: 599, type: null, text: `connection failed: ${(error as Error).message}` };
+      answer = { status: 599, type: null, text: `no answer: ${(error as Error).message}` };
     }
     bump(byRoute, r.route, answer.status);
     byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;
