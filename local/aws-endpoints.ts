@@ -53,6 +53,14 @@ export class LocalAwsEndpoints {
   readonly calls: AwsCallCount = {};
   /** Respond 429 to the next N Slack posts (to exercise Retry-After). */
   slackRateLimitNext = 0;
+  /** The `Retry-After` (seconds) of those 429 answers. */
+  slackRetryAfterSeconds = 1;
+  /** Then respond 500 to the next N Slack posts (a Slack outage). */
+  slackServerErrorNext = 0;
+  /** Fault injection: the share (0..1) of SES sends answered with a 500 `InternalFailure`. */
+  sesFailureShare = 0;
+  /** Faults injected here, for the chaos report. */
+  readonly injected = { slack429: 0, slack500: 0, ses: 0 };
   /**
    * DynamoDB Local, when set: functions' DynamoDB calls pass through here so that every
    * operation is counted (cost per lead, operations per lead), then go to the real emulator.
@@ -110,6 +118,8 @@ export class LocalAwsEndpoints {
       return this.sesApi(req, url, body, res);
     if (req.method === 'POST' && url.pathname.startsWith('/_local/ses/'))
       return this.sesSimulate(url, body, res);
+    if (req.method === 'POST' && url.pathname === '/_local/dead-letters/redrive')
+      return send(res, 200, await this.bus.redrive());
     if (req.method === 'GET' && url.pathname.startsWith('/_local/')) return this.inspect(url, res);
 
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -288,6 +298,12 @@ export class LocalAwsEndpoints {
     if (!ses) return send(res, 503, { message: 'SES is not running' });
     if (req.method === 'POST' && url.pathname === '/v2/email/outbound-emails') {
       this.count('SESv2.SendEmail');
+      if (this.sesFailureShare > 0 && Math.random() < this.sesFailureShare) {
+        this.injected.ses++;
+        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalFailure' });
+        res.end(JSON.stringify({ message: 'injected fault: SES is failing for now' }));
+        return;
+      }
       const answer = await ses.sendEmail(body);
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(answer.body);
@@ -324,8 +340,19 @@ export class LocalAwsEndpoints {
     this.count('Slack.IncomingWebhook');
     if (this.slackRateLimitNext > 0) {
       this.slackRateLimitNext--;
-      res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' });
+      this.injected.slack429++;
+      res.writeHead(429, {
+        'retry-after': String(this.slackRetryAfterSeconds),
+        'content-type': 'text/plain',
+      });
       res.end('rate_limited');
+      return;
+    }
+    if (this.slackServerErrorNext > 0) {
+      this.slackServerErrorNext--;
+      this.injected.slack500++;
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal_error');
       return;
     }
     let parsed: unknown;

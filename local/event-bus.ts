@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { JSONPath } from 'jsonpath-plus';
 import { type EventPattern, matchesPattern } from './event-pattern';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
@@ -65,6 +65,15 @@ export interface PutEventsEntry {
   readonly Resources?: string[];
 }
 
+/** One dead letter a redrive handled: what it was and where it went. */
+export interface RedrivenLetter {
+  readonly rule: string;
+  readonly target: string;
+  readonly eventId: string;
+  readonly detailType: string;
+  readonly error?: string;
+}
+
 const MAX_DETAIL_BYTES = 256 * 1024;
 
 export class LocalEventBus {
@@ -78,6 +87,13 @@ export class LocalEventBus {
   private readonly backoffs = new Map<NodeJS.Timeout, () => void>();
   /** Events accepted, for benchmarks. */
   accepted = 0;
+  /**
+   * Fault injection: until this time (epoch ms) PutEvents refuses every entry with
+   * `InternalFailure`, as EventBridge does in a partial outage. See `LocalRuntime.faults`.
+   */
+  refuseUntil = 0;
+  /** PutEvents entries refused by {@link refuseUntil}, for the chaos report. */
+  refused = 0;
 
   constructor(
     private readonly deliver: TargetDelivery,
@@ -114,6 +130,16 @@ export class LocalEventBus {
           ErrorMessage: 'the local event bus is stopping',
         })),
       };
+    if (Date.now() < this.refuseUntil) {
+      this.refused += entries.length;
+      return {
+        FailedEntryCount: entries.length,
+        Entries: entries.map(() => ({
+          ErrorCode: 'InternalFailure',
+          ErrorMessage: 'injected fault: the local event bus refuses events for now',
+        })),
+      };
+    }
     let failed = 0;
     const results = entries.map((entry) => {
       const busName = busNameOf(entry.EventBusName);
@@ -175,6 +201,44 @@ export class LocalEventBus {
       wake();
     }
     this.backoffs.clear();
+  }
+
+  /**
+   * Replays every dead letter to the target that failed it, once, with the original event (same
+   * id, so the consumer's idempotency sees a repeat as a repeat). A replayed letter leaves the
+   * record; one that fails again stays with its new error. Safe to run twice: the second run
+   * finds only what the first could not deliver.
+   */
+  async redrive(): Promise<{ replayed: RedrivenLetter[]; failed: RedrivenLetter[] }> {
+    const letters = this.deadLetters.splice(0);
+    const replayed: RedrivenLetter[] = [];
+    const failed: RedrivenLetter[] = [];
+    for (const letter of letters) {
+      const summary = {
+        rule: letter.rule,
+        target: letter.target,
+        eventId: letter.event.id,
+        detailType: letter.event['detail-type'],
+      };
+      const rule = this.rules.find((r) => r.name === letter.rule);
+      const target = rule?.targets.find((t) => t.arn === letter.target);
+      try {
+        if (!rule || !target) throw new Error(`rule ${letter.rule} or its target no longer exists`);
+        await this.deliver(target, targetInput(target, letter.event), rule);
+        replayed.push(summary);
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        failed.push({ ...summary, error: message });
+        this.deadLetters.push({ ...letter, error: message, at: new Date().toISOString() });
+      }
+    }
+    if (this.options.deadLetterFile) {
+      writeFileSync(
+        this.options.deadLetterFile,
+        this.deadLetters.map((l) => `${JSON.stringify(l)}\n`).join(''),
+      );
+    }
+    return { replayed, failed };
   }
 
   /** Puts an already-formed event on a bus (used for AWS service events such as SES). */

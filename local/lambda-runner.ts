@@ -60,6 +60,13 @@ export class FunctionPool {
   private closed = false;
   /** Invocations served, for benchmarks. */
   invocations = 0;
+  /**
+   * Fault injection: the share (0..1) of invocations that throw before the handler runs, as a
+   * crashed init or an out-of-memory environment would. See `LocalRuntime.faults`.
+   */
+  failureShare = 0;
+  /** Invocations failed by {@link failureShare}, for the chaos report. */
+  injectedFailures = 0;
 
   /** Execution environments (worker threads) alive now; 0 once closed. */
   get environmentCount(): number {
@@ -84,6 +91,15 @@ export class FunctionPool {
   /** Invokes the function and resolves with its result or error (never rejects for handler errors). */
   async invoke(event: unknown): Promise<InvokeResult> {
     if (this.closed) throw new Error(`${this.spec.name} is shut down`);
+    if (this.failureShare > 0 && Math.random() < this.failureShare) {
+      this.injectedFailures += 1;
+      return {
+        ok: false,
+        error: { errorType: 'InjectedFault', errorMessage: `${this.spec.name}: injected failure`, stack: [] },
+        durationMs: 0,
+        coldStart: false,
+      };
+    }
     const env = await this.acquire();
     this.invocations += 1;
     const id = randomUUID();

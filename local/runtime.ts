@@ -105,6 +105,24 @@ export interface Endpoints {
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** Faults {@link LocalRuntime.faults} can inject. */
+export interface RuntimeFaults {
+  /** The bus refuses every PutEvents entry (`InternalFailure`) for `seconds`. */
+  refuseEvents(seconds: number): void;
+  /** SES answers 500 to this share (0..1) of sends; 0 turns it off. */
+  failSesSends(share: number): void;
+  /** The Slack webhook answers 429 (with `Retry-After`) `rateLimited` times, then 500 `serverErrors` times. */
+  slackOutage(plan: { rateLimited: number; retryAfterSeconds?: number; serverErrors: number }): void;
+  /** The function (local name, or logical id prefix such as `Score`) fails this share (0..1) of invocations. */
+  failInvocations(functionName: string, share: number): void;
+  /** Kills DynamoDB Local, keeps it down `downSeconds`, restarts it on its data (needs `inMemory: false`). */
+  restartDynamoDb(downSeconds: number): Promise<void>;
+  /** Turns every fault off (a restart already done stays done). */
+  clear(): void;
+  /** How many faults were injected so far, by kind. */
+  injected(): Record<string, number>;
+}
+
 export class LocalRuntime {
   readonly functions = new Map<string, FunctionPool>();
   bus!: LocalEventBus;
@@ -120,6 +138,10 @@ export class LocalRuntime {
   private sesServer: import('node:http').Server | undefined;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
+  /** DynamoDB Local's port and data folder (null: in memory), so a fault can restart it in place. */
+  private dynamo: { port: number; path: string | null; child: ChildProcess } | undefined;
+  /** DynamoDB Local restarts done by {@link faults}. */
+  private dynamoRestarts = 0;
 
   constructor(readonly options: RuntimeOptions) {}
 
@@ -152,8 +174,10 @@ export class LocalRuntime {
 
     const [dynamoPort, sesPort, awsPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
-    const dynamo = startDynamoDbLocal(dynamoPort, this.options.inMemory ? null : join(clientDir, 'dynamodb'));
+    const dynamoPath = this.options.inMemory ? null : join(clientDir, 'dynamodb');
+    const dynamo = startDynamoDbLocal(dynamoPort, dynamoPath);
     this.children.push(dynamo);
+    this.dynamo = { port: dynamoPort, path: dynamoPath, child: dynamo };
     this.sesServer = await startSesLocal(sesPort);
     const assemblyDir = await synthesized;
     const stacks = loadAssembly(assemblyDir);
@@ -390,6 +414,75 @@ export class LocalRuntime {
     for (const rule of rules) if (rule.schedule) this.schedule(rule, timeScale);
     void log;
     return this.endpoints;
+  }
+
+  /**
+   * Fault injection, for the chaos harness and tests: each fault is what the real service does
+   * when it fails, so the pipeline's own retries, dead-letter queues and idempotency are what
+   * get exercised. Faults are off until set; {@link RuntimeFaults.clear} turns them all off.
+   */
+  get faults(): RuntimeFaults {
+    return {
+      refuseEvents: (seconds) => {
+        this.bus.refuseUntil = Date.now() + seconds * 1000;
+      },
+      failSesSends: (share) => {
+        this.aws.sesFailureShare = share;
+      },
+      slackOutage: ({ rateLimited, retryAfterSeconds = 1, serverErrors }) => {
+        this.aws.slackRateLimitNext = rateLimited;
+        this.aws.slackRetryAfterSeconds = retryAfterSeconds;
+        this.aws.slackServerErrorNext = serverErrors;
+      },
+      failInvocations: (functionName, share) => {
+        const pools = [...this.functions.values()].filter(
+          (p) =>
+            p.spec.name === functionName ||
+            p.spec.logicalId.toLowerCase().startsWith(functionName.toLowerCase()),
+        );
+        if (pools.length === 0) throw new Error(`no local function matches "${functionName}"`);
+        for (const pool of pools) pool.failureShare = share;
+      },
+      restartDynamoDb: (downSeconds) => this.restartDynamoDb(downSeconds),
+      clear: () => {
+        this.bus.refuseUntil = 0;
+        this.aws.sesFailureShare = 0;
+        this.aws.slackRateLimitNext = 0;
+        this.aws.slackServerErrorNext = 0;
+        for (const pool of this.functions.values()) pool.failureShare = 0;
+      },
+      injected: () => ({
+        putEventsRefused: this.bus.refused,
+        sesSendsFailed: this.aws.injected.ses,
+        slack429: this.aws.injected.slack429,
+        slack500: this.aws.injected.slack500,
+        invocationsFailed: [...this.functions.values()].reduce((n, p) => n + p.injectedFailures, 0),
+        dynamoDbRestarts: this.dynamoRestarts,
+      }),
+    };
+  }
+
+  /** Kills DynamoDB Local (SIGKILL, no clean shutdown), waits, and starts it again on the same port and data. */
+  private async restartDynamoDb(downSeconds: number): Promise<void> {
+    const dynamo = this.dynamo;
+    if (!dynamo) throw new Error('the runtime is not started');
+    if (dynamo.path === null)
+      throw new Error(
+        'DynamoDB Local runs in memory: a restart would lose every table (start with inMemory: false)',
+      );
+    const exited = new Promise<void>((r) =>
+      dynamo.child.exitCode !== null || dynamo.child.signalCode !== null
+        ? r()
+        : dynamo.child.once('exit', () => r()),
+    );
+    dynamo.child.kill('SIGKILL');
+    await exited;
+    await new Promise((r) => setTimeout(r, downSeconds * 1000));
+    const child = startDynamoDbLocal(dynamo.port, dynamo.path);
+    this.children.push(child);
+    this.dynamo = { ...dynamo, child };
+    await waitForDynamo(`http://127.0.0.1:${dynamo.port}`);
+    this.dynamoRestarts++;
   }
 
   /** Waits until no event delivery, SES event or running execution is left (tests, benchmarks). */
@@ -951,7 +1044,8 @@ async function waitForDynamo(url: string): Promise<void> {
     credentials: CREDENTIALS,
     maxAttempts: 1,
   });
-  const deadline = Date.now() + 30_000;
+  // A JVM on a busy machine (CI, several runtimes at once) can take most of a minute to answer.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     try {
       await client.send(new ListTablesCommand({}));

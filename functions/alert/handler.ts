@@ -22,6 +22,7 @@ import {
   type SlackWebhookOptions,
 } from '../../shared/adapters/slack';
 import { TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
+import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/config/retention';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import {
@@ -56,8 +57,8 @@ import { logger, metrics } from '../../shared/runtime/observability';
  * SNS side from repeating on redrive.
  */
 
-/** How long a delivered event id is remembered: covers retries, DLQ redrives and archive replays. */
-export const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+/** How long a delivered event id is remembered: covers retries and DLQ redrives (see `retention.ts`). */
+export const IDEMPOTENCY_TTL_SECONDS = EVENT_IDEMPOTENCY_TTL_SECONDS;
 
 /** Everything the handler needs; injectable in tests. */
 export interface AlertDeps {

@@ -2,6 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../config/retention';
 import type { DetailType, PipelineEvent } from '../events/catalogue';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from './table-design';
 
@@ -40,8 +41,11 @@ export interface StepRunner {
   useLambdaContext(context: Context | undefined): void;
 }
 
-/** How long a completed step is remembered: longer than EventBridge's retry window (4 h). */
-export const STEP_RECORD_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * How long a completed step is remembered: longer than EventBridge's retry window (4 h) and
+ * than a DLQ keeps the event, so a redrive on the queue's last day repeats nothing.
+ */
+export const STEP_RECORD_TTL_SECONDS = EVENT_IDEMPOTENCY_TTL_SECONDS;
 
 /** Options of {@link DynamoDBStepRunner}. */
 export interface DynamoDBStepRunnerOptions {
