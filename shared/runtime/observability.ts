@@ -1,12 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
- * Powertools logger, metrics and tracer for this function instance. Service name and namespace
+ * Powertools logger and metrics for this function instance. Service name and namespace
  * come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE set by the LeadFunction
  * construct, so every handler shares one setup.
  */
 export const logger = new Logger();
 export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LeadPipeline' });
-export const tracer = new Tracer();
