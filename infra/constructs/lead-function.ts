@@ -50,6 +50,11 @@ export interface LeadFunctionAccess {
    * @default - no access
    */
   readonly slaStateMachine?: IStateMachine;
+  /**
+   * Starting SLA ladders: `SLA_STATE_MACHINE_ARN` and `states:StartExecution` on the SLA state
+   * machine (the `sla-start` function). @default - no access
+   */
+  readonly slaLadderStart?: IStateMachine;
   /** The nurture state machine: `NURTURE_STATE_MACHINE_ARN` and `states:StopExecution` on its executions. @default - no access */
   readonly nurtureStateMachine?: IStateMachine;
   /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
@@ -276,7 +281,11 @@ export class LeadFunction extends Construct {
       grantSendWithConfigurationSet(fn, access.email.configurationSet);
     }
     const stopReason =
-      'StopExecution targets executions whose names EventBridge generates, so the grant covers every execution of this one state machine.';
+      'StopExecution targets the executions of this one state machine, named per assignment at run time, so the grant covers its executions.';
+    if (access.slaLadderStart) {
+      fn.addEnvironment(ENV.slaStateMachineArn, access.slaLadderStart.stateMachineArn);
+      access.slaLadderStart.grantStartExecution(fn);
+    }
     if (access.slaStateMachine) {
       fn.addEnvironment(ENV.slaStateMachineArn, access.slaStateMachine.stateMachineArn);
       acknowledgeGrantWildcards(

@@ -25,7 +25,6 @@ import {
 /** The environment contract: exactly these variables per function (see infra/CONTRACTS.md). */
 const BASE_ENV = [
   'CLIENT_NAME',
-  'NODE_OPTIONS',
   'POWERTOOLS_LOG_LEVEL',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_SERVICE_NAME',
@@ -40,6 +39,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   route: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SECRET_ARN'],
   sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  'sla-start': ['SLA_STATE_MACHINE_ARN'],
   nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'auto-respond': ['TABLE_NAME', 'SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'ses-events': ['TABLE_NAME', 'EVENT_BUS_NAME'],
@@ -479,20 +479,20 @@ describe.each(clients)('client %s', (clientName) => {
       const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
       const machineId = (prefix: string) =>
         (machines.find(([id]) => id.startsWith(prefix)) as [string, CfnResource])[0];
-      const sla = ruleTargeting(s, machineId('SlaWorkflow'));
-      expect(pattern(sla)).toEqual({
+      // The SLA ladder is started by `sla-start` under a name (EventBridge cannot name executions).
+      const slaStart = ruleTargeting(s, fnId('sla-start'));
+      expect(pattern(slaStart)).toEqual({
         source: [EVENT_SOURCE],
         'detail-type': ['Lead Assigned'],
         detail: { via: [{ 'anything-but': ['escalation'] }], isTest: [false] },
       });
-      onPipelineBus(sla);
+      onPipelineBus(slaStart);
+      expect(() => ruleTargeting(s, machineId('SlaWorkflow'))).toThrow();
       const nurture = ruleTargeting(s, machineId('NurtureWorkflow'));
       expect(pattern(nurture)).toEqual({ source: [EVENT_SOURCE], 'detail-type': ['Lead Nurtured'] });
       onPipelineBus(nurture);
-      for (const rule of [sla, nurture]) {
-        const [target] = rule.Properties.Targets as { InputPath: string }[];
-        expect(target?.InputPath).toBe('$.detail');
-      }
+      const [target] = nurture.Properties.Targets as { InputPath: string }[];
+      expect(target?.InputPath).toBe('$.detail');
 
       // SES can only publish to the default bus: that rule lives there, filtered to our set.
       const ses = ruleTargeting(s, fnId('ses-events'));
@@ -591,13 +591,23 @@ describe.each(clients)('client %s', (clientName) => {
         const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         expect(Object.keys(env).sort(), name).toEqual([...BASE_ENV, ...(FUNCTION_ENV[name] ?? [])].sort());
         expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('LeadPipeline');
-        expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+        // Source maps ship in the asset but are not loaded unless the client file asks.
+        expect(env.NODE_OPTIONS).toBeUndefined();
         expect(env.CLIENT_NAME).toBe(clientName);
       }
     });
 
     it('take failed asynchronous invocations to their DLQ, and only the async ones', () => {
-      const asyncFns = ['enrich', 'score', 'route', 'alert', 'auto-respond', 'ses-events', 'stale-deals'];
+      const asyncFns = [
+        'enrich',
+        'score',
+        'route',
+        'alert',
+        'auto-respond',
+        'ses-events',
+        'stale-deals',
+        'sla-start',
+      ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
         if (asyncFns.includes(name)) expect(dlq?.TargetArn, name).toBeDefined();
@@ -678,6 +688,8 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('score').has('secretsmanager:GetSecretValue')).toBe(false);
       expect(actionsOf('leads-api').has('states:StopExecution')).toBe(true);
       expect(actionsOf('sla').has('states:StopExecution')).toBe(false);
+      expect(actionsOf('sla-start').has('states:StartExecution')).toBe(true);
+      expect(actionsOf('sla-start').has('dynamodb:GetItem')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
     });
   });
@@ -685,7 +697,7 @@ describe.each(clients)('client %s', (clientName) => {
   describe('workflows', () => {
     const machines = () => resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
 
-    it('are STANDARD, JSONPath, with ALL-level logging and X-Ray tracing', () => {
+    it('are STANDARD, JSONPath, logging errors only (the client file default) and X-Ray tracing', () => {
       expect(machines()).toHaveLength(2);
       for (const [id, m] of machines()) {
         const p = m.Properties as Record<string, unknown>;
@@ -696,7 +708,9 @@ describe.each(clients)('client %s', (clientName) => {
           IncludeExecutionData: boolean;
           Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
         };
-        expect(logging.Level, id).toBe('ALL');
+        expect(logging.Level, id).toBe(s.config.observability.stateMachineLogLevel);
+        expect(logging.Level, id).toBe('ERROR');
+        expect(logging.IncludeExecutionData, id).toBe(false);
         const logGroup = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn[
           'Fn::GetAtt'
         ][0] as string;
