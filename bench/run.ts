@@ -838,19 +838,17 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
     const steps = sequence?.steps.length ?? 0;
     const consent = !consentRequired || (input.marketingConsent.get(leadId) ?? false);
     const full = consent && steps > 0;
-    const invocations = steps;
+    const invocations = full ? steps : 1;
     const emails = full ? steps : 0;
     modeledEmails += emails;
-    // The sequence's chain runs to its end either way: a stopped sequence's later sends answer
-    // `stop` without effect (one invocation each).
+    // A consenting lead gets every step; one without consent stops at the first send.
     const transitions = nurture
-      ? countTransitions(nurture.definition, (state) =>
-          state === NURTURE_STATES.sequence
-            ? sequence
-              ? NURTURE_STATES.wait(sequence.id, 1)
-              : NURTURE_STATES.unknown
-            : '',
-        )
+      ? countTransitions(nurture.definition, (state) => {
+          if (state === NURTURE_STATES.sequence)
+            return sequence ? NURTURE_STATES.wait(sequence.id, 1) : NURTURE_STATES.unknown;
+          if (!full) return NURTURE_STATES.stopped;
+          return String(nurture.definition.States[state]?.Default ?? '');
+        })
       : 0;
     nurtureModel = addUsage(nurtureModel, perInvocation, invocations);
     nurtureModel = addUsage(nurtureModel, perEmail, emails);

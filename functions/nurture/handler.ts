@@ -23,13 +23,13 @@ import {
  * `NurtureWorkflow`, generated from the client's sequences). Each `Send` state invokes it with
  * `{ action: 'send', enrolment, executionArn, step }`, where `enrolment` is the execution input
  * (the `Lead Nurtured` detail) and `step` the step the state sends (`{ id, index, waitSeconds }`,
- * fixed in the definition). It returns `{ outcome, reason?, delivery?, messageId?, next }`,
- * which the machine discards: the next state is always the next step's wait.
+ * fixed in the definition). It returns `{ outcome, reason?, delivery?, messageId?, next }`
+ * (`$.result`); the machine reads `outcome`: `stop` ends the execution, anything else moves on
+ * to the next step's wait.
  *
  * `send` re-checks every exit condition on the fresh lead (unsubscribed, suppressed, replied,
  * meeting booked, SQL or owned, converted, lost, no email, test lead, consent) and answers
- * `stop` with the reason, recording nothing; the later steps of a stopped sequence answer
- * `stop` again. A step is never sent twice (see
+ * `stop` with the reason, recording nothing. A step is never sent twice (see
  * `shared/services/lead-email.ts`). Failures a retry can fix are thrown as
  * {@link NurtureRetryableError}, a stable error name for the task's `Retry`; nothing was sent
  * when it is thrown, so a retry is safe. Anything else fails the execution with its own name.

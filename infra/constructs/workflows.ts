@@ -28,8 +28,9 @@ import { nagName } from '../lib/nag';
  * Task and Wait states by name, and the bench prices a path by walking them.
  *
  * Both machines are generated from the client file, one Wait and one Task per rung, with no
- * planning, choice or pass states: Step Functions Standard bills every state entered, and the
- * deadlines and waits are known before the execution starts (see the README's benchmarks).
+ * planning or pass states: Step Functions Standard bills every state entered, and the deadlines
+ * and waits are known before the execution starts (see the README's benchmarks). The nurture
+ * machine keeps one Choice between steps, so a sequence that must stop ends at once.
  */
 export const SLA_STATES = {
   /** `Wait 0` waits for the first owner's deadline, `Wait k` for ladder step k's. */
@@ -45,6 +46,9 @@ export const NURTURE_STATES = {
   unknown: 'UnknownSequence',
   wait: (sequenceId: string, step: number) => `Wait ${sequenceId} ${step}`,
   send: (sequenceId: string, step: number) => `Send ${sequenceId} ${step}`,
+  /** After every step but the last: `stop` ends the execution, anything else goes on. */
+  after: (sequenceId: string, step: number) => `After ${sequenceId} ${step}`,
+  stopped: 'Stopped',
 } as const;
 
 /**
@@ -77,7 +81,7 @@ function invoke(
   id: string,
   handler: IFunction,
   payload: Record<string, unknown>,
-  resultPath: string | typeof JsonPath.DISCARD,
+  resultPath: string,
   retryableError: string,
 ): LambdaInvoke {
   const task = new LambdaInvoke(scope, id, {
@@ -198,11 +202,10 @@ export interface NurtureWorkflowProps extends WorkflowProps {
 
 /**
  * A nurture sequence for one lead, generated from the client's sequences: one Choice on the
- * enrolment's `sequenceId`, then `Wait <sequence> k → Send <sequence> k` for each step, the
- * wait fixed in the definition. Started by EventBridge with the `Lead Nurtured` detail as
- * input. Each `Send` re-checks every exit condition on the fresh lead and sends at most once;
- * once a sequence must stop, the remaining sends answer `stop` without effect (cheaper than a
- * Choice after every send, which would cost every email one more state). See
+ * enrolment's `sequenceId`, then `Wait <sequence> k → Send <sequence> k` for each step (the wait
+ * fixed in the definition) and, between steps, a Choice that ends the execution at once when
+ * the send answered `stop`. Started by EventBridge with the `Lead Nurtured` detail as input.
+ * Each `Send` re-checks every exit condition on the fresh lead and sends at most once. See
  * `infra/CONTRACTS.md`.
  */
 export class NurtureWorkflow extends Construct {
@@ -214,33 +217,39 @@ export class NurtureWorkflow extends Construct {
     const fn = props.handler;
     const retry = RETRYABLE_ERRORS.nurture;
     const bySequence = new Choice(this, NURTURE_STATES.sequence);
+    const stopped = new Succeed(this, NURTURE_STATES.stopped);
     for (const sequence of props.sequences) {
-      const steps = sequence.steps.map((step, index) => {
+      // Built from the last step back, so each step's Choice can point at the next step's Wait.
+      let next: IChainable | undefined;
+      for (let index = sequence.steps.length - 1; index >= 0; index--) {
+        const step = sequence.steps[index];
+        if (!step) continue;
         const ref = { id: step.id, index, waitSeconds: waitSeconds(step.waitHours) };
+        const wait = new Wait(this, NURTURE_STATES.wait(sequence.id, index + 1), {
+          time: WaitTime.duration(Duration.seconds(ref.waitSeconds)),
+        });
         const payload = {
           action: 'send',
           enrolment: JsonPath.executionInput,
           executionArn: JsonPath.executionId,
           step: ref,
         };
-        const wait = new Wait(this, NURTURE_STATES.wait(sequence.id, index + 1), {
-          time: WaitTime.duration(Duration.seconds(ref.waitSeconds)),
-        });
         const send = invoke(
           this,
           NURTURE_STATES.send(sequence.id, index + 1),
           fn,
           payload,
-          JsonPath.DISCARD,
+          '$.result',
           retry,
         );
-        return Chain.start(wait).next(send);
-      });
-      const [first, ...rest] = steps;
-      if (!first) continue;
-      let chain = first;
-      for (const next of rest) chain = chain.next(next);
-      bySequence.when(Condition.stringEquals('$.sequenceId', sequence.id), chain);
+        const after = next
+          ? new Choice(this, NURTURE_STATES.after(sequence.id, index + 1))
+              .when(Condition.stringEquals('$.result.outcome', 'stop'), stopped)
+              .otherwise(next)
+          : undefined;
+        next = after ? wait.next(send).next(after) : wait.next(send);
+      }
+      if (next) bySequence.when(Condition.stringEquals('$.sequenceId', sequence.id), next);
     }
     bySequence.otherwise(new Succeed(this, NURTURE_STATES.unknown));
     this.stateMachine = standardMachine(this, bySequence, props, 'Lead nurture sequence');

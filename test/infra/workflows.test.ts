@@ -1,6 +1,8 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NURTURE_STATES, SLA_STATES } from '../../infra/constructs/workflows';
+import { CLIENTS_DIR } from '../../infra/lib/paths';
+import { loadClientConfig } from '../../shared/config/load';
 import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClient } from './helpers';
 
 /**
@@ -8,6 +10,7 @@ import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClien
  * the offline stack uses) with stand-in handlers, to pin the contract in infra/CONTRACTS.md:
  * which payloads the machines send to `sla` / `nurture` and which result fields they read.
  */
+const config = loadClientConfig('example', CLIENTS_DIR);
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Sla:test-1';
 
 const assignment = {
@@ -168,8 +171,10 @@ describe('workflows in the local Step Functions emulator', () => {
       expect(nurture.States[NURTURE_STATES.wait('education', 1)]).toMatchObject({ Seconds: 3600 });
       expect(nurture.States[NURTURE_STATES.wait('education', 2)]).toMatchObject({ Seconds: 72 * 3600 });
       expect(nurture.States[NURTURE_STATES.send('education', 3)]).toMatchObject({ End: true });
+      // One Choice per sequence step but the last (a stop ends the execution at once), no Pass.
       const types = Object.values(nurture.States).map((state) => state.Type);
-      expect(types.filter((t) => t === 'Choice')).toHaveLength(1);
+      const steps = config.nurture.sequences.reduce((sum, seq) => sum + seq.steps.length - 1, 0);
+      expect(types.filter((t) => t === 'Choice')).toHaveLength(1 + steps);
       expect(types.filter((t) => t === 'Pass')).toHaveLength(0);
     });
 
@@ -191,6 +196,17 @@ describe('workflows in the local Step Functions emulator', () => {
         step: { id: 'welcome-guide', index: 0, waitSeconds: 3600 },
       });
       expect(calls[2]?.payload.step).toEqual({ id: 'webinar-invite', index: 2, waitSeconds: 168 * 3600 });
+    });
+
+    it('ends at once when a send says stop (unsubscribed, converted, no consent)', async () => {
+      const { result, calls, error } = await run(nurture, enrolment, () => ({
+        outcome: 'stop',
+        reason: 'unsubscribed',
+        next: { done: true },
+      }));
+      expect(error).toBeUndefined();
+      expect(calls.map((c) => c.state)).toEqual([NURTURE_STATES.send('education', 1)]);
+      expect(result?.result).toMatchObject({ outcome: 'stop', reason: 'unsubscribed' });
     });
 
     it('does nothing for a sequence no longer in the client file', async () => {
