@@ -9,6 +9,11 @@ import type { AslDefinition } from './asl';
 export interface FunctionProfile {
   readonly memoryMb: number;
   readonly architecture: 'arm64' | 'x86_64';
+  /**
+   * Whether Lambda writes its START/END/REPORT lines for every invocation: always in the text
+   * log format, and in JSON at system log level INFO or DEBUG (WARN drops them).
+   */
+  readonly platformLines: boolean;
 }
 
 /** Memory and architecture of every function, by logical id. */
@@ -19,9 +24,11 @@ export function functionProfiles(stacks: readonly LoadedStack[]): Map<string, Fu
       if (resource.Type !== 'AWS::Lambda::Function') continue;
       const props = resource.Properties ?? {};
       const architectures = (props.Architectures as string[] | undefined) ?? ['x86_64'];
+      const logging = props.LoggingConfig as { LogFormat?: string; SystemLogLevel?: string } | undefined;
       out.set(logicalId, {
         memoryMb: Number(props.MemorySize ?? 128),
         architecture: architectures.includes('arm64') ? 'arm64' : 'x86_64',
+        platformLines: logging?.LogFormat !== 'JSON' || logging.SystemLogLevel !== 'WARN',
       });
     }
   }
@@ -39,6 +46,22 @@ export function stateMachineDefinitions(stacks: readonly LoadedStack[]): Map<str
       if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
       const text = flatten(resource.Properties?.DefinitionString);
       if (text) out.set(logicalId, JSON.parse(text) as AslDefinition);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each state machine's execution logging level (`ALL`, `ERROR`, `FATAL`, `OFF`), by logical id:
+ * below `ALL`, successful executions write nothing.
+ */
+export function stateMachineLogLevels(stacks: readonly LoadedStack[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const stack of stacks) {
+    for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
+      if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+      const logging = resource.Properties?.LoggingConfiguration as { Level?: string } | undefined;
+      out.set(logicalId, logging?.Level ?? 'OFF');
     }
   }
   return out;

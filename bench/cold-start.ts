@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,8 @@ import { median } from './stats';
  * Cold starts of the bundled handlers, measured as Lambda pays them: a FRESH Node 22 process
  * (the `node` package's binary, the version the functions run on) imports the bundle and runs
  * its first invocation with a representative event (`cold-start-driver.mjs`). The function's
- * own environment is used, so its SDK clients reach the running local endpoints and
- * `NODE_OPTIONS=--enable-source-maps` loads the source map as in Lambda. Each is compared with
+ * own environment is used, so its SDK clients reach the running local endpoints and the source
+ * map is loaded only when the function's `NODE_OPTIONS` asks, as in Lambda. Each is compared with
  * an empty handler measured the same way.
  */
 
@@ -39,8 +39,10 @@ export interface ColdStartResult {
   readonly name: string;
   /** Size of the bundle (`index.mjs`), bytes. */
   readonly bundleBytes: number;
-  /** Size of its source map, bytes (loaded at start with `--enable-source-maps`). */
+  /** Size of its source map, bytes (shipped; loaded only with `--enable-source-maps`). */
   readonly sourceMapBytes: number;
+  /** Size of the data files shipped next to it (`data/`: domain lists, phone metadata), bytes. */
+  readonly dataBytes: number;
   readonly runs: number;
   /** Median ms to import the bundle. */
   readonly importMs: number;
@@ -114,6 +116,7 @@ export async function measureColdStarts(
         name: target.name,
         bundleBytes: statSync(target.file).size,
         sourceMapBytes: existsSync(map) ? statSync(map).size : 0,
+        dataBytes: dataSize(join(dirname(target.file), 'data')),
         runs: results.length,
         importMs: median(results.map((r) => r.importMs ?? Number.NaN)) ?? Number.NaN,
         firstInvokeMs: median(results.map((r) => r.invokeMs ?? Number.NaN)) ?? Number.NaN,
@@ -136,6 +139,12 @@ export async function measureColdStarts(
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Total size of the files in a folder (0 when it does not exist). */
+function dataSize(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
 }
 
 let sequence = 0;

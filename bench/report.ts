@@ -121,6 +121,8 @@ export interface BenchResult {
       name: string;
       bundleKb: number;
       sourceMapKb: number;
+      /** Data files shipped next to the bundle (absent in results written before they existed). */
+      dataKb?: number;
       importMs: number;
       firstInvokeMs: number;
       totalMs: number;
@@ -320,7 +322,7 @@ export function renderMarkdown(r: BenchResult): string {
           .sort((a, b) => b.totalMs - a.totalMs)
           .map((f) => [
             f.name,
-            `${num(f.bundleKb)} KB (+${num(f.sourceMapKb)} KB map)`,
+            `${num(f.bundleKb)} KB (+${num(f.sourceMapKb)} KB map${f.dataKb ? `, +${num(f.dataKb)} KB data` : ''})`,
             ms(f.importMs),
             ms(f.firstInvokeMs),
             ms(f.totalMs),
@@ -384,7 +386,7 @@ export function renderMarkdown(r: BenchResult): string {
   out.push(
     `**Dominant cost: ${cost.dominant?.label ?? '–'}** (${usd(cost.dominant?.usdPer1000Leads ?? 0)} per 1,000 leads with nurture). What drives it:`,
     '',
-    `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline; $25 per million, plus CloudWatch Logs at \`Level: ALL\` with execution data.`,
+    `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline (stopped by name); $25 per million. The ladder is generated from the client's ladder: one Wait and one Task per rung, no planning, choice or pass states.`,
     `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them in the table's global secondary indexes (${d.indexes.join(', ')}: with ALL, every write of a lead item is written again, in full, to each index whose key it carries; with KEYS_ONLY, only writes that change an index key touch that index); ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.failedWritesPerLead} refused conditional writes per lead (billed too); ${d.readUnitsPerLead} read units.`,
     `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → enrich → score → route → alert/SLA/nurture).`,
     `- **Lambda**: ${cost.lambdaByFunction
@@ -397,7 +399,7 @@ export function renderMarkdown(r: BenchResult): string {
       .map((f) => `${f.name} ${usd(f.usdPer1000Leads)}`)
       .join(', ')}.`,
     `- **Nurture**: ${cost.nurture.nurturedLeads} leads nurtured, ${cost.nurture.modeledEmailsPerNurturedLead} emails each over the whole sequence (${cost.nurture.consentMode}: only leads with marketing consent are emailed); modeled from the definitions and the measured cost of one nurture step.`,
-    `- **Logs**: ${cost.logKbPerLead} KB of CloudWatch Logs per lead (Powertools JSON, Lambda platform lines, Step Functions execution data).`,
+    `- **Logs**: ${cost.logKbPerLead} KB of CloudWatch Logs per lead (Powertools JSON lines; Lambda platform lines and Step Functions execution data only at the levels the client file sets).`,
     '',
     `Not priced: ${cost.pricing.notPriced.join('; ')}.`,
   );

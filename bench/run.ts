@@ -28,7 +28,7 @@ import { loadAssembly } from '../local/template';
 import type { ClientConfig } from '../shared/config/schema';
 import { isOutOfOffice, isWithinWorkingHours } from '../shared/domain/working-hours';
 import { type AslDefinition, countTransitions } from './asl';
-import { functionProfiles, stateMachineDefinitions, tableIndexes } from './assembly';
+import { functionProfiles, stateMachineDefinitions, stateMachineLogLevels, tableIndexes } from './assembly';
 import { type ColdStartTarget, measureColdStarts } from './cold-start';
 import {
   addUsage,
@@ -344,6 +344,7 @@ async function main(): Promise<number> {
           name: shortName(f.name, options.client),
           bundleKb: round(f.bundleBytes / 1024, 0) ?? 0,
           sourceMapKb: round(f.sourceMapBytes / 1024, 0) ?? 0,
+          dataKb: round(f.dataBytes / 1024, 0) ?? 0,
           importMs: round(f.importMs, 1) ?? 0,
           firstInvokeMs: round(f.firstInvokeMs, 1) ?? 0,
           totalMs: round(f.totalMs, 1) ?? 0,
@@ -696,16 +697,19 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
   const stacks = loadAssembly(join(runtime.dataDir, runtime.options.client, 'cdk.out'));
   const profiles = functionProfiles(stacks);
   const definitions = stateMachineDefinitions(stacks);
+  const machineLogLevels = stateMachineLogLevels(stacks);
   const leads = Math.max(1, input.leads);
 
   // Which machine is which, by its states.
   let sla: { name: string; definition: AslDefinition } | undefined;
   let nurture: { name: string; definition: AslDefinition } | undefined;
+  const logsEveryState = new Set<string>();
   for (const [logicalId, definition] of definitions) {
     const arn = runtime.endpoints.stateMachines[logicalId] ?? logicalId;
     const name = arn.split(':').pop() ?? arn;
-    if (SLA_STATES.plan in definition.States) sla = { name, definition };
-    if (NURTURE_STATES.plan in definition.States) nurture = { name, definition };
+    if (SLA_STATES.unworked in definition.States) sla = { name, definition };
+    if (NURTURE_STATES.sequence in definition.States) nurture = { name, definition };
+    if (machineLogLevels.get(logicalId) === 'ALL') logsEveryState.add(name);
   }
 
   // Measured usage per function.
@@ -743,7 +747,11 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
       logBytes: input.logBytes[name] ?? 0,
     };
     perFunction.set(name, {
-      usage: functionUsage(activity, eventsPerPutEvents, platformLogBytes),
+      usage: functionUsage(
+        activity,
+        eventsPerPutEvents,
+        profile?.platformLines === false ? 0 : platformLogBytes,
+      ),
       invocations: counters.invocations,
     });
   }
@@ -758,17 +766,9 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
   const slaExecutions = sla
     ? (end.machines[sla.name]?.executions ?? 0) - (start.machines[sla.name]?.executions ?? 0)
     : 0;
-  const ladder = config.sla.ladder.length;
-  const slaPaths = sla
-    ? {
-        contacted: countTransitions(sla.definition, (state) =>
-          state === SLA_STATES.route ? SLA_STATES.contacted : '',
-        ),
-        unworked: countTransitions(sla.definition, (state, visits) =>
-          state === SLA_STATES.route ? (visits < ladder ? SLA_STATES.escalate : SLA_STATES.unworked) : '',
-        ),
-      }
-    : undefined;
+  // The ladder has no choices: a lead nobody answers walks it to the end; a lead contacted before
+  // its first deadline is stopped by name in its first state (`Wait 0`).
+  const slaPaths = sla ? { contacted: 1, unworked: countTransitions(sla.definition, () => '') } : undefined;
   const measuredMachines = Object.fromEntries(
     Object.keys(end.machines).map((name) => {
       const e = end.machines[name];
@@ -791,8 +791,9 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
       ];
     }),
   );
+  // Below `ALL`, Step Functions logs failed executions only (none in a healthy run).
   const logBytesPerTransition = (name: string | undefined) =>
-    (name && measuredMachines[name]?.logBytesPerTransition) || 1500;
+    name && !logsEveryState.has(name) ? 0 : (name && measuredMachines[name]?.logBytesPerTransition) || 1500;
 
   // Total measured usage.
   let measured = emptyUsage();
@@ -837,15 +838,16 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
     const steps = sequence?.steps.length ?? 0;
     const consent = !consentRequired || (input.marketingConsent.get(leadId) ?? false);
     const full = consent && steps > 0;
-    const invocations = full ? 1 + steps : 2;
+    const invocations = full ? steps : 1;
     const emails = full ? steps : 0;
     modeledEmails += emails;
+    // A consenting lead gets every step; one without consent stops at the first send.
     const transitions = nurture
-      ? countTransitions(nurture.definition, (state, visits) => {
-          if (state === NURTURE_STATES.hasNext)
-            return full && visits >= steps ? NURTURE_STATES.complete : NURTURE_STATES.wait;
-          if (state === NURTURE_STATES.route) return full ? NURTURE_STATES.advance : NURTURE_STATES.stopped;
-          return '';
+      ? countTransitions(nurture.definition, (state) => {
+          if (state === NURTURE_STATES.sequence)
+            return sequence ? NURTURE_STATES.wait(sequence.id, 1) : NURTURE_STATES.unknown;
+          if (!full) return NURTURE_STATES.stopped;
+          return String(nurture.definition.States[state]?.Default ?? '');
         })
       : 0;
     nurtureModel = addUsage(nurtureModel, perInvocation, invocations);

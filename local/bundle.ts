@@ -8,6 +8,9 @@
  * asset folder its template names. The templates and the bundles are the ones a deploy gets;
  * only the order of work differs.
  */
+import { exec } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -31,6 +34,8 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     'banner',
     'define',
     'externalModules',
+    'esbuildArgs', // `--alias:<package>` only, checked below.
+    'commandHooks', // Run by bundleFunctions, as CDK runs them.
     'forceDockerBundling', // Where CDK bundles (Docker or not) does not change the output.
   ]);
   const unknown = Object.keys(bundling).filter(
@@ -40,6 +45,16 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     throw new Error(
       `local/bundle.ts does not build the bundling option(s) ${unknown.join(', ')} yet: map them in esbuildOptions() as NodejsFunction does`,
     );
+  }
+  const alias: Record<string, string> = {};
+  for (const [arg, value] of Object.entries(bundling.esbuildArgs ?? {})) {
+    const name = arg.startsWith('--alias:') ? arg.slice('--alias:'.length) : undefined;
+    if (!name || typeof value !== 'string') {
+      throw new Error(
+        `local/bundle.ts does not build the esbuild argument ${arg} yet: map it in esbuildOptions()`,
+      );
+    }
+    alias[name] = value;
   }
   const esm = bundling.format === OutputFormat.ESM;
   return {
@@ -57,9 +72,12 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
     define: { ...bundling.define },
     banner: bundling.banner ? { js: bundling.banner } : undefined,
     mainFields: bundling.mainFields ? [...bundling.mainFields] : undefined,
+    ...(Object.keys(alias).length > 0 ? { alias } : {}),
     logLevel: 'warning',
   };
 }
+
+const run = promisify(exec);
 
 /**
  * Bundles every {@link LeadFunction} of a synthesized app into the asset folder its template
@@ -73,6 +91,7 @@ export function esbuildOptions(bundling: BundlingOptions): BuildOptions {
 export async function bundleFunctions(app: Construct, outdir: string): Promise<number> {
   const functions = app.node.findAll().filter((c): c is LeadFunction => c instanceof LeadFunction);
   const groups = new Map<string, { options: BuildOptions; entryPoints: Record<string, string> }>();
+  const afterBundling: string[] = [];
   for (const f of functions) {
     const code = Stack.of(f).resolve((f.fn.node.defaultChild as CfnFunction).code) as {
       s3Key?: unknown;
@@ -81,11 +100,16 @@ export async function bundleFunctions(app: Construct, outdir: string): Promise<n
     const options = esbuildOptions(f.bundling);
     const key = JSON.stringify(options);
     const group = groups.get(key) ?? { options, entryPoints: {} };
-    group.entryPoints[`asset.${code.s3Key.replace(/\.zip$/, '')}/index`] = f.entry;
+    const assetDir = `asset.${code.s3Key.replace(/\.zip$/, '')}`;
+    group.entryPoints[`${assetDir}/index`] = f.entry;
     groups.set(key, group);
+    const hooks = f.bundling.commandHooks?.afterBundling(REPO_ROOT, join(outdir, assetDir)) ?? [];
+    if (hooks.length > 0) afterBundling.push(hooks.join(' && '));
   }
   await Promise.all(
     [...groups.values()].map(({ options, entryPoints }) => build({ ...options, entryPoints, outdir })),
   );
+  // The commands CDK runs after esbuild in each asset folder (local bundling runs them in bash).
+  await Promise.all(afterBundling.map((command) => run(command, { cwd: REPO_ROOT, shell: 'bash' })));
   return functions.length;
 }

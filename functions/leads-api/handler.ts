@@ -78,6 +78,10 @@ export class SfnSlaClock implements SlaClock {
     this.executionPrefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
   }
 
+  executionArn(name: string): string {
+    return `${this.executionPrefix}${name}`;
+  }
+
   async stop(executionArn: string, cause: string): Promise<void> {
     if (!executionArn.startsWith(this.executionPrefix))
       throw new Error(`${executionArn} is not an execution of the SLA state machine`);

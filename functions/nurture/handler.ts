@@ -6,7 +6,7 @@ import { leadMailAdapters } from '../../shared/adapters/lead-mail';
 import type { Mailer } from '../../shared/adapters/mailer';
 import type { ClientConfig } from '../../shared/config/schema';
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
-import { type NurtureCursor, NurtureStepRefSchema } from '../../shared/domain/nurture';
+import { NurtureStepRefSchema } from '../../shared/domain/nurture';
 import { parseDetail } from '../../shared/events/catalogue';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
@@ -15,20 +15,17 @@ import {
   type NurtureEnrolment,
   type NurtureSendResult,
   type NurtureStore,
-  planSequence,
   sendStep,
 } from '../../shared/services/nurture';
 
 /**
  * The task function of the nurture state machine (`infra/constructs/workflows.ts`,
- * `NurtureWorkflow`). Every Task state invokes it with `{ action, enrolment, executionArn, step? }`,
- * where `enrolment` is the execution input (the `Lead Nurtured` detail) and `step` the cursor's
- * step (`$.cursor.step`):
- *
- * | action | returns (stored at)                                   | next state                                  |
- * |--------|-------------------------------------------------------|---------------------------------------------|
- * | `plan` | {@link NurtureCursor} (`$.cursor`)                    | `HasNextStep` on `done`; wait `step.waitSeconds` |
- * | `send` | `{ outcome, reason?, delivery?, messageId?, next }` (`$.result`) | `SendOutcome` on `outcome`: `stop` → Succeed; `sent`/`skipped` → `next` becomes `$.cursor` |
+ * `NurtureWorkflow`, generated from the client's sequences). Each `Send` state invokes it with
+ * `{ action: 'send', enrolment, executionArn, step }`, where `enrolment` is the execution input
+ * (the `Lead Nurtured` detail) and `step` the step the state sends (`{ id, index, waitSeconds }`,
+ * fixed in the definition). It returns `{ outcome, reason?, delivery?, messageId?, next }`
+ * (`$.result`); the machine reads `outcome`: `stop` ends the execution, anything else moves on
+ * to the next step's wait.
  *
  * `send` re-checks every exit condition on the fresh lead (unsubscribed, suppressed, replied,
  * meeting booked, SQL or owned, converted, lost, no email, test lead, consent) and answers
@@ -50,10 +47,7 @@ export class NurtureRetryableError extends Error {
 }
 
 const base = { enrolment: z.unknown(), executionArn: z.string().min(1).max(2048) };
-const TaskSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('plan'), ...base }),
-  z.object({ action: z.literal('send'), ...base, step: NurtureStepRefSchema }),
-]);
+const TaskSchema = z.object({ action: z.literal('send'), ...base, step: NurtureStepRefSchema });
 
 function problems(error: z.ZodError, prefix: string) {
   return error.issues.map((i) => ({
@@ -95,16 +89,10 @@ export function createHandler(deps: Deps) {
     apiUrl: deps.apiUrl,
     now: deps.now,
   };
-  return async (event: unknown, _context?: Context): Promise<NurtureCursor | NurtureSendResult> => {
+  return async (event: unknown, _context?: Context): Promise<NurtureSendResult> => {
     const task = parseNurtureTask(event);
     const { enrolment } = task;
     const log = { leadId: enrolment.leadId, sequenceId: enrolment.sequenceId, execution: task.executionArn };
-    if (task.action === 'plan') {
-      const cursor = planSequence(enrolment, serviceDeps);
-      if (cursor.done) logger.warn('Nurture sequence has nothing to send', { ...log, reason: cursor.reason });
-      else logger.info('Nurture sequence planned', { ...log, step: cursor.step });
-      return cursor;
-    }
     try {
       const result = await sendStep(enrolment, task.step, serviceDeps);
       const details = { ...log, stepId: task.step.id, ...result };

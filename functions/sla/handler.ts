@@ -5,31 +5,26 @@ import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
-import { type SlaAssessment, type SlaTimer, SlaTimerSchema } from '../../shared/domain/sla';
+import { type SlaTimer, SlaTimerSchema } from '../../shared/domain/sla';
 import { parseDetail } from '../../shared/events/catalogue';
 import { lambdaHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
-import {
-  checkContact,
-  escalate,
-  markUnworked,
-  planFirstTouch,
-  type SlaDeps,
-  type UnworkedResult,
-} from '../../shared/services/sla';
+import { escalate, markUnworked, type SlaDeps, type UnworkedResult } from '../../shared/services/sla';
 
 /**
  * The task function of the SLA state machine (`infra/constructs/workflows.ts`, `SlaWorkflow`).
- * Every Task state invokes it with `{ action, assignment, executionArn, timer? }`, where
- * `assignment` is the execution input (the `Lead Assigned` detail) and `timer` the last timer
- * returned by `plan` or `escalate`:
+ * Every Task state invokes it with `{ action, assignment, executionArn, timer }`, where
+ * `assignment` is the `Lead Assigned` detail the ladder started for (`$.assignment`) and `timer`
+ * the last timer (`$.timer`: the first deadline from `sla-start`, then each escalation's):
  *
- * | action     | returns (stored at)                         | next state                         |
- * |------------|---------------------------------------------|------------------------------------|
- * | `plan`     | {@link SlaTimer} (`$.timer`)                | Wait until `timer.waitUntil`       |
- * | `check`    | `{ outcome, reason }` (`$.check`)           | Choice on `outcome`                |
- * | `escalate` | {@link SlaTimer} (`$.timer`)                | Wait, then `check` again           |
- * | `unworked` | `{ outcome, managerId?, lastOwner? }` (`$.unworked`) | Succeed                   |
+ * | action     | returns (stored at)                                  | next state                    |
+ * |------------|------------------------------------------------------|-------------------------------|
+ * | `escalate` | {@link SlaTimer} (`$.timer`)                         | Wait until `timer.waitUntil`  |
+ * | `unworked` | `{ outcome, managerId?, lastOwner? }` (`$.unworked`) | end                           |
+ *
+ * `escalate` first assesses the fresh lead: contacted, closed or reassigned meanwhile (when
+ * `leads-api` could not stop the execution), it changes nothing and returns a timer that fires
+ * at once, so the rest of the ladder runs through without effect; `unworked` re-checks too.
  *
  * Failures a retry can fix (throttling, a lost optimistic-concurrency race after the in-process
  * retries) are thrown as {@link SlaRetryableError}, a stable error name the state machine's Retry
@@ -52,14 +47,12 @@ const base = {
   executionArn: z.string().min(1).max(2048),
 };
 const TaskSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('plan'), ...base }),
-  z.object({ action: z.literal('check'), ...base, timer: SlaTimerSchema }),
   z.object({ action: z.literal('escalate'), ...base, timer: SlaTimerSchema }),
   z.object({ action: z.literal('unworked'), ...base, timer: SlaTimerSchema }),
 ]);
 
 /** What each action returns. */
-export type SlaTaskResult = SlaTimer | SlaAssessment | UnworkedResult;
+export type SlaTaskResult = SlaTimer | UnworkedResult;
 
 function invalid(error: z.ZodError, prefix: string): InvalidInputError {
   return new InvalidInputError(
@@ -92,16 +85,6 @@ export function createHandler(deps: SlaDeps | (() => SlaDeps)) {
     logger.appendKeys({ leadId: task.assignment.leadId, action: task.action, execution: task.executionArn });
     try {
       switch (task.action) {
-        case 'plan': {
-          const timer = planFirstTouch(d, task);
-          logger.info('SLA clock started', { owner: timer.owner, waitUntil: timer.waitUntil });
-          return timer;
-        }
-        case 'check': {
-          const assessment = await checkContact(d, task);
-          logger.info('SLA checked', { ...assessment });
-          return assessment;
-        }
         case 'escalate': {
           const timer = await escalate(d, task);
           if (timer.ladderStep > task.timer.ladderStep)

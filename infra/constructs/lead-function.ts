@@ -3,7 +3,14 @@ import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +20,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type IntegrationName, integrationSecretEnv } from '../../shared/adapters/integrations-secret';
+import { configDigest } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { acknowledgeGrantWildcards } from '../lib/nag';
 import { REPO_ROOT } from '../lib/paths';
@@ -56,6 +64,11 @@ export interface LeadFunctionAccess {
    * @default - no access
    */
   readonly slaStateMachine?: IStateMachine;
+  /**
+   * Starting SLA ladders: `SLA_STATE_MACHINE_ARN` and `states:StartExecution` on the SLA state
+   * machine (the `sla-start` function). @default - no access
+   */
+  readonly slaLadderStart?: IStateMachine;
   /** The nurture state machine: `NURTURE_STATE_MACHINE_ARN` and `states:StopExecution` on its executions. @default - no access */
   readonly nurtureStateMachine?: IStateMachine;
   /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
@@ -85,7 +98,7 @@ export interface LeadFunctionProps {
   readonly deadLetterQueue?: IQueue;
   /** Handler file, for tests and tools. @default `functions/<name>/handler.ts` */
   readonly entry?: string;
-  /** Powertools log level. @default "INFO" */
+  /** Powertools log level. @default - the client file's `observability.logLevel` */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
@@ -97,6 +110,7 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  debugSampleRate: 'POWERTOOLS_LOGGER_SAMPLE_RATE',
   nodeOptions: 'NODE_OPTIONS',
   clientName: 'CLIENT_NAME',
   tableName: 'TABLE_NAME',
@@ -118,6 +132,20 @@ export const METRICS_NAMESPACE = 'LeadPipeline';
 const ESM_REQUIRE_SHIM =
   "import { createRequire as __leadPipelineCreateRequire } from 'node:module';" +
   'const require = __leadPipelineCreateRequire(import.meta.url);';
+
+/**
+ * Modules the bundles take in place of a package (esbuild `--alias`), each the same API with
+ * less in it: zod without its locales and JSON-Schema tooling (see `shared/runtime/zod/`),
+ * and the SDK's credential chain reduced to the environment variables Lambda sets (see
+ * `shared/runtime/lambda-credentials.ts`). Tests and tools use the real packages.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  zod: join(REPO_ROOT, 'shared', 'runtime', 'zod', 'index.ts'),
+  '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'shared', 'runtime', 'lambda-credentials.ts'),
+};
+
+/** The step after esbuild that adds the data files a bundle reads (`shared/domain/data/`). */
+const COPY_BUNDLED_DATA = join('infra', 'lib', 'copy-bundled-data.mjs');
 
 /**
  * One pipeline Lambda function with everything that belongs to it in one place: the bundle
@@ -160,27 +188,47 @@ export class LeadFunction extends Construct {
     });
     this.logGroup.grantWrite(role);
 
+    const observability = props.config.observability;
     const environment: Record<string, string> = {
       [ENV.serviceName]: props.name,
       [ENV.metricsNamespace]: METRICS_NAMESPACE,
-      [ENV.logLevel]: props.logLevel ?? 'INFO',
-      [ENV.nodeOptions]: '--enable-source-maps',
+      [ENV.logLevel]: props.logLevel ?? observability.logLevel,
       [ENV.clientName]: props.config.client.name,
     };
+    if (observability.debugSampleRate > 0)
+      environment[ENV.debugSampleRate] = String(observability.debugSampleRate);
+    // The source map ships in the asset either way; loading it costs every cold start a parse.
+    if (observability.sourceMaps) environment[ENV.nodeOptions] = '--enable-source-maps';
 
     this.entry = props.entry ?? join(REPO_ROOT, 'functions', props.name, 'handler.ts');
+    const configJson = JSON.stringify(props.config);
     this.bundling = {
       format: OutputFormat.ESM,
       minify: true,
+      // Written next to the bundle as an artifact; loaded only when `observability.sourceMaps`.
       sourceMap: true,
       target: 'node22',
       mainFields: ['module', 'main'],
       banner: ESM_REQUIRE_SHIM,
-      // esbuild `define` takes a JS expression: a string literal holding the config's JSON.
-      define: { __CLIENT_CONFIG__: JSON.stringify(JSON.stringify(props.config)) },
+      // esbuild `define` takes a JS expression: a string literal holding the config's JSON, and
+      // its digest, so the function can trust the config the synth validated (shared/config/runtime.ts).
+      define: {
+        __CLIENT_CONFIG__: JSON.stringify(configJson),
+        __CLIENT_CONFIG_SHA256__: JSON.stringify(configDigest(configJson)),
+      },
+      esbuildArgs: Object.fromEntries(
+        Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+      ),
       // Bundle everything, the AWS SDK included, for a pinned and tested SDK version.
       externalModules: [],
       forceDockerBundling: false,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir, outputDir) => [
+          `node "${join(inputDir, COPY_BUNDLED_DATA)}" "${outputDir}"`,
+        ],
+      },
     };
 
     this.fn = new NodejsFunction(this, 'Function', {
@@ -195,6 +243,11 @@ export class LeadFunction extends Construct {
       timeout: props.timeout,
       role,
       logGroup: this.logGroup,
+      // JSON platform lines, at the client's level (WARN drops START/END/REPORT); the application
+      // level stays open (TRACE) so Powertools alone decides, debug sampling included.
+      loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel[observability.platformLogLevel],
+      applicationLogLevelV2: ApplicationLogLevel.TRACE,
       environment,
       deadLetterQueue: props.deadLetterQueue,
       description: `lead-pipeline ${props.config.client.name}: ${props.name}`,
@@ -249,7 +302,11 @@ export class LeadFunction extends Construct {
       grantSendWithConfigurationSet(fn, access.email.configurationSet);
     }
     const stopReason =
-      'StopExecution targets executions whose names EventBridge generates, so the grant covers every execution of this one state machine.';
+      'StopExecution targets the executions of this one state machine, named per assignment at run time, so the grant covers its executions.';
+    if (access.slaLadderStart) {
+      fn.addEnvironment(ENV.slaStateMachineArn, access.slaLadderStart.stateMachineArn);
+      access.slaLadderStart.grantStartExecution(fn);
+    }
     if (access.slaStateMachine) {
       fn.addEnvironment(ENV.slaStateMachineArn, access.slaStateMachine.stateMachineArn);
       acknowledgeGrantWildcards(

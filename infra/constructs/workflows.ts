@@ -2,14 +2,13 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  Chain,
   Choice,
   Condition,
   DefinitionBody,
-  Fail,
   type IChainable,
   JsonPath,
   LogLevel,
-  Pass,
   QueryLanguage,
   StateMachine,
   StateMachineType,
@@ -20,35 +19,36 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { NurtureSequence } from '../../shared/config/schema';
+import { waitSeconds } from '../../shared/domain/nurture';
 import { nagName } from '../lib/nag';
 
 /**
  * State names of the two workflows. They are part of the contract: the local emulator overrides
- * Task and Wait states by name (`taskResourceLocalHandlers`, `waitTimeOverrides`).
+ * Task and Wait states by name, and the bench prices a path by walking them.
+ *
+ * Both machines are generated from the client file, one Wait and one Task per rung, with no
+ * planning or pass states: Step Functions Standard bills every state entered, and the deadlines
+ * and waits are known before the execution starts (see the README's benchmarks). The nurture
+ * machine keeps one Choice between steps, so a sequence that must stop ends at once.
  */
 export const SLA_STATES = {
-  plan: 'PlanFirstTouch',
-  wait: 'WaitForDeadline',
-  check: 'CheckContact',
-  route: 'RouteOutcome',
-  escalate: 'Escalate',
+  /** `Wait 0` waits for the first owner's deadline, `Wait k` for ladder step k's. */
+  wait: (ladderStep: number) => `Wait ${ladderStep}`,
+  /** `Escalate k` applies ladder step k (or ends quietly when the lead was contacted meanwhile). */
+  escalate: (ladderStep: number) => `Escalate ${ladderStep}`,
   unworked: 'MarkUnworked',
-  contacted: 'Contacted',
-  closed: 'Closed',
-  unworkedDone: 'Unworked',
-  unknown: 'UnknownOutcome',
 } as const;
 
 export const NURTURE_STATES = {
-  plan: 'PlanSequence',
-  hasNext: 'HasNextStep',
-  wait: 'WaitForStep',
-  send: 'SendStep',
-  route: 'SendOutcome',
-  advance: 'Advance',
-  complete: 'SequenceComplete',
+  sequence: 'Sequence',
+  /** A `sequenceId` no longer in the client file: nothing to send. */
+  unknown: 'UnknownSequence',
+  wait: (sequenceId: string, step: number) => `Wait ${sequenceId} ${step}`,
+  send: (sequenceId: string, step: number) => `Send ${sequenceId} ${step}`,
+  /** After every step but the last: `stop` ends the execution, anything else goes on. */
+  after: (sequenceId: string, step: number) => `After ${sequenceId} ${step}`,
   stopped: 'Stopped',
-  unknown: 'UnknownOutcome',
 } as const;
 
 /**
@@ -63,6 +63,12 @@ export interface WorkflowProps {
   readonly handler: IFunction;
   /** Retention of the execution log group. */
   readonly logRetention: RetentionDays;
+  /**
+   * Execution logging: `ERROR` logs failed executions only. CloudWatch Logs bills every byte,
+   * and `ALL` with execution data wrote ~1.5 KB per state entered.
+   * @default { level: LogLevel.ERROR, includeExecutionData: false }
+   */
+  readonly logging?: { readonly level: LogLevel; readonly includeExecutionData: boolean };
 }
 
 /**
@@ -97,7 +103,7 @@ function invoke(
   return task;
 }
 
-/** A STANDARD, JSONPath state machine with ALL-level logging and X-Ray tracing. */
+/** A STANDARD, JSONPath state machine with the configured logging and X-Ray tracing. */
 function standardMachine(
   scope: Construct,
   definition: IChainable,
@@ -114,10 +120,21 @@ function standardMachine(
     // JSONPath, not JSONata: the local emulator (aws-local-stepfunctions) runs JSONPath only.
     queryLanguage: QueryLanguage.JSON_PATH,
     tracingEnabled: true,
-    logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    logs: {
+      destination: logGroup,
+      level: props.logging?.level ?? LogLevel.ERROR,
+      includeExecutionData: props.logging?.includeExecutionData ?? false,
+    },
     comment: purpose,
   });
   const v = Validations.of(scope);
+  if ((props.logging?.level ?? LogLevel.ERROR) !== LogLevel.ALL) {
+    v.acknowledge({
+      id: 'AwsSolutions-SF1',
+      reason:
+        'Execution logs are ERROR-level by default (client file observability.stateMachineLogLevel): ALL wrote ~1.5 KB per state entered, the largest share of CloudWatch Logs per lead; failures are still logged and alarmed, and the execution history keeps every state for 90 days.',
+    });
+  }
   v.acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
@@ -131,115 +148,110 @@ function standardMachine(
   return machine;
 }
 
+/** Properties of the {@link SlaWorkflow}. */
+export interface SlaWorkflowProps extends WorkflowProps {
+  /** Steps of the client's escalation ladder (`sla.ladder.length`): one Wait and one Task each. */
+  readonly ladderSteps: number;
+}
+
 /**
- * The follow-up SLA ladder for one assignment. Started by EventBridge with the `Lead Assigned`
- * detail as input; loops Wait → Check → (escalate → Wait | done). See `infra/CONTRACTS.md`.
+ * The follow-up SLA ladder for one assignment, generated from the client's ladder:
+ *
+ *     Wait 0 → Escalate 1 → Wait 1 → … → Escalate n → Wait n → MarkUnworked
+ *
+ * Started by the `sla-start` function with `{ assignment, timer }` (the `Lead Assigned` detail
+ * and the first deadline) under a name derived from the assignment, so a start is idempotent
+ * and `leads-api` stops the execution by name the moment the lead is contacted: a lead worked
+ * in time costs one state. Each `Escalate` returns the next timer (an escalation that finds
+ * the lead contacted, closed or reassigned returns a timer that fires at once, and the
+ * remaining states end without effect); `MarkUnworked` re-checks the lead before marking it.
+ * See `infra/CONTRACTS.md`.
  */
 export class SlaWorkflow extends Construct {
   /** The state machine. */
   readonly stateMachine: StateMachine;
 
-  constructor(scope: Construct, id: string, props: WorkflowProps) {
+  constructor(scope: Construct, id: string, props: SlaWorkflowProps) {
     super(scope, id);
     const fn = props.handler;
     const retry = RETRYABLE_ERRORS.sla;
-    const common = { assignment: JsonPath.executionInput, executionArn: JsonPath.executionId };
-    const withTimer = { ...common, timer: JsonPath.objectAt('$.timer') };
+    const task = (action: string) => ({
+      action,
+      assignment: JsonPath.objectAt('$.assignment'),
+      executionArn: JsonPath.executionId,
+      timer: JsonPath.objectAt('$.timer'),
+    });
+    const wait = (ladderStep: number) =>
+      new Wait(this, SLA_STATES.wait(ladderStep), { time: WaitTime.timestampPath('$.timer.waitUntil') });
 
-    const plan = invoke(this, SLA_STATES.plan, fn, { action: 'plan', ...common }, '$.timer', retry);
-    const wait = new Wait(this, SLA_STATES.wait, { time: WaitTime.timestampPath('$.timer.waitUntil') });
-    const check = invoke(this, SLA_STATES.check, fn, { action: 'check', ...withTimer }, '$.check', retry);
-    const escalate = invoke(
-      this,
-      SLA_STATES.escalate,
-      fn,
-      { action: 'escalate', ...withTimer },
-      '$.timer',
-      retry,
-    );
-    const unworked = invoke(
-      this,
-      SLA_STATES.unworked,
-      fn,
-      { action: 'unworked', ...withTimer },
-      '$.unworked',
-      retry,
-    );
-
-    const outcome = new Choice(this, SLA_STATES.route)
-      .when(Condition.stringEquals('$.check.outcome', 'contacted'), new Succeed(this, SLA_STATES.contacted))
-      .when(Condition.stringEquals('$.check.outcome', 'closed'), new Succeed(this, SLA_STATES.closed))
-      .when(Condition.stringEquals('$.check.outcome', 'escalate'), escalate.next(wait))
-      .when(
-        Condition.stringEquals('$.check.outcome', 'unworked'),
-        unworked.next(new Succeed(this, SLA_STATES.unworkedDone)),
-      )
-      .otherwise(
-        new Fail(this, SLA_STATES.unknown, {
-          error: 'UnknownSlaOutcome',
-          cause: 'The sla check returned an outcome other than contacted, closed, escalate or unworked',
-        }),
-      );
-
-    const definition = plan.next(wait).next(check).next(outcome);
-    this.stateMachine = standardMachine(this, definition, props, 'Lead follow-up SLA ladder');
+    let chain = Chain.start(wait(0));
+    for (let step = 1; step <= props.ladderSteps; step++) {
+      const escalate = invoke(this, SLA_STATES.escalate(step), fn, task('escalate'), '$.timer', retry);
+      chain = chain.next(escalate).next(wait(step));
+    }
+    const unworked = invoke(this, SLA_STATES.unworked, fn, task('unworked'), '$.unworked', retry);
+    this.stateMachine = standardMachine(this, chain.next(unworked), props, 'Lead follow-up SLA ladder');
   }
 }
 
+/** Properties of the {@link NurtureWorkflow}. */
+export interface NurtureWorkflowProps extends WorkflowProps {
+  /** The client's sequences (`nurture.sequences`): one Wait and one Task per step. */
+  readonly sequences: readonly NurtureSequence[];
+}
+
 /**
- * A nurture sequence for one lead. Started by EventBridge with the `Lead Nurtured` detail as
- * input; the `nurture` function plans and advances a cursor, the machine only waits and loops.
- * See `infra/CONTRACTS.md`.
+ * A nurture sequence for one lead, generated from the client's sequences: one Choice on the
+ * enrolment's `sequenceId`, then `Wait <sequence> k → Send <sequence> k` for each step (the wait
+ * fixed in the definition) and, between steps, a Choice that ends the execution at once when
+ * the send answered `stop`. Started by EventBridge with the `Lead Nurtured` detail as input.
+ * Each `Send` re-checks every exit condition on the fresh lead and sends at most once. See
+ * `infra/CONTRACTS.md`.
  */
 export class NurtureWorkflow extends Construct {
   /** The state machine. */
   readonly stateMachine: StateMachine;
 
-  constructor(scope: Construct, id: string, props: WorkflowProps) {
+  constructor(scope: Construct, id: string, props: NurtureWorkflowProps) {
     super(scope, id);
     const fn = props.handler;
     const retry = RETRYABLE_ERRORS.nurture;
-    const common = { enrolment: JsonPath.executionInput, executionArn: JsonPath.executionId };
-
-    const plan = invoke(this, NURTURE_STATES.plan, fn, { action: 'plan', ...common }, '$.cursor', retry);
-    const hasNext = new Choice(this, NURTURE_STATES.hasNext);
-    const wait = new Wait(this, NURTURE_STATES.wait, {
-      time: WaitTime.secondsPath('$.cursor.step.waitSeconds'),
-    });
-    const send = invoke(
-      this,
-      NURTURE_STATES.send,
-      fn,
-      { action: 'send', ...common, step: JsonPath.objectAt('$.cursor.step') },
-      '$.result',
-      retry,
-    );
-    // The send result carries the next cursor; move it to `$.cursor` and go round again.
-    const advance = new Pass(this, NURTURE_STATES.advance, {
-      inputPath: '$.result.next',
-      resultPath: '$.cursor',
-    });
-    const outcome = new Choice(this, NURTURE_STATES.route)
-      .when(Condition.stringEquals('$.result.outcome', 'stop'), new Succeed(this, NURTURE_STATES.stopped))
-      .when(
-        Condition.or(
-          Condition.stringEquals('$.result.outcome', 'sent'),
-          Condition.stringEquals('$.result.outcome', 'skipped'),
-        ),
-        advance.next(hasNext),
-      )
-      .otherwise(
-        new Fail(this, NURTURE_STATES.unknown, {
-          error: 'UnknownNurtureOutcome',
-          cause: 'The nurture send returned an outcome other than sent, skipped or stop',
-        }),
-      );
-
-    hasNext
-      .when(Condition.booleanEquals('$.cursor.done', true), new Succeed(this, NURTURE_STATES.complete))
-      .otherwise(wait.next(send).next(outcome));
-
-    const definition = plan.next(hasNext);
-    this.stateMachine = standardMachine(this, definition, props, 'Lead nurture sequence');
+    const bySequence = new Choice(this, NURTURE_STATES.sequence);
+    const stopped = new Succeed(this, NURTURE_STATES.stopped);
+    for (const sequence of props.sequences) {
+      // Built from the last step back, so each step's Choice can point at the next step's Wait.
+      let next: IChainable | undefined;
+      for (let index = sequence.steps.length - 1; index >= 0; index--) {
+        const step = sequence.steps[index];
+        if (!step) continue;
+        const ref = { id: step.id, index, waitSeconds: waitSeconds(step.waitHours) };
+        const wait = new Wait(this, NURTURE_STATES.wait(sequence.id, index + 1), {
+          time: WaitTime.duration(Duration.seconds(ref.waitSeconds)),
+        });
+        const payload = {
+          action: 'send',
+          enrolment: JsonPath.executionInput,
+          executionArn: JsonPath.executionId,
+          step: ref,
+        };
+        const send = invoke(
+          this,
+          NURTURE_STATES.send(sequence.id, index + 1),
+          fn,
+          payload,
+          '$.result',
+          retry,
+        );
+        const after = next
+          ? new Choice(this, NURTURE_STATES.after(sequence.id, index + 1))
+              .when(Condition.stringEquals('$.result.outcome', 'stop'), stopped)
+              .otherwise(next)
+          : undefined;
+        next = after ? wait.next(send).next(after) : wait.next(send);
+      }
+      if (next) bySequence.when(Condition.stringEquals('$.sequenceId', sequence.id), next);
+    }
+    bySequence.otherwise(new Succeed(this, NURTURE_STATES.unknown));
+    this.stateMachine = standardMachine(this, bySequence, props, 'Lead nurture sequence');
   }
 }

@@ -50,7 +50,7 @@ import {
 } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { LogLevel, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
   INTEGRATION_NAMES,
@@ -330,14 +330,26 @@ export class PipelineStack extends Stack {
       email,
       apiUrl: this.publicUrl,
     });
+    const { observability } = this.config;
+    const workflowLogging = {
+      level: LogLevel[observability.stateMachineLogLevel],
+      includeExecutionData: observability.stateMachineExecutionData,
+    };
     this.slaStateMachine = new SlaWorkflow(this, 'SlaWorkflow', {
       handler: sla.fn,
       logRetention: this.retention,
+      ladderSteps: this.config.sla.ladder.length,
+      logging: workflowLogging,
     }).stateMachine;
     this.nurtureStateMachine = new NurtureWorkflow(this, 'NurtureWorkflow', {
       handler: nurture.fn,
       logRetention: this.retention,
+      sequences: this.config.nurture.sequences,
+      logging: workflowLogging,
     }).stateMachine;
+    // Starts each ladder under a name derived from the assignment (EventBridge's Step Functions
+    // target cannot name an execution), so leads-api can stop it by name once the lead is contacted.
+    const slaStart = this.asyncFn('sla-start', ASYNC_TIMEOUT, { slaLadderStart: this.slaStateMachine }, 256);
 
     const capture = this.fn('capture', API_TIMEOUT, {
       table: table('readWrite'),
@@ -524,9 +536,9 @@ export class PipelineStack extends Stack {
       pipelineEvents(['Erasure Requested']),
       'Run the erasure job an admin started',
     );
-    this.consumeWithStateMachine(
-      'sla',
-      this.slaStateMachine,
+    this.consumeWithFunction(
+      'sla-start',
+      slaStart,
       pipelineEvents(['Lead Assigned'], { via: Match.anythingBut('escalation'), isTest: [false] }),
       'Start the SLA clock for every new (non-escalation) assignment of a real lead',
     );

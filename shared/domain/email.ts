@@ -1,6 +1,5 @@
-import freeMailDomains from 'email-providers/all.json' with { type: 'json' };
-import mailchecker from 'mailchecker';
 import { z } from 'zod';
+import { readDataFile, SortedLines } from './bundled-data';
 import { TEXT_LIMITS } from './lead';
 
 /**
@@ -9,8 +8,9 @@ import { TEXT_LIMITS } from './lead';
  *
  * Free-mail providers come from `email-providers` (its `all.json`, ~8.7k domains: gmail.com,
  * gmx.de, yahoo.co.uk...). Disposable domains come from `mailchecker`'s list (~56k domains),
- * read through its `blacklist()` set rather than `isValid()`, because `isValid()` also fails
- * addresses on syntax and we need the two answers apart.
+ * its `blacklist()` set rather than `isValid()`, because `isValid()` also fails addresses on
+ * syntax and we need the two answers apart. Both lists are built into compact data files at
+ * build time and read on first use (see `bundled-data.ts`).
  */
 
 /**
@@ -106,14 +106,27 @@ export function emailDedupeKey(email: string): string {
   return `${local}@${domain}`;
 }
 
-const freeMail: ReadonlySet<string> = new Set(freeMailDomains as string[]);
+let freeMailList: SortedLines | undefined;
+let disposableList: SortedLines | undefined;
+
+/** email-providers' free-mail domains, read on first use. */
+function freeMail(): SortedLines {
+  freeMailList ??= new SortedLines(readDataFile('free-mail-domains.txt.br'));
+  return freeMailList;
+}
+
+/** mailchecker's disposable domains, read on first use. */
+function disposableDomains(): SortedLines {
+  disposableList ??= new SortedLines(readDataFile('disposable-domains.txt.br'));
+  return disposableList;
+}
 
 /**
  * Whether a domain (or any parent domain: `foo.mailinator.com`) is a known disposable,
  * throw-away mail service, according to mailchecker's list. Mirrors mailchecker's own lookup.
  */
 export function isDisposableDomain(domain: string): boolean {
-  const list = mailchecker.blacklist();
+  const list = disposableDomains();
   let current = domain.toLowerCase();
   for (;;) {
     if (list.has(current)) return true;
@@ -131,7 +144,7 @@ export function isDisposableDomain(domain: string): boolean {
  */
 export function isFreeMailDomain(domain: string): boolean {
   const d = domain.toLowerCase();
-  return freeMail.has(d) || isDisposableDomain(d);
+  return freeMail().has(d) || isDisposableDomain(d);
 }
 
 /** Facts derived from a lead's (canonical, valid) email. */
@@ -158,7 +171,7 @@ export function emailFacts(email: string): EmailFacts | undefined {
   const domain = emailDomain(email);
   if (!domain) return undefined;
   const isDisposable = isDisposableDomain(domain);
-  const isFreeMail = isDisposable || freeMail.has(domain);
+  const isFreeMail = isDisposable || freeMail().has(domain);
   return {
     email,
     dedupeKey: emailDedupeKey(email),

@@ -1,4 +1,10 @@
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import {
+  type CountryCode,
+  isSupportedCountry,
+  type MetadataJson,
+  parsePhoneNumberFromString,
+} from 'libphonenumber-js/core';
+import { readDataFile } from './bundled-data';
 import { TEXT_LIMITS } from './lead';
 
 /**
@@ -10,8 +16,18 @@ import { TEXT_LIMITS } from './lead';
  * `phoneValid` worthless as a junk signal for scoring. E.164 output and detected country were
  * identical between the two. The cost is ~73 KB more minified bundle (~21 KB gzipped: 194 KB vs
  * 121 KB), small next to the disposable-domain list the same handler already loads (~1 MB).
- * `mobile` metadata was not an option: B2B leads give landlines.
+ * `mobile` metadata was not an option: B2B leads give landlines. The metadata is built into a
+ * compact data file at build time and parsed on first use (see `bundled-data.ts`), so only the
+ * functions that normalise phone numbers carry it.
  */
+
+let metadataJson: MetadataJson | undefined;
+
+/** libphonenumber's `max` metadata, read on first use. */
+function metadata(): MetadataJson {
+  metadataJson ??= JSON.parse(readDataFile('phone-metadata.json.br')) as MetadataJson;
+  return metadataJson;
+}
 
 /** Fewer digits than this cannot identify a person, so such a value is not used for dedupe. */
 export const MIN_PHONE_DIGITS = 6;
@@ -46,7 +62,9 @@ function cleanRaw(raw: string): string {
 
 /** `country` as a libphonenumber country code, when it is one. */
 function asCountry(country: string | undefined): CountryCode | undefined {
-  return country !== undefined && isSupportedCountry(country) ? country : undefined;
+  // The core entry point's `isSupportedCountry` is not a type guard; it answers the same question.
+  const code = country as CountryCode | undefined;
+  return code !== undefined && isSupportedCountry(code, metadata()) ? code : undefined;
 }
 
 /** libphonenumber's reading of `text` as a number of `country` (or as an international number). */
@@ -55,6 +73,7 @@ function parse(text: string, country?: CountryCode) {
   const parsed = parsePhoneNumberFromString(
     text.normalize('NFKC'),
     country ? { defaultCountry: country } : {},
+    metadata(),
   );
   return parsed?.isValid() ? parsed : undefined;
 }

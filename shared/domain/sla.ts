@@ -53,7 +53,17 @@ export function waitTimestamp(at: Date): string {
   return new Date(Math.ceil(at.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** What the check task tells the state machine's Choice state. */
+/**
+ * The name of the SLA ladder execution started for an assignment: the lead and the moment it
+ * was assigned. Deterministic, so starting it twice (a redelivered `Lead Assigned`) starts one
+ * ladder, and whoever records the first touch can stop it by name at once. Step Functions
+ * names allow letters, digits, `-` and `_`, up to 80 characters.
+ */
+export function slaExecutionName(leadId: string, assignedAt: string): string {
+  return `${leadId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${Date.parse(assignedAt)}`;
+}
+
+/** What an SLA assessment says about the ladder. */
 export type SlaOutcome = 'contacted' | 'closed' | 'escalate' | 'unworked';
 
 /** An outcome with the reason, for the execution history and logs. */

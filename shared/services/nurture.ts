@@ -4,7 +4,6 @@ import { canonicalEmail } from '../domain/email';
 import type { Activity, Lead } from '../domain/lead';
 import {
   findStep,
-  firstStep,
   type NurtureCursor,
   type NurtureExitReason,
   type NurtureStepRef,
@@ -16,10 +15,9 @@ import type { EventDetail } from '../events/catalogue';
 import { composeLeadEmail, type SendClaimStore, sendOnce } from './lead-email';
 
 /**
- * The nurture sequence's use cases, one per Step Functions task (see `NurtureWorkflow`):
- * `plan` points the cursor at the first step; `send` runs after each wait, re-checks on the
- * fresh lead whether the sequence must stop, sends the step at most once and returns the next
- * cursor. Decisions come from `domain/nurture.ts`; sending from `lead-email.ts`.
+ * The nurture sequence's use case, the Step Functions `Send` task (see `NurtureWorkflow`):
+ * `send` runs after each wait, re-checks on the fresh lead whether the sequence must stop,
+ * sends the step at most once and returns the next cursor. Decisions come from `domain/nurture.ts`; sending from `lead-email.ts`.
  */
 
 /** Storage the nurture tasks need (implemented by `LeadRepository`). */
@@ -57,11 +55,6 @@ export type NurtureSendResult =
     }
   | { readonly outcome: 'skipped'; readonly reason: 'step-removed'; readonly next: NurtureCursor }
   | { readonly outcome: 'stop'; readonly reason: NurtureStopReason; readonly next: NurtureCursor };
-
-/** The `plan` task: the cursor of the sequence's first step. */
-export function planSequence(enrolment: NurtureEnrolment, deps: Pick<NurtureDeps, 'config'>): NurtureCursor {
-  return firstStep(deps.config.nurture.sequences, enrolment.sequenceId);
-}
 
 /**
  * The `send` task for `ref`: stop when an exit condition holds on the fresh lead, otherwise

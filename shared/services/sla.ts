@@ -17,16 +17,17 @@ import {
   exhaustedTimer,
   firstTimer,
   minutesWithoutContact,
-  type SlaAssessment,
   type SlaTimer,
+  slaExecutionName,
   timerAfterEscalation,
   waitTimestamp,
 } from '../domain/sla';
 import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 
 /**
- * The SLA ladder's use cases, one per Step Functions task: plan the first deadline, check for
- * contact, escalate one step, mark the lead unworked. Decisions come from `domain/sla.ts` and
+ * The SLA ladder's use cases: start the ladder for an assignment (its first deadline, under a
+ * name derived from the assignment), then one per Step Functions task: escalate one step, mark
+ * the lead unworked. Decisions come from `domain/sla.ts` and
  * `chooseEscalationTarget`; this module does the reads and writes around them.
  *
  * Retries: Step Functions may run a task again after it already took effect (the invocation
@@ -85,7 +86,7 @@ function nowOf(deps: SlaDeps): Date {
   return (deps.now ?? (() => new Date()))();
 }
 
-function repOf(deps: SlaDeps, repId: string): Rep | undefined {
+function repOf(deps: { readonly config: Pick<ClientConfig, 'reps'> }, repId: string): Rep | undefined {
   return deps.config.reps.find((r) => r.id === repId);
 }
 
@@ -98,15 +99,46 @@ function isConflict(error: unknown): boolean {
   );
 }
 
-/** `plan`: the first deadline, counted in the assigned rep's working hours when configured. */
-export function planFirstTouch(deps: SlaDeps, task: SlaTask): SlaTimer {
+/** The first deadline, counted in the assigned rep's working hours when configured. */
+export function planFirstTouch(
+  deps: { readonly config: Pick<ClientConfig, 'sla' | 'reps'> },
+  task: Pick<SlaTask, 'assignment'>,
+): SlaTimer {
   return firstTimer(deps.config.sla, repOf(deps, task.assignment.repId), task.assignment);
 }
 
-/** `check`: whether the ladder stops, escalates or ends unworked. */
-export async function checkContact(deps: SlaDeps, task: SlaTimedTask): Promise<SlaAssessment> {
-  const lead = await deps.store.getLead(task.assignment.leadId);
-  return assessLead(lead, task.timer, deps.config.sla);
+/** The input of an SLA ladder execution (`Wait 0` reads `timer.waitUntil`). */
+export interface SlaLadderInput {
+  readonly assignment: EventDetail<'Lead Assigned'>;
+  readonly timer: SlaTimer;
+}
+
+/** Starts SLA ladder executions (implemented with Step Functions `StartExecution`). */
+export interface SlaLadderStarter {
+  /** Starts the named execution; `already-started` when one of that name exists (a redelivery). */
+  start(name: string, input: SlaLadderInput): Promise<'started' | 'already-started'>;
+}
+
+/** The result of {@link startLadder}. */
+export interface LadderStart {
+  readonly name: string;
+  readonly timer: SlaTimer;
+  readonly started: boolean;
+}
+
+/**
+ * Starts the SLA ladder of a new (non-escalation) assignment: the first deadline in the
+ * assigned rep's calendar, under {@link slaExecutionName}, so a redelivered event starts
+ * nothing new and `leads-api` can stop the ladder by name when the lead is contacted.
+ */
+export async function startLadder(
+  deps: { readonly starter: SlaLadderStarter; readonly config: Pick<ClientConfig, 'sla' | 'reps'> },
+  assignment: EventDetail<'Lead Assigned'>,
+): Promise<LadderStart> {
+  const timer = planFirstTouch(deps, { assignment });
+  const name = slaExecutionName(assignment.leadId, assignment.assignedAt);
+  const outcome = await deps.starter.start(name, { assignment, timer });
+  return { name, timer, started: outcome === 'started' };
 }
 
 function ownProgress(lead: Lead | undefined, task: SlaTimedTask, action: 'escalate' | 'unworked') {

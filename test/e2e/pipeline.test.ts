@@ -7,6 +7,7 @@ import { type Endpoints, LocalRuntime } from '../../local/runtime';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig, Rep } from '../../shared/config/schema';
 import { OPEN_STATUSES } from '../../shared/domain/lead';
+import { slaExecutionName } from '../../shared/domain/sla';
 import {
   clearOfShiftGaps,
   emailsTo,
@@ -323,6 +324,10 @@ describe.concurrent('leads being worked', () => {
   test('a lead marked contacted stops the SLA ladder', async ({ expect }) => {
     const { leadId } = await capture(mqlLead('Cora Quick', 'cora.quick@quick-software.example'));
     const lead = await assigned(leadId);
+    // The rep calls once the ladder runs (sla-start starts it next to the alert).
+    await eventually('the SLA ladder to start', async () =>
+      (await api.executionsFor('Sla', leadId)).length > 0 ? true : undefined,
+    );
 
     const contacted = await api.post<{ alreadyContacted: boolean; firstTouchAt: string }>(
       `/leads/${leadId}/contacted`,
@@ -351,10 +356,10 @@ describe.concurrent('leads being worked', () => {
     const missing = await api.patch(`/leads/${leadId}/tasks/no-such-task`, { done: true });
     expect(missing.status).toBe(404);
 
-    // The ladder's first check finds the first touch and ends there.
+    // The first touch stopped the ladder by name at once, in its first wait.
     const execution = await finished('Sla', leadId);
-    expect(execution.status).toBe('SUCCEEDED');
-    expect(execution.output).toMatchObject({ check: { outcome: 'contacted' } });
+    expect(execution.status).toBe('ABORTED');
+    expect(execution.executionArn.endsWith(`:${slaExecutionName(leadId, lead.assignedAt ?? '')}`)).toBe(true);
     const after = (await api.lead(leadId)).lead;
     expect(after).toMatchObject({ owner: lead.owner, status: 'contacted' });
     // Only the original owner was ever alerted.

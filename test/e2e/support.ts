@@ -83,7 +83,8 @@ export interface RecordedExecution {
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
-  readonly input: { leadId?: string } & Record<string, unknown>;
+  /** The SLA ladder's input is `{ assignment, timer }`; nurture's the `Lead Nurtured` detail. */
+  readonly input: { leadId?: string; assignment?: { leadId?: string } } & Record<string, unknown>;
   readonly output?: Record<string, unknown>;
   readonly error?: string;
   readonly cause?: string;
@@ -207,7 +208,9 @@ export class PipelineClient {
       logicalId.startsWith(machine),
     )?.[1];
     if (!arn) throw new Error(`no ${machine} state machine in ${Object.keys(this.endpoints.stateMachines)}`);
-    return (await this.executions()).filter((e) => e.stateMachineArn === arn && e.input.leadId === leadId);
+    return (await this.executions()).filter(
+      (e) => e.stateMachineArn === arn && (e.input.assignment?.leadId ?? e.input.leadId) === leadId,
+    );
   }
 
   private async recorder<T>(name: string): Promise<T> {

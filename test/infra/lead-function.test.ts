@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -47,11 +47,21 @@ describe('LeadFunction', () => {
 
   it('bakes the validated client config into the ESM bundle, with a working require shim', async () => {
     const mod = (await import(pathToFileURL(bundlePath).href)) as {
-      handler: () => Promise<{ config: string; requireWorks: boolean }>;
+      handler: () => Promise<{
+        config: string;
+        requireWorks: boolean;
+        disposable: boolean | undefined;
+        phone: string | undefined;
+        zodMessage: string;
+      }>;
     };
     const result = await mod.handler();
     expect(JSON.parse(result.config)).toEqual(config);
     expect(result.requireWorks).toBe(true);
+    // The data files next to the bundle and zod's English messages work in the bundle.
+    expect(result.disposable).toBe(true);
+    expect(result.phone).toBe('+442079460958');
+    expect(result.zodMessage).toMatch(/expected number/i);
   });
 
   it('is bundled by the offline runtime byte for byte as CDK bundles it', async () => {
@@ -61,6 +71,29 @@ describe('LeadFunction', () => {
     const local = readFileSync(join(outdir, assetDir as string, 'index.mjs'));
     expect(local.length).toBeGreaterThan(1000);
     expect(local.equals(readFileSync(bundlePath))).toBe(true);
+    // The step after esbuild too: the same data files, byte for byte.
+    const files = (dir: string) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+    const cdkDir = dirname(bundlePath);
+    expect(files(join(outdir, assetDir as string))).toEqual(files(cdkDir));
+    for (const file of files(cdkDir).filter((f) => f.startsWith('data/')))
+      expect(
+        readFileSync(join(outdir, assetDir as string, file)).equals(readFileSync(join(cdkDir, file))),
+      ).toBe(true);
+  });
+
+  it('ships the data files the bundle reads and the source map, without zod locales', () => {
+    const dir = dirname(bundlePath);
+    // The probe normalises an email and a phone number: both lists and the phone metadata.
+    expect(readdirSync(join(dir, 'data')).sort()).toEqual([
+      'disposable-domains.txt.br',
+      'free-mail-domains.txt.br',
+      'phone-metadata.json.br',
+    ]);
+    expect(readdirSync(dir)).toContain('index.mjs.map');
+    const code = readFileSync(bundlePath, 'utf8');
+    // The German locale's "Ungültige Eingabe" is one of the translations the alias leaves out.
+    expect(code).not.toContain('Ung\u00FCltige');
+    expect(code).not.toContain('Ungültige');
   });
 
   it('refuses to bundle locally with a bundling option it does not know', () => {
@@ -74,12 +107,13 @@ describe('LeadFunction', () => {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'TRACE' },
       Environment: {
         Variables: {
           [ENV.serviceName]: 'config-probe',
           [ENV.metricsNamespace]: 'LeadPipeline',
           [ENV.logLevel]: 'INFO',
-          [ENV.nodeOptions]: '--enable-source-maps',
+          [ENV.nodeOptions]: Match.absent(),
           [ENV.clientName]: config.client.name,
           [ENV.tableName]: { Ref: Match.stringLikeRegexp('^Table') },
           [ENV.eventBusName]: { Ref: Match.stringLikeRegexp('^Bus') },

@@ -26,7 +26,6 @@ import {
 /** The environment contract: exactly these variables per function (see infra/CONTRACTS.md). */
 const BASE_ENV = [
   'CLIENT_NAME',
-  'NODE_OPTIONS',
   'POWERTOOLS_LOG_LEVEL',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_SERVICE_NAME',
@@ -52,6 +51,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'auto-respond': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
+  'sla-start': ['SLA_STATE_MACHINE_ARN'],
   'ses-events': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   'leads-api': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
   'reports-api': ['TABLE_NAME'],
@@ -579,20 +579,20 @@ describe.each(clients)('client %s', (clientName) => {
       const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
       const machineId = (prefix: string) =>
         (machines.find(([id]) => id.startsWith(prefix)) as [string, CfnResource])[0];
-      const sla = ruleTargeting(s, machineId('SlaWorkflow'));
-      expect(pattern(sla)).toEqual({
+      // The SLA ladder is started by `sla-start` under a name (EventBridge cannot name executions).
+      const slaStart = ruleTargeting(s, fnId('sla-start'));
+      expect(pattern(slaStart)).toEqual({
         source: [EVENT_SOURCE],
         'detail-type': ['Lead Assigned'],
         detail: { via: [{ 'anything-but': ['escalation'] }], isTest: [false] },
       });
-      onPipelineBus(sla);
+      onPipelineBus(slaStart);
+      expect(() => ruleTargeting(s, machineId('SlaWorkflow'))).toThrow();
       const nurture = ruleTargeting(s, machineId('NurtureWorkflow'));
       expect(pattern(nurture)).toEqual({ source: [EVENT_SOURCE], 'detail-type': ['Lead Nurtured'] });
       onPipelineBus(nurture);
-      for (const rule of [sla, nurture]) {
-        const [target] = rule.Properties.Targets as { InputPath: string }[];
-        expect(target?.InputPath).toBe('$.detail');
-      }
+      const [target] = nurture.Properties.Targets as { InputPath: string }[];
+      expect(target?.InputPath).toBe('$.detail');
 
       // SES can only publish to the default bus: that rule lives there, filtered to our set.
       const ses = ruleTargeting(s, fnId('ses-events'));
@@ -691,7 +691,8 @@ describe.each(clients)('client %s', (clientName) => {
         const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         expect(Object.keys(env).sort(), name).toEqual([...BASE_ENV, ...(FUNCTION_ENV[name] ?? [])].sort());
         expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('LeadPipeline');
-        expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+        // Source maps ship in the asset but are not loaded unless the client file asks.
+        expect(env.NODE_OPTIONS).toBeUndefined();
         expect(env.CLIENT_NAME).toBe(clientName);
       }
     });
@@ -706,6 +707,7 @@ describe.each(clients)('client %s', (clientName) => {
         'ses-events',
         'stale-deals',
         'erase',
+        'sla-start',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -788,6 +790,8 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('capture').has('ses:SendEmail')).toBe(false);
       expect(actionsOf('leads-api').has('states:StopExecution')).toBe(true);
       expect(actionsOf('sla').has('states:StopExecution')).toBe(false);
+      expect(actionsOf('sla-start').has('states:StartExecution')).toBe(true);
+      expect(actionsOf('sla-start').has('dynamodb:GetItem')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
     });
 
@@ -838,7 +842,7 @@ describe.each(clients)('client %s', (clientName) => {
   describe('workflows', () => {
     const machines = () => resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
 
-    it('are STANDARD, JSONPath, with ALL-level logging and X-Ray tracing', () => {
+    it('are STANDARD, JSONPath, logging errors only (the client file default) and X-Ray tracing', () => {
       expect(machines()).toHaveLength(2);
       for (const [id, m] of machines()) {
         const p = m.Properties as Record<string, unknown>;
@@ -849,7 +853,9 @@ describe.each(clients)('client %s', (clientName) => {
           IncludeExecutionData: boolean;
           Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
         };
-        expect(logging.Level, id).toBe('ALL');
+        expect(logging.Level, id).toBe(s.config.observability.stateMachineLogLevel);
+        expect(logging.Level, id).toBe('ERROR');
+        expect(logging.IncludeExecutionData, id).toBe(false);
         const logGroup = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn[
           'Fn::GetAtt'
         ][0] as string;

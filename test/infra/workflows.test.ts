@@ -1,6 +1,8 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NURTURE_STATES, SLA_STATES } from '../../infra/constructs/workflows';
+import { CLIENTS_DIR } from '../../infra/lib/paths';
+import { loadClientConfig } from '../../shared/config/load';
 import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClient } from './helpers';
 
 /**
@@ -8,6 +10,7 @@ import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClien
  * the offline stack uses) with stand-in handlers, to pin the contract in infra/CONTRACTS.md:
  * which payloads the machines send to `sla` / `nurture` and which result fields they read.
  */
+const config = loadClientConfig('example', CLIENTS_DIR);
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Sla:test-1';
 
 const assignment = {
@@ -82,120 +85,134 @@ describe('workflows in the local Step Functions emulator', () => {
   });
 
   describe('SLA ladder', () => {
-    it('plans, waits, escalates and stops when the lead is contacted', async () => {
-      const outcomes = ['escalate', 'contacted'];
-      const { result, calls, error } = await run(sla, assignment, (_state, payload) => {
-        if (payload.action === 'plan')
-          return { waitUntil: '2025-03-03T09:05:00Z', ladderStep: 0, ownerId: 'liam' };
-        if (payload.action === 'escalate')
-          return { waitUntil: '2025-03-03T09:10:00Z', ladderStep: 1, ownerId: 'ana' };
-        return { outcome: outcomes.shift() };
+    const timer = (waitUntil: string, ladderStep: number, owner: string) => ({
+      waitUntil,
+      ladderStep,
+      owner,
+      assignedAt: assignment.assignedAt,
+      involved: [owner],
+      exhausted: false,
+    });
+    const input = { assignment, timer: timer('2025-03-03T09:05:00Z', 0, 'liam') };
+
+    it('is generated from the ladder: one Wait and one Task per rung, nothing else', () => {
+      // example.yaml: first touch, then team backup, then manager, then unworked.
+      expect(sla.StartAt).toBe(SLA_STATES.wait(0));
+      expect(Object.entries(sla.States).map(([name, state]) => `${name}:${state.Type}`)).toEqual([
+        `${SLA_STATES.wait(0)}:Wait`,
+        `${SLA_STATES.escalate(1)}:Task`,
+        `${SLA_STATES.wait(1)}:Wait`,
+        `${SLA_STATES.escalate(2)}:Task`,
+        `${SLA_STATES.wait(2)}:Wait`,
+        `${SLA_STATES.unworked}:Task`,
+      ]);
+      for (const step of [0, 1, 2]) {
+        expect(sla.States[SLA_STATES.wait(step)]).toMatchObject({ TimestampPath: '$.timer.waitUntil' });
+      }
+      expect(sla.States[SLA_STATES.unworked]).toMatchObject({ End: true });
+    });
+
+    it('escalates at each deadline with the timer the previous step returned, then marks unworked', async () => {
+      const { calls, error } = await run(sla, input, (state, payload) => {
+        if (state === SLA_STATES.escalate(1)) return timer('2025-03-03T09:10:00Z', 1, 'ana');
+        if (state === SLA_STATES.escalate(2)) return timer('2025-03-03T09:20:00Z', 2, 'maya');
+        if (payload.action === 'unworked')
+          return { outcome: 'unworked', managerId: 'maya', lastOwner: 'maya' };
+        return undefined;
       });
       expect(error).toBeUndefined();
       expect(calls.map((c) => `${c.state}:${c.payload.action}`)).toEqual([
-        `${SLA_STATES.plan}:plan`,
-        `${SLA_STATES.check}:check`,
-        `${SLA_STATES.escalate}:escalate`,
-        `${SLA_STATES.check}:check`,
+        `${SLA_STATES.escalate(1)}:escalate`,
+        `${SLA_STATES.escalate(2)}:escalate`,
+        `${SLA_STATES.unworked}:unworked`,
       ]);
-      // Every call carries the original assignment and the execution ARN.
+      // Every call carries the assignment the ladder started for and the execution ARN.
       for (const c of calls) {
         expect(c.payload.assignment).toEqual(assignment);
         expect(c.payload.executionArn).toBe(EXECUTION_ARN);
       }
-      expect(calls[0]?.payload).toEqual({ action: 'plan', assignment, executionArn: EXECUTION_ARN });
-      // The timer a call returns is what the next call receives.
-      expect(calls[1]?.payload.timer).toEqual({
-        waitUntil: '2025-03-03T09:05:00Z',
-        ladderStep: 0,
-        ownerId: 'liam',
+      expect(calls[0]?.payload).toEqual({
+        action: 'escalate',
+        assignment,
+        executionArn: EXECUTION_ARN,
+        timer: input.timer,
       });
-      expect(calls[2]?.payload.timer).toEqual({
-        waitUntil: '2025-03-03T09:05:00Z',
-        ladderStep: 0,
-        ownerId: 'liam',
-      });
-      expect(calls[3]?.payload.timer).toEqual({
-        waitUntil: '2025-03-03T09:10:00Z',
-        ladderStep: 1,
-        ownerId: 'ana',
-      });
-      expect(result?.check).toEqual({ outcome: 'contacted' });
+      expect(calls[1]?.payload.timer).toEqual(timer('2025-03-03T09:10:00Z', 1, 'ana'));
+      expect(calls[2]?.payload.timer).toEqual(timer('2025-03-03T09:20:00Z', 2, 'maya'));
     });
 
-    it('marks the lead unworked at the end of the ladder', async () => {
-      const { calls, error } = await run(sla, assignment, (_state, payload) => {
-        if (payload.action === 'plan') return { waitUntil: '2025-03-03T09:05:00Z', ladderStep: 0 };
-        if (payload.action === 'unworked') return { recorded: true };
-        return { outcome: 'unworked' };
+    it('fails the execution when a task fails with a non-retryable error', async () => {
+      const { calls, error } = await run(sla, input, () => {
+        throw Object.assign(new Error('bad timer'), { name: 'InvalidInputError' });
       });
-      expect(error).toBeUndefined();
-      expect(calls.map((c) => c.payload.action)).toEqual(['plan', 'check', 'unworked']);
-      expect(calls[2]?.payload.timer).toEqual({ waitUntil: '2025-03-03T09:05:00Z', ladderStep: 0 });
+      expect(calls).toHaveLength(1);
+      expect(error).toBeDefined();
     });
 
-    it('ends quietly when the lead is closed', async () => {
-      const { calls, error } = await run(sla, assignment, (_s, p) =>
-        p.action === 'plan' ? { waitUntil: '2025-03-03T09:05:00Z' } : { outcome: 'closed' },
-      );
-      expect(error).toBeUndefined();
-      expect(calls.map((c) => c.payload.action)).toEqual(['plan', 'check']);
-    });
-
-    it('fails on an outcome outside the contract', async () => {
-      const { error } = await run(sla, assignment, (_s, p) =>
-        p.action === 'plan' ? { waitUntil: '2025-03-03T09:05:00Z' } : { outcome: 'maybe' },
-      );
-      expect((error?.cause as Error | undefined)?.name).toBe('UnknownSlaOutcome');
+    it("retries the function's transient failures", () => {
+      const task = sla.States[SLA_STATES.escalate(1)] as { Retry?: Array<{ ErrorEquals: string[] }> };
+      expect(task.Retry?.flatMap((r) => r.ErrorEquals)).toContain('SlaRetryableError');
     });
   });
 
   describe('nurture cadence', () => {
-    const step = (index: number, waitSeconds: number) => ({ id: `step-${index}`, index, waitSeconds });
-
-    it('plans, then waits and sends each step until the cursor is done', async () => {
-      const results = [
-        { outcome: 'sent', messageId: 'm-1', next: { done: false, step: step(1, 259200) } },
-        { outcome: 'skipped', reason: 'quiet hours', next: { done: true } },
-      ];
-      const { calls, error } = await run(nurture, enrolment, (_s, payload) =>
-        payload.action === 'plan' ? { done: false, step: step(0, 3600) } : results.shift(),
-      );
-      expect(error).toBeUndefined();
-      expect(calls.map((c) => `${c.state}:${c.payload.action}`)).toEqual([
-        `${NURTURE_STATES.plan}:plan`,
-        `${NURTURE_STATES.send}:send`,
-        `${NURTURE_STATES.send}:send`,
+    it('is generated from the sequences: a Choice on the sequence, then Wait and Send per step', () => {
+      expect(nurture.StartAt).toBe(NURTURE_STATES.sequence);
+      const choice = nurture.States[NURTURE_STATES.sequence] as {
+        Choices: Array<{ Variable: string; StringEquals: string; Next: string }>;
+        Default: string;
+      };
+      expect(choice.Choices.map((c) => [c.StringEquals, c.Next])).toEqual([
+        ['education', NURTURE_STATES.wait('education', 1)],
+        ['re-engage', NURTURE_STATES.wait('re-engage', 1)],
       ]);
-      expect(calls[0]?.payload).toEqual({ action: 'plan', enrolment, executionArn: EXECUTION_ARN });
-      expect(calls[1]?.payload).toEqual({
+      expect(choice.Default).toBe(NURTURE_STATES.unknown);
+      // education: 1 h, 72 h, 168 h.
+      expect(nurture.States[NURTURE_STATES.wait('education', 1)]).toMatchObject({ Seconds: 3600 });
+      expect(nurture.States[NURTURE_STATES.wait('education', 2)]).toMatchObject({ Seconds: 72 * 3600 });
+      expect(nurture.States[NURTURE_STATES.send('education', 3)]).toMatchObject({ End: true });
+      // One Choice per sequence step but the last (a stop ends the execution at once), no Pass.
+      const types = Object.values(nurture.States).map((state) => state.Type);
+      const steps = config.nurture.sequences.reduce((sum, seq) => sum + seq.steps.length - 1, 0);
+      expect(types.filter((t) => t === 'Choice')).toHaveLength(1 + steps);
+      expect(types.filter((t) => t === 'Pass')).toHaveLength(0);
+    });
+
+    it('waits and sends every step of the enrolled sequence, each payload naming its step', async () => {
+      const { calls, error } = await run(nurture, enrolment, () => ({
+        outcome: 'sent',
+        next: { done: true },
+      }));
+      expect(error).toBeUndefined();
+      expect(calls.map((c) => c.state)).toEqual([
+        NURTURE_STATES.send('education', 1),
+        NURTURE_STATES.send('education', 2),
+        NURTURE_STATES.send('education', 3),
+      ]);
+      expect(calls[0]?.payload).toEqual({
         action: 'send',
         enrolment,
         executionArn: EXECUTION_ARN,
-        step: step(0, 3600),
+        step: { id: 'welcome-guide', index: 0, waitSeconds: 3600 },
       });
-      expect(calls[2]?.payload.step).toEqual(step(1, 259200));
+      expect(calls[2]?.payload.step).toEqual({ id: 'webinar-invite', index: 2, waitSeconds: 168 * 3600 });
     });
 
-    it('stops when a send says stop (unsubscribed, converted, test lead)', async () => {
-      const { calls, error } = await run(nurture, enrolment, (_s, payload) =>
-        payload.action === 'plan' ? { done: false, step: step(0, 0) } : { outcome: 'stop' },
-      );
+    it('ends at once when a send says stop (unsubscribed, converted, no consent)', async () => {
+      const { result, calls, error } = await run(nurture, enrolment, () => ({
+        outcome: 'stop',
+        reason: 'unsubscribed',
+        next: { done: true },
+      }));
       expect(error).toBeUndefined();
-      expect(calls.map((c) => c.payload.action)).toEqual(['plan', 'send']);
+      expect(calls.map((c) => c.state)).toEqual([NURTURE_STATES.send('education', 1)]);
+      expect(result?.result).toMatchObject({ outcome: 'stop', reason: 'unsubscribed' });
     });
 
-    it('does nothing when the plan is already done', async () => {
-      const { calls, error } = await run(nurture, enrolment, () => ({ done: true }));
+    it('does nothing for a sequence no longer in the client file', async () => {
+      const { calls, error } = await run(nurture, { ...enrolment, sequenceId: 'retired' }, () => ({}));
       expect(error).toBeUndefined();
-      expect(calls.map((c) => c.payload.action)).toEqual(['plan']);
-    });
-
-    it('fails on an outcome outside the contract', async () => {
-      const { error } = await run(nurture, enrolment, (_s, payload) =>
-        payload.action === 'plan' ? { done: false, step: step(0, 0) } : { outcome: 'bounced' },
-      );
-      expect((error?.cause as Error | undefined)?.name).toBe('UnknownNurtureOutcome');
+      expect(calls).toEqual([]);
     });
   });
 });

@@ -11,6 +11,7 @@ import type { LeadRepository } from '../../../shared/adapters/lead-repository';
 import { keys } from '../../../shared/adapters/table-design';
 import { DependencyUnavailableError } from '../../../shared/domain/errors';
 import type { Lead } from '../../../shared/domain/lead';
+import { slaExecutionName } from '../../../shared/domain/sla';
 import { emailHash } from '../../../shared/domain/tokens';
 import { runErasure } from '../../../shared/services/erasure';
 import {
@@ -464,6 +465,38 @@ describe('POST /leads/{id}/contacted', () => {
     );
     expect(result.statusCode).toBe(200);
     expect(h.ofType('Lead Contacted')).toHaveLength(2);
+  });
+
+  it('stops the ladder of the current assignment by its name before any escalation', async () => {
+    await h.seed(liamsLead());
+    expect((await contacted()).statusCode).toBe(200);
+    // sla-start named the execution after the lead and its assignment time.
+    expect(h.stopped).toEqual([
+      {
+        executionArn: slaExecution(slaExecutionName('lead-1', '2026-03-02T08:00:05.000Z')),
+        error: 'SlaEnded',
+        cause: 'the lead was contacted',
+      },
+    ]);
+  });
+
+  it('stops the ladder by name after an escalation that only notified (the owner kept the lead)', async () => {
+    await h.seed(
+      liamsLead({
+        slaProgress: {
+          execution: slaExecution('lead-1-1772438405000'),
+          ladderStep: 1,
+          action: 'escalate',
+          to: 'maya',
+          at: '2026-03-02T08:05:05.000Z',
+          announced: true,
+        },
+      }),
+    );
+    expect((await contacted()).statusCode).toBe(200);
+    expect(h.stopped.map((s) => s.executionArn)).toEqual([
+      slaExecution(slaExecutionName('lead-1', '2026-03-02T08:00:05.000Z')),
+    ]);
   });
 
   it('answers 503 when the bus is down, and the retry publishes exactly once', async () => {

@@ -10,7 +10,6 @@ import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import type { Lead, LeadProfile } from '../../../shared/domain/lead';
-import type { NurtureCursor } from '../../../shared/domain/nurture';
 import { verifyToken } from '../../../shared/domain/tokens';
 import type { NurtureSendResult } from '../../../shared/services/nurture';
 import { API_URL, CONFIGURATION_SET, EmailHarness, SIGNING_KEY, sesError, socketTimeout } from './email-kit';
@@ -41,8 +40,6 @@ function nurture(config: ClientConfig = example) {
   return createHandler(h.mailDeps(config, NOW));
 }
 
-const plan = (overrides: Record<string, unknown> = {}) =>
-  nurture()({ action: 'plan', enrolment, executionArn: EXECUTION, ...overrides });
 async function send(step = firstStepRef, config?: ClientConfig): Promise<NurtureSendResult> {
   return (await nurture(config)({
     action: 'send',
@@ -62,23 +59,15 @@ function nurtured(overrides: LeadOverrides = {}): Lead {
   });
 }
 
-describe('nurture plan', () => {
-  it('points the cursor at the first step with its wait in seconds', async () => {
-    expect(await plan()).toEqual({ done: false, step: { id: 'welcome-guide', index: 0, waitSeconds: 3600 } });
-    expect(h.table.calls).toEqual([]);
-  });
-
-  it('is done at once for a sequence the config no longer has', async () => {
-    const cursor = (await plan({ enrolment: { ...enrolment, sequenceId: 'retired' } })) as NurtureCursor;
-    expect(cursor).toEqual({ done: true, reason: 'unknown-sequence' });
-  });
-
+describe('nurture payloads', () => {
   it('rejects a payload that breaks the contract, naming the fields', async () => {
-    await expect(nurture()({ action: 'wait', enrolment, executionArn: EXECUTION })).rejects.toBeInstanceOf(
+    // `plan` is gone: the machine is generated from the sequences and only sends.
+    await expect(nurture()({ action: 'plan', enrolment, executionArn: EXECUTION })).rejects.toBeInstanceOf(
       InvalidInputError,
     );
     const error = await nurture()({
-      action: 'plan',
+      action: 'send',
+      step: firstStepRef,
       enrolment: { leadId: 'lead-1' },
       executionArn: EXECUTION,
     }).catch((e: unknown) => e);

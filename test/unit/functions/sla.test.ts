@@ -22,8 +22,9 @@ import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { type Lead, LeadSchema } from '../../../shared/domain/lead';
-import type { SlaAssessment, SlaTimer } from '../../../shared/domain/sla';
-import type { SlaDeps, UnworkedResult } from '../../../shared/services/sla';
+import { assessLead, type SlaAssessment, type SlaTimer } from '../../../shared/domain/sla';
+import { parseDetail } from '../../../shared/events/catalogue';
+import { planFirstTouch, type SlaDeps, type UnworkedResult } from '../../../shared/services/sla';
 
 const config: ClientConfig = loadClientConfig('example', 'clients');
 const TABLE = 'leads-table';
@@ -187,8 +188,12 @@ function handlerFor(cfg: ClientConfig = config) {
   };
   const handler = createHandler(deps);
   return {
-    plan: () => handler(task('plan')) as Promise<SlaTimer>,
-    check: (t: SlaTimer) => handler(task('check', t)) as Promise<SlaAssessment>,
+    // The first timer comes with the execution input (sla-start); the check is the assessment
+    // each escalate and unworked task makes first.
+    plan: async (a: typeof assignment = assignment) =>
+      planFirstTouch(deps, { assignment: parseDetail('Lead Assigned', a) }),
+    check: async (t: SlaTimer): Promise<SlaAssessment> =>
+      assessLead(await deps.store.getLead(assignment.leadId), t, cfg.sla),
     escalate: (t: SlaTimer) => handler(task('escalate', t)) as Promise<SlaTimer>,
     unworked: (t: SlaTimer) => handler(task('unworked', t)) as Promise<UnworkedResult>,
     raw: handler,
@@ -216,7 +221,7 @@ beforeEach(() => {
 
 // ---------------------------------------------------------------- tests
 
-describe('sla handler: plan', () => {
+describe('sla ladder: the first timer', () => {
   it('waits firstTouchMinutes of the owner’s working time', async () => {
     expect(await handlerFor().plan()).toEqual({
       waitUntil: '2025-11-24T14:55:00Z',
@@ -230,39 +235,44 @@ describe('sla handler: plan', () => {
 
   it('carries the deadline across the weekend when assigned just before Friday’s close', async () => {
     const friday = { ...assignment, assignedAt: '2025-11-28T17:28:00.000Z' };
-    const timer = (await handlerFor().raw({
-      action: 'plan',
-      assignment: friday,
-      executionArn: EXECUTION,
-    })) as SlaTimer;
+    const timer = await handlerFor().plan(friday);
     // Liam works 09:00-17:30 in Dublin: 2 minutes on Friday, 3 on Monday.
     expect(timer.waitUntil).toBe('2025-12-01T09:03:00Z');
   });
 
   it('rejects a payload that breaks the contract, naming each field', async () => {
     const h = handlerFor();
-    const noArn = await h.raw({ action: 'plan', assignment }).catch((e: unknown) => e);
+    const timer = await h.plan();
+    const noArn = await h.raw({ action: 'escalate', assignment, timer }).catch((e: unknown) => e);
     expect(noArn).toBeInstanceOf(InvalidInputError);
     expect((noArn as InvalidInputError).problems.map((p) => p.field)).toEqual(['executionArn']);
 
     const badAssignment = await h
-      .raw({ action: 'plan', assignment: { ...assignment, repId: undefined }, executionArn: EXECUTION })
+      .raw({
+        action: 'escalate',
+        assignment: { ...assignment, repId: undefined },
+        executionArn: EXECUTION,
+        timer,
+      })
       .catch((e: unknown) => e);
     expect((badAssignment as InvalidInputError).problems.map((p) => p.field)).toEqual(['assignment.repId']);
 
-    const unknownAction = await h
-      .raw({ action: 'start', assignment, executionArn: EXECUTION })
-      .catch((e: unknown) => e);
-    expect((unknownAction as InvalidInputError).problems.map((p) => p.field)).toEqual(['action']);
+    // `plan` and `check` are gone: the first timer comes with the input, escalate checks first.
+    for (const action of ['plan', 'check']) {
+      const unknownAction = await h
+        .raw({ action, assignment, executionArn: EXECUTION, timer })
+        .catch((e: unknown) => e);
+      expect((unknownAction as InvalidInputError).problems.map((p) => p.field)).toEqual(['action']);
+    }
 
     const noTimer = await h
-      .raw({ action: 'check', assignment, executionArn: EXECUTION })
+      .raw({ action: 'unworked', assignment, executionArn: EXECUTION })
       .catch((e: unknown) => e);
     expect((noTimer as InvalidInputError).problems.map((p) => p.field)).toEqual(['timer']);
   });
 });
 
-describe('sla handler: check', () => {
+describe('sla ladder: the assessment before each step', () => {
   it('ends the ladder when the rep made the first touch', async () => {
     const h = handlerFor();
     const timer = await h.plan();
@@ -447,7 +457,7 @@ describe('sla handler: the whole ladder', () => {
     putLead({ owner: 'ana' }); // the owner is the team's manager already
     setCounter('ana', 1);
     const h = handlerFor(managerOnly);
-    const timer = (await h.raw({ ...task('plan'), assignment: { ...assignment, repId: 'ana' } })) as SlaTimer;
+    const timer = await h.plan({ ...assignment, repId: 'ana' });
     clock = new Date('2025-11-24T15:00:00.000Z');
     const exhausted = await h.escalate(timer);
     expect(exhausted).toMatchObject({
@@ -583,7 +593,7 @@ describe('sla handler: retries', () => {
       }),
     );
     const h = handlerFor();
-    const error = await h.check(await h.plan()).catch((e: unknown) => e);
+    const error = await h.escalate(await h.plan()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlaRetryableError);
     expect((error as SlaRetryableError).name).toBe('SlaRetryableError');
     expect((error as Error).message).toContain('DEPENDENCY_UNAVAILABLE');

@@ -1,0 +1,79 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z as zod } from 'zod';
+import { REPO_ROOT } from '../../infra/lib/paths';
+import { defaultProvider } from '../../shared/runtime/lambda-credentials';
+import { z as lean } from '../../shared/runtime/zod';
+
+/** Every `.ts` file of the folders that end up in a function's bundle. */
+function bundledSources(): string[] {
+  return ['functions', 'shared'].flatMap((dir) =>
+    readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' })
+      // The lean namespace itself names what it leaves out.
+      .filter((f) => f.endsWith('.ts') && !f.startsWith(join('runtime', 'zod')))
+      .map((f) => join(REPO_ROOT, dir, f)),
+  );
+}
+
+describe('the zod the bundles use instead of the package (shared/runtime/zod)', () => {
+  it('has every member of `z` that the functions and shared code use', () => {
+    const used = new Set<string>();
+    for (const file of bundledSources()) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/\bz\.([A-Za-z_$][\w$]*)/g)) {
+        if (match[1]) used.add(match[1]);
+      }
+    }
+    // Type-only members (`z.infer`, `z.output`...) have no value in either namespace.
+    const values = [...used].filter((name) => (zod as Record<string, unknown>)[name] !== undefined);
+    expect(values.length).toBeGreaterThan(10);
+    const missing = values.filter((name) => (lean as Record<string, unknown>)[name] === undefined);
+    expect(missing, 'add them to shared/runtime/zod/namespace.ts').toEqual([]);
+  });
+
+  it('is the same zod: the same classes and English messages', () => {
+    expect(lean.ZodError).toBe(zod.ZodError);
+    expect(lean.string).toBe(zod.string);
+    const result = lean.object({ n: lean.number() }).safeParse({ n: 'x' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe('Invalid input: expected number, received string');
+    expect((lean as Record<string, unknown>).locales).toBeUndefined();
+  });
+});
+
+describe('the credential chain the bundles use (shared/runtime/lambda-credentials)', () => {
+  it('reads the execution role credentials Lambda puts in the environment, once', async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+      process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+      process.env.AWS_SESSION_TOKEN = 'token';
+      const provider = defaultProvider();
+      const first = await provider();
+      expect(first).toMatchObject({
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'secret',
+        sessionToken: 'token',
+      });
+      process.env.AWS_ACCESS_KEY_ID = 'CHANGED';
+      expect((await provider()).accessKeyId).toBe('AKIDEXAMPLE');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('fails with the SDK error when the environment has no credentials, and tries again next time', async () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      const provider = defaultProvider();
+      await expect(provider()).rejects.toThrow(/credentials/i);
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDLATER';
+      process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+      expect((await provider()).accessKeyId).toBe('AKIDLATER');
+    } finally {
+      process.env = saved;
+    }
+  });
+});
