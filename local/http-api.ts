@@ -66,6 +66,11 @@ export class LocalHttpApi {
 
   constructor(private readonly options: ApiOptions) {}
 
+  /** The routes read from the synthesized template (for harnesses that probe every route). */
+  get routes(): readonly ApiRoute[] {
+    return this.options.routes;
+  }
+
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: Error) => {

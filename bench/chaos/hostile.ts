@@ -1,8 +1,9 @@
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { type CryptoKey, generateKeyPair, SignJWT } from 'jose';
 import type { Endpoints } from '../../local/runtime';
 import { signToken } from '../../shared/domain/tokens';
+import { WEBHOOK_ADAPTERS, WEBHOOK_PROVIDERS } from '../../shared/webhooks';
+import { WEBHOOK_SIGNERS } from '../../shared/webhooks/sign';
 
 /**
  * Hostile requests for every public and JWT route: fast-check arbitraries mixed with a corpus of
@@ -171,22 +172,29 @@ export async function jwtVariants(endpoints: Endpoints): Promise<Record<string, 
   };
 }
 
-/** The JWT routes with a placeholder for ids; `{id}` is a lead the rep does not own. */
-const JWT_ROUTES: ReadonlyArray<readonly [string, string]> = [
-  ['GET', '/leads'],
-  ['GET', '/leads/{id}'],
-  ['PATCH', '/leads/{id}'],
-  ['POST', '/leads/{id}/contacted'],
-  ['POST', '/leads/{id}/reassign'],
-  ['POST', '/leads/{id}/notes'],
-  ['POST', '/leads/{id}/tasks'],
-  ['PATCH', '/leads/{id}/tasks/{taskId}'],
-  ['GET', '/admin/people/{email}'],
-  ['DELETE', '/admin/people/{email}'],
-  ['GET', '/reports/{report}'],
-];
+/** A route of the deployed API, as the runtime read it from the synthesized template. */
+export interface RouteOfApi {
+  readonly method: string;
+  readonly path: string;
+  readonly jwt?: unknown;
+}
 
-const WEBHOOKS = ['google-ads', 'meta', 'typeform', 'unbounce', 'calendly', 'calcom', 'generic', 'nope'];
+/**
+ * Public routes with a request generator of their own below; any other public route (a new one)
+ * still gets hostile bodies and paths through the catch-all case.
+ */
+const PUBLIC_WITH_GENERATOR = new Set([
+  'POST /leads',
+  'POST /webhooks/{provider}',
+  'GET /webhooks/{provider}',
+  'POST /events',
+  'GET /unsubscribe',
+  'POST /unsubscribe',
+  'GET /t.js',
+]);
+
+/** Every provider the API accepts, plus one it does not. */
+const WEBHOOKS = [...WEBHOOK_PROVIDERS, 'nope'] as const;
 
 /**
  * Builds `total` hostile requests spread over every route. `otherLeadId` is a lead owned by
@@ -196,8 +204,12 @@ export async function hostileRequests(
   endpoints: Endpoints,
   total: number,
   otherLeadId: string,
+  routes: readonly RouteOfApi[],
   seed = 11,
 ): Promise<HostileRequest[]> {
+  const jwtRoutes = routes.filter((r) => r.jwt).map((r) => [r.method, r.path] as const);
+  const otherPublic = routes.filter((r) => !r.jwt && !PUBLIC_WITH_GENERATOR.has(`${r.method} ${r.path}`));
+  if (jwtRoutes.length === 0) throw new Error('the runtime reports no JWT routes: nothing to probe');
   const jwts = await jwtVariants(endpoints);
   const leads = sample(hostileLead, total, seed);
   const strings = sample(hostileString, total, seed + 1);
@@ -295,19 +307,14 @@ export async function hostileRequests(
       case 5:
       case 6: {
         const provider = WEBHOOKS[Math.floor(i / 16) % WEBHOOKS.length] ?? 'generic';
-        const signature = Math.floor(i / 128) % 3; // 0 missing, 1 bad, 2 good where we can sign
-        const headers: Record<string, string> = { ...json };
+        const signature = Math.floor(i / 128) % 3; // 0 missing, 1 bad (another key), 2 good
+        let headers: Record<string, string> = { ...json };
         let payload = body;
-        if (provider === 'typeform' && signature > 0) {
-          const key = signature === 2 ? (secrets.typeformSecret ?? '') : 'wrong';
-          headers['typeform-signature'] =
-            `sha256=${createHmac('sha256', key).update(payload).digest('base64')}`;
-        } else if (provider === 'google-ads' && signature > 0) {
-          payload = JSON.stringify({ ...lead, google_key: signature === 2 ? secrets.googleAdsKey : 'wrong' });
-        } else if (signature > 0) {
-          headers['x-signature'] = 'sha256=deadbeef';
-          headers['x-hub-signature-256'] = 'sha256=deadbeef';
-          headers['calendly-webhook-signature'] = 't=1,v1=deadbeef';
+        if (provider !== 'nope' && signature > 0) {
+          const key = signature === 2 ? (secrets[WEBHOOK_ADAPTERS[provider].secret] ?? '') : 'not-the-key';
+          const delivery = WEBHOOK_SIGNERS[provider](body, key, new Date());
+          headers = { ...headers, ...delivery.headers };
+          payload = delivery.body;
         }
         const label = ['missing signature', 'bad signature', 'good signature'][signature];
         const get = provider === 'meta' && i % 32 === 5;
@@ -381,7 +388,20 @@ export async function hostileRequests(
         });
         break;
       default: {
-        const [method, template] = JWT_ROUTES[Math.floor(i / 16) % JWT_ROUTES.length] as readonly [
+        const other =
+          i % 16 === 11 ? otherPublic[Math.floor(i / 16) % Math.max(1, otherPublic.length)] : undefined;
+        if (other) {
+          out.push({
+            kind: 'other public route',
+            route: `${other.method} ${other.path}`,
+            method: other.method,
+            path: other.path.replace(/\{[^}]+\}/g, () => enc(text) || 'x'),
+            headers: json,
+            ...(other.method === 'GET' || other.method === 'DELETE' ? {} : { body }),
+          });
+          break;
+        }
+        const [method, template] = jwtRoutes[Math.floor(i / 16) % jwtRoutes.length] as readonly [
           string,
           string,
         ];

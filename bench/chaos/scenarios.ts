@@ -181,7 +181,7 @@ export async function hostileInput(
     .then((r) => r.json() as Promise<{ lead?: { owner?: string } }>)
     .then((b) => b.lead?.owner);
 
-  const requests = await hostileRequests(e, total, otherLeadId);
+  const requests = await hostileRequests(e, total, otherLeadId, runtime.api.routes);
   const byKind: Record<string, number> = {};
   const byRoute: Counts = {};
   const byStatus: Record<string, number> = {};
