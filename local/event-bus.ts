@@ -94,6 +94,12 @@ export class LocalEventBus {
   refuseUntil = 0;
   /** PutEvents entries refused by {@link refuseUntil}, for the chaos report. */
   refused = 0;
+  /**
+   * Fault injection: until this time (epoch ms) retries do not back off, so a target that keeps
+   * failing exhausts its retry policy in moments and its events reach the dead-letter record, as
+   * an outage longer than the policy's hours would in AWS. See `LocalRuntime.faults.functionDown`.
+   */
+  exhaustRetriesUntil = 0;
 
   constructor(
     private readonly deliver: TargetDelivery,
@@ -310,14 +316,15 @@ export class LocalEventBus {
       const ageSeconds = ((Date.now() - started) * this.options.timeScale) / 1000;
       if (ageSeconds > target.maxEventAgeSeconds) break;
       // EventBridge backs off exponentially (with jitter) up to minutes; scaled locally.
-      const backoffMs = Math.min(60_000, 1000 * 2 ** attempt) / this.options.timeScale;
+      const backoffMs =
+        Date.now() < this.exhaustRetriesUntil ? 0 : Math.min(60_000, 1000 * 2 ** attempt) / this.options.timeScale;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(
           () => {
             this.backoffs.delete(timer);
             resolve();
           },
-          Math.max(20, backoffMs),
+          Math.max(backoffMs === 0 ? 1 : 20, backoffMs),
         );
         this.backoffs.set(timer, resolve);
       });

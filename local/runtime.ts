@@ -117,6 +117,11 @@ export interface RuntimeFaults {
   failInvocations(functionName: string, share: number): void;
   /** Kills DynamoDB Local, keeps it down `downSeconds`, restarts it on its data (needs `inMemory: false`). */
   restartDynamoDb(downSeconds: number): Promise<void>;
+  /**
+   * The named function fails every invocation for `seconds`, and retries meanwhile do not back
+   * off: its events exhaust their retry policy and land in the dead-letter record, to be redriven.
+   */
+  functionDown(functionName: string, seconds: number): void;
   /** Turns every fault off (a restart already done stays done). */
   clear(): void;
   /** How many faults were injected so far, by kind. */
@@ -142,6 +147,7 @@ export class LocalRuntime {
   private dynamo: { port: number; path: string | null; child: ChildProcess } | undefined;
   /** DynamoDB Local restarts done by {@link faults}. */
   private dynamoRestarts = 0;
+  private functionOutages = 0;
 
   constructor(readonly options: RuntimeOptions) {}
 
@@ -435,17 +441,22 @@ export class LocalRuntime {
         this.aws.slackServerErrorNext = serverErrors;
       },
       failInvocations: (functionName, share) => {
-        const pools = [...this.functions.values()].filter(
-          (p) =>
-            p.spec.name === functionName ||
-            p.spec.logicalId.toLowerCase().startsWith(functionName.toLowerCase()),
-        );
-        if (pools.length === 0) throw new Error(`no local function matches "${functionName}"`);
-        for (const pool of pools) pool.failureShare = share;
+        for (const pool of this.poolsNamed(functionName)) pool.failureShare = share;
       },
       restartDynamoDb: (downSeconds) => this.restartDynamoDb(downSeconds),
+      functionDown: (functionName, seconds) => {
+        const pools = this.poolsNamed(functionName).map((pool) => ({ pool, share: pool.failureShare }));
+        for (const { pool } of pools) pool.failureShare = 1;
+        this.bus.exhaustRetriesUntil = Date.now() + seconds * 1000;
+        this.functionOutages++;
+        // Back to what it was (another fault may have set a share), unless cleared meanwhile.
+        setTimeout(() => {
+          for (const { pool, share } of pools) if (pool.failureShare === 1) pool.failureShare = share;
+        }, seconds * 1000).unref();
+      },
       clear: () => {
         this.bus.refuseUntil = 0;
+        this.bus.exhaustRetriesUntil = 0;
         this.aws.sesFailureShare = 0;
         this.aws.slackRateLimitNext = 0;
         this.aws.slackServerErrorNext = 0;
@@ -458,11 +469,22 @@ export class LocalRuntime {
         slack500: this.aws.injected.slack500,
         invocationsFailed: [...this.functions.values()].reduce((n, p) => n + p.injectedFailures, 0),
         dynamoDbRestarts: this.dynamoRestarts,
+        functionOutages: this.functionOutages,
       }),
     };
   }
 
   /** Kills DynamoDB Local (SIGKILL, no clean shutdown), waits, and starts it again on the same port and data. */
+  /** The function pools a fault names (a function name, or the start of its logical id). */
+  private poolsNamed(functionName: string) {
+    const pools = [...this.functions.values()].filter(
+      (p) =>
+        p.spec.name === functionName || p.spec.logicalId.toLowerCase().startsWith(functionName.toLowerCase()),
+    );
+    if (pools.length === 0) throw new Error(`no local function matches "${functionName}"`);
+    return pools;
+  }
+
   private async restartDynamoDb(downSeconds: number): Promise<void> {
     const dynamo = this.dynamo;
     if (!dynamo) throw new Error('the runtime is not started');

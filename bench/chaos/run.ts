@@ -67,6 +67,7 @@ if (only.has('faults')) {
       ratePerSecond: Number(values.rate),
       busOutageSeconds: 10,
       dynamoDownSeconds: 3,
+      functionDownSeconds: 5,
     });
   });
 }

@@ -348,13 +348,21 @@ export interface FaultsResult {
 /**
  * A steady load while every fault hits once: the bus refuses PutEvents, SES fails a share of
  * sends, Slack rate-limits then fails, two functions throw for a share of invocations, and
- * DynamoDB Local is killed and restarted. Then the faults stop, the pipeline drains, the
+ * DynamoDB Local is killed and restarted, and `score` goes down long enough for its events to
+ * exhaust their retries. Then the faults stop, the pipeline drains, the
  * dead-letter record is redriven (twice: the second run must find nothing), and every accepted
  * lead is checked.
  */
 export async function faultsUnderLoad(
   runtime: LocalRuntime,
-  options: { seconds: number; ratePerSecond: number; busOutageSeconds: number; dynamoDownSeconds: number },
+  options: {
+    seconds: number;
+    ratePerSecond: number;
+    busOutageSeconds: number;
+    dynamoDownSeconds: number;
+    /** How long `score` is down with its retries exhausted, so events reach the dead-letter record. */
+    functionDownSeconds: number;
+  },
 ): Promise<FaultsResult> {
   const e = runtime.endpoints;
   const faults = runtime.faults;
@@ -372,6 +380,7 @@ export async function faultsUnderLoad(
     [0.15, () => faults.slackOutage({ rateLimited: 3, retryAfterSeconds: 1, serverErrors: 3 })],
     [0.25, () => faults.refuseEvents(options.busOutageSeconds)],
     [0.55, () => faults.restartDynamoDb(options.dynamoDownSeconds)],
+    [0.75, () => faults.functionDown('Score', options.functionDownSeconds)],
   ];
   const timers = plan.map(([at, inject]) =>
     setTimeout(

@@ -51,12 +51,18 @@ describe('chaos, short', () => {
       ratePerSecond: 2,
       busOutageSeconds: 3,
       dynamoDownSeconds: 1,
+      functionDownSeconds: 2,
     });
     expect(result.accepted).toBeGreaterThan(0);
     expect(result.faultsInjected.dynamoDbRestarts).toBe(1);
     expect(result.faultsInjected.putEventsRefused).toBeGreaterThan(0);
     expect(result.lost).toEqual([]);
     expect(result.doubleEffects).toEqual({ slackAlerts: 0, snsAlerts: 0, emails: 0, assignments: 0 });
+    // Score's outage sent its events to the dead-letter record; one redrive replayed them all.
+    expect(result.faultsInjected.functionOutages).toBe(1);
+    expect(result.deadLettersBeforeRedrive).toBeGreaterThan(0);
+    expect(result.redriven).toBe(result.deadLettersBeforeRedrive);
+    expect(result.redriveFailed).toBe(0);
     expect(result.deadLettersAfter).toBe(0);
     expect(result.secondRedrive).toBe(0);
   }, 600_000);
