@@ -317,7 +317,9 @@ export class LocalEventBus {
       if (ageSeconds > target.maxEventAgeSeconds) break;
       // EventBridge backs off exponentially (with jitter) up to minutes; scaled locally.
       const backoffMs =
-        Date.now() < this.exhaustRetriesUntil ? 0 : Math.min(60_000, 1000 * 2 ** attempt) / this.options.timeScale;
+        Date.now() < this.exhaustRetriesUntil
+          ? 0
+          : Math.min(60_000, 1000 * 2 ** attempt) / this.options.timeScale;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(
           () => {

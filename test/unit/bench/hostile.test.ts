@@ -3,9 +3,9 @@ import { hostileRequests } from '../../../bench/chaos/hostile';
 import type { Endpoints } from '../../../local/runtime';
 import { WEBHOOK_PROVIDERS } from '../../../shared/webhooks';
 
-const claims = Buffer.from(JSON.stringify({ iss: 'local', aud: 'console', 'cognito:username': 'admin' })).toString(
-  'base64url',
-);
+const claims = Buffer.from(
+  JSON.stringify({ iss: 'local', aud: 'console', 'cognito:username': 'admin' }),
+).toString('base64url');
 const token = `e30.${claims}.sig`;
 const endpoints = {
   tokens: { rep: token, manager: token, admin: token },
