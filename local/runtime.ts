@@ -147,6 +147,11 @@ export class LocalRuntime {
   private dynamo: { port: number; path: string | null; child: ChildProcess } | undefined;
   /** DynamoDB Local restarts done by {@link faults}. */
   private dynamoRestarts = 0;
+  /**
+   * Failed invocations (an error thrown, a timeout), the first thousand: what a 500 from the API or
+   * a retry on the bus was, for the chaos report and tests. CloudWatch holds this on AWS.
+   */
+  readonly functionFailures: Array<{ function: string; errorType: string; errorMessage: string }> = [];
   private functionOutages = 0;
 
   constructor(readonly options: RuntimeOptions) {}
@@ -259,7 +264,15 @@ export class LocalRuntime {
     const invoke = async (arn: string, payload: unknown): Promise<InvokeResult> => {
       const pool = functionsByArn.get(arn) ?? this.functions.get(arn.split(':').pop() ?? '');
       if (!pool) throw new Error(`ResourceNotFoundException: no local function ${arn}`);
-      return pool.invoke(payload);
+      const result = await pool.invoke(payload);
+      if (!result.ok && this.functionFailures.length < 1_000) {
+        this.functionFailures.push({
+          function: pool.spec.name,
+          errorType: result.error?.errorType ?? 'Error',
+          errorMessage: (result.error?.errorMessage ?? '').slice(0, 300),
+        });
+      }
+      return result;
     };
 
     // Step Functions.

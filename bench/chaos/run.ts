@@ -80,6 +80,8 @@ for (const line of broken) console.log(`FAIL ${line}`);
 if (results.hostile?.serverErrors.length) {
   for (const s of results.hostile.serverErrors.slice(0, 10))
     console.log(`  5xx ${s.status} ${s.route} (${s.kind}): ${s.answer}`);
+  for (const [cause, n] of Object.entries(results.hostile.functionFailures))
+    console.log(`  function failure ×${n}: ${cause}`);
 }
 for (const line of [
   ...(results.hostile?.invalidStored ?? []),

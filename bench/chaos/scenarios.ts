@@ -129,6 +129,17 @@ async function doubleEffects(runtime: LocalRuntime, events: ReadonlyArray<BusEve
   };
 }
 
+/** Failures by `function: errorType: message` (the message's first line, ids cut), for the report. */
+function countFailures(failures: LocalRuntime['functionFailures']): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of failures) {
+    const cause = (f.errorMessage.split('\n')[0] ?? '').replace(/[0-9a-f-]{36}/g, '<id>').slice(0, 120);
+    const key = `${f.function}: ${f.errorType}: ${cause}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
 function sum(record: Record<string, number>): number {
   return Object.values(record).reduce((a, b) => a + b, 0);
 }
@@ -141,6 +152,8 @@ export interface HostileResult {
   readonly byRoute: Counts;
   readonly byStatus: Record<string, number>;
   readonly serverErrors: Array<{ kind: string; route: string; status: number; answer: string }>;
+  /** Why functions failed during the run (errors, timeouts), counted by function and cause. */
+  readonly functionFailures: Record<string, number>;
   readonly authBypasses: string[];
   readonly unescapedHtml: string[];
   readonly unescapedSlack: string[];
@@ -163,6 +176,7 @@ export async function hostileInput(
   concurrency = 16,
 ): Promise<HostileResult> {
   const e = runtime.endpoints;
+  const failuresBefore = runtime.functionFailures.length;
   const otherLeadId = await submitLead(e, normalLead('owned-by-someone'), 5);
   if (!otherLeadId)
     throw new Error(`the pipeline refused a normal lead before the hostile run: ${lastRefusal}`);
@@ -235,6 +249,7 @@ export async function hostileInput(
     byRoute,
     byStatus,
     serverErrors,
+    functionFailures: countFailures(runtime.functionFailures.slice(failuresBefore)),
     authBypasses,
     unescapedHtml: [...new Set(html)],
     unescapedSlack: [...new Set(unescapedSlack(await recorder<{ body: unknown }>(e, 'slack')))],

@@ -25,7 +25,11 @@ afterAll(async () => {
 describe('chaos, short', () => {
   test('hostile input over every route: no 5xx, nothing invalid stored or rendered, nobody let in, a normal lead still alerts', async () => {
     const result = await hostileInput(runtime, 320, 8);
-    expect(result.serverErrors).toEqual([]);
+    // The failures say why a 5xx happened (a timeout on a busy machine, or a bug).
+    expect({ serverErrors: result.serverErrors, functionFailures: result.functionFailures }).toEqual({
+      serverErrors: [],
+      functionFailures: {},
+    });
     expect(result.invalidStored).toEqual([]);
     expect(result.unescapedSlack).toEqual([]);
     expect(result.unescapedHtml).toEqual([]);
