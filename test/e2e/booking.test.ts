@@ -9,6 +9,7 @@ import {
   eventually,
   type FormLead,
   formBody,
+  launchChromium,
   type PipelineClient,
   startE2eRuntime,
 } from './support';
@@ -284,5 +285,37 @@ describe('instant booking', () => {
     );
     expect(bookings.data.repOutreach).toBeGreaterThanOrEqual(1);
     expect(bookings.data.byRep.map((r) => r.repId)).toContain(lead.owner);
+  }, 180_000);
+
+  test('in a browser: the demo page’s thank-you page offers the rep’s booking link once routing is done', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(endpoints.landingPageUrl, { waitUntil: 'load' });
+      await page.fill('#first_name', 'Katherine');
+      await page.fill('#last_name', 'Johnson');
+      await page.fill('#email', 'katherine.johnson@orbits.example');
+      await page.fill('#company', 'Orbits Software');
+      await page.fill('#job_title', 'VP Engineering');
+      await page.selectOption('#company_size', '1000-4999');
+      await page.selectOption('#industry', 'Software');
+      // This client's "book a demo" form (the demo page posts form_id demo-request).
+      await page.evaluate('document.querySelector("input[name=form_id]").value = "book-a-demo"');
+      // The bot check wants a form shown for at least capture.minSecondsToSubmit.
+      await page.waitForTimeout(config.capture.minSecondsToSubmit * 1000 + 300);
+      await Promise.all([page.waitForURL(/\/_local\/thank-you/), page.click('button[type=submit]')]);
+
+      // The page reloads itself while it waits, then shows the offer.
+      const offer = page.locator('#book-a-time');
+      await offer.waitFor({ state: 'visible', timeout: 60_000 });
+      expect(await offer.textContent()).toBe('Book a time with Noah Williams');
+      const link = new URL(String(await offer.getAttribute('href')));
+      expect(`${link.origin}${link.pathname}`).toBe('https://calendly.com/northwind-noah/30min');
+      expect(link.searchParams.get('name')).toBe('Katherine Johnson');
+      expect(link.searchParams.get('email')).toBe('katherine.johnson@orbits.example');
+      expect(await page.textContent('main')).toContain('was stored');
+    } finally {
+      await browser.close();
+    }
   }, 180_000);
 });
