@@ -40,6 +40,8 @@ export interface NextStepDeps {
   readonly secrets: IntegrationsSecretReader;
   readonly logger: Pick<Logger, 'info'>;
   readonly now: () => Date;
+  /** Public API base URL (`API_URL`: the WAF's distribution when on), for `statusUrl`. @default - the request's own host */
+  readonly apiUrl?: string;
 }
 
 /** Builds the `GET /next/{token}` handler. */
@@ -49,7 +51,15 @@ export function createHandler(deps: NextStepDeps) {
     const now = deps.now();
     const asJson = wantsJson(event);
     const token = event.pathParameters?.token ?? '';
-    const { signingKey } = await deps.secrets.read();
+    let signingKey: string;
+    try {
+      ({ signingKey } = await deps.secrets.read());
+    } catch (error) {
+      deps.logger.info('Next step unavailable: the signing key cannot be read', { error: String(error) });
+      // The page gives up waiting and thanks the visitor; a JSON caller may retry.
+      if (asJson) return json(503, { error: 'TEMPORARILY_UNAVAILABLE', message: 'Retry shortly' }, NO_STORE);
+      return html(503, renderNextStepPage({ state: 'thanks' }, config), { ...NO_STORE, 'retry-after': '2' });
+    }
     const verified = verifyNextStepToken(token, signingKey, now);
     if (!verified.ok) {
       deps.logger.info('Next-step token refused', { problem: verified.problem });
@@ -63,7 +73,7 @@ export function createHandler(deps: NextStepDeps) {
     const lead = await deps.store.getLead(verified.leadId);
     const step: NextStep = nextStep(lead, config, now, verified.waitUntil);
     deps.logger.info('Next step', { leadId: verified.leadId, state: step.state });
-    const self = selfUrl(event);
+    const self = deps.apiUrl ? `${deps.apiUrl.replace(/\/+$/, '')}${event.rawPath ?? ''}` : selfUrl(event);
     if (asJson) return json(200, nextStepJson(step, self), NO_STORE);
     return html(200, renderNextStepPage(step, config), NO_STORE);
   };
@@ -93,6 +103,7 @@ function defaultDeps(): NextStepDeps {
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     logger: sharedLogger,
     now: () => new Date(),
+    ...(process.env.API_URL ? { apiUrl: process.env.API_URL } : {}),
   };
 }
 

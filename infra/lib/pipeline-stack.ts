@@ -382,6 +382,7 @@ export class PipelineStack extends Stack {
     // The thank-you page's status URL: reads the lead it is signed for and nothing else.
     const nextStep = this.fn('next-step', API_TIMEOUT, {
       table: { table: leadsTable, mode: 'read', partitions: { read: [keys.leadPartition('*')], write: [] } },
+      apiUrl: this.publicUrl,
     });
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 

@@ -57,7 +57,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   erase: ['TABLE_NAME'],
-  'next-step': ['TABLE_NAME', 'SIGNING_SECRET_ARN'],
+  'next-step': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
   meetings: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
 };
 

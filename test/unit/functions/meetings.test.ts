@@ -226,6 +226,36 @@ describe('next-step: GET /next/{token}', () => {
     expect(late.body).not.toContain('http-equiv="refresh"');
   });
 
+  it('names the public URL as its status URL, and answers 503 while the signing key cannot be read', async () => {
+    await h.seed(makeLead({ status: 'new' }));
+    const behindWaf = createNextStep({
+      config,
+      store: h.repository,
+      secrets: { read: async () => ({ signingKey: KEY }) as never },
+      logger: { info: () => {} },
+      now: () => NOW,
+      apiUrl: 'https://d111.cloudfront.example/',
+    });
+    expect(json(await behindWaf(request(token)))).toMatchObject({
+      statusUrl: `https://d111.cloudfront.example/next/${token}`,
+    });
+    const down = createNextStep({
+      config,
+      store: h.repository,
+      secrets: {
+        read: async () => {
+          throw new Error('Secrets Manager unavailable');
+        },
+      },
+      logger: { info: () => {} },
+      now: () => NOW,
+    });
+    expect((await down(request(token))).statusCode).toBe(503);
+    const page = await down(request(token, 'text/html'));
+    expect(page.statusCode).toBe(503);
+    expect(page.body).toContain('data-next-thanks');
+  });
+
   it('refuses a tampered token with 404 and an expired one with 410', async () => {
     await h.seed(makeLead());
     expect((await nextStep()(request(`${token.slice(0, -3)}abc`))).statusCode).toBe(404);
