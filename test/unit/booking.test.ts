@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { LOCAL_THANK_YOU_PATH, localRedirect, thankYouPage } from '../../local/pages';
 import { ClientConfigError, loadClientConfig, parseClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
 import {
@@ -285,5 +286,45 @@ describe('bookingUrl in the client file', () => {
       /reps\[1\]\.bookingUrl: .*https URL/,
     );
     expect(problemsOf('calendly.com/liam').join('\n')).toMatch(/reps\[1\]\.bookingUrl/);
+  });
+});
+
+describe('the local thank-you page', () => {
+  const API = 'http://127.0.0.1:4100';
+  const links = {
+    apiUrl: API,
+    sesInboxUrl: `${API}/ses`,
+    slackRecorderUrl: `${API}/slack`,
+    snsRecorderUrl: `${API}/sns`,
+    executionsUrl: `${API}/executions`,
+  };
+
+  it('is given the next-step URL from the redirect’s fragment, and shows the offer, a wait or nothing more', () => {
+    const next = `${API}/next/n.t`;
+    const page = new URL(
+      localRedirect(
+        `https://www.example.com/thanks#lp_token=v.t&${NEXT_STEP_FRAGMENT_PARAM}=${encodeURIComponent(next)}`,
+        API,
+      ) ?? '',
+    );
+    expect(page.searchParams.get('next')).toBe(next);
+    const token = signToken('visitor', 'lead-1', KEY, new Date());
+    const url = new URL(`${API}${LOCAL_THANK_YOU_PATH}?token=${token}`);
+    const offered = thankYouPage(url, links, config, KEY, {
+      state: 'offer',
+      offer: {
+        label: 'Book a time with Ana Schmidt',
+        bookingUrl: 'https://calendly.com/ana?name=A&email=a@b.example',
+      },
+    });
+    expect(offered).toContain(
+      'id="book-a-time" href="https://calendly.com/ana?name=A&amp;email=a@b.example"',
+    );
+    const waiting = thankYouPage(url, links, config, KEY, { state: 'pending' });
+    expect(waiting).toContain('http-equiv="refresh"');
+    expect(waiting).toContain('data-next-pending');
+    const thanked = thankYouPage(url, links, config, KEY, { state: 'thanks' });
+    expect(thanked).not.toContain('data-booking-offer');
+    expect(thanked).not.toContain('http-equiv="refresh"');
   });
 });
