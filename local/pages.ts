@@ -1,5 +1,6 @@
 import type { ClientConfig } from '../shared/config/schema';
-import { TOKEN_FRAGMENT_PARAM } from '../shared/domain/capture';
+import { NEXT_STEP_POLL_MS, renderBookingOffer } from '../shared/domain/booking';
+import { NEXT_STEP_FRAGMENT_PARAM, TOKEN_FRAGMENT_PARAM } from '../shared/domain/capture';
 import { verifyToken } from '../shared/domain/tokens';
 import { escapeHtml } from '../shared/http/api';
 
@@ -101,7 +102,9 @@ export function localRedirect(location: string, apiUrl: string): string | undefi
     return undefined;
   }
   if (isLocal(target)) return undefined;
-  const token = new URLSearchParams(target.hash.slice(1)).get(TOKEN_FRAGMENT_PARAM);
+  const fragment = new URLSearchParams(target.hash.slice(1));
+  const token = fragment.get(TOKEN_FRAGMENT_PARAM);
+  const next = fragment.get(NEXT_STEP_FRAGMENT_PARAM);
   const original = new URL(target.href);
   original.hash = '';
   const page = new URL(`${apiUrl}${LOCAL_THANK_YOU_PATH}`);
@@ -110,6 +113,7 @@ export function localRedirect(location: string, apiUrl: string): string | undefi
     page.searchParams.set('token', token);
     page.hash = `${TOKEN_FRAGMENT_PARAM}=${encodeURIComponent(token)}`;
   }
+  if (next) page.searchParams.set('next', next);
   return page.href;
 }
 
@@ -118,8 +122,14 @@ export function localRedirect(location: string, apiUrl: string): string | undefi
  * what comes next, where the browser would be on the deployed stack, and links to the local
  * recorders where the rep's alert and the emails show up.
  */
-export function thankYouPage(url: URL, links: PageLinks, config: ClientConfig, signingKey: string): string {
-  const to = url.searchParams.get('to') ?? config.capture.thankYouUrl;
+export function thankYouPage(
+  url: URL,
+  links: PageLinks,
+  config: ClientConfig,
+  signingKey: string,
+  next?: LocalNextStep,
+): string {
+  const to = url.searchParams.get('to') ?? config.capture.thankYouUrl ?? links.apiUrl;
   const token = url.searchParams.get('token');
   const errorFields =
     url.searchParams.get('lp_fields') ?? new URL(to, links.apiUrl).searchParams.get('lp_fields');
@@ -129,7 +139,8 @@ export function thankYouPage(url: URL, links: PageLinks, config: ClientConfig, s
   if (verified?.ok) {
     const leadId = escapeHtml(verified.leadId);
     heading = 'Thank you! Your request was received.';
-    what = `<p>Lead <code id="lead-id">${leadId}</code> was stored. A rep will contact you within minutes
+    what = nextStepBlock(next);
+    what += `<p>Lead <code id="lead-id">${leadId}</code> was stored. A rep will contact you within minutes
 (in working hours); the terminal running <code>npm start</code> shows the lead being scored, assigned and alerted.
 If the lead is not sales-ready yet it gets the nurture emails instead.</p>`;
   } else if (token) {
@@ -155,7 +166,7 @@ only this local page tells them apart.</p>`;
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(config.client.displayName)}: thank you</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">${next?.state === 'pending' ? `<meta http-equiv="refresh" content="${Math.max(1, Math.round(NEXT_STEP_POLL_MS / 1000))}">` : ''}
 <style>${STYLE}</style>
 <script src="${links.apiUrl}/t.js" async></script></head>
 <body><main><h1>${escapeHtml(heading)}</h1>
@@ -167,4 +178,42 @@ ${list}
 </ul>
 <p><a href="${escapeHtml(links.apiUrl)}/">Back to the demo page</a></p></main>
 ${consentBanner(config)}</body></html>`;
+}
+
+/** What the next-step URL answered (its JSON), as the local thank-you page shows it. */
+export interface LocalNextStep {
+  readonly state: 'pending' | 'offer' | 'thanks';
+  readonly offer?: { readonly label: string; readonly bookingUrl: string };
+}
+
+/**
+ * Asks the next-step URL capture put in the redirect (`next`, from the `lp_next` fragment) what
+ * the page should show: a booking offer, a short wait, or the normal thanks. Only local URLs are
+ * asked; anything unreadable is the normal thanks.
+ */
+export async function fetchNextStep(url: URL): Promise<LocalNextStep | undefined> {
+  const next = url.searchParams.get('next');
+  if (!next) return undefined;
+  let target: URL;
+  try {
+    target = new URL(next);
+  } catch {
+    return undefined;
+  }
+  if (!isLocal(target)) return undefined;
+  try {
+    const response = await fetch(target, { headers: { accept: 'application/json' } });
+    if (!response.ok) return { state: 'thanks' };
+    return (await response.json()) as LocalNextStep;
+  } catch {
+    return { state: 'thanks' };
+  }
+}
+
+/** The booking offer, or a note that the page is still waiting for routing. */
+function nextStepBlock(next: LocalNextStep | undefined): string {
+  if (next?.state === 'offer' && next.offer) return renderBookingOffer(next.offer);
+  if (next?.state === 'pending')
+    return '<p data-next-pending>One moment: we are finding the right person for you…</p>';
+  return '';
 }

@@ -23,7 +23,7 @@ import { ConsoleServer, type DevUser } from './console-server';
 import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from './event-bus';
 import { type ApiRoute, LocalHttpApi } from './http-api';
 import { FunctionPool, type InvokeResult } from './lambda-runner';
-import { LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
+import { fetchNextStep, LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
 import { SesEventSimulator } from './ses-events';
 import { LocalStepFunctions } from './step-functions';
 import {
@@ -380,12 +380,18 @@ export class LocalRuntime {
         : {}),
       jwtKey: publicKey,
       invoke,
-      pages: new Map<string, (url: URL) => string>([
+      pages: new Map<string, (url: URL) => string | Promise<string>>([
         ['/', () => landingPage(this.endpoints.apiUrl, this.config)],
         [
           LOCAL_THANK_YOU_PATH,
-          (url: URL) =>
-            thankYouPage(url, this.endpoints, this.config, this.endpoints.devSecrets.signingKey ?? ''),
+          async (url: URL) =>
+            thankYouPage(
+              url,
+              this.endpoints,
+              this.config,
+              this.endpoints.devSecrets.signingKey ?? '',
+              await fetchNextStep(url),
+            ),
         ],
       ]),
       rewriteRedirect: (location) => localRedirect(location, this.endpoints.apiUrl),

@@ -108,6 +108,10 @@ export class LeadStory {
         return `unsubscribed (${d.via})`;
       case 'Stale Deal Found':
         return `stale deal (${d.daysInStage} days in ${d.pipelineStage})`;
+      case 'Meeting Booked':
+        return `meeting booked (${d.provider}, ${d.via === 'instant-offer' ? 'instant offer' : 'rep outreach'})`;
+      case 'Meeting Canceled':
+        return `meeting cancelled (${d.provider})`;
       case 'Activity Recorded':
         // Email activities mirror SES events, already shown; the rest is the lead's behaviour.
         if (typeof d.type === 'string' && d.type.startsWith('email_')) return undefined;

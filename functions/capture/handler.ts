@@ -16,6 +16,7 @@ import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { NEXT_STEP_POLL_MS, nextStepJson, nextStepUrl, signNextStepToken } from '../../shared/domain/booking';
 import {
   allowedRedirect,
   detectSpam,
@@ -115,6 +116,8 @@ export interface CaptureDeps {
   readonly newId?: () => string;
   /** @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Public API base URL (`API_URL`), for the next-step URL of the thank-you page. @default - none offered */
+  readonly apiUrl?: string;
 }
 
 /** How the caller wants to be answered: a browser navigating (`page`) or a script (`json`). */
@@ -239,7 +242,7 @@ async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiRe
   if (result.outcome === 'created') count(deps.metrics, 'LeadCaptured', { provider });
   else count(deps.metrics, 'LeadResubmitted', {});
 
-  return success(request, result, config, secret, receivedAt);
+  return success(request, result, config, secret, receivedAt, deps.apiUrl);
 }
 
 /**
@@ -253,22 +256,46 @@ function success(
   config: ClientConfig,
   secret: IntegrationsSecret,
   now: Date,
+  apiUrl?: string,
 ): ApiResult {
   const visitorToken =
     result.outcome === 'created'
       ? signToken('visitor', result.leadId, secret.signingKey, now, config.tracking.tokenTtlDays * 86_400)
       : undefined;
-  if (request.style === 'page') {
-    return redirect(
-      successLocation(redirectField(request.fields), {
-        allowList: config.capture.redirectAllowList,
-        thankYouUrl: config.capture.thankYouUrl,
-        ...(visitorToken ? { visitorToken } : {}),
-      }),
-    );
-  }
-  if (visitorToken) return json(201, { leadId: result.leadId, status: 'created', visitorToken });
+  // The instant booking offer, for a new lead only (like the visitor token, and for the same reason).
+  const next =
+    result.outcome === 'created' && apiUrl
+      ? nextStepUrl(apiUrl, signNextStepToken(result.leadId, secret.signingKey, now))
+      : undefined;
+  if (request.style === 'page') return thanks(request.fields, config, visitorToken, next);
+  if (visitorToken)
+    return json(201, {
+      leadId: result.leadId,
+      status: 'created',
+      visitorToken,
+      ...(next ? { next: nextStepJson(PENDING, next) } : {}),
+    });
   return json(200, { leadId: result.leadId, status: 'updated' });
+}
+
+/** What capture knows about the next step when it answers: scoring and routing run after it. */
+const PENDING = { state: 'pending', retryAfterMs: NEXT_STEP_POLL_MS } as const;
+
+/** The 303 to the thank-you page (or, with nowhere to go, a thank-you page of our own). */
+function thanks(
+  fields: Record<string, unknown>,
+  config: ClientConfig,
+  visitorToken: string | undefined,
+  nextStepUrl: string | undefined,
+): ApiResult {
+  const location = successLocation(redirectField(fields), {
+    allowList: config.capture.redirectAllowList,
+    thankYouUrl: config.capture.thankYouUrl,
+    ...(visitorToken ? { visitorToken } : {}),
+    nextStepUrl,
+  });
+  if (location) return redirect(location);
+  return html(200, renderMessagePage('Thank you!', '<p>We have your request and will be in touch soon.</p>'));
 }
 
 /**
@@ -287,23 +314,16 @@ function decoy(
   deps.logger.info('Submission rejected as spam', { reason });
   count(deps.metrics, 'SpamRejected', { reason });
   const leadId = newId();
-  const visitorToken = signToken(
-    'visitor',
+  const throwAway = randomBytes(32).toString('base64url');
+  const visitorToken = signToken('visitor', leadId, throwAway, now, config.tracking.tokenTtlDays * 86_400);
+  const next = deps.apiUrl ? nextStepUrl(deps.apiUrl, signNextStepToken(leadId, throwAway, now)) : undefined;
+  if (style === 'page') return thanks(fields, config, visitorToken, next);
+  return json(201, {
     leadId,
-    randomBytes(32).toString('base64url'),
-    now,
-    config.tracking.tokenTtlDays * 86_400,
-  );
-  if (style === 'page') {
-    return redirect(
-      successLocation(redirectField(fields), {
-        allowList: config.capture.redirectAllowList,
-        thankYouUrl: config.capture.thankYouUrl,
-        visitorToken,
-      }),
-    );
-  }
-  return json(201, { leadId, status: 'created', visitorToken });
+    status: 'created',
+    visitorToken,
+    ...(next ? { next: nextStepJson(PENDING, next) } : {}),
+  });
 }
 
 /** Answers for bodies we cannot read: too large (413), wrong type (415), malformed JSON (400). */
@@ -458,6 +478,7 @@ function defaultDeps(): CaptureDeps {
     logger: sharedLogger,
     metrics: sharedMetrics,
     now: () => new Date(),
+    ...(process.env.API_URL ? { apiUrl: process.env.API_URL } : {}),
   };
 }
 

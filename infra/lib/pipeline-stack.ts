@@ -156,6 +156,10 @@ export const PUBLIC_ROUTES = {
     ],
     why: 'email recipients follow HMAC-signed links (RFC 8058 one-click)',
   },
+  booking: {
+    routes: [{ method: HttpMethod.GET, path: '/next/{token}' }],
+    why: "the visitor's thank-you page follows the short-lived HMAC-signed next-step URL capture issued",
+  },
 } as const satisfies Partial<Record<ApiRouteGroup, { routes: readonly RouteSpec[]; why: string }>>;
 
 /**
@@ -375,6 +379,11 @@ export class PipelineStack extends Stack {
       eventBus: bus,
       slaStateMachine: this.slaStateMachine,
     });
+    // The thank-you page's status URL: reads the lead it is signed for and nothing else.
+    const nextStep = this.fn('next-step', API_TIMEOUT, {
+      table: { table: leadsTable, mode: 'read', partitions: { read: [keys.leadPartition('*')], write: [] } },
+      apiUrl: this.publicUrl,
+    });
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
     const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
@@ -397,6 +406,12 @@ export class PipelineStack extends Stack {
       table: table('readWrite'),
       email,
       apiUrl: this.publicUrl,
+    });
+    // Follows up a booking from Calendly or Cal.com: first touch (stops the SLA ladder), Meeting Booked.
+    const meetings = this.asyncFn('meetings', ASYNC_TIMEOUT, {
+      table: table('readWrite'),
+      eventBus: bus,
+      slaStateMachine: this.slaStateMachine,
     });
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
@@ -456,7 +471,7 @@ export class PipelineStack extends Stack {
     };
     const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
       addRoutes(fn, group, routes, undefined, why);
-    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe } as const;
+    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe, booking: nextStep } as const;
     for (const [group, { routes, why }] of Object.entries(PUBLIC_ROUTES) as Array<
       [keyof typeof PUBLIC_ROUTES, (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES]]
     >) {
@@ -541,6 +556,13 @@ export class PipelineStack extends Stack {
       slaStart,
       pipelineEvents(['Lead Assigned'], { via: Match.anythingBut('escalation'), isTest: [false] }),
       'Start the SLA clock for every new (non-escalation) assignment of a real lead',
+    );
+    this.consumeWithFunction(
+      'meetings',
+      meetings,
+      // A cancellation is recorded as a note; the function tells bookings from other notes.
+      pipelineEvents(['Activity Recorded'], { type: ['meeting_booked', 'note'] }),
+      'Treat a meeting booked through a scheduling tool as first contact, and announce it',
     );
     this.consumeWithStateMachine(
       'nurture',

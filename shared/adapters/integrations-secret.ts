@@ -23,7 +23,7 @@ export const INTEGRATION_SECRETS = {
     description: 'link and visitor-token signing key (generated)',
     keys: { signingKey: z.string().min(16) },
     generatedKey: 'signingKey',
-    readers: ['capture', 'track', 'unsubscribe', 'webhooks', 'nurture', 'auto-respond'],
+    readers: ['capture', 'track', 'unsubscribe', 'webhooks', 'nurture', 'auto-respond', 'next-step'],
   },
   slack: {
     description: 'Slack incoming-webhook URL for rep alerts',

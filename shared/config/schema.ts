@@ -85,6 +85,17 @@ export const RepSchema = z.strictObject({
         .refine((o) => o.from <= o.until, { message: 'from must not be after until', path: ['until'] }),
     ])
     .default(false),
+  /**
+   * The rep's scheduling page (Calendly, Cal.com or any other https page). Sales-ready form
+   * leads assigned to the rep are offered it on the thank-you page; Calendly and Cal.com links
+   * get the visitor's name and email filled in. @default - no instant booking offer
+   */
+  bookingUrl: z
+    .url({
+      protocol: /^https$/,
+      message: 'an https URL of the rep\'s scheduling page, such as "https://calendly.com/ana/30min"',
+    })
+    .optional(),
 });
 
 export const TeamSchema = z.strictObject({
@@ -355,8 +366,12 @@ export const AlertsSchema = z.strictObject({
 export const CaptureSchema = z.strictObject({
   /** Origins allowed to call the API from the browser (CORS). */
   allowedOrigins: z.array(httpsOrigin).min(1),
-  /** Where a plain HTML form is sent after a successful post. */
-  thankYouUrl: url,
+  /**
+   * Where a plain HTML form is sent after a successful post. Without one, the API serves the
+   * thank-you page itself (`GET /next/{token}`), which can offer a sales-ready lead its rep's
+   * scheduling page. @default - the API's own thank-you page
+   */
+  thankYouUrl: url.optional(),
   /** URL prefixes a form's `redirect` field may point at; anything else falls back to `thankYouUrl`. */
   redirectAllowList: z.array(url).default([]),
   /** Hidden field that humans leave empty; not the name of a real field. @default "hp_website" */
@@ -477,6 +492,7 @@ export const API_ROUTE_GROUPS = [
   'unsubscribe',
   'reps',
   'reports',
+  'booking',
 ] as const;
 export type ApiRouteGroup = (typeof API_ROUTE_GROUPS)[number];
 
@@ -512,6 +528,7 @@ export const StackSettingsSchema = z.strictObject({
         unsubscribe: ThrottleLimitsSchema.optional(),
         reps: ThrottleLimitsSchema.optional(),
         reports: ThrottleLimitsSchema.optional(),
+        booking: ThrottleLimitsSchema.optional(),
       } satisfies Record<ApiRouteGroup, unknown>)
       .default({}),
   }),

@@ -1,5 +1,6 @@
 import type { ClientConfig, Priority, Rep } from '../config/schema';
 import type { EventDetail } from '../events/catalogue';
+import { earnsBookingOffer } from './booking';
 import type { Lead } from './lead';
 import { topReasons } from './scoring';
 import { assignmentDeadline } from './sla';
@@ -192,7 +193,7 @@ function slackDate(at: Date, timezone: string): string {
 class AlertBuilder {
   constructor(
     private readonly config: AlertConfig,
-    private readonly lead: Lead,
+    readonly lead: Lead,
   ) {}
 
   rep(id: string): Rep | undefined {
@@ -353,6 +354,10 @@ function assigned(b: AlertBuilder, config: AlertConfig, d: EventDetail<'Lead Ass
   const fallback = escalated
     ? `Lead ${mrkdwn(who)} reassigned to ${mrkdwn(b.name(d.repId))} after a missed SLA`
     : `New ${d.priority === 'high' ? 'high-priority ' : ''}lead for ${mrkdwn(b.name(d.repId))}: ${mrkdwn(who)}`;
+  // The visitor is being offered this rep's scheduling page right now (instant booking).
+  const offered = !escalated && earnsBookingOffer({ ...b.lead, owner: d.repId }, config);
+  const offerNote =
+    'Offered a booking: the thank-you page links your scheduling page, name and email prefilled.';
   const attributes: TopicAttributes = { owner: d.repId, priority: d.priority, eventType: 'Lead Assigned' };
   const subject = escalated
     ? `Lead reassigned to you after a missed SLA: ${who}`
@@ -362,7 +367,7 @@ function assigned(b: AlertBuilder, config: AlertConfig, d: EventDetail<'Lead Ass
     leadId: d.leadId,
     recipientId: d.repId,
     priority: d.priority,
-    slack: b.slack(header, intro, fields, fallback),
+    slack: b.slack(header, intro, fields, fallback, offered ? offerNote : undefined),
     topic: b.topic(
       subject,
       escalated
@@ -371,6 +376,7 @@ function assigned(b: AlertBuilder, config: AlertConfig, d: EventDetail<'Lead Ass
       [
         `Priority: ${d.priority}`,
         `First touch due: ${localTime(deadline, zone)} (${deadline.toISOString()})`,
+        ...(offered ? [offerNote] : []),
       ],
       attributes,
       {

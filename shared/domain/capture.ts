@@ -224,23 +224,32 @@ export function withVisitorToken(url: string, token: string): string {
   return target.href;
 }
 
+/** Fragment parameter carrying the next-step URL (instant booking offer) to the thank-you page. */
+export const NEXT_STEP_FRAGMENT_PARAM = 'lp_next';
+
 /**
  * Where a successful form post sends the browser: the form's `redirect` when the allow-list
- * covers it, else the client's thank-you page; with the visitor token in the fragment when
- * one was issued.
+ * covers it, else the client's thank-you page, else the API's own thank-you page (the next-step
+ * URL); with the visitor token and the next-step URL in the fragment when issued.
+ * @returns `undefined` when there is nowhere to send the browser.
  */
 export function successLocation(
   redirectField: unknown,
   options: {
     readonly allowList: readonly string[];
-    readonly thankYouUrl: string;
+    readonly thankYouUrl?: string | undefined;
     readonly visitorToken?: string;
+    readonly nextStepUrl?: string | undefined;
   },
-): string {
-  const target = allowedRedirect(redirectField, options.allowList) ?? options.thankYouUrl;
-  return options.visitorToken === undefined
-    ? new URL(target).href
-    : withVisitorToken(target, options.visitorToken);
+): string | undefined {
+  const target =
+    allowedRedirect(redirectField, options.allowList) ?? options.thankYouUrl ?? options.nextStepUrl;
+  if (target === undefined) return undefined;
+  if (options.visitorToken === undefined) return new URL(target).href;
+  const url = new URL(withVisitorToken(target, options.visitorToken));
+  if (options.nextStepUrl)
+    url.hash += `&${NEXT_STEP_FRAGMENT_PARAM}=${encodeURIComponent(options.nextStepUrl)}`;
+  return url.href;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ClientConfig } from '../config/schema';
+import { earnsBookingOffer } from './booking';
 import {
   type Activity,
   type Lead,
@@ -30,12 +31,13 @@ export const REPORT_NAMES = [
   'sla',
   'pipeline',
   'nurture',
+  'bookings',
   'summary',
 ] as const;
 export type ReportName = (typeof REPORT_NAMES)[number];
 
 /** Reports that read activities and send records as well as leads. */
-export const REPORTS_NEEDING_EMAILS: readonly ReportName[] = ['nurture', 'summary'];
+export const REPORTS_NEEDING_EMAILS: readonly ReportName[] = ['nurture', 'bookings', 'summary'];
 
 /** A fraction rounded to 4 decimals, or null for a zero denominator. */
 export function rate(numerator: number, denominator: number): number | null {
@@ -610,6 +612,88 @@ export function nurtureReport(
   };
 }
 
+// ------------------------------------------------------------------------------------ bookings
+
+/** Meetings booked through a scheduling tool, by where the booking came from. */
+export interface BookingCounts {
+  /** Booked from the link the thank-you page offered (its marker came back with the booking). */
+  readonly instantOffer: number;
+  /** Any other booking: a link the rep sent, the scheduling page found some other way. */
+  readonly repOutreach: number;
+}
+
+export interface BookingsReport extends BookingCounts {
+  /** Leads that earned the instant offer (form leads, SQL, owner with a scheduling page). */
+  readonly offered: number;
+  /** Offered leads that booked from the offer. */
+  readonly offerBookingRate: number | null;
+  /** Cancelled bookings (either kind). */
+  readonly canceled: number;
+  /** Per owning rep. */
+  readonly byRep: ReadonlyArray<BookingCounts & { readonly repId: string; readonly offered: number }>;
+}
+
+/**
+ * Bookings from the instant offer against bookings from rep outreach: every `meeting_booked`
+ * activity counts once (a reschedule is a new booking), by its `instantOffer` mark; offers are
+ * counted with the same rule the thank-you page applies ({@link earnsBookingOffer}).
+ */
+export function bookingsReport(
+  leads: readonly Lead[],
+  history: ReadonlyMap<string, LeadEmailHistory>,
+  config: Pick<ClientConfig, 'reps'>,
+): BookingsReport {
+  const perRep = new Map<string, { offered: number; instantOffer: number; repOutreach: number }>();
+  const rep = (id: string) => {
+    let entry = perRep.get(id);
+    if (!entry) {
+      entry = { offered: 0, instantOffer: 0, repOutreach: 0 };
+      perRep.set(id, entry);
+    }
+    return entry;
+  };
+  let offered = 0;
+  let instantOffer = 0;
+  let repOutreach = 0;
+  let canceled = 0;
+  let offeredAndBooked = 0;
+  for (const lead of leads) {
+    const owner = lead.owner ?? 'unassigned';
+    const earned = earnsBookingOffer(lead, config);
+    if (earned) {
+      offered++;
+      rep(owner).offered++;
+    }
+    let fromOffer = false;
+    for (const a of history.get(lead.id)?.activities ?? []) {
+      if (a.type === 'note' && a.data.kind === 'meeting_canceled') canceled++;
+      if (a.type !== 'meeting_booked') continue;
+      if (a.data.instantOffer === true) {
+        instantOffer++;
+        rep(owner).instantOffer++;
+        fromOffer = true;
+      } else {
+        repOutreach++;
+        rep(owner).repOutreach++;
+      }
+    }
+    if (earned && fromOffer) offeredAndBooked++;
+  }
+  return {
+    offered,
+    instantOffer,
+    repOutreach,
+    offerBookingRate: rate(offeredAndBooked, offered),
+    canceled,
+    byRep: [...perRep]
+      .map(([repId, counts]) => ({ repId, ...counts }))
+      .sort(
+        (a, b) =>
+          b.instantOffer + b.repOutreach - (a.instantOffer + a.repOutreach) || a.repId.localeCompare(b.repId),
+      ),
+  };
+}
+
 // ------------------------------------------------------------------------------------ all
 
 /** Everything a report computation reads. */
@@ -640,6 +724,8 @@ export function computeReport(
       return pipelineReport(data.leads, config);
     case 'nurture':
       return nurtureReport(data.leads, data.emails ?? new Map());
+    case 'bookings':
+      return bookingsReport(data.leads, data.emails ?? new Map(), config);
     case 'summary':
       return {
         sources: sourcesReport(data.leads, config),
@@ -648,6 +734,7 @@ export function computeReport(
         sla: slaReport(data.leads, config, data.now),
         pipeline: pipelineReport(data.leads, config),
         nurture: nurtureReport(data.leads, data.emails ?? new Map()),
+        bookings: bookingsReport(data.leads, data.emails ?? new Map(), config),
       };
   }
 }

@@ -6,7 +6,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * an unsubscribe token can never be replayed as a visitor token and vice versa.
  */
 
-export type TokenPurpose = 'unsubscribe' | 'visitor';
+/** `next`: the short-lived next-step URL of the thank-you page (instant booking). */
+export type TokenPurpose = 'unsubscribe' | 'visitor' | 'next';
 
 export interface TokenPayload {
   /** What the token may be used for. */
@@ -61,8 +62,25 @@ export function verifyToken(token: string, purpose: TokenPurpose, key: string, n
   }
   if (payload.p !== purpose) return { ok: false, problem: 'wrong-purpose' };
   if (typeof payload.l !== 'string' || payload.l.length === 0) return { ok: false, problem: 'malformed' };
+  if (payload.e !== undefined && typeof payload.e !== 'number') return { ok: false, problem: 'malformed' };
   if (payload.e !== undefined && payload.e * 1000 < now.getTime()) return { ok: false, problem: 'expired' };
   return { ok: true, leadId: payload.l };
+}
+
+/**
+ * The expiry (epoch seconds) of a token that {@link verifyToken} accepted; `undefined` for a
+ * token without one. Read only after verifying: an unverified payload says nothing.
+ */
+export function tokenExpiry(verifiedToken: string): number | undefined {
+  const [encoded] = verifiedToken.split('.');
+  try {
+    const payload = JSON.parse(
+      Buffer.from(encoded ?? '', 'base64url').toString('utf8'),
+    ) as Partial<TokenPayload>;
+    return typeof payload.e === 'number' ? payload.e : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SHA-256 of a canonical email, used on the suppression list so erased people stay suppressed without their address. */

@@ -238,6 +238,7 @@ export async function recordBooking(
       rescheduled: booking.meeting.rescheduled,
       reason: clip(booking.meeting.reason, 500),
       canceledBy: clip(booking.meeting.canceledBy, 50),
+      instantOffer: booking.instantOffer,
     }),
   };
   await store.addActivities([activity]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALCOM_OFFER_METADATA_KEY, INSTANT_OFFER_MARKER } from '../domain/booking';
 import { InvalidInputError } from '../domain/errors';
 import { verifyHmacHex } from '../domain/tokens';
 import {
@@ -62,6 +63,8 @@ export const CalcomEventSchema = z.looseObject({
     responses: z.record(z.string(), z.unknown()).nullish(),
     cancellationReason: z.string().nullish(),
     cancelledBy: z.string().nullish(),
+    /** What the booking link passed as `metadata[key]=value`. */
+    metadata: z.record(z.string(), z.unknown()).nullish(),
   }),
 });
 export type CalcomEvent = z.output<typeof CalcomEventSchema>;
@@ -116,6 +119,9 @@ export function parseCalcom(request: WebhookRequest): WebhookPayload {
       action,
       bookingId: boundedId(bookingId),
       invitee,
+      ...(isRecord(p.metadata) && text(p.metadata[CALCOM_OFFER_METADATA_KEY]) === INSTANT_OFFER_MARKER
+        ? { instantOffer: true }
+        : {}),
       ...definedOnly({ occurredAt: isoTime(event.createdAt) }),
       meeting: definedOnly({
         name: text(p.eventTitle) ?? text(p.title) ?? text(p.type),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INSTANT_OFFER_MARKER } from '../domain/booking';
 import { verifyHmacHex } from '../domain/tokens';
 import {
   bodyText,
@@ -125,6 +126,7 @@ export function parseCalendly(request: WebhookRequest): WebhookPayload {
       action: canceled ? 'canceled' : 'booked',
       bookingId: boundedId(p.uri),
       invitee,
+      ...(text(p.tracking?.utm_source) === INSTANT_OFFER_MARKER ? { instantOffer: true } : {}),
       ...definedOnly({
         occurredAt: canceled
           ? isoTime(p.cancellation?.created_at ?? p.updated_at ?? event.created_at)

@@ -65,6 +65,8 @@ export interface BookingEvent {
   readonly invitee: Record<string, unknown>;
   /** When the booking or cancellation happened according to the provider (ISO). */
   readonly occurredAt?: string;
+  /** Booked through the link the thank-you page offered (its marker came back; see `domain/booking.ts`). */
+  readonly instantOffer?: boolean;
   readonly meeting: {
     /** Event type name or booking title ("30 Minute Demo"). */
     readonly name?: string;

@@ -109,7 +109,7 @@ test('page views are recorded after consent and none before; the submission is s
     expect(fields._vid).toEqual(expect.any(String));
 
     const landed = await submit(page);
-    expect(landed.searchParams.get('to')).toBe(new URL(config.capture.thankYouUrl).href);
+    expect(landed.searchParams.get('to')).toBe(new URL(String(config.capture.thankYouUrl)).href);
     const leadId = (await page.textContent('#lead-id')) ?? '';
     expect(leadId).not.toBe('');
     expect(await page.textContent('main')).toContain('A rep will contact you');

@@ -211,7 +211,7 @@ test('a landing-page form post is stored, scored, assigned and alerted on Slack 
   expect(response.status).toBe(303);
   const location = new URL(response.headers.get('location') ?? '');
   expect(`${location.origin}${location.pathname}`).toBe(`${endpoints.apiUrl}/_local/thank-you`);
-  expect(location.searchParams.get('to')).toBe(new URL(config.capture.thankYouUrl).href);
+  expect(location.searchParams.get('to')).toBe(new URL(String(config.capture.thankYouUrl)).href);
   expect(location.hash).toMatch(/^#lp_token=/);
   const thanks = await (await fetch(location)).text();
 

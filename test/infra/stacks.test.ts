@@ -57,6 +57,8 @@ const FUNCTION_ENV: Record<string, string[]> = {
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   erase: ['TABLE_NAME'],
+  'next-step': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
+  meetings: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -78,6 +80,7 @@ const SECRET_READERS: Record<string, string[]> = {
   unsubscribe: ['SigningSecret'],
   nurture: ['SigningSecret'],
   'auto-respond': ['SigningSecret'],
+  'next-step': ['SigningSecret'],
   webhooks: [
     'SigningSecret',
     'GoogleAdsSecret',
@@ -99,6 +102,7 @@ const PUBLIC_ROUTES = [
   'GET /webhooks/{provider}',
   'GET /unsubscribe',
   'POST /unsubscribe',
+  'GET /next/{token}',
 ];
 const JWT_ROUTES = [
   'GET /me',
@@ -469,6 +473,7 @@ describe.each(clients)('client %s', (clientName) => {
         'GET /webhooks/{provider}': 'webhooks',
         'GET /unsubscribe': 'unsubscribe',
         'POST /unsubscribe': 'unsubscribe',
+        'GET /next/{token}': 'next-step',
         'GET /reports/{report}': 'reports-api',
         ...Object.fromEntries(
           JWT_ROUTES.filter((r) => !r.includes('/reports/')).map((r) => [r, 'leads-api']),
@@ -526,6 +531,7 @@ describe.each(clients)('client %s', (clientName) => {
       expect(routeSettings['POST /webhooks/{provider}']).toEqual(limitsOf('webhooks'));
       expect(routeSettings['GET /leads']).toEqual(limitsOf('reps'));
       expect(routeSettings['GET /reports/{report}']).toEqual(limitsOf('reports'));
+      expect(routeSettings['GET /next/{token}']).toEqual(limitsOf('booking'));
       if (clientName === 'example') {
         expect(routeSettings['POST /events']).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
         expect(routeSettings['GET /leads']).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
@@ -569,6 +575,11 @@ describe.each(clients)('client %s', (clientName) => {
           detail: { isTest: [false], pending: [false] },
         },
         erase: { source: [EVENT_SOURCE], 'detail-type': ['Erasure Requested'] },
+        meetings: {
+          source: [EVENT_SOURCE],
+          'detail-type': ['Activity Recorded'],
+          detail: { type: ['meeting_booked', 'note'] },
+        },
       };
       for (const [name, expected] of Object.entries(expectations)) {
         const rule = ruleTargeting(s, fnId(name));
@@ -617,7 +628,7 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 11);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 12);
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -708,6 +719,7 @@ describe.each(clients)('client %s', (clientName) => {
         'stale-deals',
         'erase',
         'sla-start',
+        'meetings',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -793,6 +805,26 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('sla-start').has('states:StartExecution')).toBe(true);
       expect(actionsOf('sla-start').has('dynamodb:GetItem')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
+      // A booking stops the SLA ladder as the console's "Contacted" does.
+      expect(actionsOf('meetings').has('states:StopExecution')).toBe(true);
+      expect(actionsOf('meetings').has('events:PutEvents')).toBe(true);
+    });
+
+    it('lets next-step only read leads: GetItem on LEAD#* partitions, no write, no index, no bus', () => {
+      const [, fn] = functionsByName(s).get('next-step') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      expect(actions).toContain('dynamodb:GetItem');
+      for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'])
+        expect(actions).not.toContain(write);
+      expect(actions.some((a) => a.startsWith('events:') || a.startsWith('states:'))).toBe(false);
+      for (const st of statements.filter((x) => [x.Action].flat().some((a) => a.startsWith('dynamodb:')))) {
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['LEAD#*']);
+      }
     });
 
     it('limits alert to reading leads and writing its own idempotency records (dynamodb:LeadingKeys)', () => {

@@ -544,7 +544,15 @@ describe('nurture', () => {
       string,
       unknown
     >;
-    expect(Object.keys(summary)).toEqual(['sources', 'funnel', 'speedToLead', 'sla', 'pipeline', 'nurture']);
+    expect(Object.keys(summary)).toEqual([
+      'sources',
+      'funnel',
+      'speedToLead',
+      'sla',
+      'pipeline',
+      'nurture',
+      'bookings',
+    ]);
     expect(summary.pipeline).toEqual(pipelineReport(leads, config));
     expect(summary.nurture).toEqual(nurtureReport(leads, history));
   });

@@ -416,11 +416,14 @@ const scoredTypes = [
   'email_clicked',
   'unsubscribed',
   'note',
+  'captured',
 ] as const satisfies readonly ActivityType[];
 
 const dataArb: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.constant({}),
   fc.record({ path: fc.constantFrom('/pricing', '/plans', '/blog', '/pricing/enterprise') }),
+  // The form a lead was captured from (the example scores its demo-request form).
+  fc.record({ formId: fc.constantFrom('demo-request', 'newsletter') }),
   fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
 );
 

@@ -1,6 +1,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import { useMemo } from 'preact/hooks';
 import type {
+  BookingsReport,
   FunnelReport,
   NurtureReport,
   PipelineReport,
@@ -29,6 +30,7 @@ interface Summary {
   readonly sla: SlaReport;
   readonly pipeline: PipelineReport;
   readonly nurture: NurtureReport;
+  readonly bookings: BookingsReport;
 }
 
 /** Days of speed-to-lead trend (one report per day: the reports API's own numbers, day by day). */
@@ -467,6 +469,42 @@ export function DashboardView({ api, workspace }: ViewProps) {
                         <td class="num">{q.opened}</td>
                         <td class="num">{q.clicked}</td>
                         <td class="num">{q.bounced}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
+            </Section>
+            <Section title="Meetings booked">
+              <p>
+                {s.bookings.instantOffer} from the instant offer · {s.bookings.repOutreach} from rep outreach
+                · {s.bookings.offered} leads offered a booking ({percent(s.bookings.offerBookingRate)} booked
+                from it)
+              </p>
+              <TableScroll label="Meetings booked by rep">
+                <table id="bookings-by-rep">
+                  <caption class="visually-hidden">Meetings booked by rep</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Rep</th>
+                      <th scope="col" class="num">
+                        Offered
+                      </th>
+                      <th scope="col" class="num">
+                        Instant offer
+                      </th>
+                      <th scope="col" class="num">
+                        Rep outreach
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.bookings.byRep.map((r) => (
+                      <tr key={r.repId}>
+                        <th scope="row">{repName(workspace, r.repId)}</th>
+                        <td class="num">{r.offered}</td>
+                        <td class="num">{r.instantOffer}</td>
+                        <td class="num">{r.repOutreach}</td>
                       </tr>
                     ))}
                   </tbody>

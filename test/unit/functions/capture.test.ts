@@ -31,6 +31,7 @@ import { SecretsManagerIntegrations } from '../../../shared/adapters/integration
 import { LeadRepository } from '../../../shared/adapters/lead-repository';
 import { TTL_ATTRIBUTE } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
+import { verifyNextStepToken } from '../../../shared/domain/booking';
 import { signToken, verifyToken } from '../../../shared/domain/tokens';
 import { EVENT_SOURCE, parseDetail } from '../../../shared/events/catalogue';
 
@@ -999,5 +1000,47 @@ describe('capture: idempotency key header', () => {
     );
     expect(other.statusCode).toBe(422);
     expect(table.leads()).toHaveLength(1);
+  });
+});
+
+describe('capture: the next-step URL of the instant booking offer', () => {
+  const API = 'https://api.northwind.example';
+  const withApi = (overrides: Partial<CaptureDeps> = {}) =>
+    createHandler(deps({ apiUrl: API, ...overrides }));
+
+  it('gives a JSON caller `next`: a signed status URL for the new lead, pending', async () => {
+    const result = await withApi()(jsonPost(person), context);
+    expect(result.statusCode).toBe(201);
+    const next = bodyOf(result).next as { statusUrl: string; state: string };
+    expect(next).toMatchObject({ state: 'pending', retryAfterMs: expect.any(Number) });
+    expect(next.statusUrl.startsWith(`${API}/next/`)).toBe(true);
+    const token = decodeURIComponent(next.statusUrl.slice(`${API}/next/`.length));
+    expect(verifyNextStepToken(token, SIGNING_KEY, NOW)).toMatchObject({ ok: true, leadId: 'id-1' });
+  });
+
+  it('puts it in the 303 fragment next to the visitor token, and sends the browser to it without a thank-you URL', async () => {
+    const form = formPost({ ...person, _ts: String(NOW.getTime() - 30_000) });
+    const withThanks = new URL(location(await withApi()(form, context)));
+    expect(new URLSearchParams(withThanks.hash.slice(1)).get('lp_next')).toMatch(
+      /^https:\/\/api\.northwind\.example\/next\//,
+    );
+
+    const noThanks = { ...config, capture: { ...config.capture, thankYouUrl: undefined } };
+    const own = new URL(
+      location(
+        await withApi({ config: noThanks })(
+          formPost({ ...person, email: 'other@acme-widgets.example' }),
+          context,
+        ),
+      ),
+    );
+    expect(`${own.origin}${own.pathname}`).toMatch(/^https:\/\/api\.northwind\.example\/next\/[\w.%-]+$/);
+  });
+
+  it('offers no next step to a resubmission (it would show the existing person’s name)', async () => {
+    await withApi()(jsonPost(person), context);
+    const again = await withApi()(jsonPost({ ...person, company: 'Acme Widgets Ltd' }), context);
+    expect(again.statusCode).toBe(200);
+    expect(bodyOf(again)).not.toHaveProperty('next');
   });
 });

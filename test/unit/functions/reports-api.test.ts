@@ -206,6 +206,7 @@ describe('GET /reports/{report}', () => {
       'sla',
       'pipeline',
       'nurture',
+      'bookings',
     ]);
     expect(summary.data.pipeline.open).toEqual({ deals: 2, amount: 6000, weightedAmount: 2500 });
   });

@@ -37,7 +37,7 @@ describe('the local thank-you page', () => {
 
   it('names the stored lead, says a rep will contact them and links the recorders', () => {
     const html = page({
-      to: config.capture.thankYouUrl,
+      to: String(config.capture.thankYouUrl),
       token: signToken('visitor', 'lead-42', KEY, new Date()),
     });
     expect(html).toContain('<code id="lead-id">lead-42</code>');

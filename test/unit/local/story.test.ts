@@ -36,6 +36,16 @@ describe('the terminal story of a lead', () => {
     ]);
   });
 
+  it('says where a booked meeting came from', () => {
+    const lines: string[] = [];
+    const story = new LeadStory(config, (l) => lines.push(l.slice(9)));
+    story.onEvent(event('Meeting Booked', { leadId: 'l-3', provider: 'calendly', via: 'instant-offer' }));
+    story.onEvent(event('Meeting Canceled', { leadId: 'l-3', provider: 'calendly' }));
+    expect(lines.at(-1)).toBe(
+      'lead l-3  meeting booked (calendly, instant offer) → meeting cancelled (calendly)',
+    );
+  });
+
   it('shows deliveries and bounces from SES but not the email activities that mirror them', () => {
     const lines: string[] = [];
     const story = new LeadStory(config, (l) => lines.push(l.slice(9)));

@@ -1,0 +1,74 @@
+import type { Context } from 'aws-lambda';
+import { requireEnv } from '../../shared/adapters/clients';
+import { EventPublisher } from '../../shared/adapters/event-publisher';
+import {
+  DynamoDBStepRunner,
+  decideThenPublish,
+  type EventSink,
+  type StepRunner,
+} from '../../shared/adapters/idempotent-steps';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
+import { clientConfig } from '../../shared/config/runtime';
+import type { ClientConfig } from '../../shared/config/schema';
+import { receivePipelineEvent } from '../../shared/events/receive';
+import { lazyHandler } from '../../shared/runtime/handler';
+import { logger } from '../../shared/runtime/observability';
+import type { LeadsPublisher, LeadsStore, SlaClock } from '../../shared/services/leads';
+import { followUpMeeting, type MeetingDecision, meetingStepKey } from '../../shared/services/meetings';
+
+/**
+ * MEETINGS: `Activity Recorded` for a `meeting_booked` activity (or a `note`, which is how a
+ * cancellation is stored), from the Calendly and Cal.com webhooks. Marks the lead contacted
+ * (stopping the SLA ladder, as the console's "Contacted" does) and publishes `Meeting Booked` /
+ * `Meeting Canceled` with the meeting time. Exactly once per booking activity: decide, then
+ * publish (`idempotent-steps.ts`), keyed by the activity rather than the event, because the
+ * webhook republishes `Activity Recorded` on each redelivery of the same booking.
+ */
+
+export interface Deps {
+  readonly config: ClientConfig;
+  readonly store: LeadsStore;
+  /** Publishes `Lead Contacted` (inside the contact command). */
+  readonly publisher: LeadsPublisher & EventSink;
+  readonly sla: SlaClock;
+  readonly steps: StepRunner;
+}
+
+export function createHandler(deps: Deps) {
+  return async (event: unknown, context?: Context): Promise<MeetingDecision> => {
+    deps.steps.useLambdaContext(context);
+    const { detail } = receivePipelineEvent(event, ['Activity Recorded']);
+    const decision = await decideThenPublish(deps.steps, deps.publisher, meetingStepKey(detail), () =>
+      followUpMeeting(detail, {
+        store: deps.store,
+        publisher: deps.publisher,
+        sla: deps.sla,
+        config: deps.config,
+        warn: (message, details) => logger.warn(message, details),
+      }),
+    );
+    logger.info('Meeting followed up', {
+      leadId: detail.leadId,
+      activityId: detail.activityId,
+      outcome: decision.outcome,
+      contacted: decision.contacted,
+      via: decision.via,
+    });
+    return decision;
+  };
+}
+
+function defaultDeps(): Deps {
+  const tableName = requireEnv('TABLE_NAME');
+  return {
+    config: clientConfig(),
+    store: new LeadRepository(tableName),
+    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
+    steps: new DynamoDBStepRunner({ tableName, functionName: 'meetings' }),
+  };
+}
+
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() => createHandler(defaultDeps()));
