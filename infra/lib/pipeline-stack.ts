@@ -401,6 +401,15 @@ export class PipelineStack extends Stack {
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
     const erase = this.asyncFn('erase', Duration.minutes(15), { table: table('readWrite') }, 1024);
+    // Writes tasks under the lead it is told about and reads that lead: item operations in lead
+    // partitions only (no index, no scan, no routing state or idempotency records).
+    const followUp = this.asyncFn('follow-up', ASYNC_TIMEOUT, {
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: [], write: [keys.leadPartition('*')] },
+      },
+    });
     const staleDeals = this.asyncFn(
       'stale-deals',
       Duration.minutes(5),
@@ -541,6 +550,12 @@ export class PipelineStack extends Stack {
       slaStart,
       pipelineEvents(['Lead Assigned'], { via: Match.anythingBut('escalation'), isTest: [false] }),
       'Start the SLA clock for every new (non-escalation) assignment of a real lead',
+    );
+    this.consumeWithFunction(
+      'follow-up',
+      followUp,
+      pipelineEvents(['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'], { isTest: [false] }),
+      "Create and close reps' follow-up tasks and stages' required actions (real leads)",
     );
     this.consumeWithStateMachine(
       'nurture',

@@ -26,6 +26,7 @@ import {
   type LeadAccess,
   type LeadNote,
   type LeadTask,
+  LeadTaskSchema,
   type LeadUpdate,
   listScope,
   MANUAL_STATUSES,
@@ -329,17 +330,7 @@ const NoteItem = z.object({
   by: z.string(),
   text: z.string(),
 });
-const TaskItem = z.object({
-  id: z.string(),
-  leadId: z.string(),
-  createdAt: z.string(),
-  by: z.string(),
-  title: z.string(),
-  dueAt: z.string(),
-  done: z.boolean(),
-  doneAt: z.string().optional(),
-  doneBy: z.string().optional(),
-});
+const TaskItem = LeadTaskSchema;
 const ActivityItem = z.object({
   id: z.string(),
   leadId: z.string(),

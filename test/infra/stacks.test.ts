@@ -57,6 +57,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   erase: ['TABLE_NAME'],
+  'follow-up': ['TABLE_NAME'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -569,6 +570,11 @@ describe.each(clients)('client %s', (clientName) => {
           detail: { isTest: [false], pending: [false] },
         },
         erase: { source: [EVENT_SOURCE], 'detail-type': ['Erasure Requested'] },
+        'follow-up': {
+          source: [EVENT_SOURCE],
+          'detail-type': ['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'],
+          detail: { isTest: [false] },
+        },
       };
       for (const [name, expected] of Object.entries(expectations)) {
         const rule = ruleTargeting(s, fnId(name));
@@ -617,7 +623,7 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 11);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 12);
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -708,6 +714,7 @@ describe.each(clients)('client %s', (clientName) => {
         'stale-deals',
         'erase',
         'sla-start',
+        'follow-up',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -793,6 +800,22 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('sla-start').has('states:StartExecution')).toBe(true);
       expect(actionsOf('sla-start').has('dynamodb:GetItem')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
+      expect(actionsOf('follow-up').has('events:PutEvents')).toBe(false);
+      expect(actionsOf('follow-up').has('dynamodb:Scan')).toBe(false);
+    });
+
+    it('limits follow-up to item operations in lead partitions (dynamodb:LeadingKeys)', () => {
+      const [, fn] = functionsByName(s).get('follow-up') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const dynamo = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) {
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['LEAD#*']);
+      }
     });
 
     it('limits alert to reading leads and writing its own idempotency records (dynamodb:LeadingKeys)', () => {
