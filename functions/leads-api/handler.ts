@@ -1,11 +1,10 @@
-import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { errorName, rethrowAsDomain } from '../../shared/adapters/aws-errors';
 import { requireEnv } from '../../shared/adapters/clients';
 import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { InvalidInputError, RepAtCapacityError } from '../../shared/domain/errors';
@@ -64,37 +63,8 @@ const MAX_IMPORT_BODY_BYTES = 1024 * 1024;
 const PathIdSchema = z.string().min(1).max(64);
 const IdempotencyKeySchema = z.string().min(1).max(200);
 
-/**
- * Stops SLA ladder executions with `StopExecution`, only for executions of the configured
- * state machine. An execution that already ended is fine: the ladder is over either way.
- */
-export class SfnSlaClock implements SlaClock {
-  private readonly client: SFNClient;
-  private readonly executionPrefix: string;
-
-  constructor(stateMachineArn: string, client?: SFNClient) {
-    this.client = client ?? new SFNClient({ maxAttempts: 3 });
-    // arn:aws:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution>
-    this.executionPrefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
-  }
-
-  executionArn(name: string): string {
-    return `${this.executionPrefix}${name}`;
-  }
-
-  async stop(executionArn: string, cause: string): Promise<void> {
-    if (!executionArn.startsWith(this.executionPrefix))
-      throw new Error(`${executionArn} is not an execution of the SLA state machine`);
-    try {
-      await this.client.send(
-        new StopExecutionCommand({ executionArn, error: 'SlaEnded', cause: cause.slice(0, 256) }),
-      );
-    } catch (error) {
-      if (errorName(error) === 'ExecutionDoesNotExist') return;
-      rethrowAsDomain('Step Functions', error);
-    }
-  }
-}
+/** Stops SLA ladders (moved to the adapters, so the Slack actions use the same one). */
+export { SfnSlaClock };
 
 /** Maps what the use cases throw to HTTP answers; unknown errors are re-thrown (500, logged by Lambda). */
 export function apiError(error: unknown): ApiResult {

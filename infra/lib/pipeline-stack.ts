@@ -156,6 +156,10 @@ export const PUBLIC_ROUTES = {
     ],
     why: 'email recipients follow HMAC-signed links (RFC 8058 one-click)',
   },
+  slack: {
+    routes: [{ method: HttpMethod.POST, path: '/slack/actions' }],
+    why: "Slack posts the alert buttons' presses, verified by the Slack app's signing secret in the handler",
+  },
 } as const satisfies Partial<Record<ApiRouteGroup, { routes: readonly RouteSpec[]; why: string }>>;
 
 /**
@@ -375,6 +379,21 @@ export class PipelineStack extends Stack {
       eventBus: bus,
       slaStateMachine: this.slaStateMachine,
     });
+    // The alert's "Mark contacted" button: the leads API's contact command, reached from Slack.
+    // Item operations only, in the partitions that command writes (the lead, its owner's
+    // counters) and its own replay log; no index, no scan.
+    const slackActions = this.fn('slack-actions', API_TIMEOUT, {
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: {
+          read: [],
+          write: [keys.leadPartition('*'), keys.repPartition('*'), keys.slackRequestPartition('*')],
+        },
+      },
+      eventBus: bus,
+      slaStateMachine: this.slaStateMachine,
+    });
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
     const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
@@ -392,6 +411,7 @@ export class PipelineStack extends Stack {
         partitions: { read: [keys.leadPartition('*')], write: [keys.idempotencyPartition('alert')] },
       },
       alertTopic: this.alertTopic,
+      consoleUrl: this.console.url,
     });
     const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
       table: table('readWrite'),
@@ -465,7 +485,7 @@ export class PipelineStack extends Stack {
     };
     const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
       addRoutes(fn, group, routes, undefined, why);
-    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe } as const;
+    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe, slack: slackActions } as const;
     for (const [group, { routes, why }] of Object.entries(PUBLIC_ROUTES) as Array<
       [keyof typeof PUBLIC_ROUTES, (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES]]
     >) {

@@ -504,6 +504,7 @@ export const API_ROUTE_GROUPS = [
   'unsubscribe',
   'reps',
   'reports',
+  'slack',
 ] as const;
 export type ApiRouteGroup = (typeof API_ROUTE_GROUPS)[number];
 
@@ -539,6 +540,7 @@ export const StackSettingsSchema = z.strictObject({
         unsubscribe: ThrottleLimitsSchema.optional(),
         reps: ThrottleLimitsSchema.optional(),
         reports: ThrottleLimitsSchema.optional(),
+        slack: ThrottleLimitsSchema.optional(),
       } satisfies Record<ApiRouteGroup, unknown>)
       .default({}),
   }),
@@ -617,8 +619,11 @@ export const ClientConfigSchema = z
        * recorded with their time and source only)
        */
       consentText: z.string().trim().min(1).max(CONSENT_TEXT_MAX).optional(),
-      /** Link to a lead in the client's UI, with `{leadId}`. */
-      leadUrlTemplate: z.string().includes('{leadId}', { message: 'must contain {leadId}' }),
+      /**
+       * Link to a lead in another system (a CRM), with `{leadId}`: alerts then open it there
+       * instead of in the console. @default - alerts open the lead in the console
+       */
+      leadUrlTemplate: z.string().includes('{leadId}', { message: 'must contain {leadId}' }).optional(),
     }),
     stack: StackSettingsSchema,
     capture: CaptureSchema,

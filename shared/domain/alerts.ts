@@ -46,12 +46,37 @@ export function mrkdwnText(text: string): SlackText {
   return { type: 'mrkdwn', text, verbatim: true };
 }
 
+/** A Block Kit button: an action Slack posts to the interactivity endpoint, or a link (`url`). */
+export interface SlackButton {
+  readonly type: 'button';
+  readonly text: Extract<SlackText, { readonly type: 'plain_text' }>;
+  readonly action_id: string;
+  readonly value?: string;
+  readonly url?: string;
+  readonly style?: 'primary' | 'danger';
+}
+
 /** The Block Kit blocks alerts use. */
 export type SlackBlock =
   | { readonly type: 'header'; readonly text: Extract<SlackText, { readonly type: 'plain_text' }> }
   | { readonly type: 'section'; readonly text?: SlackText; readonly fields?: readonly SlackText[] }
   | { readonly type: 'context'; readonly elements: readonly SlackText[] }
+  | { readonly type: 'actions'; readonly block_id?: string; readonly elements: readonly SlackButton[] }
   | { readonly type: 'divider' };
+
+/** `action_id` of the alert's buttons; the `slack-actions` function answers `contacted`. */
+export const ALERT_BUTTONS = { contacted: 'lead.contacted', open: 'lead.open' } as const;
+
+/** Where an alert's links point, from the function's environment. */
+export interface AlertLinks {
+  /** The console's base URL (no trailing slash): the default target of "Open". @default - no console link */
+  readonly consoleUrl?: string;
+}
+
+/** The lead's page in the console (its hash route). */
+export function consoleLeadUrl(consoleUrl: string, leadId: string): string {
+  return `${consoleUrl.replace(/\/+$/, '')}/#/leads/${encodeURIComponent(leadId)}`;
+}
 
 /** An incoming-webhook message: `text` is the notification fallback, `blocks` the layout. */
 export interface SlackMessage {
@@ -149,7 +174,8 @@ export function asciiSubject(value: string): string {
   return subject === '' ? 'Lead alert' : subject;
 }
 
-function formatMinutes(minutes: number): string {
+/** "45 min", "2 h 5 min", "3 days". */
+export function formatMinutes(minutes: number): string {
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
@@ -193,6 +219,7 @@ class AlertBuilder {
   constructor(
     private readonly config: AlertConfig,
     private readonly lead: Lead,
+    private readonly links: AlertLinks = {},
   ) {}
 
   rep(id: string): Rep | undefined {
@@ -256,14 +283,50 @@ class AlertBuilder {
     return src.utm.campaign ? `${base}, campaign ${cleanText(src.utm.campaign, 100)}` : base;
   }
 
-  url(): string {
-    return leadUrl(this.config.client.leadUrlTemplate, this.lead.id);
+  /**
+   * The lead's page: the client's own `leadUrlTemplate` when set (an outside CRM), else the
+   * console. Undefined when there is neither.
+   */
+  url(): string | undefined {
+    const template = this.config.client.leadUrlTemplate;
+    if (template !== undefined) return leadUrl(template, this.lead.id);
+    return this.links.consoleUrl ? consoleLeadUrl(this.links.consoleUrl, this.lead.id) : undefined;
   }
 
   /** The link in Slack syntax; the URL's own `&<>` escaped as Slack requires. */
-  link(): string {
-    const url = this.url().replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
-    return `<${url}|Open the lead>`;
+  link(): string | undefined {
+    const url = this.url()?.replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
+    return url === undefined ? undefined : `<${url}|Open the lead>`;
+  }
+
+  /** "Mark contacted" (when asked) and "Open" (when there is a page to open). */
+  buttons(contact: boolean): SlackBlock | undefined {
+    const url = this.url();
+    const elements: SlackButton[] = [
+      ...(contact
+        ? [
+            {
+              type: 'button' as const,
+              text: { type: 'plain_text' as const, text: 'Mark contacted' },
+              action_id: ALERT_BUTTONS.contacted,
+              value: this.lead.id,
+              style: 'primary' as const,
+            },
+          ]
+        : []),
+      ...(url !== undefined
+        ? [
+            {
+              type: 'button' as const,
+              text: { type: 'plain_text' as const, text: 'Open' },
+              action_id: ALERT_BUTTONS.open,
+              value: this.lead.id,
+              url,
+            },
+          ]
+        : []),
+    ];
+    return elements.length > 0 ? { type: 'actions', block_id: 'lead-actions', elements } : undefined;
   }
 
   /** Header, intro, the lead's who/score/source, extra fields, reasons and the link. */
@@ -274,6 +337,8 @@ class AlertBuilder {
     fallback: string,
     note?: string,
   ): SlackMessage {
+    // Until someone made contact, the alert offers to record it.
+    const contact = this.lead.firstTouchAt === undefined && this.lead.pipelineStage === undefined;
     const reasons = this.reasonLines();
     const blocks: SlackBlock[] = [
       { type: 'header', text: { type: 'plain_text', text: header } },
@@ -295,8 +360,11 @@ class AlertBuilder {
         type: 'section',
         text: mrkdwnText(`*Why this score*\n${reasons.join('\n')}`.slice(0, MAX_SECTION)),
       });
-    blocks.push({ type: 'section', text: mrkdwnText(this.link()) });
+    const link = this.link();
+    if (link !== undefined) blocks.push({ type: 'section', text: mrkdwnText(link) });
     if (note) blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
+    const buttons = this.buttons(contact);
+    if (buttons) blocks.push(buttons);
     return { text: fallback, blocks };
   }
 
@@ -314,7 +382,7 @@ class AlertBuilder {
       `Score: ${s ? `${s.total} (${s.stage})` : 'not scored yet'}`,
       `Source: ${this.sourcePlain()}`,
       ...lines,
-      `Open: ${this.url()}`,
+      ...(this.url() !== undefined ? [`Open: ${this.url()}`] : []),
     ].join('\n');
     const json = JSON.stringify({
       eventType: attributes.eventType,
@@ -323,7 +391,7 @@ class AlertBuilder {
       priority: attributes.priority,
       score: s?.total ?? null,
       stage: this.lead.stage,
-      leadUrl: this.url(),
+      leadUrl: this.url() ?? null,
       ...data,
     });
     return { subject: asciiSubject(subject), message: `${text}\n\n${json}`, attributes };
@@ -498,11 +566,16 @@ function staleAlert(
  * step reassigns the lead is announced by the `Lead Assigned` event the same escalation
  * publishes, so the channel sees one message per escalation, not two.
  */
-export function buildAlert(event: AlertEvent, lead: Lead, config: AlertConfig): AlertPlan {
+export function buildAlert(
+  event: AlertEvent,
+  lead: Lead,
+  config: AlertConfig,
+  links: AlertLinks = {},
+): AlertPlan {
   if (event.detail.isTest || lead.isTest) return { send: false, reason: 'test lead: never alerted' };
   if (event.detail.leadId !== lead.id)
     return { send: false, reason: `event is about lead ${event.detail.leadId}, not ${lead.id}` };
-  const b = new AlertBuilder(config, lead);
+  const b = new AlertBuilder(config, lead, links);
   switch (event.type) {
     case 'Lead Assigned':
       return { send: true, alert: assigned(b, config, event.detail) };

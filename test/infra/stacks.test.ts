@@ -47,7 +47,13 @@ const FUNCTION_ENV: Record<string, string[]> = {
   enrich: ['TABLE_NAME', 'EVENT_BUS_NAME', 'ENRICHMENT_SECRET_ARN'],
   score: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   route: ['TABLE_NAME', 'EVENT_BUS_NAME'],
-  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SLACK_SECRET_ARN'],
+  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SLACK_SECRET_ARN', 'CONSOLE_URL'],
+  'slack-actions': [
+    'TABLE_NAME',
+    'EVENT_BUS_NAME',
+    'SLA_STATE_MACHINE_ARN',
+    'SLACK_INTERACTIVITY_SECRET_ARN',
+  ],
   sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'auto-respond': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
@@ -64,6 +70,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
 const SECRETS: Record<string, string[]> = {
   SigningSecret: ['signingKey'],
   SlackSecret: ['slackWebhookUrl'],
+  SlackInteractivitySecret: ['slackSigningSecret'],
   GoogleAdsSecret: ['googleAdsKey'],
   MetaSecret: ['metaAppSecret', 'metaVerifyToken', 'metaAccessToken'],
   TypeformSecret: ['typeformSecret'],
@@ -90,6 +97,7 @@ const SECRET_READERS: Record<string, string[]> = {
   ],
   alert: ['SlackSecret'],
   enrich: ['EnrichmentSecret'],
+  'slack-actions': ['SlackInteractivitySecret'],
 };
 
 const PUBLIC_ROUTES = [
@@ -100,6 +108,7 @@ const PUBLIC_ROUTES = [
   'GET /webhooks/{provider}',
   'GET /unsubscribe',
   'POST /unsubscribe',
+  'POST /slack/actions',
 ];
 const JWT_ROUTES = [
   'GET /me',
@@ -470,6 +479,7 @@ describe.each(clients)('client %s', (clientName) => {
         'GET /webhooks/{provider}': 'webhooks',
         'GET /unsubscribe': 'unsubscribe',
         'POST /unsubscribe': 'unsubscribe',
+        'POST /slack/actions': 'slack-actions',
         'GET /reports/{report}': 'reports-api',
         ...Object.fromEntries(
           JWT_ROUTES.filter((r) => !r.includes('/reports/')).map((r) => [r, 'leads-api']),
@@ -802,6 +812,29 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
       expect(actionsOf('follow-up').has('events:PutEvents')).toBe(false);
       expect(actionsOf('follow-up').has('dynamodb:Scan')).toBe(false);
+    });
+
+    it('limits slack-actions to item operations on leads, rep counters and its replay log', () => {
+      const [, fn] = functionsByName(s).get('slack-actions') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      const dynamo = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) {
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect([st.Action].flat()).not.toContain('dynamodb:Scan');
+        expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual([
+          'LEAD#*',
+          'REP#*',
+          'SLACKREQ#*',
+        ]);
+      }
+      const actions = new Set(statements.flatMap((st) => [st.Action].flat()));
+      expect(actions.has('states:StopExecution')).toBe(true);
+      expect(actions.has('states:StartExecution')).toBe(false);
+      expect(actions.has('events:PutEvents')).toBe(true);
     });
 
     it('limits follow-up to item operations in lead partitions (dynamodb:LeadingKeys)', () => {
