@@ -688,6 +688,23 @@ export interface StaleDeal {
   readonly daysInStage: number;
 }
 
+/** Whole days the deal has been in its pipeline stage. */
+export function daysInStage(lead: Pick<Lead, 'pipelineStageAt' | 'updatedAt'>, now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(lead.pipelineStageAt ?? lead.updatedAt)) / 86_400_000);
+}
+
+/** Whether the deal sits in an open pipeline stage unchanged for at least `staleAfterDays` whole days. */
+export function isStaleDeal(
+  lead: Pick<Lead, 'pipelineStage' | 'pipelineStageAt' | 'updatedAt'>,
+  config: Pick<ClientConfig, 'pipeline'>,
+  now: Date,
+): boolean {
+  return (
+    pipelineStage(config, lead.pipelineStage)?.outcome === 'open' &&
+    daysInStage(lead, now) >= config.pipeline.staleAfterDays
+  );
+}
+
 /**
  * The stale deals among candidate leads: an open pipeline stage unchanged for at least
  * `staleAfterDays` whole days. Deals without an owner go to their team's manager; deals with
@@ -698,16 +715,12 @@ export function findStaleDeals(
   config: Pick<ClientConfig, 'pipeline' | 'teams'>,
   now: Date,
 ): StaleDeal[] {
-  const open = new Set(openStageIds(config));
   const deals: StaleDeal[] = [];
   for (const lead of leads) {
-    if (lead.pipelineStage === undefined || !open.has(lead.pipelineStage)) continue;
-    const since = lead.pipelineStageAt ?? lead.updatedAt;
-    const daysInStage = Math.floor((now.getTime() - Date.parse(since)) / 86_400_000);
-    if (daysInStage < config.pipeline.staleAfterDays) continue;
+    if (lead.pipelineStage === undefined || !isStaleDeal(lead, config, now)) continue;
     const repId = lead.owner ?? config.teams.find((t) => t.id === lead.team)?.manager;
     if (repId === undefined) continue;
-    deals.push({ lead, repId, pipelineStage: lead.pipelineStage, daysInStage });
+    deals.push({ lead, repId, pipelineStage: lead.pipelineStage, daysInStage: daysInStage(lead, now) });
   }
   return deals;
 }

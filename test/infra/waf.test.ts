@@ -68,6 +68,7 @@ describe('stack.waf.enabled', () => {
         'EXACTLY GET + STARTS_WITH /webhooks/',
         'EXACTLY GET + EXACTLY /unsubscribe',
         'EXACTLY POST + EXACTLY /unsubscribe',
+        'EXACTLY POST + EXACTLY /slack/actions',
       ].sort(),
     );
   });

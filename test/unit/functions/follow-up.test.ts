@@ -6,10 +6,13 @@ vi.hoisted(() => {
 });
 
 import { createHandler } from '../../../functions/follow-up/handler';
+import { SfnSlaClock } from '../../../shared/adapters/sla-ladder';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { followUpTaskId, stageActionTaskId } from '../../../shared/domain/follow-up';
 import type { Lead } from '../../../shared/domain/lead';
-import { config, LeadsHarness, makeLead } from './leads-kit';
+import { callerFromClaims } from '../../../shared/http/auth';
+import { listLeads } from '../../../shared/services/leads';
+import { claimsFor, config, LeadsHarness, makeLead, SLA_MACHINE } from './leads-kit';
 
 // Monday 24 November 2025, 14:50 UTC: Liam (Dublin, 09:00-17:30) is on shift; the SLA is 5 minutes.
 const ASSIGNED_AT = '2025-11-24T14:50:00.000Z';
@@ -222,5 +225,47 @@ describe('input', () => {
   it('does nothing for a lead that was erased', async () => {
     const result = await handler()(assigned('liam', ASSIGNED_AT));
     expect(result.skipped).toMatch(/no longer exists/);
+  });
+});
+
+describe('the lists reps and managers work from (GET /leads)', () => {
+  it("carries each lead's open and overdue tasks and flags stale deals, for the queue and the board", async () => {
+    await seed({ assignedAt: ASSIGNED_AT });
+    await h.seed(
+      makeLead({
+        id: 'deal-2',
+        status: 'working',
+        stage: 'opportunity',
+        owner: 'liam',
+        team: 'emea',
+        firstTouchAt: ASSIGNED_AT,
+        pipelineStage: 'demo',
+        pipelineStageAt: '2025-11-01T10:00:00.000Z',
+        profile: { dedupeKey: 'deal-2@x.example', email: 'deal-2@x.example' },
+      }),
+    );
+    await handler()(assigned('liam', ASSIGNED_AT));
+    const now = new Date('2025-11-24T15:00:00.000Z'); // the follow-up was due at 14:55
+    const { items } = await listLeads(
+      callerFromClaims(claimsFor('liam', ['rep']), config),
+      {},
+      {
+        store: h.repository,
+        publisher: h.publisher,
+        sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
+        config,
+        now: () => now,
+      },
+    );
+    const byId = new Map(items.map((l) => [l.id, l]));
+    expect(byId.get('lead-1')).toMatchObject({
+      openTasks: 1,
+      overdueTasks: 1,
+      nextTaskDueAt: '2025-11-24T14:55:00.000Z',
+    });
+    expect(byId.get('lead-1')?.stale).toBeUndefined();
+    // 23 days in Demo, past the example's 14.
+    expect(byId.get('deal-2')).toMatchObject({ stale: true });
+    expect(byId.get('deal-2')?.overdueTasks).toBeUndefined();
   });
 });
