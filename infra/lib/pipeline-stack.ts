@@ -60,6 +60,7 @@ import {
 } from '../../shared/adapters/integrations-secret';
 import { INDEXES, keys } from '../../shared/adapters/table-design';
 import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
+import { ALERT_EVENT_TYPES } from '../../shared/domain/alerts';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
 import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
@@ -548,9 +549,7 @@ export class PipelineStack extends Stack {
     this.consumeWithFunction(
       'alert',
       alert,
-      pipelineEvents(['Lead Assigned', 'Lead Escalated', 'Lead Unworked', 'Stale Deal Found'], {
-        isTest: [false],
-      }),
+      pipelineEvents([...ALERT_EVENT_TYPES], { isTest: [false] }),
       'Alert reps and managers (never for test leads)',
     );
     this.consumeWithFunction(

@@ -20,6 +20,7 @@ export const ALERT_EVENT_TYPES = [
   'Lead Escalated',
   'Lead Unworked',
   'Stale Deal Found',
+  'Tasks Overdue',
 ] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
@@ -513,6 +514,46 @@ function unworkedAlert(b: AlertBuilder, lead: Lead, d: EventDetail<'Lead Unworke
   };
 }
 
+/** Bullet lines for overdue tasks: title (mrkdwn-safe) and how long past due. */
+function overdueLines(tasks: ReadonlyArray<{ title: string; dueAt: string }>, now: Date): string[] {
+  return tasks.map((t) => {
+    const late = Math.max(0, Math.floor((now.getTime() - Date.parse(t.dueAt)) / 60_000));
+    return `• ${mrkdwn(t.title, 120)} (${formatMinutes(late)} overdue)`;
+  });
+}
+
+function tasksOverdueAlert(
+  b: AlertBuilder,
+  config: AlertConfig,
+  lead: Lead,
+  d: EventDetail<'Tasks Overdue'>,
+): Alert {
+  const who = cleanText(b.personName(), 60);
+  const stage = config.pipeline.stages.find((s) => s.id === d.pipelineStage)?.name ?? d.pipelineStage;
+  const count = `${d.tasks.length} overdue task${d.tasks.length === 1 ? '' : 's'}`;
+  const lines = overdueLines(d.tasks, new Date(d.occurredAt));
+  const attributes: TopicAttributes = { owner: d.repId, priority: lead.priority, eventType: 'Tasks Overdue' };
+  return {
+    eventType: 'Tasks Overdue',
+    leadId: d.leadId,
+    recipientId: d.repId,
+    priority: lead.priority,
+    slack: b.slack(
+      'Overdue tasks on a deal',
+      `${b.mention(d.repId)}, this deal in *${mrkdwn(stage, 60)}* has ${count}:\n${lines.join('\n')}`,
+      [`*Owner*\n${b.mention(d.repId)}`, `*Stage*\n${mrkdwn(stage, 60)}`],
+      `${count} on ${mrkdwn(who)}`,
+    ),
+    topic: b.topic(
+      `${count}: ${who}`,
+      `${b.name(d.repId)}, this deal in ${cleanText(stage, 60)} has ${count}.`,
+      d.tasks.map((t) => `Overdue: ${cleanText(t.title, 120)} (due ${t.dueAt})`),
+      attributes,
+      { pipelineStage: d.pipelineStage, overdueTasks: d.tasks.length },
+    ),
+  };
+}
+
 function staleAlert(
   b: AlertBuilder,
   config: AlertConfig,
@@ -529,7 +570,11 @@ function staleAlert(
           currency: config.client.currency,
           maximumFractionDigits: 0,
         }).format(lead.amount);
-  const intro = `${b.mention(d.repId)}, this deal has been in *${mrkdwn(stage, 60)}* for ${d.daysInStage} days.`;
+  const overdue =
+    d.overdueTasks.length === 0
+      ? ''
+      : `\nIt also has ${d.overdueTasks.length} overdue task${d.overdueTasks.length === 1 ? '' : 's'}:\n${overdueLines(d.overdueTasks, new Date(d.occurredAt)).join('\n')}`;
+  const intro = `${b.mention(d.repId)}, this deal has been in *${mrkdwn(stage, 60)}* for ${d.daysInStage} days.${overdue}`;
   const attributes: TopicAttributes = {
     owner: d.repId,
     priority: lead.priority,
@@ -553,9 +598,12 @@ function staleAlert(
     topic: b.topic(
       `Stale deal: ${who} in ${cleanText(stage, 40)} for ${d.daysInStage} days`,
       `${b.name(d.repId)}, this deal has been in ${cleanText(stage, 60)} for ${d.daysInStage} days.`,
-      amount ? [`Amount: ${amount}`] : [],
+      [
+        ...(amount ? [`Amount: ${amount}`] : []),
+        ...d.overdueTasks.map((t) => `Overdue: ${cleanText(t.title, 120)} (due ${t.dueAt})`),
+      ],
       attributes,
-      { pipelineStage: d.pipelineStage, daysInStage: d.daysInStage },
+      { pipelineStage: d.pipelineStage, daysInStage: d.daysInStage, overdueTasks: d.overdueTasks.length },
     ),
   };
 }
@@ -592,5 +640,7 @@ export function buildAlert(
       return { send: true, alert: unworkedAlert(b, lead, event.detail) };
     case 'Stale Deal Found':
       return { send: true, alert: staleAlert(b, config, lead, event.detail) };
+    case 'Tasks Overdue':
+      return { send: true, alert: tasksOverdueAlert(b, config, lead, event.detail) };
   }
 }

@@ -571,7 +571,13 @@ describe.each(clients)('client %s', (clientName) => {
         route: { source: [EVENT_SOURCE], 'detail-type': ['Lead Scored'], detail: { routable: [true] } },
         alert: {
           source: [EVENT_SOURCE],
-          'detail-type': ['Lead Assigned', 'Lead Escalated', 'Lead Unworked', 'Stale Deal Found'],
+          'detail-type': [
+            'Lead Assigned',
+            'Lead Escalated',
+            'Lead Unworked',
+            'Stale Deal Found',
+            'Tasks Overdue',
+          ],
           detail: { isTest: [false] },
         },
         'auto-respond': {

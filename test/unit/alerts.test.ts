@@ -404,6 +404,65 @@ describe('buildAlert: other events', () => {
       eventType: 'Stale Deal Found',
     });
   });
+
+  it('lists the overdue tasks of a stale deal, and how late each is, in the same message', () => {
+    const alert = send(
+      {
+        type: 'Stale Deal Found',
+        detail: parseDetail('Stale Deal Found', {
+          leadId: 'lead-1',
+          occurredAt: '2025-12-10T07:00:00.000Z',
+          repId: 'priya',
+          pipelineStage: 'proposal',
+          daysInStage: 16,
+          overdueTasks: [{ id: 't1', title: 'Send the <proposal>', dueAt: '2025-12-09T07:00:00.000Z' }],
+        }),
+      },
+      makeLead({ status: 'working', owner: 'priya', pipelineStage: 'proposal', priority: 'normal' }),
+    );
+    expect(alert.slack.blocks[1]).toMatchObject({
+      text: {
+        text: '<@U04PRIY005>, this deal has been in *Proposal* for 16 days.\nIt also has 1 overdue task:\n• Send the &lt;proposal&gt; (24 h overdue)',
+      },
+    });
+    expect(alert.topic.message).toContain('Overdue: Send the <proposal> (due 2025-12-09T07:00:00.000Z)');
+  });
+
+  it('tells the owner about overdue tasks on a deal that is not stale', () => {
+    const alert = send(
+      {
+        type: 'Tasks Overdue',
+        detail: parseDetail('Tasks Overdue', {
+          leadId: 'lead-1',
+          occurredAt: '2025-12-10T07:00:00.000Z',
+          repId: 'priya',
+          pipelineStage: 'demo',
+          tasks: [
+            { id: 't1', title: 'Send the demo recap and next steps', dueAt: '2025-12-10T06:30:00.000Z' },
+            { id: 't2', title: 'Call back', dueAt: '2025-12-07T07:00:00.000Z' },
+          ],
+        }),
+      },
+      makeLead({ status: 'working', owner: 'priya', pipelineStage: 'demo', priority: 'normal' }),
+    );
+    expect(alert.recipientId).toBe('priya');
+    expect(alert.slack.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Overdue tasks on a deal' },
+    });
+    expect(alert.slack.blocks[1]).toMatchObject({
+      text: {
+        text: '<@U04PRIY005>, this deal in *Demo* has 2 overdue tasks:\n• Send the demo recap and next steps (30 min overdue)\n• Call back (3 days overdue)',
+      },
+    });
+    expect(alert.topic.attributes).toEqual({
+      owner: 'priya',
+      priority: 'normal',
+      eventType: 'Tasks Overdue',
+    });
+    // A deal: only "Open", no "Mark contacted".
+    expect(JSON.stringify(alert.slack.blocks.at(-1))).not.toContain('lead.contacted');
+  });
 });
 
 describe('buildAlert: links and buttons', () => {
