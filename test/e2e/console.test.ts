@@ -417,6 +417,7 @@ test('an assigned lead gets a follow-up task; "Mark contacted" pressed on the Sl
   await page.locator(`#message-${index}.updated`).waitFor({ timeout: 15_000 });
   expect(await page.locator(`#message-${index}`).textContent()).toMatch(/made contact .* after capture/);
   expect(await page.locator(`#message-${index} button`).count()).toBe(0);
+  await screenshot(page, 'slack-recorder-desktop');
 
   // The same command as the console's "Contacted": first touch recorded, SLA stopped, task closed.
   const { lead } = await api.lead(leadId);
