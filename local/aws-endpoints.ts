@@ -550,8 +550,11 @@ export function slackRecorderPage(records: readonly SlackRecord[]): string {
                   ? `<a class="button" href="${esc(e.url)}" target="_blank" rel="noopener">${label}</a>`
                   : `<button type="button" data-record="${index}" data-action="${esc(e.action_id)}">${label}</button>`;
               })
-              .join(' ')}
-  <label>as <select data-user-for="${index}">${members.map((m) => `<option>${esc(m)}</option>`).join('')}</select></label></p>`;
+              .join(' ')}${
+              (b.elements ?? []).some((e) => !e.url)
+                ? ` <label>as <select data-user-for="${index}">${members.map((m) => `<option>${esc(m)}</option>`).join('')}</select></label>`
+                : ''
+            }</p>`;
           const texts = [b.text?.text, ...(b.fields ?? []).map((f) => f.text)].filter(Boolean);
           const elements =
             b.type === 'context'
