@@ -6,7 +6,15 @@ import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
 import { SlackResponder } from '../../shared/adapters/slack';
 import { SlackRequestLog } from '../../shared/adapters/slack-requests';
 import { clientConfig } from '../../shared/config/runtime';
-import { type ApiEvent, type ApiResult, errorResponse, header, json, rawBody } from '../../shared/http/api';
+import {
+  type ApiEvent,
+  type ApiResult,
+  errorResponse,
+  header,
+  invalid,
+  json,
+  rawBody,
+} from '../../shared/http/api';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import { handleSlackAction, type SlackActionsDeps } from '../../shared/services/slack-actions';
@@ -44,11 +52,7 @@ export function createHandler(deps: SlackActionsDeps) {
                 : `The request is not signed by Slack (${result.refused})`,
           });
         case 400:
-          return json(400, {
-            error: 'INVALID_INPUT',
-            message: `${result.field}: ${result.reason}`,
-            fields: [{ field: result.field, reason: result.reason }],
-          });
+          return invalid([{ field: result.field, reason: result.reason }]);
         default:
           logger.info('Slack action', { ...result });
           return { statusCode: 200, body: '' };

@@ -82,7 +82,7 @@ export function BoardView({ api, workspace }: ViewProps) {
       <h1>Pipeline</h1>
       <p class="muted" id="board-help">
         Drag a deal to another stage, or focus it and press → or ← to move it one stage. Deals untouched for{' '}
-        {workspace.pipeline.staleAfterDays} days are marked stale.
+        {workspace.pipeline.staleAfterDays} days are marked stale, and deals with overdue tasks are flagged.
       </p>
       <ErrorNote error={error} />
       <p role="status" class="status">
