@@ -67,7 +67,7 @@ export class SweepIncompleteError extends LeadPipelineError {
     override readonly cause?: unknown,
   ) {
     super(
-      `${remaining} stale deal(s) were not announced${cause instanceof Error ? `: ${cause.message}` : ''}; the retry announces them`,
+      `${remaining} deal(s) (stale or late on tasks) were not announced${cause instanceof Error ? `: ${cause.message}` : ''}; the retry announces them`,
     );
   }
 }

@@ -150,7 +150,7 @@ describe('stale-deals sweep', () => {
 
   it('stops before the time runs out and leaves the rest to the retry', async () => {
     await expect(handler()(scheduled(), { getRemainingTimeInMillis: () => 5_000 })).rejects.toThrow(
-      /2 stale deal\(s\) were not announced/,
+      /2 deal\(s\) \(stale or late on tasks\) were not announced/,
     );
     expect(h.published).toEqual([]);
   });
