@@ -8,6 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SLACK_ACTIONS, slackSignature } from '../shared/domain/slack-actions';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
 import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
 import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
@@ -35,6 +36,18 @@ export interface SlackRecord {
   readonly path: string;
   readonly body: unknown;
   readonly at: string;
+  /** The message that replaced this one through its `response_url` (a button press), latest first. */
+  replacedBy?: unknown;
+  /** Ephemeral replies sent through its `response_url`: what only the presser saw. */
+  ephemeral?: unknown[];
+}
+
+/** Where the recorder's buttons post, and how they sign, like Slack's interactivity requests. */
+export interface LocalSlackActions {
+  readonly url: string;
+  /** The `response_url` prefix the runtime redirects back here. */
+  readonly responseBase: string;
+  readonly signingSecret: () => string;
 }
 
 export interface LocalSecret {
@@ -69,6 +82,8 @@ export class LocalAwsEndpoints {
   private readonly dynamoAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   /** SES v2 requests are proxied here (see SesEventSimulator). */
   sesProxy: SesEventSimulator | undefined;
+  /** Set once the API listens: the recorder page's buttons press through it. */
+  slackActions: LocalSlackActions | undefined;
   private server: Server | undefined;
   private readonly listeners = new Set<(kind: 'sns' | 'slack', record: SnsRecord | SlackRecord) => void>();
 
@@ -114,6 +129,10 @@ export class LocalAwsEndpoints {
     const url = new URL(req.url ?? '/', 'http://local');
     const body = await readBody(req);
     if (url.pathname.startsWith('/slack/')) return this.slackWebhook(url.pathname, body, res);
+    if (url.pathname.startsWith('/slack-responses/')) return this.slackResponse(url.pathname, body, res);
+    if (req.method === 'POST' && url.pathname === '/_local/slack/press') return this.slackPress(body, res);
+    if (req.method === 'GET' && url.pathname === '/_local/slack' && wantsHtml(req))
+      return sendHtml(res, slackRecorderPage(this.slack));
     if (url.pathname.startsWith('/v2/email/') || url.pathname.startsWith('/v1/email/'))
       return this.sesApi(req, url, body, res);
     if (req.method === 'POST' && url.pathname.startsWith('/_local/ses/'))
@@ -370,6 +389,76 @@ export class LocalAwsEndpoints {
     res.end('ok');
   }
 
+  /** `response_url` posts: `replace_original` replaces the recorded message, ephemeral replies are kept beside it. */
+  private slackResponse(path: string, body: string, res: ServerResponse) {
+    this.count('Slack.ResponseUrl');
+    const index = Number(path.split('/')[3]);
+    const record = this.slack[index];
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('invalid_payload');
+      return;
+    }
+    if (!record) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('expired_url');
+      return;
+    }
+    if (message.response_type === 'ephemeral') record.ephemeral = [...(record.ephemeral ?? []), message];
+    else if (message.replace_original === true) record.replacedBy = message;
+    for (const listener of this.listeners) listener('slack', record);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok');
+  }
+
+  /**
+   * Presses a button of a recorded message as a Slack member would: builds the `block_actions`
+   * payload Slack sends, signs it (`v0` HMAC of `v0:<timestamp>:<body>`) with the local signing
+   * secret, posts it to the API's interactivity route, and answers with the API's status.
+   */
+  private async slackPress(body: string, res: ServerResponse) {
+    const actions = this.slackActions;
+    if (!actions) return send(res, 503, { message: 'the API is not listening yet' });
+    const input = (body ? JSON.parse(body) : {}) as { record?: number; actionId?: string; userId?: string };
+    const record = this.slack[Number(input.record)];
+    if (!record || typeof input.userId !== 'string')
+      return send(res, 400, {
+        message: 'give record (an index of /_local/slack) and userId (a Slack member id)',
+      });
+    const current = (record.replacedBy ?? record.body) as { text?: string; blocks?: SlackBlockLike[] };
+    const button = (current.blocks ?? [])
+      .flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []))
+      .find((e) => e.action_id === (input.actionId ?? SLACK_ACTIONS.contacted));
+    if (!button) return send(res, 409, { message: 'the message has no such button (any more)' });
+    const payload = {
+      type: 'block_actions',
+      user: { id: input.userId, name: input.userId },
+      team: { id: 'T000LOCAL' },
+      actions: [{ ...button, action_ts: String(Date.now() / 1000) }],
+      response_url: `${actions.responseBase}T000LOCAL/${Number(input.record)}/local`,
+      message: current,
+    };
+    const form = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const answer = await fetch(actions.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': slackSignature(actions.signingSecret(), timestamp, form),
+      },
+      body: form,
+    });
+    return send(res, 200, {
+      status: answer.status,
+      body: await answer.text(),
+      record: this.slack[Number(input.record)],
+    });
+  }
+
   private inspect(url: URL, res: ServerResponse) {
     switch (url.pathname) {
       case '/_local/sns':
@@ -404,6 +493,109 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** The parts of a Block Kit block the recorder page draws. */
+interface SlackBlockLike {
+  readonly type: string;
+  readonly text?: { readonly text?: string };
+  readonly fields?: ReadonlyArray<{ readonly text?: string }>;
+  readonly elements?: ReadonlyArray<{
+    readonly type?: string;
+    readonly text?: string | { readonly text?: string };
+    readonly action_id?: string;
+    readonly url?: string;
+  }>;
+}
+
+function wantsHtml(req: IncomingMessage): boolean {
+  return String(req.headers.accept ?? '').includes('text/html');
+}
+
+function sendHtml(res: ServerResponse, html: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(html),
+  });
+  res.end(html);
+}
+
+function esc(text: unknown): string {
+  return String(text ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/**
+ * The Slack recorder as a page: each alert as Slack would draw it (roughly), newest first, with
+ * its buttons. "Mark contacted" presses as the chosen Slack member (the members the message
+ * mentions are offered); "Open" follows its link. The page reloads itself after a press.
+ */
+export function slackRecorderPage(records: readonly SlackRecord[]): string {
+  const items = records
+    .map((record, index) => {
+      const message = (record.replacedBy ?? record.body) as { text?: string; blocks?: SlackBlockLike[] };
+      const members = [...new Set(JSON.stringify(record.body).match(/<@[UW][A-Z0-9]+>/g) ?? [])].map((m) =>
+        m.slice(2, -1),
+      );
+      const blocks = (message.blocks ?? [])
+        .map((b) => {
+          if (b.type === 'actions')
+            return `<p class="actions">${(b.elements ?? [])
+              .map((e) => {
+                const label = esc(typeof e.text === 'string' ? e.text : e.text?.text);
+                return e.url
+                  ? `<a class="button" href="${esc(e.url)}" target="_blank" rel="noopener">${label}</a>`
+                  : `<button type="button" data-record="${index}" data-action="${esc(e.action_id)}">${label}</button>`;
+              })
+              .join(' ')}${
+              (b.elements ?? []).some((e) => !e.url)
+                ? ` <label>as <select data-user-for="${index}">${members.map((m) => `<option>${esc(m)}</option>`).join('')}</select></label>`
+                : ''
+            }</p>`;
+          const texts = [b.text?.text, ...(b.fields ?? []).map((f) => f.text)].filter(Boolean);
+          const elements =
+            b.type === 'context'
+              ? (b.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : ''))
+              : [];
+          return `<pre class="${esc(b.type)}">${esc([...texts, ...elements].join('\n'))}</pre>`;
+        })
+        .join('\n');
+      const replies = (record.ephemeral ?? [])
+        .map((r) => `<p class="ephemeral">Only you can see this: ${esc((r as { text?: string }).text)}</p>`)
+        .join('');
+      return `<article id="message-${index}"${record.replacedBy ? ' class="updated"' : ''}><header>${esc(record.at)}${
+        record.replacedBy ? ' · updated' : ''
+      }</header>${blocks}${replies}</article>`;
+    })
+    .reverse()
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Slack recorder</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:52rem;padding:0 1rem}
+article{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}article.updated{border-color:#2a7}
+header{color:#555;font-size:.85rem}pre{white-space:pre-wrap;font:inherit;margin:.4rem 0}pre.header{font-weight:bold}
+pre.context{color:#555;font-size:.9rem}.button,button{border:1px solid #888;border-radius:4px;background:#fff;padding:.3rem .8rem;
+color:inherit;text-decoration:none;cursor:pointer;font:inherit}.ephemeral{background:#f4f4f4;padding:.3rem}</style></head>
+<body><main><h1>Slack recorder</h1>
+<p>What the alert function posted to the Slack webhook, newest first. Buttons are pressed as the chosen Slack member,
+signed with the local signing secret exactly as Slack signs them. JSON: <code>Accept: application/json</code>.</p>
+${items || '<p>No Slack messages yet.</p>'}
+</main><script>
+document.addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-action]');
+  if (!button) return;
+  const record = Number(button.dataset.record);
+  const userId = document.querySelector('[data-user-for="' + record + '"]').value;
+  button.disabled = true;
+  await fetch('/_local/slack/press', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ record, actionId: button.dataset.action, userId }) });
+  location.reload();
+});
+</script></body></html>`;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {

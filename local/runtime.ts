@@ -232,9 +232,9 @@ export class LocalRuntime {
       const props = resource.Properties ?? {};
       // Deploy-time helpers CDK brings (the console upload, in Python) have no local role.
       if (!String(props.Runtime ?? '').startsWith('nodejs')) continue;
-      const env = resolver.resolve(
-        stack,
-        (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+      const env = withLocalConsole(
+        resolver.resolve(stack, (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}),
+        consoleUrl,
       );
       const { file, exportName } = handlerFile(assemblyDir, resource);
       const pool = new FunctionPool(
@@ -255,7 +255,10 @@ export class LocalRuntime {
         {
           maxConcurrency: this.options.maxConcurrency ?? 4,
           logFile: join(clientDir, 'logs', `${local.ref}.log`),
-          fetchRedirects: [[LOCAL_SLACK_WEBHOOK_BASE, `${awsUrl}/slack/`]],
+          fetchRedirects: [
+            [LOCAL_SLACK_WEBHOOK_BASE, `${awsUrl}/slack/`],
+            [LOCAL_SLACK_RESPONSE_BASE, `${awsUrl}/slack-responses/`],
+          ],
         },
       );
       this.functions.set(local.ref, pool);
@@ -397,6 +400,12 @@ export class LocalRuntime {
       rewriteRedirect: (location) => localRedirect(location, this.endpoints.apiUrl),
     });
     const apiUrl = await this.api.listen(Number(new URL(apiUrlGuess).port));
+    // The recorder's buttons post to the API's interactivity route, signed like Slack.
+    this.aws.slackActions = {
+      url: `${apiUrl}/slack/actions`,
+      responseBase: LOCAL_SLACK_RESPONSE_BASE,
+      signingSecret: () => localSlackSigningSecret(secrets),
+    };
 
     const jwt = routes.find((r) => r.jwt)?.jwt;
     const tokens = {
@@ -903,11 +912,48 @@ function hash(text: string): string {
 }
 
 /**
+ * The console's URL in a function's environment: the template builds it as
+ * `https://<distribution domain>`, and offline the distribution is the local console server,
+ * served over http.
+ */
+function withLocalConsole(env: unknown, consoleUrl: string): unknown {
+  if (!env || typeof env !== 'object') return env;
+  const asHttps = `https://${new URL(consoleUrl).host}`;
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      typeof v === 'string' && v.startsWith(asHttps) ? `${consoleUrl}${v.slice(asHttps.length)}` : v,
+    ]),
+  );
+}
+
+/** The Slack signing secret the local secrets hold (the operator may have changed it). */
+function localSlackSigningSecret(secrets: ReadonlyMap<string, LocalSecret>): string {
+  for (const secret of secrets.values()) {
+    let value: Record<string, unknown> = {};
+    try {
+      value = JSON.parse(secret.secretString) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (typeof value.slackSigningSecret === 'string' && value.slackSigningSecret !== '')
+      return value.slackSigningSecret;
+  }
+  return LOCAL_SLACK_SIGNING_SECRET;
+}
+
+/**
  * The Slack webhook URL the local secret holds. Slack calls from the functions' workers to it are
  * redirected to the recorder (`POST /slack/...` on the AWS endpoint, whose port changes per
  * boot), so the secret stays valid across restarts and the alert function's https check holds.
  */
 const LOCAL_SLACK_WEBHOOK_BASE = 'https://hooks.slack.com/services/';
+
+/** Where Slack's `response_url`s live; offline they lead to the recorder, which updates the message. */
+const LOCAL_SLACK_RESPONSE_BASE = 'https://hooks.slack.com/actions/';
+
+/** The Slack app signing secret offline: the recorder signs its button presses with it, as Slack does. */
+const LOCAL_SLACK_SIGNING_SECRET = 'local-slack-signing-secret';
 
 /**
  * Values for the integration secrets that make the local pipeline work end to end, one per key of
@@ -916,6 +962,7 @@ const LOCAL_SLACK_WEBHOOK_BASE = 'https://hooks.slack.com/services/';
  */
 const LOCAL_INTEGRATION_VALUES: Omit<IntegrationsSecret, 'signingKey'> = {
   slackWebhookUrl: `${LOCAL_SLACK_WEBHOOK_BASE}T000LOCAL/B000LOCAL/local`,
+  slackSigningSecret: LOCAL_SLACK_SIGNING_SECRET,
   googleAdsKey: 'local-google-ads-key',
   metaAppSecret: 'local-meta-app-secret',
   metaVerifyToken: 'local-meta-verify-token',

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Api, Workspace } from './api';
+import type { Api, LeadSummary, Workspace } from './api';
 
 /** What every view gets from the shell. */
 export interface ViewProps {
@@ -121,6 +121,28 @@ export function Section({
 }
 
 /** Days since an ISO instant. */
+/**
+ * The attention flags of a lead in a list: a stale deal, and overdue tasks (with the next due
+ * time in a tooltip). Words, not only colour, so screen readers and colour-blind users get them.
+ */
+export function TaskFlags({ lead }: { lead: LeadSummary }) {
+  const overdue = lead.overdueTasks ?? 0;
+  if (!lead.stale && overdue === 0) return null;
+  return (
+    <span class="flags">
+      {lead.stale && <strong class="flag stale-flag">stale</strong>}
+      {overdue > 0 && (
+        <strong
+          class="flag overdue-flag"
+          title={lead.nextTaskDueAt ? `Oldest due ${lead.nextTaskDueAt}` : undefined}
+        >
+          {overdue} overdue {overdue === 1 ? 'task' : 'tasks'}
+        </strong>
+      )}
+    </span>
+  );
+}
+
 export function daysSince(iso: string | undefined, now: number): number {
   return iso ? (now - Date.parse(iso)) / 86_400_000 : 0;
 }

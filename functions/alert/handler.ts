@@ -29,6 +29,7 @@ import {
   ALERT_EVENT_TYPES,
   type Alert,
   type AlertEvent,
+  type AlertLinks,
   buildAlert,
   type SlackMessage,
   type TopicMessage,
@@ -68,6 +69,8 @@ export interface AlertDeps {
   readonly topic: Pick<AlertTopic, 'publish'>;
   /** Powertools idempotency store (DynamoDB, same table). */
   readonly idempotency: BasePersistenceLayer;
+  /** Where the alert's links point (the console). @default - no console link */
+  readonly links?: AlertLinks;
 }
 
 /** What a channel did with an alert. */
@@ -187,7 +190,7 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
 
     const lead: Lead | undefined = await d.leads.getLead(alertEvent.detail.leadId);
     if (!lead) return skip('the lead no longer exists (erased?)');
-    const plan = buildAlert(alertEvent, lead, d.config);
+    const plan = buildAlert(alertEvent, lead, d.config, d.links);
     if (!plan.send) return skip(plan.reason);
     const alert: Alert = plan.alert;
 
@@ -257,6 +260,8 @@ export interface AlertAdapterOptions {
   readonly snsClient?: SNSClient;
   readonly secrets?: IntegrationsSecretReader;
   readonly dynamoClient?: DynamoDBClient;
+  /** The console's base URL (`CONSOLE_URL`). @default - no console link */
+  readonly consoleUrl?: string;
 }
 
 /** The real adapters: DynamoDB (lead + idempotency), SNS, Secrets Manager and Slack. */
@@ -264,6 +269,7 @@ export function alertDeps(options: AlertAdapterOptions): AlertDeps {
   const secrets = options.secrets ?? new SecretsManagerIntegrations(options.secretArn);
   return {
     config: options.config ?? clientConfig(),
+    ...(options.consoleUrl ? { links: { consoleUrl: options.consoleUrl } } : {}),
     leads: new LeadRepository(options.tableName),
     slack: new SlackWebhook(async () => (await secrets.read()).slackWebhookUrl, options.slack),
     topic: new AlertTopic(options.topicArn, options.snsClient),
@@ -284,6 +290,7 @@ export const handler = lambdaHandler(
       tableName: requireEnv('TABLE_NAME'),
       topicArn: requireEnv('ALERT_TOPIC_ARN'),
       secretArn: requireEnv(integrationSecretEnv('slack')),
+      consoleUrl: process.env.CONSOLE_URL,
     }),
   ),
 );

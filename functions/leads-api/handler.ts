@@ -63,7 +63,7 @@ const MAX_IMPORT_BODY_BYTES = 1024 * 1024;
 const PathIdSchema = z.string().min(1).max(64);
 const IdempotencyKeySchema = z.string().min(1).max(200);
 
-/** Moved to the SLA adapters (the booking consumer stops ladders too); re-exported for callers of this module. */
+/** Stops SLA ladders (moved to the adapters, so the Slack actions use the same one). */
 export { SfnSlaClock };
 
 /** Maps what the use cases throw to HTTP answers; unknown errors are re-thrown (500, logged by Lambda). */

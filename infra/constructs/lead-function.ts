@@ -73,6 +73,8 @@ export interface LeadFunctionAccess {
   readonly nurtureStateMachine?: IStateMachine;
   /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
   readonly apiUrl?: string;
+  /** Base URL of the sales console without a trailing slash: `CONSOLE_URL` (links in alerts). @default - not set */
+  readonly consoleUrl?: string;
 }
 
 /** Properties of a {@link LeadFunction}. */
@@ -120,6 +122,7 @@ export const ENV = {
   slaStateMachineArn: 'SLA_STATE_MACHINE_ARN',
   nurtureStateMachineArn: 'NURTURE_STATE_MACHINE_ARN',
   apiUrl: 'API_URL',
+  consoleUrl: 'CONSOLE_URL',
 } as const;
 
 /** CloudWatch metrics namespace shared by every function (Powertools Metrics). */
@@ -324,6 +327,7 @@ export class LeadFunction extends Construct {
       );
     }
     if (access.apiUrl !== undefined) fn.addEnvironment(ENV.apiUrl, access.apiUrl);
+    if (access.consoleUrl !== undefined) fn.addEnvironment(ENV.consoleUrl, access.consoleUrl);
   }
 
   /** cdk-nag findings every pipeline function has, acknowledged on this construct only. */

@@ -60,6 +60,7 @@ import {
 } from '../../shared/adapters/integrations-secret';
 import { INDEXES, keys } from '../../shared/adapters/table-design';
 import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
+import { ALERT_EVENT_TYPES } from '../../shared/domain/alerts';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
 import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
@@ -159,6 +160,10 @@ export const PUBLIC_ROUTES = {
   booking: {
     routes: [{ method: HttpMethod.GET, path: '/next/{token}' }],
     why: "the visitor's thank-you page follows the short-lived HMAC-signed next-step URL capture issued",
+  },
+  slack: {
+    routes: [{ method: HttpMethod.POST, path: '/slack/actions' }],
+    why: "Slack posts the alert buttons' presses, verified by the Slack app's signing secret in the handler",
   },
 } as const satisfies Partial<Record<ApiRouteGroup, { routes: readonly RouteSpec[]; why: string }>>;
 
@@ -384,6 +389,21 @@ export class PipelineStack extends Stack {
       table: { table: leadsTable, mode: 'read', partitions: { read: [keys.leadPartition('*')], write: [] } },
       apiUrl: this.publicUrl,
     });
+    // The alert's "Mark contacted" button: the leads API's contact command, reached from Slack.
+    // Item operations only, in the partitions that command writes (the lead, its owner's
+    // counters) and its own replay log; no index, no scan.
+    const slackActions = this.fn('slack-actions', API_TIMEOUT, {
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: {
+          read: [],
+          write: [keys.leadPartition('*'), keys.repPartition('*'), keys.slackRequestPartition('*')],
+        },
+      },
+      eventBus: bus,
+      slaStateMachine: this.slaStateMachine,
+    });
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
     const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
@@ -401,6 +421,7 @@ export class PipelineStack extends Stack {
         partitions: { read: [keys.leadPartition('*')], write: [keys.idempotencyPartition('alert')] },
       },
       alertTopic: this.alertTopic,
+      consoleUrl: this.console.url,
     });
     const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
       table: table('readWrite'),
@@ -416,6 +437,15 @@ export class PipelineStack extends Stack {
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
     const erase = this.asyncFn('erase', Duration.minutes(15), { table: table('readWrite') }, 1024);
+    // Writes tasks under the lead it is told about and reads that lead: item operations in lead
+    // partitions only (no index, no scan, no routing state or idempotency records).
+    const followUp = this.asyncFn('follow-up', ASYNC_TIMEOUT, {
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: [], write: [keys.leadPartition('*')] },
+      },
+    });
     const staleDeals = this.asyncFn(
       'stale-deals',
       Duration.minutes(5),
@@ -471,7 +501,14 @@ export class PipelineStack extends Stack {
     };
     const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
       addRoutes(fn, group, routes, undefined, why);
-    const publicFunctions = { capture, tracking: track, webhooks, unsubscribe, booking: nextStep } as const;
+    const publicFunctions = {
+      capture,
+      tracking: track,
+      webhooks,
+      unsubscribe,
+      booking: nextStep,
+      slack: slackActions,
+    } as const;
     for (const [group, { routes, why }] of Object.entries(PUBLIC_ROUTES) as Array<
       [keyof typeof PUBLIC_ROUTES, (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES]]
     >) {
@@ -534,9 +571,7 @@ export class PipelineStack extends Stack {
     this.consumeWithFunction(
       'alert',
       alert,
-      pipelineEvents(['Lead Assigned', 'Lead Escalated', 'Lead Unworked', 'Stale Deal Found'], {
-        isTest: [false],
-      }),
+      pipelineEvents([...ALERT_EVENT_TYPES], { isTest: [false] }),
       'Alert reps and managers (never for test leads)',
     );
     this.consumeWithFunction(
@@ -563,6 +598,12 @@ export class PipelineStack extends Stack {
       // A cancellation is recorded as a note; the function tells bookings from other notes.
       pipelineEvents(['Activity Recorded'], { type: ['meeting_booked', 'note'] }),
       'Treat a meeting booked through a scheduling tool as first contact, and announce it',
+    );
+    this.consumeWithFunction(
+      'follow-up',
+      followUp,
+      pipelineEvents(['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'], { isTest: [false] }),
+      "Create and close reps' follow-up tasks and stages' required actions (real leads)",
     );
     this.consumeWithStateMachine(
       'nurture',

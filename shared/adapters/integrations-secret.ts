@@ -30,6 +30,11 @@ export const INTEGRATION_SECRETS = {
     keys: { slackWebhookUrl: operatorKey },
     readers: ['alert'],
   },
+  slackInteractivity: {
+    description: "Slack app signing secret: verifies the alert buttons' requests",
+    keys: { slackSigningSecret: operatorKey },
+    readers: ['slack-actions'],
+  },
   googleAds: {
     description: 'Google Ads lead-form webhook key',
     keys: { googleAdsKey: operatorKey },

@@ -34,7 +34,7 @@ import {
   OPEN_STATUSES,
   stillInScope,
 } from '../domain/lead';
-import type { LeadNote, LeadTask } from '../domain/pipeline';
+import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
 import { INDEXES, type IndexName, indexKeys, keys, TTL_ATTRIBUTE } from './table-design';
@@ -796,6 +796,19 @@ export class LeadRepository {
   /** Stores a task unless one with its id and due time exists. @returns whether it was new. */
   async putTask(task: LeadTask): Promise<boolean> {
     return this.putOnce(taskItem(task));
+  }
+
+  /** The lead's tasks, by due time (one query on its partition). Unreadable items are skipped. */
+  async listTasks(leadId: string): Promise<LeadTask[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.leadPartition(leadId), ':prefix': keys.taskPrefix },
+    });
+    return items.flatMap((item) => {
+      const task = LeadTaskSchema.safeParse(item);
+      return task.success ? [task.data] : [];
+    });
   }
 
   /**

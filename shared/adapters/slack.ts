@@ -221,3 +221,41 @@ async function drain(response: Response): Promise<void> {
     // nothing to release
   }
 }
+
+/** Hosts Slack's `response_url` lives on; a verified payload naming another host is not followed. */
+const RESPONSE_URL = /^https:\/\/hooks\.slack(-gov)?\.com\//;
+
+/**
+ * Answers a button press through its `response_url`: replaces the alert, or sends the presser an
+ * ephemeral reply. Bounded by a short timeout, because Slack wants the interaction answered
+ * within 3 seconds and the press was already recorded.
+ */
+export class SlackResponder {
+  private readonly fetch: typeof fetch;
+  private readonly timeoutMs: number;
+
+  /** @param options.timeoutMs per response. @default 1500 */
+  constructor(options: { readonly fetch?: typeof fetch; readonly timeoutMs?: number } = {}) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.timeoutMs = options.timeoutMs ?? 1500;
+  }
+
+  /** @throws Error when the URL is not Slack's or Slack does not accept the message. */
+  async respond(responseUrl: string, message: Record<string, unknown>): Promise<void> {
+    if (!RESPONSE_URL.test(responseUrl)) throw new Error('response_url is not a Slack hooks URL');
+    let response: Response;
+    try {
+      response = await this.fetch(responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(message),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw networkError(error);
+    }
+    const text = await readText(response);
+    if (!response.ok)
+      throw new Error(`Slack refused the response (HTTP ${response.status} ${text.slice(0, 100)})`);
+  }
+}

@@ -26,6 +26,7 @@
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
  * | auto-response per address per day  | pk `ACK#<sha256>`, sk `DAY#<yyyy-mm-dd>` (TTL)            |
  * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
+ * | Slack requests seen (replays, TTL) | pk `SLACKREQ#<sha256 of signature>`, sk `SLACKREQ`        |
  *
  * The four GSIs project keys only; a reader fetches the leads an index read points at.
  *
@@ -89,6 +90,10 @@ export const keys = {
   /** The day's auto-response to an address (hash of its dedupe key), whichever lead it went to. */
   autoResponseDay: (addressHash: string, day: string) => ({ pk: `ACK#${addressHash}`, sk: `DAY#${day}` }),
   leadPartition: (leadId: string) => `LEAD#${leadId}`,
+  /** A signed Slack request already served: a replay of it within the tolerance is refused. */
+  slackRequest: (signatureHash: string) => ({ pk: `SLACKREQ#${signatureHash}`, sk: 'SLACKREQ' }),
+  slackRequestPartition: (signatureHash: string) => `SLACKREQ#${signatureHash}`,
+  repPartition: (repId: string) => `REP#${repId}`,
   /** Partition of a function's Powertools idempotency records. */
   idempotencyPartition: (functionName: string) => `IDEMPOTENCY#${functionName}`,
 } as const;

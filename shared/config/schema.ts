@@ -308,6 +308,19 @@ export const NurtureSchema = z.strictObject({
   sequences: z.array(NurtureSequenceSchema).min(1),
 });
 
+/** Longest task title, for tasks people add and the required actions of a stage. */
+export const TASK_TITLE_MAX_LENGTH = 200;
+
+/** Work a deal needs once it enters a stage: becomes a task due `dueInHours` after entry. */
+export const RequiredActionSchema = z.strictObject({
+  title: z.string().trim().min(1, 'must not be empty').max(TASK_TITLE_MAX_LENGTH),
+  /** Hours after the deal enters the stage (wall-clock), e.g. 24 for "by tomorrow". */
+  dueInHours: z
+    .number()
+    .positive('must be more than 0')
+    .max(24 * 90, 'at most 2160 (90 days)'),
+});
+
 export const PipelineStageSchema = z.strictObject({
   id,
   name: z.string().min(1).max(60),
@@ -315,6 +328,20 @@ export const PipelineStageSchema = z.strictObject({
   probability: z.number().min(0).max(1),
   /** Marks the closing stages. */
   outcome: z.enum(['open', 'won', 'lost']).default('open'),
+  /** Tasks created for the deal's owner when it enters this stage. @default none */
+  requiredActions: z
+    .array(RequiredActionSchema)
+    .max(10, 'at most 10 actions per stage')
+    .default([])
+    .superRefine((actions, ctx) => {
+      const seen = new Set<string>();
+      actions.forEach((a, i) => {
+        const key = a.title.toLowerCase();
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [i, 'title'], message: `duplicate action "${a.title}"` });
+        seen.add(key);
+      });
+    }),
 });
 
 export const PipelineSchema = z
@@ -493,6 +520,7 @@ export const API_ROUTE_GROUPS = [
   'reps',
   'reports',
   'booking',
+  'slack',
 ] as const;
 export type ApiRouteGroup = (typeof API_ROUTE_GROUPS)[number];
 
@@ -529,6 +557,7 @@ export const StackSettingsSchema = z.strictObject({
         reps: ThrottleLimitsSchema.optional(),
         reports: ThrottleLimitsSchema.optional(),
         booking: ThrottleLimitsSchema.optional(),
+        slack: ThrottleLimitsSchema.optional(),
       } satisfies Record<ApiRouteGroup, unknown>)
       .default({}),
   }),
@@ -607,8 +636,11 @@ export const ClientConfigSchema = z
        * recorded with their time and source only)
        */
       consentText: z.string().trim().min(1).max(CONSENT_TEXT_MAX).optional(),
-      /** Link to a lead in the client's UI, with `{leadId}`. */
-      leadUrlTemplate: z.string().includes('{leadId}', { message: 'must contain {leadId}' }),
+      /**
+       * Link to a lead in another system (a CRM), with `{leadId}`: alerts then open it there
+       * instead of in the console. @default - alerts open the lead in the console
+       */
+      leadUrlTemplate: z.string().includes('{leadId}', { message: 'must contain {leadId}' }).optional(),
     }),
     stack: StackSettingsSchema,
     capture: CaptureSchema,

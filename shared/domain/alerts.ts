@@ -21,6 +21,7 @@ export const ALERT_EVENT_TYPES = [
   'Lead Escalated',
   'Lead Unworked',
   'Stale Deal Found',
+  'Tasks Overdue',
 ] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
@@ -47,12 +48,37 @@ export function mrkdwnText(text: string): SlackText {
   return { type: 'mrkdwn', text, verbatim: true };
 }
 
+/** A Block Kit button: an action Slack posts to the interactivity endpoint, or a link (`url`). */
+export interface SlackButton {
+  readonly type: 'button';
+  readonly text: Extract<SlackText, { readonly type: 'plain_text' }>;
+  readonly action_id: string;
+  readonly value?: string;
+  readonly url?: string;
+  readonly style?: 'primary' | 'danger';
+}
+
 /** The Block Kit blocks alerts use. */
 export type SlackBlock =
   | { readonly type: 'header'; readonly text: Extract<SlackText, { readonly type: 'plain_text' }> }
   | { readonly type: 'section'; readonly text?: SlackText; readonly fields?: readonly SlackText[] }
   | { readonly type: 'context'; readonly elements: readonly SlackText[] }
+  | { readonly type: 'actions'; readonly block_id?: string; readonly elements: readonly SlackButton[] }
   | { readonly type: 'divider' };
+
+/** `action_id` of the alert's buttons; the `slack-actions` function answers `contacted`. */
+export const ALERT_BUTTONS = { contacted: 'lead.contacted', open: 'lead.open' } as const;
+
+/** Where an alert's links point, from the function's environment. */
+export interface AlertLinks {
+  /** The console's base URL (no trailing slash): the default target of "Open". @default - no console link */
+  readonly consoleUrl?: string;
+}
+
+/** The lead's page in the console (its hash route). */
+export function consoleLeadUrl(consoleUrl: string, leadId: string): string {
+  return `${consoleUrl.replace(/\/+$/, '')}/#/leads/${encodeURIComponent(leadId)}`;
+}
 
 /** An incoming-webhook message: `text` is the notification fallback, `blocks` the layout. */
 export interface SlackMessage {
@@ -150,7 +176,8 @@ export function asciiSubject(value: string): string {
   return subject === '' ? 'Lead alert' : subject;
 }
 
-function formatMinutes(minutes: number): string {
+/** "45 min", "2 h 5 min", "3 days". */
+export function formatMinutes(minutes: number): string {
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
@@ -194,6 +221,7 @@ class AlertBuilder {
   constructor(
     private readonly config: AlertConfig,
     readonly lead: Lead,
+    private readonly links: AlertLinks = {},
   ) {}
 
   rep(id: string): Rep | undefined {
@@ -257,14 +285,50 @@ class AlertBuilder {
     return src.utm.campaign ? `${base}, campaign ${cleanText(src.utm.campaign, 100)}` : base;
   }
 
-  url(): string {
-    return leadUrl(this.config.client.leadUrlTemplate, this.lead.id);
+  /**
+   * The lead's page: the client's own `leadUrlTemplate` when set (an outside CRM), else the
+   * console. Undefined when there is neither.
+   */
+  url(): string | undefined {
+    const template = this.config.client.leadUrlTemplate;
+    if (template !== undefined) return leadUrl(template, this.lead.id);
+    return this.links.consoleUrl ? consoleLeadUrl(this.links.consoleUrl, this.lead.id) : undefined;
   }
 
   /** The link in Slack syntax; the URL's own `&<>` escaped as Slack requires. */
-  link(): string {
-    const url = this.url().replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
-    return `<${url}|Open the lead>`;
+  link(): string | undefined {
+    const url = this.url()?.replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
+    return url === undefined ? undefined : `<${url}|Open the lead>`;
+  }
+
+  /** "Mark contacted" (when asked) and "Open" (when there is a page to open). */
+  buttons(contact: boolean): SlackBlock | undefined {
+    const url = this.url();
+    const elements: SlackButton[] = [
+      ...(contact
+        ? [
+            {
+              type: 'button' as const,
+              text: { type: 'plain_text' as const, text: 'Mark contacted' },
+              action_id: ALERT_BUTTONS.contacted,
+              value: this.lead.id,
+              style: 'primary' as const,
+            },
+          ]
+        : []),
+      ...(url !== undefined
+        ? [
+            {
+              type: 'button' as const,
+              text: { type: 'plain_text' as const, text: 'Open' },
+              action_id: ALERT_BUTTONS.open,
+              value: this.lead.id,
+              url,
+            },
+          ]
+        : []),
+    ];
+    return elements.length > 0 ? { type: 'actions', block_id: 'lead-actions', elements } : undefined;
   }
 
   /** Header, intro, the lead's who/score/source, extra fields, reasons and the link. */
@@ -275,6 +339,8 @@ class AlertBuilder {
     fallback: string,
     note?: string,
   ): SlackMessage {
+    // Until someone made contact, the alert offers to record it.
+    const contact = this.lead.firstTouchAt === undefined && this.lead.pipelineStage === undefined;
     const reasons = this.reasonLines();
     const blocks: SlackBlock[] = [
       { type: 'header', text: { type: 'plain_text', text: header } },
@@ -296,8 +362,11 @@ class AlertBuilder {
         type: 'section',
         text: mrkdwnText(`*Why this score*\n${reasons.join('\n')}`.slice(0, MAX_SECTION)),
       });
-    blocks.push({ type: 'section', text: mrkdwnText(this.link()) });
+    const link = this.link();
+    if (link !== undefined) blocks.push({ type: 'section', text: mrkdwnText(link) });
     if (note) blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
+    const buttons = this.buttons(contact);
+    if (buttons) blocks.push(buttons);
     return { text: fallback, blocks };
   }
 
@@ -315,7 +384,7 @@ class AlertBuilder {
       `Score: ${s ? `${s.total} (${s.stage})` : 'not scored yet'}`,
       `Source: ${this.sourcePlain()}`,
       ...lines,
-      `Open: ${this.url()}`,
+      ...(this.url() !== undefined ? [`Open: ${this.url()}`] : []),
     ].join('\n');
     const json = JSON.stringify({
       eventType: attributes.eventType,
@@ -324,7 +393,7 @@ class AlertBuilder {
       priority: attributes.priority,
       score: s?.total ?? null,
       stage: this.lead.stage,
-      leadUrl: this.url(),
+      leadUrl: this.url() ?? null,
       ...data,
     });
     return { subject: asciiSubject(subject), message: `${text}\n\n${json}`, attributes };
@@ -451,6 +520,46 @@ function unworkedAlert(b: AlertBuilder, lead: Lead, d: EventDetail<'Lead Unworke
   };
 }
 
+/** Bullet lines for overdue tasks: title (mrkdwn-safe) and how long past due. */
+function overdueLines(tasks: ReadonlyArray<{ title: string; dueAt: string }>, now: Date): string[] {
+  return tasks.map((t) => {
+    const late = Math.max(0, Math.floor((now.getTime() - Date.parse(t.dueAt)) / 60_000));
+    return `• ${mrkdwn(t.title, 120)} (${formatMinutes(late)} overdue)`;
+  });
+}
+
+function tasksOverdueAlert(
+  b: AlertBuilder,
+  config: AlertConfig,
+  lead: Lead,
+  d: EventDetail<'Tasks Overdue'>,
+): Alert {
+  const who = cleanText(b.personName(), 60);
+  const stage = config.pipeline.stages.find((s) => s.id === d.pipelineStage)?.name ?? d.pipelineStage;
+  const count = `${d.tasks.length} overdue task${d.tasks.length === 1 ? '' : 's'}`;
+  const lines = overdueLines(d.tasks, new Date(d.occurredAt));
+  const attributes: TopicAttributes = { owner: d.repId, priority: lead.priority, eventType: 'Tasks Overdue' };
+  return {
+    eventType: 'Tasks Overdue',
+    leadId: d.leadId,
+    recipientId: d.repId,
+    priority: lead.priority,
+    slack: b.slack(
+      'Overdue tasks on a deal',
+      `${b.mention(d.repId)}, this deal in *${mrkdwn(stage, 60)}* has ${count}:\n${lines.join('\n')}`,
+      [`*Owner*\n${b.mention(d.repId)}`, `*Stage*\n${mrkdwn(stage, 60)}`],
+      `${count} on ${mrkdwn(who)}`,
+    ),
+    topic: b.topic(
+      `${count}: ${who}`,
+      `${b.name(d.repId)}, this deal in ${cleanText(stage, 60)} has ${count}.`,
+      d.tasks.map((t) => `Overdue: ${cleanText(t.title, 120)} (due ${t.dueAt})`),
+      attributes,
+      { pipelineStage: d.pipelineStage, overdueTasks: d.tasks.length },
+    ),
+  };
+}
+
 function staleAlert(
   b: AlertBuilder,
   config: AlertConfig,
@@ -467,7 +576,11 @@ function staleAlert(
           currency: config.client.currency,
           maximumFractionDigits: 0,
         }).format(lead.amount);
-  const intro = `${b.mention(d.repId)}, this deal has been in *${mrkdwn(stage, 60)}* for ${d.daysInStage} days.`;
+  const overdue =
+    d.overdueTasks.length === 0
+      ? ''
+      : `\nIt also has ${d.overdueTasks.length} overdue task${d.overdueTasks.length === 1 ? '' : 's'}:\n${overdueLines(d.overdueTasks, new Date(d.occurredAt)).join('\n')}`;
+  const intro = `${b.mention(d.repId)}, this deal has been in *${mrkdwn(stage, 60)}* for ${d.daysInStage} days.${overdue}`;
   const attributes: TopicAttributes = {
     owner: d.repId,
     priority: lead.priority,
@@ -491,9 +604,12 @@ function staleAlert(
     topic: b.topic(
       `Stale deal: ${who} in ${cleanText(stage, 40)} for ${d.daysInStage} days`,
       `${b.name(d.repId)}, this deal has been in ${cleanText(stage, 60)} for ${d.daysInStage} days.`,
-      amount ? [`Amount: ${amount}`] : [],
+      [
+        ...(amount ? [`Amount: ${amount}`] : []),
+        ...d.overdueTasks.map((t) => `Overdue: ${cleanText(t.title, 120)} (due ${t.dueAt})`),
+      ],
       attributes,
-      { pipelineStage: d.pipelineStage, daysInStage: d.daysInStage },
+      { pipelineStage: d.pipelineStage, daysInStage: d.daysInStage, overdueTasks: d.overdueTasks.length },
     ),
   };
 }
@@ -504,11 +620,16 @@ function staleAlert(
  * step reassigns the lead is announced by the `Lead Assigned` event the same escalation
  * publishes, so the channel sees one message per escalation, not two.
  */
-export function buildAlert(event: AlertEvent, lead: Lead, config: AlertConfig): AlertPlan {
+export function buildAlert(
+  event: AlertEvent,
+  lead: Lead,
+  config: AlertConfig,
+  links: AlertLinks = {},
+): AlertPlan {
   if (event.detail.isTest || lead.isTest) return { send: false, reason: 'test lead: never alerted' };
   if (event.detail.leadId !== lead.id)
     return { send: false, reason: `event is about lead ${event.detail.leadId}, not ${lead.id}` };
-  const b = new AlertBuilder(config, lead);
+  const b = new AlertBuilder(config, lead, links);
   switch (event.type) {
     case 'Lead Assigned':
       return { send: true, alert: assigned(b, config, event.detail) };
@@ -525,5 +646,7 @@ export function buildAlert(event: AlertEvent, lead: Lead, config: AlertConfig): 
       return { send: true, alert: unworkedAlert(b, lead, event.detail) };
     case 'Stale Deal Found':
       return { send: true, alert: staleAlert(b, config, lead, event.detail) };
+    case 'Tasks Overdue':
+      return { send: true, alert: tasksOverdueAlert(b, config, lead, event.detail) };
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ClientConfig, PipelineStage, Rep } from '../config/schema';
+import { z } from 'zod';
+import { type ClientConfig, type PipelineStage, type Rep, TASK_TITLE_MAX_LENGTH } from '../config/schema';
 import { InvalidInputError, LeadNotFoundError, LeadPipelineError, NotAllowedError } from './errors';
 import {
   type Activity,
@@ -582,8 +583,8 @@ export function isOpenLead(lead: Pick<Lead, 'owner' | 'status'>): boolean {
 
 /** Longest note. */
 export const NOTE_MAX_LENGTH = TEXT_LIMITS.message;
-/** Longest task title. */
-export const TASK_TITLE_MAX_LENGTH = 200;
+/** Longest task title (the client file's required actions share it). */
+export { TASK_TITLE_MAX_LENGTH };
 
 /** A rep's note on a lead. */
 export interface LeadNote {
@@ -593,6 +594,35 @@ export interface LeadNote {
   readonly by: string;
   readonly text: string;
 }
+
+/**
+ * Why the system created a task: `follow-up` is the first contact an assignment asks for (due at
+ * the SLA deadline), `stage-action` a required action of the pipeline stage the deal entered.
+ * Tasks people add have no origin.
+ */
+export const TASK_ORIGINS = ['follow-up', 'stage-action'] as const;
+export type TaskOrigin = (typeof TASK_ORIGINS)[number];
+
+/** Why the system closed a task it created (a person closing one leaves this unset). */
+export const TASK_CLOSE_REASONS = ['contacted', 'reassigned', 'deal-closed'] as const;
+export type TaskCloseReason = (typeof TASK_CLOSE_REASONS)[number];
+
+/** A stored task, as read back (unknown attributes dropped). */
+export const LeadTaskSchema = z.object({
+  id: z.string(),
+  leadId: z.string(),
+  createdAt: z.string(),
+  by: z.string(),
+  title: z.string(),
+  dueAt: z.string(),
+  done: z.boolean(),
+  doneAt: z.string().optional(),
+  doneBy: z.string().optional(),
+  origin: z.enum(TASK_ORIGINS).optional(),
+  assignee: z.string().optional(),
+  pipelineStage: z.string().optional(),
+  closedBecause: z.enum(TASK_CLOSE_REASONS).optional(),
+});
 
 /** A follow-up task on a lead. */
 export interface LeadTask {
@@ -606,6 +636,19 @@ export interface LeadTask {
   /** When and by whom the task was marked done; absent while it is open. */
   readonly doneAt?: string;
   readonly doneBy?: string;
+  /** Set on tasks the system created; see {@link TaskOrigin}. */
+  readonly origin?: TaskOrigin;
+  /** The rep the task is for (the lead's owner when it was created). */
+  readonly assignee?: string;
+  /** For a `stage-action`: the stage whose entry created it. */
+  readonly pipelineStage?: string;
+  /** Set when the system closed the task; see {@link TaskCloseReason}. */
+  readonly closedBecause?: TaskCloseReason;
+}
+
+/** Whether an open task's due time has passed. */
+export function isOverdue(task: Pick<LeadTask, 'done' | 'dueAt'>, now: Date): boolean {
+  return !task.done && Date.parse(task.dueAt) < now.getTime();
 }
 
 /** What a rep may change on a task: mark it done or open again, or rename it. */
@@ -619,7 +662,7 @@ export interface TaskChange {
  * already done keeps its first record); opening it again clears them.
  */
 export function changeTask(task: LeadTask, change: TaskChange, at: string, by: string): LeadTask {
-  const { doneAt: _doneAt, doneBy: _doneBy, ...open } = task;
+  const { doneAt: _doneAt, doneBy: _doneBy, closedBecause: _closedBecause, ...open } = task;
   const title = change.title ?? task.title;
   if (!(change.done ?? task.done)) return { ...open, title, done: false };
   return task.done ? { ...task, title } : { ...open, title, done: true, doneAt: at, doneBy: by };
@@ -645,6 +688,23 @@ export interface StaleDeal {
   readonly daysInStage: number;
 }
 
+/** Whole days the deal has been in its pipeline stage. */
+export function daysInStage(lead: Pick<Lead, 'pipelineStageAt' | 'updatedAt'>, now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(lead.pipelineStageAt ?? lead.updatedAt)) / 86_400_000);
+}
+
+/** Whether the deal sits in an open pipeline stage unchanged for at least `staleAfterDays` whole days. */
+export function isStaleDeal(
+  lead: Pick<Lead, 'pipelineStage' | 'pipelineStageAt' | 'updatedAt'>,
+  config: Pick<ClientConfig, 'pipeline'>,
+  now: Date,
+): boolean {
+  return (
+    pipelineStage(config, lead.pipelineStage)?.outcome === 'open' &&
+    daysInStage(lead, now) >= config.pipeline.staleAfterDays
+  );
+}
+
 /**
  * The stale deals among candidate leads: an open pipeline stage unchanged for at least
  * `staleAfterDays` whole days. Deals without an owner go to their team's manager; deals with
@@ -655,16 +715,12 @@ export function findStaleDeals(
   config: Pick<ClientConfig, 'pipeline' | 'teams'>,
   now: Date,
 ): StaleDeal[] {
-  const open = new Set(openStageIds(config));
   const deals: StaleDeal[] = [];
   for (const lead of leads) {
-    if (lead.pipelineStage === undefined || !open.has(lead.pipelineStage)) continue;
-    const since = lead.pipelineStageAt ?? lead.updatedAt;
-    const daysInStage = Math.floor((now.getTime() - Date.parse(since)) / 86_400_000);
-    if (daysInStage < config.pipeline.staleAfterDays) continue;
+    if (lead.pipelineStage === undefined || !isStaleDeal(lead, config, now)) continue;
     const repId = lead.owner ?? config.teams.find((t) => t.id === lead.team)?.manager;
     if (repId === undefined) continue;
-    deals.push({ lead, repId, pipelineStage: lead.pipelineStage, daysInStage });
+    deals.push({ lead, repId, pipelineStage: lead.pipelineStage, daysInStage: daysInStage(lead, now) });
   }
   return deals;
 }

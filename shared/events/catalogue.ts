@@ -16,6 +16,13 @@ const leadId = z.string().min(1).max(64);
 const repId = z.string().min(1).max(64);
 const isoTime = z.iso.datetime();
 
+/** An overdue task as an alert lists it (titles are the client file's or a rep's, never a visitor's). */
+const overdueTask = z.object({
+  id: z.string().min(1).max(64),
+  title: z.string().min(1).max(200),
+  dueAt: isoTime,
+});
+
 /** Fields carried by every detail, for tracing and for the per-lead log line. */
 const envelope = {
   leadId,
@@ -157,6 +164,16 @@ export const DETAIL_SCHEMAS = {
     repId,
     pipelineStage: z.string(),
     daysInStage: z.number().int().nonnegative(),
+    /** The deal's overdue tasks, oldest first (at most 10), so one daily message says it all. */
+    overdueTasks: z.array(overdueTask).max(10).default([]),
+  }),
+  /** The daily sweep found overdue tasks on an open deal that is not (yet) stale. */
+  'Tasks Overdue': z.object({
+    ...envelope,
+    repId,
+    pipelineStage: z.string(),
+    /** Oldest first, at most 10. */
+    tasks: z.array(overdueTask).min(1).max(10),
   }),
   /**
    * An admin asked to erase a person. Only the job id travels (the archive keeps events for

@@ -10,6 +10,7 @@ import {
   LeadNotFoundError,
   TaskNotFoundError,
 } from '../domain/errors';
+import { digestTasks } from '../domain/follow-up';
 import {
   type Activity,
   type Lead,
@@ -23,9 +24,11 @@ import {
   type Caller,
   changeTask,
   firstTouchActivityId,
+  isStaleDeal,
   type LeadAccess,
   type LeadNote,
   type LeadTask,
+  LeadTaskSchema,
   type LeadUpdate,
   listScope,
   MANUAL_STATUSES,
@@ -44,6 +47,7 @@ import { topReasons } from '../domain/scoring';
 import { assignmentDeadline, slaExecutionName } from '../domain/sla';
 import { emailHash } from '../domain/tokens';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import { mapLimit } from './map-limit';
 
 /**
  * The reps' and managers' use cases behind the leads API: list and read leads, mark the first
@@ -75,6 +79,7 @@ export interface LeadsStore {
   putNote(note: LeadNote): Promise<boolean>;
   putTask(task: LeadTask): Promise<boolean>;
   saveTask(task: LeadTask): Promise<void>;
+  listTasks(leadId: string): Promise<LeadTask[]>;
   findLeadIdByDedupeKey(dedupeKey: string): Promise<string | undefined>;
   getSuppression(emailHash: string): Promise<{ reason?: string; at?: string } | undefined>;
   suppress(emailHash: string, reason: string, at: string): Promise<void>;
@@ -104,6 +109,9 @@ export interface LeadsDeps {
   /** Told about best-effort steps that failed without failing the request. */
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
 }
+
+/** Task reads in flight at once while listing leads. */
+const TASK_READS_IN_PARALLEL = 8;
 
 /** Attempts of a read-modify-write before a concurrent writer wins (answered 503, retry). */
 const MAX_ATTEMPTS = 3;
@@ -244,6 +252,12 @@ export interface LeadSummary {
   readonly pipelineStageAt?: string;
   /** While the owner has not made contact: when the SLA escalates (set by {@link listLeads}). */
   readonly slaDueAt?: string;
+  /** Open tasks, those past due, and the earliest due time (set by {@link listLeads}). */
+  readonly openTasks?: number;
+  readonly overdueTasks?: number;
+  readonly nextTaskDueAt?: string;
+  /** Set when the deal sat in its open stage for `pipeline.staleAfterDays` (set by {@link listLeads}). */
+  readonly stale?: true;
   readonly isTest: boolean;
   readonly version: number;
 }
@@ -329,17 +343,7 @@ const NoteItem = z.object({
   by: z.string(),
   text: z.string(),
 });
-const TaskItem = z.object({
-  id: z.string(),
-  leadId: z.string(),
-  createdAt: z.string(),
-  by: z.string(),
-  title: z.string(),
-  dueAt: z.string(),
-  done: z.boolean(),
-  doneAt: z.string().optional(),
-  doneBy: z.string().optional(),
-});
+const TaskItem = LeadTaskSchema;
 const ActivityItem = z.object({
   id: z.string(),
   leadId: z.string(),
@@ -428,10 +432,20 @@ export async function listLeads(
     limit: query.limit,
     ...(query.nextToken !== undefined ? { nextToken: query.nextToken } : {}),
   });
+  const now = clock(deps)();
+  // One query per listed lead (its TASK# items): lists are short pages, and a task index
+  // would be one more write on every task for the same answer.
+  const tasks = await mapLimit(page.items, TASK_READS_IN_PARALLEL, (lead) => deps.store.listTasks(lead.id));
   return {
-    items: page.items.map((lead) => {
+    items: page.items.map((lead, i) => {
       const due = slaDueAt(lead, deps.config);
-      return due === undefined ? summarise(lead) : { ...summarise(lead), slaDueAt: due };
+      const digest = digestTasks(tasks[i] ?? [], now);
+      return {
+        ...summarise(lead),
+        ...(due !== undefined ? { slaDueAt: due } : {}),
+        ...(digest.openTasks > 0 ? digest : {}),
+        ...(isStaleDeal(lead, deps.config, now) ? { stale: true as const } : {}),
+      };
     }),
     ...(page.nextToken !== undefined ? { nextToken: page.nextToken } : {}),
     scope,

@@ -364,3 +364,105 @@ test('every view at phone and desktop widths (kept as test artifacts)', async ()
     }
   }
 });
+
+/** A lead's tasks, from its timeline. */
+async function tasksOf(leadId: string) {
+  const { timeline } = await api.lead(leadId);
+  return timeline.flatMap((t) =>
+    t.kind === 'task'
+      ? [
+          (
+            t as unknown as {
+              task: { title: string; dueAt: string; done: boolean; origin?: string; closedBecause?: string };
+            }
+          ).task,
+        ]
+      : [],
+  );
+}
+
+test('an assigned lead gets a follow-up task; "Mark contacted" pressed on the Slack recorder stops the SLA and updates the alert', async () => {
+  await clearOfShiftGaps(config.reps, 60);
+  const leadId = await leadFor(devRep);
+  // The follow-up: one open task, due when the SLA escalates.
+  const followUp = await eventually('the follow-up task', async () =>
+    (await tasksOf(leadId)).find((t) => t.origin === 'follow-up'),
+  );
+  expect(followUp.done).toBe(false);
+  const listed = await api.get<{ items: Array<{ id: string; slaDueAt?: string; openTasks?: number }> }>(
+    '/leads?owner=me',
+    'rep',
+  );
+  const row = listed.items.find((l) => l.id === leadId);
+  expect(row?.openTasks).toBe(1);
+  expect(followUp.dueAt).toBe(row?.slaDueAt);
+
+  // The alert on the recorder page, with its buttons; press "Mark contacted" as the owner.
+  const index = await eventually('the alert with its buttons', async () => {
+    const i = (await api.slack()).findIndex(
+      (m) => JSON.stringify(m.body).includes(leadId) && JSON.stringify(m.body).includes('lead.contacted'),
+    );
+    return i >= 0 ? i : undefined;
+  });
+  const owner = config.reps.find((r) => r.id === devRep);
+  const page = await newPage('desktop');
+  await page.goto(endpoints.slackRecorderUrl);
+  const message = page.locator(`#message-${index}`);
+  await message.getByRole('link', { name: 'Open' }).waitFor();
+  expect(await message.getByRole('link', { name: 'Open' }).getAttribute('href')).toBe(
+    `${endpoints.consoleUrl}/#/leads/${leadId}`,
+  );
+  await message.locator('select').selectOption(owner?.slackUserId ?? '');
+  await message.getByRole('button', { name: 'Mark contacted' }).click();
+  await page.locator(`#message-${index}.updated`).waitFor({ timeout: 15_000 });
+  expect(await page.locator(`#message-${index}`).textContent()).toMatch(/made contact .* after capture/);
+  expect(await page.locator(`#message-${index} button`).count()).toBe(0);
+  await screenshot(page, 'slack-recorder-desktop');
+
+  // The same command as the console's "Contacted": first touch recorded, SLA stopped, task closed.
+  const { lead } = await api.lead(leadId);
+  expect(lead.firstTouchAt).toBeDefined();
+  expect(lead.status).toBe('contacted');
+  await expect
+    .poll(async () => (await api.executionsFor('Sla', leadId)).map((e) => e.status), POLL)
+    .not.toContain('RUNNING');
+  await expect
+    .poll(async () => (await tasksOf(leadId)).find((t) => t.origin === 'follow-up')?.closedBecause, POLL)
+    .toBe('contacted');
+  const recorded = (await api.slack())[index];
+  expect(recorded?.replacedBy?.text).toMatch(/^Contacted .* after capture$/);
+});
+
+test('overdue tasks and stale deals are highlighted on the queue and the board', async () => {
+  const leadId = await dealAt('discovery', 15_000);
+  // Entering Discovery created its required action (due in 48 h, so not overdue yet).
+  await expect
+    .poll(
+      async () => (await tasksOf(leadId)).filter((t) => t.origin === 'stage-action').map((t) => t.title),
+      POLL,
+    )
+    .toEqual([config.pipeline.stages[0]?.requiredActions[0]?.title]);
+  // A call the rep promised an hour ago and did not make.
+  const due = new Date(Date.now() - 3_600_000).toISOString();
+  expect(
+    (await api.post(`/leads/${leadId}/tasks`, { title: 'Call back about pricing', dueAt: due }, 'rep'))
+      .status,
+  ).toBe(201);
+
+  const rep = await newPage('desktop');
+  await signIn(rep, 'rep');
+  const row = rep.locator(`.queue [data-lead-id="${leadId}"]`);
+  await row.waitFor({ timeout: 15_000 });
+  await expect.poll(() => row.getAttribute('class'), POLL).toContain('attention');
+  expect(await row.textContent()).toContain('1 overdue task');
+  await screenshot(rep, 'queue-overdue-desktop');
+
+  const manager = await newPage('desktop');
+  await signIn(manager, 'manager');
+  await go(manager, '#/board');
+  const card = manager.locator(`[data-stage="discovery"] [data-lead-id="${leadId}"]`);
+  await card.waitFor({ timeout: 15_000 });
+  expect(await card.getAttribute('class')).toContain('overdue-task');
+  expect(await card.textContent()).toContain('1 overdue task');
+  await screenshot(manager, 'board-overdue-desktop');
+});

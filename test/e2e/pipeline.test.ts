@@ -244,7 +244,9 @@ test('a landing-page form post is stored, scored, assigned and alerted on Slack 
   const blocks = JSON.stringify(slack.body.blocks);
   expect(blocks).toContain(`<@${owner.slackUserId}>`);
   expect(blocks).toContain('Grace Hopper');
-  expect(blocks).toContain(config.client.leadUrlTemplate.replace('{leadId}', person.leadId));
+  // The link and the "Open" button lead to the console; "Mark contacted" is offered.
+  expect(blocks).toContain(`${endpoints.consoleUrl}/#/leads/${person.leadId}`);
+  expect(blocks).toContain('lead.contacted');
 
   // SNS: one alert for the owner, with the attributes reps filter on.
   const sns = await eventually('an SNS alert for the lead', async () =>

@@ -66,9 +66,13 @@ export interface RecordedEmail {
   readonly text?: string;
 }
 
-/** One Slack webhook post (`/_local/slack`). */
+/** One Slack webhook post (`/_local/slack`), and what its buttons' presses made of it. */
 export interface RecordedSlack {
   readonly body: { text?: string; blocks?: unknown[] };
+  /** The message that replaced it through its `response_url`. */
+  readonly replacedBy?: { text?: string; blocks?: unknown[] };
+  /** Ephemeral replies to a press. */
+  readonly ephemeral?: Array<{ text?: string }>;
 }
 
 /** One SNS publish (`/_local/sns`). */

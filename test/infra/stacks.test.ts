@@ -47,7 +47,13 @@ const FUNCTION_ENV: Record<string, string[]> = {
   enrich: ['TABLE_NAME', 'EVENT_BUS_NAME', 'ENRICHMENT_SECRET_ARN'],
   score: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   route: ['TABLE_NAME', 'EVENT_BUS_NAME'],
-  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SLACK_SECRET_ARN'],
+  alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SLACK_SECRET_ARN', 'CONSOLE_URL'],
+  'slack-actions': [
+    'TABLE_NAME',
+    'EVENT_BUS_NAME',
+    'SLA_STATE_MACHINE_ARN',
+    'SLACK_INTERACTIVITY_SECRET_ARN',
+  ],
   sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'auto-respond': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
@@ -59,12 +65,14 @@ const FUNCTION_ENV: Record<string, string[]> = {
   erase: ['TABLE_NAME'],
   'next-step': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
   meetings: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
+  'follow-up': ['TABLE_NAME'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
 const SECRETS: Record<string, string[]> = {
   SigningSecret: ['signingKey'],
   SlackSecret: ['slackWebhookUrl'],
+  SlackInteractivitySecret: ['slackSigningSecret'],
   GoogleAdsSecret: ['googleAdsKey'],
   MetaSecret: ['metaAppSecret', 'metaVerifyToken', 'metaAccessToken'],
   TypeformSecret: ['typeformSecret'],
@@ -92,6 +100,7 @@ const SECRET_READERS: Record<string, string[]> = {
   ],
   alert: ['SlackSecret'],
   enrich: ['EnrichmentSecret'],
+  'slack-actions': ['SlackInteractivitySecret'],
 };
 
 const PUBLIC_ROUTES = [
@@ -103,6 +112,7 @@ const PUBLIC_ROUTES = [
   'GET /unsubscribe',
   'POST /unsubscribe',
   'GET /next/{token}',
+  'POST /slack/actions',
 ];
 const JWT_ROUTES = [
   'GET /me',
@@ -474,6 +484,7 @@ describe.each(clients)('client %s', (clientName) => {
         'GET /unsubscribe': 'unsubscribe',
         'POST /unsubscribe': 'unsubscribe',
         'GET /next/{token}': 'next-step',
+        'POST /slack/actions': 'slack-actions',
         'GET /reports/{report}': 'reports-api',
         ...Object.fromEntries(
           JWT_ROUTES.filter((r) => !r.includes('/reports/')).map((r) => [r, 'leads-api']),
@@ -566,7 +577,13 @@ describe.each(clients)('client %s', (clientName) => {
         route: { source: [EVENT_SOURCE], 'detail-type': ['Lead Scored'], detail: { routable: [true] } },
         alert: {
           source: [EVENT_SOURCE],
-          'detail-type': ['Lead Assigned', 'Lead Escalated', 'Lead Unworked', 'Stale Deal Found'],
+          'detail-type': [
+            'Lead Assigned',
+            'Lead Escalated',
+            'Lead Unworked',
+            'Stale Deal Found',
+            'Tasks Overdue',
+          ],
           detail: { isTest: [false] },
         },
         'auto-respond': {
@@ -579,6 +596,11 @@ describe.each(clients)('client %s', (clientName) => {
           source: [EVENT_SOURCE],
           'detail-type': ['Activity Recorded'],
           detail: { type: ['meeting_booked', 'note'] },
+        },
+        'follow-up': {
+          source: [EVENT_SOURCE],
+          'detail-type': ['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'],
+          detail: { isTest: [false] },
         },
       };
       for (const [name, expected] of Object.entries(expectations)) {
@@ -720,6 +742,7 @@ describe.each(clients)('client %s', (clientName) => {
         'erase',
         'sla-start',
         'meetings',
+        'follow-up',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -808,6 +831,8 @@ describe.each(clients)('client %s', (clientName) => {
       // A booking stops the SLA ladder as the console's "Contacted" does.
       expect(actionsOf('meetings').has('states:StopExecution')).toBe(true);
       expect(actionsOf('meetings').has('events:PutEvents')).toBe(true);
+      expect(actionsOf('follow-up').has('events:PutEvents')).toBe(false);
+      expect(actionsOf('follow-up').has('dynamodb:Scan')).toBe(false);
     });
 
     it('lets next-step only read leads: GetItem on LEAD#* partitions, no write, no index, no bus', () => {
@@ -822,6 +847,43 @@ describe.each(clients)('client %s', (clientName) => {
         expect(actions).not.toContain(write);
       expect(actions.some((a) => a.startsWith('events:') || a.startsWith('states:'))).toBe(false);
       for (const st of statements.filter((x) => [x.Action].flat().some((a) => a.startsWith('dynamodb:')))) {
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['LEAD#*']);
+      }
+    });
+
+    it('limits slack-actions to item operations on leads, rep counters and its replay log', () => {
+      const [, fn] = functionsByName(s).get('slack-actions') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      const dynamo = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) {
+        expect(JSON.stringify(st.Resource)).not.toContain('index');
+        expect([st.Action].flat()).not.toContain('dynamodb:Scan');
+        expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual([
+          'LEAD#*',
+          'REP#*',
+          'SLACKREQ#*',
+        ]);
+      }
+      const actions = new Set(statements.flatMap((st) => [st.Action].flat()));
+      expect(actions.has('states:StopExecution')).toBe(true);
+      expect(actions.has('states:StartExecution')).toBe(false);
+      expect(actions.has('events:PutEvents')).toBe(true);
+    });
+
+    it('limits follow-up to item operations in lead partitions (dynamodb:LeadingKeys)', () => {
+      const [, fn] = functionsByName(s).get('follow-up') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const dynamo = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const st of dynamo) {
         expect(JSON.stringify(st.Resource)).not.toContain('index');
         expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['LEAD#*']);
       }

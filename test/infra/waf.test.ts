@@ -69,6 +69,7 @@ describe('stack.waf.enabled', () => {
         'EXACTLY GET + EXACTLY /unsubscribe',
         'EXACTLY POST + EXACTLY /unsubscribe',
         'EXACTLY GET + STARTS_WITH /next/',
+        'EXACTLY POST + EXACTLY /slack/actions',
       ].sort(),
     );
   });

@@ -56,8 +56,10 @@ const assignedEvent = (detail: Record<string, unknown> = {}): AlertEvent => ({
   }),
 });
 
+const CONSOLE = 'https://console.northwind.example';
+
 function send(event: AlertEvent, lead: Lead = makeLead(), cfg: ClientConfig = config): Alert {
-  const plan = buildAlert(event, lead, cfg);
+  const plan = buildAlert(event, lead, cfg, { consoleUrl: CONSOLE });
   if (!plan.send) throw new Error(`expected an alert, got: ${plan.reason}`);
   return plan.alert;
 }
@@ -174,7 +176,7 @@ describe('buildAlert: Lead Assigned', () => {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: '<https://crm.northwind.example/leads/lead-1|Open the lead>',
+        text: '<https://console.northwind.example/#/leads/lead-1|Open the lead>',
         verbatim: true,
       },
     });
@@ -186,7 +188,7 @@ describe('buildAlert: Lead Assigned', () => {
     const texts = alert.slack.blocks.flatMap((b) =>
       'fields' in b && b.fields
         ? b.fields
-        : 'elements' in b
+        : b.type === 'context'
           ? b.elements
           : 'text' in b && b.text
             ? [b.text]
@@ -231,7 +233,7 @@ describe('buildAlert: Lead Assigned', () => {
     const [text, json] = alert.topic.message.split('\n\n');
     expect(text).toContain("Liam O'Connor, you have a new lead.");
     expect(text).toContain('Lead: Zoë Ünal, VP Sales at Acme');
-    expect(text).toContain('Open: https://crm.northwind.example/leads/lead-1');
+    expect(text).toContain('Open: https://console.northwind.example/#/leads/lead-1');
     expect(JSON.parse(json ?? '')).toEqual({
       eventType: 'Lead Assigned',
       leadId: 'lead-1',
@@ -239,7 +241,7 @@ describe('buildAlert: Lead Assigned', () => {
       priority: 'high',
       score: 83,
       stage: 'SQL',
-      leadUrl: 'https://crm.northwind.example/leads/lead-1',
+      leadUrl: 'https://console.northwind.example/#/leads/lead-1',
       via: 'round-robin',
       ladderStep: 0,
       slaDeadline: '2025-11-24T14:55:00.000Z',
@@ -276,7 +278,7 @@ describe('buildAlert: hostile input', () => {
     expect(body).not.toContain('<!here>');
     for (const token of slackTokens(alert))
       expect(token).toMatch(
-        /^<(@U[A-Z0-9]+|!date\^\d+\^\{date_short_pretty\} at \{time\}\|[^<>]+|https:\/\/crm\.northwind\.example\/leads\/lead-1\|Open the lead)>$/,
+        /^<(@U[A-Z0-9]+|!date\^\d+\^\{date_short_pretty\} at \{time\}\|[^<>]+|https:\/\/console\.northwind\.example\/#\/leads\/lead-1\|Open the lead)>$/,
       );
   });
 
@@ -401,5 +403,119 @@ describe('buildAlert: other events', () => {
       priority: 'normal',
       eventType: 'Stale Deal Found',
     });
+  });
+
+  it('lists the overdue tasks of a stale deal, and how late each is, in the same message', () => {
+    const alert = send(
+      {
+        type: 'Stale Deal Found',
+        detail: parseDetail('Stale Deal Found', {
+          leadId: 'lead-1',
+          occurredAt: '2025-12-10T07:00:00.000Z',
+          repId: 'priya',
+          pipelineStage: 'proposal',
+          daysInStage: 16,
+          overdueTasks: [{ id: 't1', title: 'Send the <proposal>', dueAt: '2025-12-09T07:00:00.000Z' }],
+        }),
+      },
+      makeLead({ status: 'working', owner: 'priya', pipelineStage: 'proposal', priority: 'normal' }),
+    );
+    expect(alert.slack.blocks[1]).toMatchObject({
+      text: {
+        text: '<@U04PRIY005>, this deal has been in *Proposal* for 16 days.\nIt also has 1 overdue task:\n• Send the &lt;proposal&gt; (24 h overdue)',
+      },
+    });
+    expect(alert.topic.message).toContain('Overdue: Send the <proposal> (due 2025-12-09T07:00:00.000Z)');
+  });
+
+  it('tells the owner about overdue tasks on a deal that is not stale', () => {
+    const alert = send(
+      {
+        type: 'Tasks Overdue',
+        detail: parseDetail('Tasks Overdue', {
+          leadId: 'lead-1',
+          occurredAt: '2025-12-10T07:00:00.000Z',
+          repId: 'priya',
+          pipelineStage: 'demo',
+          tasks: [
+            { id: 't1', title: 'Send the demo recap and next steps', dueAt: '2025-12-10T06:30:00.000Z' },
+            { id: 't2', title: 'Call back', dueAt: '2025-12-07T07:00:00.000Z' },
+          ],
+        }),
+      },
+      makeLead({ status: 'working', owner: 'priya', pipelineStage: 'demo', priority: 'normal' }),
+    );
+    expect(alert.recipientId).toBe('priya');
+    expect(alert.slack.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Overdue tasks on a deal' },
+    });
+    expect(alert.slack.blocks[1]).toMatchObject({
+      text: {
+        text: '<@U04PRIY005>, this deal in *Demo* has 2 overdue tasks:\n• Send the demo recap and next steps (30 min overdue)\n• Call back (3 days overdue)',
+      },
+    });
+    expect(alert.topic.attributes).toEqual({
+      owner: 'priya',
+      priority: 'normal',
+      eventType: 'Tasks Overdue',
+    });
+    // A deal: only "Open", no "Mark contacted".
+    expect(JSON.stringify(alert.slack.blocks.at(-1))).not.toContain('lead.contacted');
+  });
+});
+
+describe('buildAlert: links and buttons', () => {
+  it('offers "Mark contacted" (value: the lead id) and "Open" on the console while nobody made contact', () => {
+    const alert = send(assignedEvent());
+    expect(alert.slack.blocks.at(-1)).toEqual({
+      type: 'actions',
+      block_id: 'lead-actions',
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Mark contacted' },
+          action_id: 'lead.contacted',
+          value: 'lead-1',
+          style: 'primary',
+        },
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Open' },
+          action_id: 'lead.open',
+          value: 'lead-1',
+          url: 'https://console.northwind.example/#/leads/lead-1',
+        },
+      ],
+    });
+  });
+
+  it('offers only "Open" once the lead was contacted', () => {
+    const alert = send(assignedEvent(), makeLead({ firstTouchAt: '2025-11-24T14:52:00.000Z' }));
+    const actions = alert.slack.blocks.find((b) => b.type === 'actions');
+    expect(actions && 'elements' in actions ? actions.elements.map((e) => e.text.text) : []).toEqual([
+      'Open',
+    ]);
+  });
+
+  it('opens the lead in the client CRM instead when leadUrlTemplate is set', () => {
+    const crm = {
+      ...config,
+      client: { ...config.client, leadUrlTemplate: 'https://crm.northwind.example/leads/{leadId}' },
+    };
+    const alert = send(assignedEvent(), makeLead(), crm);
+    const text = JSON.stringify(alert.slack.blocks);
+    expect(text).toContain('<https://crm.northwind.example/leads/lead-1|Open the lead>');
+    expect(text).toContain('"url":"https://crm.northwind.example/leads/lead-1"');
+    expect(text).not.toContain('console.northwind.example');
+  });
+
+  it('has no link and no Open button without a console or template, but still Mark contacted', () => {
+    const plan = buildAlert(assignedEvent(), makeLead(), config);
+    if (!plan.send) throw new Error(plan.reason);
+    const text = JSON.stringify(plan.alert.slack.blocks);
+    expect(text).not.toContain('Open the lead');
+    expect(text).not.toContain('lead.open');
+    expect(text).toContain('lead.contacted');
   });
 });

@@ -141,3 +141,34 @@ describe('a bad client file', () => {
     expect(() => loadClientConfig('broken', dir)).toThrow(/not valid YAML/);
   });
 });
+
+describe('required actions of pipeline stages', () => {
+  it('reads them from the example client, defaulting to none', () => {
+    const config = loadClientConfig('example', 'clients');
+    const proposal = config.pipeline.stages.find((s) => s.id === 'proposal');
+    expect(proposal?.requiredActions).toEqual([
+      { title: 'Send the proposal', dueInHours: 24 },
+      { title: 'Book the proposal review call', dueInHours: 72 },
+    ]);
+    expect(config.pipeline.stages.find((s) => s.id === 'decision')?.requiredActions).toEqual([]);
+  });
+
+  it('names the field of a bad action: empty title, zero hours, duplicate, unknown key', () => {
+    const problems = problemsOf((raw) => {
+      raw.pipeline.stages[2].requiredActions = [
+        { title: '  ', dueInHours: 24 },
+        { title: 'Send the proposal', dueInHours: 0 },
+        { title: 'send the proposal', dueInHours: 2 },
+        { title: 'Call', dueInHours: 2, owner: 'ana' },
+      ];
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/pipeline\.stages\[2\]\.requiredActions\[0\]\.title.*empty/),
+        expect.stringMatching(/pipeline\.stages\[2\]\.requiredActions\[1\]\.dueInHours.*more than 0/),
+        expect.stringMatching(/pipeline\.stages\[2\]\.requiredActions\[2\]\.title.*duplicate/),
+        expect.stringMatching(/pipeline\.stages\[2\]\.requiredActions\[3\].*owner/),
+      ]),
+    );
+  });
+});

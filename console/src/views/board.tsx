@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, type LeadSummary } from '../api';
-import { daysSince, ErrorNote, isManager, money, repName, useNow, usePolled, type ViewProps } from '../ui';
+import { ErrorNote, isManager, money, repName, TaskFlags, usePolled, type ViewProps } from '../ui';
 
 /**
  * The pipeline board: a column per configured stage with its count and weighted value
@@ -12,7 +12,6 @@ import { daysSince, ErrorNote, isManager, money, repName, useNow, usePolled, typ
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 export function BoardView({ api, workspace }: ViewProps) {
-  const now = useNow(60_000);
   const stages = workspace.pipeline.stages;
   const [message, setMessage] = useState<string>();
   const [pendingLost, setPendingLost] = useState<{ deal: LeadSummary; to: string }>();
@@ -43,7 +42,10 @@ export function BoardView({ api, workspace }: ViewProps) {
     // Optimistic: the card moves now; the answer (or the next poll) settles it.
     setData((items) =>
       items?.map((l) =>
-        l.id === deal.id ? { ...l, pipelineStage: to, pipelineStageAt: new Date().toISOString() } : l,
+        // A deal that moves is no longer stale (the API's flag comes back false on the next poll).
+        l.id === deal.id
+          ? { ...l, pipelineStage: to, pipelineStageAt: new Date().toISOString(), stale: undefined }
+          : l,
       ),
     );
     // The card re-renders in its new column: keep the keyboard focus on it.
@@ -80,7 +82,7 @@ export function BoardView({ api, workspace }: ViewProps) {
       <h1>Pipeline</h1>
       <p class="muted" id="board-help">
         Drag a deal to another stage, or focus it and press → or ← to move it one stage. Deals untouched for{' '}
-        {workspace.pipeline.staleAfterDays} days are marked stale.
+        {workspace.pipeline.staleAfterDays} days are marked stale, and deals with overdue tasks are flagged.
       </p>
       <ErrorNote error={error} />
       <p role="status" class="status">
@@ -154,14 +156,13 @@ export function BoardView({ api, workspace }: ViewProps) {
               </p>
               <ul class="deals" aria-label={`Deals in ${stage.name}`}>
                 {deals.map((deal) => {
-                  const stale =
-                    stage.outcome === 'open' &&
-                    daysSince(deal.pipelineStageAt ?? deal.updatedAt, now) >
-                      workspace.pipeline.staleAfterDays;
+                  // Both flags are the API's: stale per the client file, overdue per the deal's tasks.
+                  const stale = deal.stale === true;
+                  const overdue = (deal.overdueTasks ?? 0) > 0;
                   return (
                     <li
                       key={deal.id}
-                      class={`deal${stale ? ' stale' : ''}`}
+                      class={`deal${stale ? ' stale' : ''}${overdue ? ' overdue-task' : ''}`}
                       draggable
                       data-lead-id={deal.id}
                       onDragStart={(e) => e.dataTransfer?.setData('text/plain', deal.id)}
@@ -190,7 +191,7 @@ export function BoardView({ api, workspace }: ViewProps) {
                           : 'no amount'}{' '}
                         · {repName(workspace, deal.owner)}
                       </span>
-                      {stale && <strong class="flag">stale</strong>}
+                      <TaskFlags lead={deal} />
                       <span class="move">
                         {index > 0 && (
                           <button

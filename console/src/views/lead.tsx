@@ -2,6 +2,13 @@ import { useState } from 'preact/hooks';
 import type { LeadDetail } from '../api';
 import { dateTime, ErrorNote, money, repName, Section, TableScroll, usePolled, type ViewProps } from '../ui';
 
+/** Why the system closed one of its tasks, as the lead page says it. */
+const CLOSED_BECAUSE = {
+  contacted: 'the lead was contacted',
+  reassigned: 'the lead went to another rep',
+  'deal-closed': 'the deal was won or lost',
+} as const;
+
 type TimelineEntry = LeadDetail['timeline'][number];
 
 /** A timeline line in words: what happened, from the activity's type and data. */
@@ -357,6 +364,15 @@ export function LeadView(props: ViewProps & { leadId: string }) {
                       }
                     />{' '}
                     {t.title} <span class="muted">due {dateTime(t.dueAt)}</span>
+                    {t.origin && (
+                      <span class="muted">
+                        {' '}
+                        · {t.origin === 'follow-up' ? 'SLA follow-up' : 'required for this stage'}
+                      </span>
+                    )}
+                    {t.closedBecause && (
+                      <span class="muted"> · closed: {CLOSED_BECAUSE[t.closedBecause]}</span>
+                    )}
                     {overdue && <strong class="flag"> overdue</strong>}
                   </label>
                 </li>

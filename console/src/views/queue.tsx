@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { LeadSummary } from '../api';
-import { countdown, ErrorNote, useNow, usePolled, type ViewProps } from '../ui';
+import { countdown, ErrorNote, TaskFlags, useNow, usePolled, type ViewProps } from '../ui';
 
 /** How often the queue asks for new leads: a form post shows up within seconds, no reload. */
 export const QUEUE_POLL_MS = 3000;
@@ -62,7 +62,9 @@ export function QueueView({ api }: ViewProps) {
           return (
             <li
               key={lead.id}
-              class={`lead-row${left !== undefined && left < 0 ? ' overdue' : ''}`}
+              class={`lead-row${left !== undefined && left < 0 ? ' overdue' : ''}${
+                (lead.overdueTasks ?? 0) > 0 || lead.stale ? ' attention' : ''
+              }`}
               data-lead-id={lead.id}
             >
               <div class="who">
@@ -70,6 +72,7 @@ export function QueueView({ api }: ViewProps) {
                   {lead.name ?? lead.email ?? lead.id}
                 </a>
                 <span class="muted">{[lead.company, lead.source.channel].filter(Boolean).join(' · ')}</span>
+                <TaskFlags lead={lead} />
               </div>
               <span class={`pill ${lead.priority}`}>{lead.priority}</span>
               <span class="score" title="Score">

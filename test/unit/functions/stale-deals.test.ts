@@ -71,7 +71,13 @@ afterEach(() => h.restore());
 describe('stale-deals sweep', () => {
   it('announces each open deal stuck past staleAfterDays, to its owner or the team manager', async () => {
     const result = await handler()(scheduled());
-    expect(result).toEqual({ day: '2026-03-20', stale: 2, announced: 2, alreadyAnnounced: 0 });
+    expect(result).toEqual({
+      day: '2026-03-20',
+      stale: 2,
+      withOverdueTasks: 0,
+      announced: 2,
+      alreadyAnnounced: 0,
+    });
     expect(h.ofType('Stale Deal Found').map((e) => e.detail)).toEqual([
       {
         leadId: 'd-demo',
@@ -80,6 +86,7 @@ describe('stale-deals sweep', () => {
         repId: 'liam',
         pipelineStage: 'demo',
         daysInStage: 18,
+        overdueTasks: [],
       },
       {
         leadId: 'd-orphan',
@@ -88,17 +95,22 @@ describe('stale-deals sweep', () => {
         repId: 'maya',
         pipelineStage: 'decision',
         daysInStage: 46,
+        overdueTasks: [],
       },
     ]);
-    // One byStage query per open stage, bounded by the cutoff.
+    // One byStage query per open stage (every open deal: any may be late on a task)...
     expect(
-      h.queries.map((q) => [q.IndexName, (q.ExpressionAttributeValues as Record<string, string>)[':pk']]),
+      h.queries
+        .filter((q) => q.IndexName)
+        .map((q) => [q.IndexName, (q.ExpressionAttributeValues as Record<string, string>)[':pk']]),
     ).toEqual([
       ['byStage', 'STAGE#discovery'],
       ['byStage', 'STAGE#demo'],
       ['byStage', 'STAGE#proposal'],
       ['byStage', 'STAGE#decision'],
     ]);
+    // ...then one task query per real open deal (d-fresh, d-demo, d-orphan; not the test lead).
+    expect(h.queries.filter((q) => !q.IndexName)).toHaveLength(3);
     expect(h.table.get(keys.staleDealAlert('d-demo', '2026-03-20'))).toMatchObject({
       expiresAt: Date.parse('2026-03-20T00:00:00Z') / 1000 + 8 * 86_400,
     });
@@ -107,7 +119,13 @@ describe('stale-deals sweep', () => {
   it('announces a deal once per day, however often it runs', async () => {
     await handler()(scheduled());
     const again = await handler()(scheduled('2026-03-20T07:05:00Z'));
-    expect(again).toEqual({ day: '2026-03-20', stale: 2, announced: 0, alreadyAnnounced: 2 });
+    expect(again).toEqual({
+      day: '2026-03-20',
+      stale: 2,
+      withOverdueTasks: 0,
+      announced: 0,
+      alreadyAnnounced: 2,
+    });
     expect(h.ofType('Stale Deal Found')).toHaveLength(2);
     const tomorrow = await handler()(scheduled('2026-03-21T07:00:00Z'));
     expect(tomorrow.announced).toBe(2);
@@ -132,8 +150,46 @@ describe('stale-deals sweep', () => {
 
   it('stops before the time runs out and leaves the rest to the retry', async () => {
     await expect(handler()(scheduled(), { getRemainingTimeInMillis: () => 5_000 })).rejects.toThrow(
-      /2 stale deal\(s\) were not announced/,
+      /2 deal\(s\) \(stale or late on tasks\) were not announced/,
     );
     expect(h.published).toEqual([]);
+  });
+
+  it('lists overdue tasks: in the stale alert, and on their own for a deal that is not stale', async () => {
+    const task = (leadId: string, id: string, title: string, dueAt: string, done = false) =>
+      h.repository.putTask({
+        id,
+        leadId,
+        createdAt: '2026-03-01T00:00:00.000Z',
+        by: 'system',
+        title,
+        dueAt,
+        done,
+      });
+    await task('d-fresh', 't1', 'Send the proposal', '2026-03-11T09:00:00.000Z');
+    await task('d-fresh', 't2', 'Book the proposal review call', '2026-03-25T09:00:00.000Z'); // not due yet
+    await task('d-demo', 't3', 'Send the demo recap and next steps', '2026-03-02T09:00:00.000Z');
+    await task('d-demo', 't4', 'Done already', '2026-03-02T09:00:00.000Z', true);
+    await task('d-test', 't5', 'Never alerted', '2026-03-02T09:00:00.000Z');
+
+    const result = await handler()(scheduled());
+    expect(result).toMatchObject({ stale: 2, withOverdueTasks: 2, announced: 3 });
+    expect(h.ofType('Tasks Overdue').map((e) => e.detail)).toEqual([
+      {
+        leadId: 'd-fresh',
+        occurredAt: '2026-03-20T07:00:00.000Z',
+        isTest: false,
+        repId: 'liam',
+        pipelineStage: 'proposal',
+        tasks: [{ id: 't1', title: 'Send the proposal', dueAt: '2026-03-11T09:00:00.000Z' }],
+      },
+    ]);
+    const demo = h.ofType('Stale Deal Found').find((e) => e.detail.leadId === 'd-demo');
+    expect(demo?.detail.overdueTasks).toEqual([
+      { id: 't3', title: 'Send the demo recap and next steps', dueAt: '2026-03-02T09:00:00.000Z' },
+    ]);
+    // Still one message per deal per day.
+    const again = await handler()(scheduled('2026-03-20T08:00:00Z'));
+    expect(again).toMatchObject({ announced: 0, alreadyAnnounced: 3 });
   });
 });

@@ -27,6 +27,7 @@ const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:integrations';
 const SECRET: IntegrationsSecret = {
   signingKey: 'stack-generated-signing-key-0123456789abcdef',
   slackWebhookUrl: '',
+  slackSigningSecret: '',
   googleAdsKey: 'nw-google-key',
   metaAppSecret: 'meta-app-secret',
   metaVerifyToken: 'meta-verify-token',

@@ -1,0 +1,85 @@
+import { requireEnv } from '../../shared/adapters/clients';
+import { EventPublisher } from '../../shared/adapters/event-publisher';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
+import { SlackResponder } from '../../shared/adapters/slack';
+import { SlackRequestLog } from '../../shared/adapters/slack-requests';
+import { clientConfig } from '../../shared/config/runtime';
+import {
+  type ApiEvent,
+  type ApiResult,
+  errorResponse,
+  header,
+  invalid,
+  json,
+  rawBody,
+} from '../../shared/http/api';
+import { lazyHandler } from '../../shared/runtime/handler';
+import { logger } from '../../shared/runtime/observability';
+import { handleSlackAction, type SlackActionsDeps } from '../../shared/services/slack-actions';
+
+/**
+ * `POST /slack/actions`: the Slack app's interactivity request URL, pressed from the alert's
+ * buttons. Public (Slack cannot present a Cognito token) and authenticated by Slack's signing
+ * secret instead; see `shared/services/slack-actions.ts`. Answers 200 with an empty body once
+ * the press is handled (Slack wants it within 3 seconds; the message itself is updated through
+ * `response_url`), 401 for an unsigned, stale or replayed request, 400 for a malformed one.
+ */
+
+/** Slack interaction payloads are small; a message's blocks fit well within this. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function createHandler(deps: SlackActionsDeps) {
+  return async (event: ApiEvent): Promise<ApiResult> => {
+    try {
+      const result = await handleSlackAction(
+        {
+          body: rawBody(event, MAX_BODY_BYTES),
+          timestamp: header(event, 'x-slack-request-timestamp'),
+          signature: header(event, 'x-slack-signature'),
+        },
+        deps,
+      );
+      switch (result.status) {
+        case 401:
+          logger.warn('Slack request refused', { refused: result.refused });
+          return json(401, {
+            error: 'SLACK_SIGNATURE_INVALID',
+            message:
+              result.refused === 'not-configured'
+                ? 'The Slack signing secret is not configured (slackSigningSecret in the integration secret)'
+                : `The request is not signed by Slack (${result.refused})`,
+          });
+        case 400:
+          return invalid([{ field: result.field, reason: result.reason }]);
+        default:
+          logger.info('Slack action', { ...result });
+          return { statusCode: 200, body: '' };
+      }
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+/** Adapters from the environment, built once per function instance (on first use). */
+function defaultDeps(): SlackActionsDeps {
+  const secrets = SecretsManagerIntegrations.fromEnvironment();
+  const table = requireEnv('TABLE_NAME');
+  return {
+    leads: {
+      store: new LeadRepository(table),
+      publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+      sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
+      config: clientConfig(),
+      warn: (message, details) => logger.warn(message, details),
+    },
+    signingSecret: async () => (await secrets.read()).slackSigningSecret,
+    requests: new SlackRequestLog(table),
+    responder: new SlackResponder(),
+    warn: (message, details) => logger.warn(message, details),
+  };
+}
+
+export const handler = lazyHandler(() => createHandler(defaultDeps()));
