@@ -650,7 +650,8 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 12);
+      // Every rule above, and no other: a new consumer adds its rule and its expectation here.
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 13);
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
