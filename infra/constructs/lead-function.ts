@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -73,6 +73,12 @@ export interface LeadFunctionAccess {
   readonly nurtureStateMachine?: IStateMachine;
   /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
   readonly apiUrl?: string;
+  /**
+   * Sending SMS: `sms-voice:SendTextMessage` from the client's origination identity (and with
+   * its configuration set). The identity and set come from the baked-in client file, so no
+   * environment variable is set. @default - cannot send SMS
+   */
+  readonly sms?: ClientConfig['sms'];
 }
 
 /** Properties of a {@link LeadFunction}. */
@@ -324,6 +330,7 @@ export class LeadFunction extends Construct {
       );
     }
     if (access.apiUrl !== undefined) fn.addEnvironment(ENV.apiUrl, access.apiUrl);
+    if (access.sms) grantSendTextMessage(this, fn, access.sms);
   }
 
   /** cdk-nag findings every pipeline function has, acknowledged on this construct only. */
@@ -367,6 +374,35 @@ const PARTITION_WRITE_ACTIONS = [
  * Item access to the base table limited to partitions whose key matches one of `patterns`
  * (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`: every key a request touches must match).
  */
+/**
+ * `sms-voice:SendTextMessage` on the origination identity: exactly its ARN when the client file
+ * gives one, otherwise this account's phone numbers, sender ids and pools in the region (a bare
+ * number or sender id has no ARN until it is looked up), plus the configuration set when set.
+ */
+function grantSendTextMessage(scope: Construct, grantee: IGrantable, sms: ClientConfig['sms']): Grant {
+  const stack = Stack.of(scope);
+  const arn = (resource: string) =>
+    stack.formatArn({ service: 'sms-voice', resource, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+  const identity = sms.originationIdentity ?? '';
+  const resources = identity.startsWith('arn:')
+    ? [identity]
+    : [arn('phone-number/*'), arn('sender-id/*'), arn('pool/*')];
+  if (sms.configurationSet)
+    resources.push(
+      sms.configurationSet.startsWith('arn:')
+        ? sms.configurationSet
+        : arn(`configuration-set/${sms.configurationSet}`),
+    );
+  if (!identity.startsWith('arn:'))
+    for (const kind of ['phone-number', 'sender-id', 'pool'])
+      Validations.of(scope).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:${kind}/*]`,
+        reason:
+          'sms.originationIdentity is a number or sender id, not an ARN; SendTextMessage is limited to this account and region. Give the ARN in the client file for an exact grant.',
+      });
+  return Grant.addToPrincipal({ grantee, actions: ['sms-voice:SendTextMessage'], resourceArns: resources });
+}
+
 function grantPartitions(
   grantee: IGrantable,
   table: ITable,

@@ -111,6 +111,18 @@ export const DETAIL_SCHEMAS = {
     to: z.string(),
     by: z.string(),
   }),
+  /**
+   * A meeting was booked with the lead (a Calendly or Cal.com booking). Carries the booking so
+   * consumers (the SMS reminder) need not read the activity; `activityId` is the timeline entry.
+   */
+  'Meeting Booked': z.object({
+    ...envelope,
+    activityId: z.string(),
+    provider: z.string(),
+    bookingId: z.string().max(200).optional(),
+    /** When the meeting starts (ISO); absent when the provider did not say. */
+    startTime: isoTime.optional(),
+  }),
   'Lead Unsubscribed': z.object({
     ...envelope,
     via: z.enum(['link', 'one-click', 'complaint', 'bounce', 'admin']),

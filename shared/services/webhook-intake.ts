@@ -250,6 +250,18 @@ export async function recordBooking(
       type,
     }),
   );
+  if (type === 'meeting_booked')
+    await deps.publisher.publish(
+      pipelineEvent('Meeting Booked', {
+        leadId,
+        occurredAt: at,
+        isTest: existing?.isTest ?? false,
+        activityId: activity.id,
+        provider,
+        ...(booking.bookingId ? { bookingId: clip(booking.bookingId, 200) } : {}),
+        ...(booking.meeting.startTime ? { startTime: booking.meeting.startTime } : {}),
+      }),
+    );
   return { outcome: 'recorded', leadId, activityId: activity.id, activityType: type, leadCreated };
 }
 

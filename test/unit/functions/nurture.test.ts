@@ -93,9 +93,11 @@ describe('nurture send', () => {
 
     expect(result).toEqual({
       outcome: 'sent',
+      channel: 'email',
       delivery: 'sent',
       messageId: 'ses-message-1',
-      next: { done: false, step: { id: 'case-study', index: 1, waitSeconds: 72 * 3600 } },
+      goto: 'education/case-study',
+      at: NOW.toISOString(),
     });
     const [request] = h.sent();
     expect(h.sent()).toHaveLength(1);
@@ -152,7 +154,13 @@ describe('nurture send', () => {
     const second = await send();
     expect(h.sent()).toHaveLength(1);
     expect(first.outcome).toBe('sent');
-    expect(second).toEqual({ outcome: 'sent', delivery: 'already-sent', next: first.next });
+    expect(second).toEqual({
+      outcome: 'sent',
+      channel: 'email',
+      delivery: 'already-sent',
+      goto: first.goto,
+      at: first.at,
+    });
   });
 
   it('does not send when another attempt already claimed the step (conditional claim fails)', async () => {
@@ -184,7 +192,7 @@ describe('nurture send', () => {
     h.table.putLead(nurtured(overrides));
     const before = h.table.items.size;
     const result = await send();
-    expect(result).toEqual({ outcome: 'stop', reason, next: { done: true, reason } });
+    expect(result).toEqual({ outcome: 'stop', reason, goto: 'end', at: NOW.toISOString() });
     expect(h.sent()).toHaveLength(0);
     expect(h.table.items.size).toBe(before);
   });
@@ -217,21 +225,24 @@ describe('nurture send', () => {
     expect(await send()).toMatchObject({ outcome: 'stop', reason: 'lead-missing' });
   });
 
-  it('skips a step removed from the config and moves to the one that followed it', async () => {
+  it('ends, sending nothing, at a step removed from the config since the execution started', async () => {
     h.table.putLead(nurtured());
     const result = await send({ id: 'old-step', index: 1, waitSeconds: 60 });
     expect(result).toEqual({
       outcome: 'skipped',
       reason: 'step-removed',
-      next: { done: false, step: { id: 'case-study', index: 1, waitSeconds: 72 * 3600 } },
+      goto: 'end',
+      at: NOW.toISOString(),
     });
     expect(h.sent()).toHaveLength(0);
   });
 
-  it('returns a done cursor after the last step', async () => {
+  it('ends after a step whose next is "end"', async () => {
     h.table.putLead(nurtured());
+    // Opened the previous email, so the "went quiet" branch does not apply.
+    h.table.putActivities([activity('lead-1', 'email_opened', '2026-03-02T09:30:00.000Z')]);
     const result = await send({ id: 'webinar-invite', index: 2, waitSeconds: 168 * 3600 });
-    expect(result).toMatchObject({ outcome: 'sent', next: { done: true } });
+    expect(result).toMatchObject({ outcome: 'sent', goto: 'end' });
   });
 
   it('retries SES throttling in-process and sends once', async () => {
@@ -268,11 +279,7 @@ describe('nurture send', () => {
   it('stops the sequence when SES rejects the message for good', async () => {
     h.table.putLead(nurtured());
     h.sesMock.on(SendEmailCommand).rejects(sesError('MessageRejected', 400));
-    expect(await send()).toEqual({
-      outcome: 'stop',
-      reason: 'refused',
-      next: { done: true, reason: 'refused' },
-    });
+    expect(await send()).toEqual({ outcome: 'stop', reason: 'refused', goto: 'end', at: NOW.toISOString() });
     expect(h.claim('lead-1', 'education', 'welcome-guide')).toBeUndefined();
   });
 
