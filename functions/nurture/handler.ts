@@ -57,7 +57,13 @@ const base = { enrolment: z.unknown(), executionArn: z.string().min(1).max(2048)
 const StateSchema = z
   .object({
     result: z
-      .object({ at: z.iso.datetime().optional(), via: z.string().max(200).optional() })
+      .object({
+        at: z.iso.datetime().optional(),
+        /** Set by a branch: the branch taken, which led to the step this task sends. */
+        branch: z.string().max(200).optional(),
+        /** Carried through a deferral. */
+        via: z.string().max(200).optional(),
+      })
       .optional()
       .catch(undefined),
   })
@@ -121,7 +127,7 @@ export function createHandler(deps: Deps) {
       const previous = task.state?.result ?? {};
       const result = await sendStep(enrolment, task.step, serviceDeps, {
         ...(previous.at ? { at: previous.at } : {}),
-        ...(previous.via ? { via: previous.via } : {}),
+        ...(previous.branch || previous.via ? { via: previous.branch ?? previous.via } : {}),
       });
       const details = { ...log, stepId: task.step.id, ...result };
       if (result.outcome === 'stop') {
