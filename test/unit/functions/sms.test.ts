@@ -15,13 +15,13 @@ const NUMBER = '+447700900456';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:SmsReminder:x';
 
 let h: Harness;
-let smsMock: ReturnType<typeof mockClient<PinpointSMSVoiceV2Client>>;
+const smsClient = new PinpointSMSVoiceV2Client({ region: 'eu-west-1' });
+const smsMock = mockClient(smsClient);
 let handler: ReturnType<typeof createHandler>;
 
 beforeEach(() => {
   h = new Harness();
-  const smsClient = new PinpointSMSVoiceV2Client({ region: 'eu-west-1' });
-  smsMock = mockClient(smsClient);
+  smsMock.reset();
   let n = 0;
   smsMock.on(SendTextMessageCommand).callsFake(async () => ({ MessageId: `sms-${++n}` }));
   handler = createHandler({
@@ -34,7 +34,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   h.restore();
-  smsMock.restore();
 });
 
 function lead(extra: Record<string, string> = { sms_consent: 'yes' }): Lead {
