@@ -393,14 +393,17 @@ function grantSendTextMessage(scope: Construct, grantee: IGrantable, sms: Client
         ? sms.configurationSet
         : arn(`configuration-set/${sms.configurationSet}`),
     );
-  if (!identity.startsWith('arn:'))
-    for (const kind of ['phone-number', 'sender-id', 'pool'])
-      Validations.of(scope).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:${kind}/*]`,
-        reason:
-          'sms.originationIdentity is a number or sender id, not an ARN; SendTextMessage is limited to this account and region. Give the ARN in the client file for an exact grant.',
-      });
-  return Grant.addToPrincipal({ grantee, actions: ['sms-voice:SendTextMessage'], resourceArns: resources });
+  const grant = Grant.addToPrincipal({
+    grantee,
+    actions: ['sms-voice:SendTextMessage'],
+    resourceArns: resources,
+  });
+  acknowledgeGrantWildcards(
+    scope,
+    grant,
+    'sms.originationIdentity is a number or sender id, not an ARN; SendTextMessage is limited to this account and region. Give the ARN in the client file for an exact grant.',
+  );
+  return grant;
 }
 
 function grantPartitions(

@@ -589,7 +589,11 @@ export class PipelineStack extends Stack {
       alarmTopic: this.alarmTopic,
       api: this.api,
       functions: Object.values(this.fns),
-      stateMachines: { sla: this.slaStateMachine, nurture: this.nurtureStateMachine },
+      stateMachines: {
+        sla: this.slaStateMachine,
+        nurture: this.nurtureStateMachine,
+        ...(this.smsReminderStateMachine ? { smsReminder: this.smsReminderStateMachine } : {}),
+      },
       deadLetterQueues: Object.values(this.dlqs),
     });
 
