@@ -63,6 +63,9 @@ const StateSchema = z
         branch: z.string().max(200).optional(),
         /** Carried through a deferral. */
         via: z.string().max(200).optional(),
+        outcome: z.string().max(20).optional(),
+        goto: z.string().max(200).optional(),
+        sendAt: z.iso.datetime().optional(),
       })
       .optional()
       .catch(undefined),
@@ -81,6 +84,11 @@ function problems(error: z.ZodError, prefix: string) {
     field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'event',
     reason: i.message,
   }));
+}
+
+/** The `goto` value naming the step a task sends. */
+function stepKey(step: { id: string; sequenceId?: string }, enrolment: NurtureEnrolment): string {
+  return `${step.sequenceId ?? enrolment.sequenceId}/${step.id}`;
 }
 
 /** Parses a task payload. @throws InvalidInputError naming every bad field. */
@@ -128,6 +136,10 @@ export function createHandler(deps: Deps) {
       const result = await sendStep(enrolment, task.step, serviceDeps, {
         ...(previous.at ? { at: previous.at } : {}),
         ...(previous.branch || previous.via ? { via: previous.branch ?? previous.via } : {}),
+        // The machine waited for this step's own deferral: the send window is open now.
+        ...(previous.outcome === 'defer' && previous.sendAt && previous.goto === stepKey(task.step, enrolment)
+          ? { deferredUntil: previous.sendAt }
+          : {}),
       });
       const details = { ...log, stepId: task.step.id, ...result };
       if (result.outcome === 'stop') {

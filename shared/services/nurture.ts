@@ -49,6 +49,12 @@ export interface NurturePrevious {
   readonly at?: string;
   /** The branch that led here (`<sequence>/<step>/<branch>`). */
   readonly via?: string;
+  /**
+   * Set when the previous task deferred this very step to the send window's opening and the
+   * machine waited until then: the window is open, so it is not checked again (a clock running
+   * behind, or the offline runtime's scaled waits, could otherwise defer forever).
+   */
+  readonly deferredUntil?: string;
 }
 
 /** Why a send task stopped the sequence (exit conditions plus the sequence-level ones). */
@@ -144,7 +150,7 @@ export async function sendStep(
   const timezone = leadTimezone(lead, config);
   let due = sendTime(nurture.sendWindow, timezone, now);
   if (step.channel === 'sms') due = smsSendTime(config.sms.quietHours, timezone, due);
-  if (due.getTime() - now.getTime() > DEFER_SLACK_MS)
+  if (!previous.deferredUntil && due.getTime() - now.getTime() > DEFER_SLACK_MS)
     return {
       outcome: 'defer',
       sendAt: due.toISOString(),

@@ -425,3 +425,37 @@ describe('branching nurture', () => {
     smsMock.restore();
   });
 });
+
+describe('deferral', () => {
+  it('sends after the machine waited for its own deferral, without checking the window again', async () => {
+    h.table.putLead(nurtured({ profile: { timezone: 'America/New_York' } }));
+    const step = { id: 'case-study', index: 1, waitSeconds: 72 * 3600, sequenceId: 'education' };
+    const deferred = {
+      result: {
+        outcome: 'defer',
+        sendAt: '2026-03-02T13:00:00.000Z',
+        goto: 'education/case-study',
+        at: '2026-03-02T09:00:00.000Z',
+      },
+    };
+    const handler = nurture();
+    // The clock says 05:00 in New York (the offline runtime scales waits, not clocks): it still sends.
+    expect(
+      await handler({ action: 'send', enrolment, step, executionArn: EXECUTION, state: deferred }),
+    ).toMatchObject({
+      outcome: 'sent',
+    });
+    // A deferral of another step does not count.
+    h.table.putLead(nurtured({ id: 'lead-1', profile: { timezone: 'America/New_York' } }));
+    const other = { result: { ...deferred.result, goto: 'education/welcome-guide' } };
+    expect(
+      await handler({
+        action: 'send',
+        enrolment,
+        step: { ...step, id: 'pricing-faq', index: 3, waitSeconds: 0 },
+        executionArn: EXECUTION,
+        state: other,
+      }),
+    ).toMatchObject({ outcome: 'defer' });
+  });
+});
