@@ -401,7 +401,7 @@ function grantSendTextMessage(scope: Construct, grantee: IGrantable, sms: Client
   acknowledgeGrantWildcards(
     scope,
     grant,
-    'sms.originationIdentity is a number or sender id, not an ARN; SendTextMessage is limited to this account and region. Give the ARN in the client file for an exact grant.',
+    'The client file gives sms.originationIdentity as a number or sender id, not an ARN; SendTextMessage is limited to this account and region. Give the ARN in the client file for an exact grant.',
   );
   return grant;
 }
