@@ -71,6 +71,11 @@ export interface LeadFunctionAccess {
   readonly slaLadderStart?: IStateMachine;
   /** The nurture state machine: `NURTURE_STATE_MACHINE_ARN` and `states:StopExecution` on its executions. @default - no access */
   readonly nurtureStateMachine?: IStateMachine;
+  /**
+   * Starting nurture executions by name: `NURTURE_STATE_MACHINE_ARN` and `states:StartExecution`
+   * on the nurture state machine (the `nurture-trigger` function). @default - no access
+   */
+  readonly nurtureStart?: IStateMachine;
   /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
   readonly apiUrl?: string;
   /**
@@ -328,6 +333,10 @@ export class LeadFunction extends Construct {
         access.nurtureStateMachine.grantExecution(fn, 'states:StopExecution'),
         stopReason,
       );
+    }
+    if (access.nurtureStart) {
+      fn.addEnvironment(ENV.nurtureStateMachineArn, access.nurtureStart.stateMachineArn);
+      access.nurtureStart.grantStartExecution(fn);
     }
     if (access.apiUrl !== undefined) fn.addEnvironment(ENV.apiUrl, access.apiUrl);
     if (access.sms) grantSendTextMessage(this, fn, access.sms);

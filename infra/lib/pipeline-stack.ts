@@ -354,6 +354,14 @@ export class PipelineStack extends Stack {
       logging: workflowLogging,
     }).stateMachine;
     if (sms) this.smsChannel(table('readWrite'), topicKey, sms, workflowLogging);
+    // Behaviour-started sequences (nurture.triggers): read page views, start a sequence by name.
+    const nurtureTrigger =
+      config.nurture.triggers.length > 0
+        ? this.asyncFn('nurture-trigger', ASYNC_TIMEOUT, {
+            table: table('readWrite'),
+            nurtureStart: this.nurtureStateMachine,
+          })
+        : undefined;
     // Starts each ladder under a name derived from the assignment (EventBridge's Step Functions
     // target cannot name an execution), so leads-api can stop it by name once the lead is contacted.
     const slaStart = this.asyncFn('sla-start', ASYNC_TIMEOUT, { slaLadderStart: this.slaStateMachine }, 256);
@@ -549,6 +557,13 @@ export class PipelineStack extends Stack {
       pipelineEvents(['Lead Assigned'], { via: Match.anythingBut('escalation'), isTest: [false] }),
       'Start the SLA clock for every new (non-escalation) assignment of a real lead',
     );
+    if (nurtureTrigger)
+      this.consumeWithFunction(
+        'nurture-trigger',
+        nurtureTrigger,
+        pipelineEvents(['Activity Recorded'], { type: ['page_view'], isTest: [false] }),
+        "Start a nurture trigger's sequence when a lead's page views fire it",
+      );
     this.consumeWithStateMachine(
       'nurture',
       this.nurtureStateMachine,

@@ -103,3 +103,22 @@ export function chooseBranch(
 export function sendTime(window: WorkingHours | undefined, timezone: string, now: Date): Date {
   return window ? nextWorkingStart(window, timezone, now) : now;
 }
+
+// ------------------------------------------------------------------------ triggers
+
+/**
+ * The trigger a lead's visits fire, if any: its page pattern visited at least `times` times in
+ * the last `withinDays` days, by a lead that never booked a meeting (a booking is the answer the
+ * short sequence hopes for). Triggers are read in order; the first that fires wins.
+ */
+export function firedTrigger(
+  triggers: ClientConfig['nurture']['triggers'],
+  activities: readonly Activity[],
+  now: Date,
+): ClientConfig['nurture']['triggers'][number] | undefined {
+  if (activities.some((a) => a.type === 'meeting_booked')) return undefined;
+  return triggers.find((t) => {
+    const since = new Date(now.getTime() - t.when.withinDays * 86_400_000).toISOString();
+    return behaviourMatches({ visited: t.when.visited, times: t.when.times }, activities, since, {});
+  });
+}

@@ -59,6 +59,8 @@ const FUNCTION_ENV: Record<string, string[]> = {
   erase: ['TABLE_NAME'],
   // Only with `sms.enabled`: the origination identity is in the baked-in client file.
   sms: ['TABLE_NAME'],
+  // Only with `nurture.triggers`.
+  'nurture-trigger': ['TABLE_NAME', 'NURTURE_STATE_MACHINE_ARN'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -161,8 +163,14 @@ describe.each(clients)('client %s', (clientName) => {
     s = synthClient(clientName);
   });
   /** The functions this client has (`sms` only with `sms.enabled`). */
-  const functionNames = () => Object.keys(FUNCTION_ENV).filter((n) => n !== 'sms' || s.config.sms.enabled);
+  const functionNames = () =>
+    Object.keys(FUNCTION_ENV).filter(
+      (n) =>
+        (n !== 'sms' || s.config.sms.enabled) &&
+        (n !== 'nurture-trigger' || s.config.nurture.triggers.length > 0),
+    );
   const smsOn = () => (s.config.sms.enabled ? 1 : 0);
+  const triggersOn = () => (s.config.nurture.triggers.length > 0 ? 1 : 0);
 
   describe('stacks', () => {
     it('are named after the client, in the configured region, tagged for cost allocation', () => {
@@ -622,7 +630,15 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 11 + smsOn());
+      if (triggersOn()) {
+        const trigger = ruleTargeting(s, fnId('nurture-trigger'));
+        expect(pattern(trigger)).toEqual({
+          source: [EVENT_SOURCE],
+          'detail-type': ['Activity Recorded'],
+          detail: { type: ['page_view'], isTest: [false] },
+        });
+      }
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 11 + smsOn() + triggersOn());
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -714,6 +730,7 @@ describe.each(clients)('client %s', (clientName) => {
         'erase',
         'sla-start',
         'sms',
+        'nurture-trigger',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -799,6 +816,8 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('sla-start').has('states:StartExecution')).toBe(true);
       expect(actionsOf('sla-start').has('dynamodb:GetItem')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
+      if (triggersOn()) expect(actionsOf('nurture-trigger').has('states:StartExecution')).toBe(true);
+      expect(actionsOf('nurture').has('states:StartExecution')).toBe(false);
     });
 
     it('limits alert to reading leads and writing its own idempotency records (dynamodb:LeadingKeys)', () => {

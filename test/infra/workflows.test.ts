@@ -185,6 +185,7 @@ describe('workflows in the local Step Functions emulator', () => {
       };
       expect(choice.Choices.map((c) => [c.StringEquals, c.Next])).toEqual([
         ['education', NURTURE_STATES.wait('education', 1)],
+        ['pricing-questions', NURTURE_STATES.wait('pricing-questions', 1)],
         ['re-engage', NURTURE_STATES.wait('re-engage', 1)],
       ]);
       expect(choice.Default).toBe(NURTURE_STATES.unknown);

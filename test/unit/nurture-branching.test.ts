@@ -228,7 +228,7 @@ describe('nurture config validation', () => {
       });
     };
     expect(problemsOf(loop(0))).toEqual([
-      'nurture.sequences[2].steps[1]: cycle without a wait: loop/b → loop/c → loop/b (give one of these steps a waitHours above 0)',
+      'nurture.sequences[3].steps[1]: cycle without a wait: loop/b → loop/c → loop/b (give one of these steps a waitHours above 0)',
     ]);
     expect(problemsOf(loop(2))).toEqual([]);
   });
