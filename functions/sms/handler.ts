@@ -8,7 +8,7 @@ import { EndUserMessagingSms, type SmsSender } from '../../shared/adapters/sms-s
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
-import type { Lead } from '../../shared/domain/lead';
+import type { Activity, Lead } from '../../shared/domain/lead';
 import { parseDetail } from '../../shared/events/catalogue';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
@@ -62,7 +62,10 @@ const TaskSchema = z.object({
 });
 
 export interface Deps {
-  readonly leads: { getLead(leadId: string): Promise<Lead | undefined> } & SendClaimStore;
+  readonly leads: {
+    getLead(leadId: string): Promise<Lead | undefined>;
+    listActivities(leadId: string): Promise<Activity[]>;
+  } & SendClaimStore;
   readonly optOuts: SmsOptOutStore;
   readonly sender: SmsSender;
   readonly config: Pick<ClientConfig, 'sms' | 'client'>;
@@ -106,6 +109,11 @@ export function createHandler(deps: Deps) {
     }
     if (Date.parse(meeting.startTime) <= now.getTime())
       return { outcome: 'skipped', reason: 'meeting-started' };
+    // A booking cancelled since (the webhook records it as a note with the same booking id).
+    const canceled = (await deps.leads.listActivities(lead.id)).some(
+      (a) => a.data.kind === 'meeting_canceled' && a.data.bookingId === meeting.bookingId,
+    );
+    if (canceled) return { outcome: 'skipped', reason: 'meeting-canceled' };
     const result = await sendSmsOnce(
       lead,
       {

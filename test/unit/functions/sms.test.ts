@@ -7,7 +7,7 @@ import { EndUserMessagingSms } from '../../../shared/adapters/sms-sender';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { Lead } from '../../../shared/domain/lead';
 import { OPT_OUT_LINE } from '../../../shared/domain/sms';
-import { Harness, makeLead, TABLE, throttling } from './pipeline-kit';
+import { activity, Harness, makeLead, TABLE, throttling } from './pipeline-kit';
 
 const example = loadClientConfig('example', 'clients');
 const NOW = new Date('2026-03-02T10:00:00.000Z');
@@ -106,6 +106,22 @@ describe('meeting reminders', () => {
       channel: 'sms',
       status: 'sent',
     });
+  });
+
+  it('sends nothing for a meeting cancelled since it was booked', async () => {
+    h.table.putLead(lead());
+    h.table.putActivities([
+      activity('lead-1', 'note', '2026-03-02T09:30:00.000Z', {
+        kind: 'meeting_canceled',
+        bookingId: 'booking-1',
+      }),
+    ]);
+    expect(await task('send-reminder')).toEqual({ outcome: 'skipped', reason: 'meeting-canceled' });
+    // Another booking of the same lead still gets its reminder.
+    expect(await task('send-reminder', '2026-03-04T15:00:00.000Z', 'booking-2')).toMatchObject({
+      outcome: 'sent',
+    });
+    expect(smsMock.commandCalls(SendTextMessageCommand)).toHaveLength(1);
   });
 
   it('sends nothing without SMS consent (email consent does not count)', async () => {

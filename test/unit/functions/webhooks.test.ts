@@ -781,6 +781,19 @@ describe('bookings', () => {
           isTest: false,
         }),
       },
+      // The catalogue's booking event, with what the SMS reminder needs.
+      {
+        detailType: 'Meeting Booked',
+        detail: {
+          leadId: 'lead-dana',
+          occurredAt: '2026-03-02T08:59:57.000Z',
+          isTest: false,
+          activityId,
+          provider: 'calendly',
+          bookingId: 'https://api.calendly.com/scheduled_events/GBGBDCAADAEDCRZ2/invitees/AAAAAAAAAAAAAAAA',
+          startTime: '2026-03-04T15:00:00.000Z',
+        },
+      },
     ]);
   });
 
@@ -813,7 +826,11 @@ describe('bookings', () => {
         .map((a) => a.type)
         .sort(),
     ).toEqual(['captured', 'meeting_booked']);
-    expect(h.published.map((p) => p.detailType)).toEqual(['Lead Captured', 'Activity Recorded']);
+    expect(h.published.map((p) => p.detailType)).toEqual([
+      'Lead Captured',
+      'Activity Recorded',
+      'Meeting Booked',
+    ]);
   });
 
   it('answers 401 to a stale Calendly signature (replay)', async () => {
