@@ -501,7 +501,18 @@ export function DashboardView({ api, workspace }: ViewProps) {
                   </thead>
                   <tbody>
                     {s.nurture.bySteps.map((q) => (
-                      <tr key={`${q.sequenceId}/${q.stepId}/${q.branch ?? ''}`}>
+                      <tr
+                        key={`${q.sequenceId}/${q.stepId}/${q.branch ?? ''}`}
+                        data-nurture-step={`${q.sequenceId}/${q.stepId}/${q.branch ?? ''}`}
+                        data-value={[
+                          q.sent,
+                          q.opened,
+                          q.clicked,
+                          q.convertedMql,
+                          q.convertedSql,
+                          q.unsubscribed,
+                        ].join(',')}
+                      >
                         <th scope="row">
                           {q.sequenceId} / {q.stepId}
                           {q.channel === 'sms' ? ' (SMS)' : ''}
