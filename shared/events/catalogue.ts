@@ -112,16 +112,41 @@ export const DETAIL_SCHEMAS = {
     by: z.string(),
   }),
   /**
-   * A meeting was booked with the lead (a Calendly or Cal.com booking). Carries the booking so
-   * consumers (the SMS reminder) need not read the activity; `activityId` is the timeline entry.
+   * A meeting was booked through a scheduling tool (Calendly, Cal.com) by a lead: published once
+   * per booking (a reschedule is a new booking with `rescheduled: true`, after a
+   * `Meeting Canceled` of the old one). Carries the meeting time so reminders (SMS, email) can
+   * be scheduled without reading the activity; the phone number and consent stay on the lead.
    */
   'Meeting Booked': z.object({
     ...envelope,
-    activityId: z.string(),
-    provider: z.string(),
-    bookingId: z.string().max(200).optional(),
-    /** When the meeting starts (ISO); absent when the provider did not say. */
+    /** The lead's `meeting_booked` activity (stable per provider booking). */
+    activityId: z.string().min(1).max(64),
+    provider: z.enum(['calendly', 'calcom']),
+    /** The provider's booking id (Calendly invitee URI, Cal.com booking uid), as stored. */
+    bookingId: z.string().min(1).max(200),
+    /** When the meeting starts and ends (ISO, UTC), when the provider said. */
     startTime: isoTime.optional(),
+    endTime: isoTime.optional(),
+    /** Event type name or booking title ("30 Minute Demo"). */
+    meetingName: z.string().max(200).optional(),
+    /** The lead's owner when the booking arrived, if any. */
+    repId: repId.optional(),
+    /**
+     * `instant-offer`: booked from the link the thank-you page offered right after the form;
+     * `rep-outreach`: any other booking (a link the rep sent, the scheduling page itself).
+     */
+    via: z.enum(['instant-offer', 'rep-outreach']),
+    /** The booking replaces an earlier one. */
+    rescheduled: z.boolean().default(false),
+  }),
+  /** A booked meeting was cancelled (or moved: then a `Meeting Booked` with `rescheduled` follows). */
+  'Meeting Canceled': z.object({
+    ...envelope,
+    activityId: z.string().min(1).max(64),
+    provider: z.enum(['calendly', 'calcom']),
+    bookingId: z.string().min(1).max(200),
+    startTime: isoTime.optional(),
+    rescheduled: z.boolean().default(false),
   }),
   'Lead Unsubscribed': z.object({
     ...envelope,

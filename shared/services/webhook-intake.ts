@@ -250,7 +250,9 @@ export async function recordBooking(
       type,
     }),
   );
-  if (type === 'meeting_booked')
+  // The booking event the SMS reminder consumes. (The booking branch publishes the same event,
+  // with the instant-offer attribution, from its meetings function: keep that one when merging.)
+  if (type === 'meeting_booked' && (provider === 'calendly' || provider === 'calcom') && booking.bookingId)
     await deps.publisher.publish(
       pipelineEvent('Meeting Booked', {
         leadId,
@@ -258,8 +260,9 @@ export async function recordBooking(
         isTest: existing?.isTest ?? false,
         activityId: activity.id,
         provider,
-        ...(booking.bookingId ? { bookingId: clip(booking.bookingId, 200) } : {}),
+        bookingId: clip(booking.bookingId, 200) ?? booking.bookingId,
         ...(booking.meeting.startTime ? { startTime: booking.meeting.startTime } : {}),
+        via: 'rep-outreach',
       }),
     );
   return { outcome: 'recorded', leadId, activityId: activity.id, activityType: type, leadCreated };

@@ -50,6 +50,7 @@ const meeting = (startTime: string, bookingId = 'booking-1') => ({
   provider: 'calendly',
   bookingId,
   startTime,
+  via: 'rep-outreach',
 });
 
 const task = (

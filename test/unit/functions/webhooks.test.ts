@@ -792,6 +792,8 @@ describe('bookings', () => {
           provider: 'calendly',
           bookingId: 'https://api.calendly.com/scheduled_events/GBGBDCAADAEDCRZ2/invitees/AAAAAAAAAAAAAAAA',
           startTime: '2026-03-04T15:00:00.000Z',
+          via: 'rep-outreach',
+          rescheduled: false,
         },
       },
     ]);
