@@ -45,6 +45,7 @@ import { type CapacityCounters, Instrumentation, type LambdaCounters, type Snaps
 import { benchLead, type LeadKind } from './leads';
 import type { LoadConfig, LoadResult } from './load';
 import { type BenchResult, type PhaseResult, renderMarkdown, type StlStats } from './report';
+import { attachSmsBench, nurturePath } from './sms';
 import { diffCounts, percentile, round, significant, total } from './stats';
 import { checkLeads } from './verify';
 
@@ -435,6 +436,7 @@ async function main(): Promise<number> {
       cost: cost.result,
     };
 
+    attachSmsBench(result, config, console.log);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${result.date}${quick ? '-quick' : ''}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -843,12 +845,7 @@ function costModel(input: CostInputs): { result: BenchResult['cost']; warnings: 
     modeledEmails += emails;
     // A consenting lead gets every step; one without consent stops at the first send.
     const transitions = nurture
-      ? countTransitions(nurture.definition, (state) => {
-          if (state === NURTURE_STATES.sequence)
-            return sequence ? NURTURE_STATES.wait(sequence.id, 1) : NURTURE_STATES.unknown;
-          if (!full) return NURTURE_STATES.stopped;
-          return String(nurture.definition.States[state]?.Default ?? '');
-        })
+      ? countTransitions(nurture.definition, nurturePath(nurture.definition, sequence, full))
       : 0;
     nurtureModel = addUsage(nurtureModel, perInvocation, invocations);
     nurtureModel = addUsage(nurtureModel, perEmail, emails);

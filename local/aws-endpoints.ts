@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { SLACK_ACTIONS, slackSignature } from '../shared/domain/slack-actions';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
 import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
+import type { LocalSmsChannel } from './sms';
 import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
 
 /**
@@ -80,6 +81,8 @@ export class LocalAwsEndpoints {
    */
   dynamoDbUrl: string | undefined;
   private readonly dynamoAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+  /** End User Messaging SMS, when set (see LocalSmsChannel). */
+  smsChannel: LocalSmsChannel | undefined;
   /** SES v2 requests are proxied here (see SesEventSimulator). */
   sesProxy: SesEventSimulator | undefined;
   /** Set once the API listens: the recorder page's buttons press through it. */
@@ -137,6 +140,7 @@ export class LocalAwsEndpoints {
       return this.sesApi(req, url, body, res);
     if (req.method === 'POST' && url.pathname.startsWith('/_local/ses/'))
       return this.sesSimulate(url, body, res);
+    if (req.method === 'POST' && url.pathname === '/_local/sms/reply') return this.smsReply(req, body, res);
     if (req.method === 'POST' && url.pathname === '/_local/dead-letters/redrive')
       return send(res, 200, await this.bus.redrive());
     if (req.method === 'GET' && url.pathname.startsWith('/_local/')) return this.inspect(url, res);
@@ -149,6 +153,11 @@ export class LocalAwsEndpoints {
       if (prefix === 'AWSEvents') return this.eventBridge(operation ?? '', input, res);
       if (prefix === 'AWSStepFunctions') return this.stepFunctionsApi(operation ?? '', input, res);
       if (prefix === 'secretsmanager') return this.secretsManager(operation ?? '', input, res);
+      if (prefix === 'PinpointSMSVoiceV2' && this.smsChannel) {
+        this.count(`SMS.${operation}`);
+        const answer = this.smsChannel.api(operation ?? '', input);
+        return send(res, answer.status, answer.body, 'application/x-amz-json-1.0');
+      }
       return send(res, 400, { __type: 'UnknownOperationException', message: `unsupported ${target}` });
     }
     const form = new URLSearchParams(body);
@@ -459,8 +468,33 @@ export class LocalAwsEndpoints {
     });
   }
 
+  /** `POST /_local/sms/reply` (`from`, `body`; JSON or a form): a reply on the two-way channel. */
+  private async smsReply(req: IncomingMessage, body: string, res: ServerResponse) {
+    if (!this.smsChannel) return send(res, 404, { message: 'this stack sends no SMS' });
+    const json = String(req.headers['content-type'] ?? '').includes('json');
+    const input = json
+      ? (JSON.parse(body || '{}') as { from?: string; body?: string })
+      : Object.fromEntries(new URLSearchParams(body));
+    if (!input.from || !input.body) return send(res, 400, { message: 'from and body are required' });
+    const record = await this.smsChannel.reply(input.from, input.body);
+    if (json) return send(res, 200, record);
+    res.writeHead(303, { location: '/_local/sms' });
+    res.end();
+  }
+
   private inspect(url: URL, res: ServerResponse) {
     switch (url.pathname) {
+      case '/_local/sms': {
+        const html = this.smsChannel?.page() ?? '<!doctype html><p>This stack sends no SMS.</p>';
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': Buffer.byteLength(html),
+        });
+        res.end(html);
+        return;
+      }
+      case '/_local/sms.json':
+        return send(res, 200, { sent: this.smsChannel?.sent ?? [], replies: this.smsChannel?.replies ?? [] });
       case '/_local/sns':
         return send(res, 200, this.sns);
       case '/_local/slack':

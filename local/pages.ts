@@ -16,6 +16,8 @@ export interface PageLinks {
   readonly sesInboxUrl: string;
   readonly slackRecorderUrl: string;
   readonly snsRecorderUrl: string;
+  /** The SMS recorder, when the stack sends SMS. */
+  readonly smsRecorderUrl?: string;
   readonly executionsUrl: string;
 }
 
@@ -159,6 +161,7 @@ only this local page tells them apart.</p>`;
   const list = [
     ['Slack alerts', links.slackRecorderUrl],
     ['SNS alerts', links.snsRecorderUrl],
+    ...(links.smsRecorderUrl ? [['Text messages (SMS recorder, reply STOP)', links.smsRecorderUrl]] : []),
     ['Emails (SES inbox)', links.sesInboxUrl],
     ['Step Functions executions (SLA, nurture)', links.executionsUrl],
   ]

@@ -25,6 +25,7 @@ import { type ApiRoute, LocalHttpApi } from './http-api';
 import { FunctionPool, type InvokeResult } from './lambda-runner';
 import { fetchNextStep, LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
 import { SesEventSimulator } from './ses-events';
+import { LocalSmsChannel } from './sms';
 import { LocalStepFunctions } from './step-functions';
 import {
   type CfnResource,
@@ -94,6 +95,8 @@ export interface Endpoints {
   readonly awsEndpointUrl: string;
   readonly slackRecorderUrl: string;
   readonly snsRecorderUrl: string;
+  /** What was texted, with a form to reply (STOP opts the number out). */
+  readonly smsRecorderUrl: string;
   readonly deadLettersUrl: string;
   readonly executionsUrl: string;
   readonly tables: Record<string, string>;
@@ -223,6 +226,7 @@ export class LocalRuntime {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
       AWS_ENDPOINT_URL_SESV2: awsUrl,
       AWS_ENDPOINT_URL_SES: awsUrl,
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_DEV: 'false',
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
@@ -328,6 +332,7 @@ export class LocalRuntime {
     this.aws = new LocalAwsEndpoints(this.bus, this.stepFunctions, secrets, topics);
     this.ses = new SesEventSimulator(this.bus, sesUrl, timeScale);
     this.aws.sesProxy = this.ses;
+    this.aws.smsChannel = this.smsChannel(resolver, invoke);
     this.aws.dynamoDbUrl = dynamoUrl;
     await this.aws.listen(awsPort);
 
@@ -435,6 +440,7 @@ export class LocalRuntime {
       awsEndpointUrl: awsUrl,
       slackRecorderUrl: `${awsUrl}/_local/slack`,
       snsRecorderUrl: `${awsUrl}/_local/sns`,
+      smsRecorderUrl: `${awsUrl}/_local/sms`,
       deadLettersUrl: `${awsUrl}/_local/dead-letters`,
       executionsUrl: `${awsUrl}/_local/executions`,
       tables,
@@ -671,6 +677,54 @@ export class LocalRuntime {
     }
     writeFileSync(file, JSON.stringify(stored, null, 2));
     return secrets;
+  }
+
+  /**
+   * End User Messaging SMS: SendTextMessage is recorded, and a reply goes to the Lambda
+   * subscribers of the stack's SMS inbound topic (its `AWS::SNS::Subscription`s), as an SNS event.
+   */
+  private smsChannel(
+    resolver: TemplateResolver,
+    invoke: (arn: string, payload: unknown) => Promise<InvokeResult>,
+  ): LocalSmsChannel {
+    const subscribers = new Map<string, string[]>();
+    for (const { stack, resource } of resolver.resourcesOfType('AWS::SNS::Subscription')) {
+      const props = resolver.resolve(stack, resource.Properties ?? {}) as Record<string, unknown>;
+      if (props.Protocol !== 'lambda') continue;
+      const topic = String(props.TopicArn);
+      subscribers.set(topic, [...(subscribers.get(topic) ?? []), String(props.Endpoint)]);
+    }
+    const inbound = resolver
+      .resourcesOfType('AWS::SNS::Topic')
+      .filter(({ logicalId }) => logicalId.startsWith('SmsInbound'))
+      .map(({ stack, logicalId }) => resolver.local(stack, logicalId).ref);
+    return new LocalSmsChannel(
+      () => inbound,
+      async (topicArn, message) => {
+        let ok = true;
+        for (const arn of subscribers.get(topicArn) ?? []) {
+          const event = {
+            Records: [
+              {
+                EventSource: 'aws:sns',
+                EventVersion: '1.0',
+                EventSubscriptionArn: `${topicArn}:local`,
+                Sns: {
+                  Type: 'Notification',
+                  MessageId: randomBytes(16).toString('hex'),
+                  TopicArn: topicArn,
+                  Message: message,
+                  Timestamp: new Date().toISOString(),
+                  MessageAttributes: {},
+                },
+              },
+            ],
+          };
+          ok = (await invoke(arn, event)).ok && ok;
+        }
+        return ok;
+      },
+    );
   }
 
   private rules(resolver: TemplateResolver): LocalRule[] {

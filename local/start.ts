@@ -62,6 +62,7 @@ Lead pipeline for ${runtime.config.client.displayName} is up in ${seconds}s (tim
   SES inbox           ${endpoints.sesInboxUrl}
   Slack recorder      ${endpoints.slackRecorderUrl}
   SNS recorder        ${endpoints.snsRecorderUrl}
+  SMS recorder        ${endpoints.smsRecorderUrl}  (reply STOP to opt a number out)
   Dead letters        ${endpoints.deadLettersUrl}
   DynamoDB Local      ${endpoints.dynamoDbUrl}  (tables: ${Object.values(endpoints.tables).join(', ')})
 

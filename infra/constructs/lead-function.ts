@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -71,10 +71,21 @@ export interface LeadFunctionAccess {
   readonly slaLadderStart?: IStateMachine;
   /** The nurture state machine: `NURTURE_STATE_MACHINE_ARN` and `states:StopExecution` on its executions. @default - no access */
   readonly nurtureStateMachine?: IStateMachine;
+  /**
+   * Starting nurture executions by name: `NURTURE_STATE_MACHINE_ARN` and `states:StartExecution`
+   * on the nurture state machine (the `nurture-trigger` function). @default - no access
+   */
+  readonly nurtureStart?: IStateMachine;
   /** Public base URL of the HTTP API without a trailing slash: `API_URL` (links in emails and scripts). @default - not set */
   readonly apiUrl?: string;
   /** Base URL of the sales console without a trailing slash: `CONSOLE_URL` (links in alerts). @default - not set */
   readonly consoleUrl?: string;
+  /**
+   * Sending SMS: `sms-voice:SendTextMessage` from the client's origination identity (and with
+   * its configuration set). The identity and set come from the baked-in client file, so no
+   * environment variable is set. @default - cannot send SMS
+   */
+  readonly sms?: ClientConfig['sms'];
 }
 
 /** Properties of a {@link LeadFunction}. */
@@ -326,8 +337,13 @@ export class LeadFunction extends Construct {
         stopReason,
       );
     }
+    if (access.nurtureStart) {
+      fn.addEnvironment(ENV.nurtureStateMachineArn, access.nurtureStart.stateMachineArn);
+      access.nurtureStart.grantStartExecution(fn);
+    }
     if (access.apiUrl !== undefined) fn.addEnvironment(ENV.apiUrl, access.apiUrl);
     if (access.consoleUrl !== undefined) fn.addEnvironment(ENV.consoleUrl, access.consoleUrl);
+    if (access.sms) grantSendTextMessage(this, fn, access.sms);
   }
 
   /** cdk-nag findings every pipeline function has, acknowledged on this construct only. */
@@ -371,6 +387,38 @@ const PARTITION_WRITE_ACTIONS = [
  * Item access to the base table limited to partitions whose key matches one of `patterns`
  * (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`: every key a request touches must match).
  */
+/**
+ * `sms-voice:SendTextMessage` on the origination identity: exactly its ARN when the client file
+ * gives one, otherwise this account's phone numbers, sender ids and pools in the region (a bare
+ * number or sender id has no ARN until it is looked up), plus the configuration set when set.
+ */
+function grantSendTextMessage(scope: Construct, grantee: IGrantable, sms: ClientConfig['sms']): Grant {
+  const stack = Stack.of(scope);
+  const arn = (resource: string) =>
+    stack.formatArn({ service: 'sms-voice', resource, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+  const identity = sms.originationIdentity ?? '';
+  const resources = identity.startsWith('arn:')
+    ? [identity]
+    : [arn('phone-number/*'), arn('sender-id/*'), arn('pool/*')];
+  if (sms.configurationSet)
+    resources.push(
+      sms.configurationSet.startsWith('arn:')
+        ? sms.configurationSet
+        : arn(`configuration-set/${sms.configurationSet}`),
+    );
+  const grant = Grant.addToPrincipal({
+    grantee,
+    actions: ['sms-voice:SendTextMessage'],
+    resourceArns: resources,
+  });
+  acknowledgeGrantWildcards(
+    scope,
+    grant,
+    'The client file gives sms.originationIdentity as a number or sender id, not an ARN; SendTextMessage is limited to this account and region. Give the ARN in the client file for an exact grant.',
+  );
+  return grant;
+}
+
 function grantPartitions(
   grantee: IGrantable,
   table: ITable,

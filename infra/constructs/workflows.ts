@@ -21,6 +21,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { NurtureSequence } from '../../shared/config/schema';
 import { waitSeconds } from '../../shared/domain/nurture';
+import { stepTargets, targetKey } from '../../shared/domain/nurture-graph';
 import { nagName } from '../lib/nag';
 
 /**
@@ -46,16 +47,32 @@ export const NURTURE_STATES = {
   unknown: 'UnknownSequence',
   wait: (sequenceId: string, step: number) => `Wait ${sequenceId} ${step}`,
   send: (sequenceId: string, step: number) => `Send ${sequenceId} ${step}`,
-  /** After every step but the last: `stop` ends the execution, anything else goes on. */
+  /** After every step: `stop` and `end` finish, `defer` waits for the send window, `goto` picks the next step. */
   after: (sequenceId: string, step: number) => `After ${sequenceId} ${step}`,
+  /** Waits until the send window opens in the lead's time zone (`$.result.sendAt`), then sends again. */
+  defer: (sequenceId: string, step: number) => `Defer ${sequenceId} ${step}`,
   stopped: 'Stopped',
+  done: 'Done',
+} as const;
+
+export const SMS_REMINDER_STATES = {
+  /** Works out when the reminder goes (`$.plan.remindAt`), or that none can go. */
+  plan: 'PlanReminder',
+  hasReminder: 'HasReminder',
+  wait: 'WaitForReminder',
+  send: 'SendReminder',
+  none: 'NoReminder',
 } as const;
 
 /**
  * Error names the task functions throw for transient failures (throttling, a lost optimistic
  * concurrency race); the workflows retry them like Lambda service errors.
  */
-export const RETRYABLE_ERRORS = { sla: 'SlaRetryableError', nurture: 'NurtureRetryableError' } as const;
+export const RETRYABLE_ERRORS = {
+  sla: 'SlaRetryableError',
+  nurture: 'NurtureRetryableError',
+  sms: 'SmsRetryableError',
+} as const;
 
 /** Properties shared by both workflows. */
 export interface WorkflowProps {
@@ -201,12 +218,15 @@ export interface NurtureWorkflowProps extends WorkflowProps {
 }
 
 /**
- * A nurture sequence for one lead, generated from the client's sequences: one Choice on the
- * enrolment's `sequenceId`, then `Wait <sequence> k → Send <sequence> k` for each step (the wait
- * fixed in the definition) and, between steps, a Choice that ends the execution at once when
- * the send answered `stop`. Started by EventBridge with the `Lead Nurtured` detail as input.
- * Each `Send` re-checks every exit condition on the fresh lead and sends at most once. See
- * `infra/CONTRACTS.md`.
+ * A nurture sequence for one lead, generated from the client's sequences as a graph: one Choice
+ * on the enrolment's `sequenceId`, then for each step `Wait <sequence> k` (the step's wait,
+ * fixed in the definition) → `Send <sequence> k` → `After <sequence> k`, a Choice on the task's
+ * answer: `stop` ends at once, `defer` goes through `Defer <sequence> k` (a timestamp wait until
+ * the send window opens in the lead's time zone) back to the send, and `goto` picks the next
+ * step's Wait among the places this step can lead (its `next` and its branches' targets, in
+ * this or another sequence; `domain/nurture-branching.ts`, `stepTargets`). Started by
+ * EventBridge with the `Lead Nurtured` detail as input. Each `Send` re-checks every exit
+ * condition on the fresh lead and sends at most once. See `infra/CONTRACTS.md`.
  */
 export class NurtureWorkflow extends Construct {
   /** The state machine. */
@@ -216,42 +236,92 @@ export class NurtureWorkflow extends Construct {
     super(scope, id);
     const fn = props.handler;
     const retry = RETRYABLE_ERRORS.nurture;
+    const { sequences } = props;
     const bySequence = new Choice(this, NURTURE_STATES.sequence);
     const stopped = new Succeed(this, NURTURE_STATES.stopped);
-    for (const sequence of props.sequences) {
-      // Built from the last step back, so each step's Choice can point at the next step's Wait.
-      let next: IChainable | undefined;
-      for (let index = sequence.steps.length - 1; index >= 0; index--) {
-        const step = sequence.steps[index];
-        if (!step) continue;
-        const ref = { id: step.id, index, waitSeconds: waitSeconds(step.waitHours) };
-        const wait = new Wait(this, NURTURE_STATES.wait(sequence.id, index + 1), {
-          time: WaitTime.duration(Duration.seconds(ref.waitSeconds)),
-        });
+    const done = new Succeed(this, NURTURE_STATES.done);
+    // Every step's Wait first, so a step's Choice can point at any step it may lead to.
+    const waits = new Map<string, Wait>();
+    for (const sequence of sequences) {
+      sequence.steps.forEach((step, index) => {
+        waits.set(
+          targetKey({ kind: 'step', sequenceId: sequence.id, stepId: step.id }),
+          new Wait(this, NURTURE_STATES.wait(sequence.id, index + 1), {
+            time: WaitTime.duration(Duration.seconds(waitSeconds(step.waitHours))),
+          }),
+        );
+      });
+    }
+    for (const sequence of sequences) {
+      sequence.steps.forEach((step, index) => {
+        const wait = waits.get(targetKey({ kind: 'step', sequenceId: sequence.id, stepId: step.id }));
+        if (!wait) return;
+        const ref = { id: step.id, index, waitSeconds: waitSeconds(step.waitHours), sequenceId: sequence.id };
         const payload = {
           action: 'send',
           enrolment: JsonPath.executionInput,
           executionArn: JsonPath.executionId,
           step: ref,
+          state: JsonPath.entirePayload,
         };
-        const send = invoke(
-          this,
-          NURTURE_STATES.send(sequence.id, index + 1),
-          fn,
-          payload,
-          '$.result',
-          retry,
-        );
-        const after = next
-          ? new Choice(this, NURTURE_STATES.after(sequence.id, index + 1))
-              .when(Condition.stringEquals('$.result.outcome', 'stop'), stopped)
-              .otherwise(next)
-          : undefined;
-        next = after ? wait.next(send).next(after) : wait.next(send);
-      }
-      if (next) bySequence.when(Condition.stringEquals('$.sequenceId', sequence.id), next);
+        const n = index + 1;
+        const send = invoke(this, NURTURE_STATES.send(sequence.id, n), fn, payload, '$.result', retry);
+        const defer = new Wait(this, NURTURE_STATES.defer(sequence.id, n), {
+          time: WaitTime.timestampPath('$.result.sendAt'),
+        });
+        const after = new Choice(this, NURTURE_STATES.after(sequence.id, n))
+          .when(Condition.stringEquals('$.result.outcome', 'stop'), stopped)
+          .when(Condition.stringEquals('$.result.outcome', 'defer'), defer.next(send));
+        for (const target of stepTargets(sequences, sequence, index)) {
+          const next = target.kind === 'step' ? waits.get(targetKey(target)) : undefined;
+          if (next) after.when(Condition.stringEquals('$.result.goto', targetKey(target)), next);
+        }
+        after.otherwise(done);
+        wait.next(send).next(after);
+      });
+      const first = sequence.steps[0];
+      const entry =
+        first && waits.get(targetKey({ kind: 'step', sequenceId: sequence.id, stepId: first.id }));
+      if (entry) bySequence.when(Condition.stringEquals('$.sequenceId', sequence.id), entry);
     }
     bySequence.otherwise(new Succeed(this, NURTURE_STATES.unknown));
     this.stateMachine = standardMachine(this, bySequence, props, 'Lead nurture sequence');
+  }
+}
+
+/** Properties of the {@link SmsReminderWorkflow}. */
+export type SmsReminderWorkflowProps = WorkflowProps;
+
+/**
+ * The SMS reminder of one booked meeting: `PlanReminder` (when it goes: hours before the
+ * meeting, outside the lead's quiet hours, or none) → `HasReminder` → `WaitForReminder` (until
+ * `$.plan.remindAt`) → `SendReminder` (re-checks consent and the number's opt-out, sends at most
+ * once). Started by EventBridge with the `Meeting Booked` detail as input: four states per
+ * meeting, and nothing runs while it waits.
+ */
+export class SmsReminderWorkflow extends Construct {
+  /** The state machine. */
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: SmsReminderWorkflowProps) {
+    super(scope, id);
+    const fn = props.handler;
+    const retry = RETRYABLE_ERRORS.sms;
+    const task = (action: string) => ({
+      action,
+      meeting: JsonPath.executionInput,
+      executionArn: JsonPath.executionId,
+    });
+    const plan = invoke(this, SMS_REMINDER_STATES.plan, fn, task('plan-reminder'), '$.plan', retry);
+    const wait = new Wait(this, SMS_REMINDER_STATES.wait, {
+      time: WaitTime.timestampPath('$.plan.remindAt'),
+    });
+    const send = invoke(this, SMS_REMINDER_STATES.send, fn, task('send-reminder'), '$.result', retry);
+    const definition = plan.next(
+      new Choice(this, SMS_REMINDER_STATES.hasReminder)
+        .when(Condition.isPresent('$.plan.remindAt'), wait.next(send))
+        .otherwise(new Succeed(this, SMS_REMINDER_STATES.none)),
+    );
+    this.stateMachine = standardMachine(this, definition, props, 'SMS reminder of a booked meeting');
   }
 }

@@ -49,7 +49,7 @@ import {
   SuppressionReasons,
 } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { LogLevel, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
@@ -66,7 +66,7 @@ import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
 import { Monitoring } from '../constructs/monitoring';
-import { NurtureWorkflow, SlaWorkflow } from '../constructs/workflows';
+import { NurtureWorkflow, SlaWorkflow, SmsReminderWorkflow } from '../constructs/workflows';
 import { logRetention } from './settings';
 
 /** Retry policy of every EventBridge target: transient delivery failures retry, then the DLQ. */
@@ -205,6 +205,10 @@ export class PipelineStack extends Stack {
   readonly nurtureStateMachine: StateMachine;
   /** Every dead-letter queue, by consumer. */
   readonly deadLetterQueues: Readonly<Record<string, DeadLetterQueue>>;
+  /** SNS topic the two-way SMS channel publishes replies to (when `sms.enabled`). */
+  smsInboundTopic?: Topic;
+  /** The SMS meeting-reminder workflow (when `sms.enabled`). */
+  smsReminderStateMachine?: StateMachine;
   /** SNS topic for rep alerts. */
   readonly alertTopic: Topic;
   /** The sales console (S3 + CloudFront, Cognito managed login). */
@@ -333,11 +337,13 @@ export class PipelineStack extends Stack {
     const email = { identity: data.emailIdentity, configurationSet: this.configurationSet };
 
     const sla = this.fn('sla', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
+    const sms = config.sms.enabled ? config.sms : undefined;
     const nurture = this.fn('nurture', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
       email,
       apiUrl: this.publicUrl,
+      ...(sms ? { sms } : {}),
     });
     const { observability } = this.config;
     const workflowLogging = {
@@ -356,6 +362,15 @@ export class PipelineStack extends Stack {
       sequences: this.config.nurture.sequences,
       logging: workflowLogging,
     }).stateMachine;
+    if (sms) this.smsChannel(table('readWrite'), topicKey, sms, workflowLogging);
+    // Behaviour-started sequences (nurture.triggers): read page views, start a sequence by name.
+    const nurtureTrigger =
+      config.nurture.triggers.length > 0
+        ? this.asyncFn('nurture-trigger', ASYNC_TIMEOUT, {
+            table: table('readWrite'),
+            nurtureStart: this.nurtureStateMachine,
+          })
+        : undefined;
     // Starts each ladder under a name derived from the assignment (EventBridge's Step Functions
     // target cannot name an execution), so leads-api can stop it by name once the lead is contacted.
     const slaStart = this.asyncFn('sla-start', ASYNC_TIMEOUT, { slaLadderStart: this.slaStateMachine }, 256);
@@ -605,6 +620,13 @@ export class PipelineStack extends Stack {
       pipelineEvents(['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'], { isTest: [false] }),
       "Create and close reps' follow-up tasks and stages' required actions (real leads)",
     );
+    if (nurtureTrigger)
+      this.consumeWithFunction(
+        'nurture-trigger',
+        nurtureTrigger,
+        pipelineEvents(['Activity Recorded'], { type: ['page_view'], isTest: [false] }),
+        "Start a nurture trigger's sequence when a lead's page views fire it",
+      );
     this.consumeWithStateMachine(
       'nurture',
       this.nurtureStateMachine,
@@ -645,7 +667,11 @@ export class PipelineStack extends Stack {
       alarmTopic: this.alarmTopic,
       api: this.api,
       functions: Object.values(this.fns),
-      stateMachines: { sla: this.slaStateMachine, nurture: this.nurtureStateMachine },
+      stateMachines: {
+        sla: this.slaStateMachine,
+        nurture: this.nurtureStateMachine,
+        ...(this.smsReminderStateMachine ? { smsReminder: this.smsReminderStateMachine } : {}),
+      },
       deadLetterQueues: Object.values(this.dlqs),
     });
 
@@ -712,6 +738,44 @@ export class PipelineStack extends Stack {
       description: 'Public URL behind AWS WAF: forms, the tracking script and email links use it',
     });
     return `https://${distribution.distributionDomainName}`;
+  }
+
+  /**
+   * SMS (client file `sms.enabled`): the `sms` function, the two-way channel's inbound topic
+   * (End User Messaging SMS publishes replies to it; the function opts numbers out on STOP) and
+   * the meeting-reminder workflow started by `Meeting Booked`.
+   */
+  private smsChannel(
+    table: LeadFunctionAccess['table'],
+    topicKey: Key,
+    sms: ClientConfig['sms'],
+    logging: { level: LogLevel; includeExecutionData: boolean },
+  ): void {
+    const fn = this.asyncFn('sms', ASYNC_TIMEOUT, { table, sms }, 256);
+    this.smsInboundTopic = new Topic(this, 'SmsInbound', { masterKey: topicKey, enforceSSL: true });
+    // End User Messaging SMS publishes the replies of the two-way channel (set the topic on the
+    // phone number's two-way settings); it needs the topic's key to do so.
+    const smsService = new ServicePrincipal('sms-voice.amazonaws.com');
+    this.smsInboundTopic.grantPublish(smsService);
+    topicKey.grant(smsService, 'kms:GenerateDataKey*', 'kms:Decrypt');
+    this.smsInboundTopic.addSubscription(
+      new LambdaSubscription(fn.fn, { deadLetterQueue: this.deadLetterQueue('sms-inbound').queue }),
+    );
+    this.smsReminderStateMachine = new SmsReminderWorkflow(this, 'SmsReminderWorkflow', {
+      handler: fn.fn,
+      logRetention: this.retention,
+      logging,
+    }).stateMachine;
+    this.consumeWithStateMachine(
+      'sms-reminder',
+      this.smsReminderStateMachine,
+      { source: [EVENT_SOURCE], detailType: ['Meeting Booked'], detail: { isTest: [false] } },
+      'Text the lead a reminder of a booked meeting',
+    );
+    new CfnOutput(this, 'SmsInboundTopicArn', {
+      value: this.smsInboundTopic.topicArn,
+      description: "SNS topic for the two-way SMS channel's replies (STOP opts the number out)",
+    });
   }
 
   /** A synchronously invoked function (API or Step Functions). */

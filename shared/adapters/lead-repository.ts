@@ -35,6 +35,7 @@ import {
   stillInScope,
 } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
+import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
 import { INDEXES, type IndexName, indexKeys, keys, TTL_ATTRIBUTE } from './table-design';
@@ -366,7 +367,13 @@ export class LeadRepository {
    * the state machine retries.
    * @throws StepAlreadySentError when the step was already claimed.
    */
-  async claimSend(leadId: string, sequenceId: string, stepId: string, at: string): Promise<void> {
+  async claimSend(
+    leadId: string,
+    sequenceId: string,
+    stepId: string,
+    at: string,
+    extra?: SendClaimExtra,
+  ): Promise<void> {
     await this.transact(
       [
         {
@@ -379,6 +386,7 @@ export class LeadRepository {
               sequenceId,
               stepId,
               at,
+              ...extra,
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           },

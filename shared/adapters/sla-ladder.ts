@@ -4,12 +4,12 @@ import type { SlaLadderInput, SlaLadderStarter } from '../services/sla';
 import { errorName, rethrowAsDomain } from './aws-errors';
 
 /**
- * Starts SLA ladder executions with Step Functions `StartExecution`. A name that already exists
- * (a redelivered `Lead Assigned`, running or finished) is the ladder already started: Step
- * Functions keeps execution names unique per state machine, which makes the start idempotent.
+ * Starts named executions with Step Functions `StartExecution`. A name that already exists (a
+ * redelivered event, running or finished) is the execution already started: Step Functions
+ * keeps execution names unique per state machine, which makes the start idempotent.
  * @throws DependencyUnavailableError (retryable) on throttling and outages.
  */
-export class SfnSlaLadder implements SlaLadderStarter {
+export class SfnExecutionStarter<TInput> {
   private readonly client: SFNClient;
 
   constructor(
@@ -19,7 +19,7 @@ export class SfnSlaLadder implements SlaLadderStarter {
     this.client = client ?? new SFNClient({ maxAttempts: 3 });
   }
 
-  async start(name: string, input: SlaLadderInput): Promise<'started' | 'already-started'> {
+  async start(name: string, input: TInput): Promise<'started' | 'already-started'> {
     try {
       await this.client.send(
         new StartExecutionCommand({
@@ -35,6 +35,9 @@ export class SfnSlaLadder implements SlaLadderStarter {
     }
   }
 }
+
+/** Starts SLA ladders (the `sla-start` function). */
+export class SfnSlaLadder extends SfnExecutionStarter<SlaLadderInput> implements SlaLadderStarter {}
 
 /**
  * Stops SLA ladder executions with `StopExecution`, only for executions of the configured

@@ -24,6 +24,7 @@
  * | held leads due for routing         | pk `HELD`, sk `<until>#<leadId>`                          |
  * | anonymous visitor events           | pk `VISITOR#<id>`, sk `EVT#<at>#<id>` (TTL)               |
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
+ * | SMS opt-outs (hashed number)       | pk `SMSOPTOUT#<sha256>`, sk `SMSOPTOUT`                   |
  * | auto-response per address per day  | pk `ACK#<sha256>`, sk `DAY#<yyyy-mm-dd>` (TTL)            |
  * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
  * | Slack requests seen (replays, TTL) | pk `SLACKREQ#<sha256 of signature>`, sk `SLACKREQ`        |
@@ -87,6 +88,8 @@ export const keys = {
     sk: `EVT#${at}#${eventId}`,
   }),
   suppression: (emailHash: string) => ({ pk: `SUPPRESS#${emailHash}`, sk: 'SUPPRESS' }),
+  /** A number that replied STOP (hash of its E.164 form): no SMS goes to it again. */
+  smsOptOut: (phoneHash: string) => ({ pk: `SMSOPTOUT#${phoneHash}`, sk: 'SMSOPTOUT' }),
   /** The day's auto-response to an address (hash of its dedupe key), whichever lead it went to. */
   autoResponseDay: (addressHash: string, day: string) => ({ pk: `ACK#${addressHash}`, sk: `DAY#${day}` }),
   leadPartition: (leadId: string) => `LEAD#${leadId}`,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../domain/conditions';
 import { fieldPathSegments } from '../domain/field-path';
+import { nurtureGraphProblems } from '../domain/nurture-graph';
 
 /**
  * The client configuration: everything a client (or the agency running it) changes lives in
@@ -286,15 +287,76 @@ export const EmailTemplateSchema = z.strictObject({
   text: z.string().min(1).max(100_000),
 });
 
-export const NurtureStepSchema = z.strictObject({
-  id,
-  /** Wait before this step, from enrolment (first step) or from the previous step. */
-  waitHours: z
-    .number()
-    .min(0)
-    .max(24 * 365),
-  template: EmailTemplateSchema,
+/**
+ * What a lead did since the previous step of its sequence, read when a step's wait ends
+ * (`shared/domain/nurture-branching.ts`). Exactly one kind per condition.
+ */
+export const NurtureBehaviourSchema = z.union([
+  /** Opened an email of this execution since the previous step (machine opens do not count). */
+  z.strictObject({ opened: z.literal(true) }),
+  /** Clicked the named link (`nurture.links`) in an email since the previous step. */
+  z.strictObject({ clicked: id }),
+  /**
+   * Visited a page whose path matches the pattern (`*` matches anything), at least `times` times
+   * since the previous step. @default times 1
+   */
+  z.strictObject({
+    visited: z.string().startsWith('/').max(200),
+    times: z.number().int().min(1).max(100).default(1),
+  }),
+  /** Replied (a reply the rep recorded) since the previous step. */
+  z.strictObject({ replied: z.literal(true) }),
+  /** None of the above since the previous step: no open, click, visit or reply. */
+  z.strictObject({ nothing: z.literal(true) }),
+]);
+
+/** Where a branch goes: another step of the sequence, the start of another sequence, or the end. */
+export const NurtureBranchSchema = z
+  .strictObject({
+    id,
+    when: NurtureBehaviourSchema,
+    /** A step of the same sequence (by id). */
+    goto: id.optional(),
+    /** Another sequence, from its first step. */
+    sequence: id.optional(),
+    /** End the sequence for this lead. */
+    end: z.literal(true).optional(),
+  })
+  .refine((b) => [b.goto, b.sequence, b.end].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of goto, sequence or end',
+  });
+
+export const SmsTemplateSchema = z.strictObject({
+  /** Text with `{{firstName}}`-style placeholders; the opt-out line ("Reply STOP to opt out") is appended. */
+  text: z.string().min(1).max(1000),
 });
+
+export const NurtureStepSchema = z
+  .strictObject({
+    id,
+    /** Wait before this step, from enrolment (first step) or from the previous step. */
+    waitHours: z
+      .number()
+      .min(0)
+      .max(24 * 365),
+    /** `email` sends `template`; `sms` sends `sms` (with SMS consent only). @default "email" */
+    channel: z.enum(['email', 'sms']).default('email'),
+    template: EmailTemplateSchema.optional(),
+    sms: SmsTemplateSchema.optional(),
+    /**
+     * Checked in order when the wait ends, on what the lead did since the previous step; the
+     * first that matches decides instead of sending this step. @default none
+     */
+    branches: z.array(NurtureBranchSchema).max(10).default([]),
+    /** The step after this one when no branch matched: a step id, or `end`. @default the following step */
+    next: id.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.channel === 'email' && !s.template)
+      ctx.addIssue({ code: 'custom', path: ['template'], message: 'an email step needs a template' });
+    if (s.channel === 'sms' && !s.sms)
+      ctx.addIssue({ code: 'custom', path: ['sms'], message: 'an SMS step needs sms.text' });
+  });
 
 export const NurtureSequenceSchema = z.strictObject({
   id,
@@ -302,9 +364,34 @@ export const NurtureSequenceSchema = z.strictObject({
   steps: z.array(NurtureStepSchema).min(1).max(20),
 });
 
+/**
+ * A behaviour that starts a short sequence of its own, whatever sequence the lead is in (the
+ * lead moves to it; the sequence it was in stops at its next step).
+ */
+export const NurtureTriggerSchema = z.strictObject({
+  id,
+  /** Page visits that start it: a path pattern and how many visits (`times`) within `withinDays`. */
+  when: z.strictObject({
+    visited: z.string().startsWith('/').max(200),
+    times: z.number().int().min(1).max(100).default(1),
+    withinDays: z.number().int().min(1).max(365).default(7),
+  }),
+  /** The sequence to start. */
+  sequence: id,
+});
+
 export const NurtureSchema = z.strictObject({
   /** Sequence for leads below MQL that no routing rule sends elsewhere. */
   defaultSequence: id,
+  /** Named links, so a branch can say `clicked: pricing`; a click matches by URL without query or fragment. @default none */
+  links: z.record(id, url).default({}),
+  /**
+   * When nurture messages go out, in the lead's own time zone (`profile.timezone`, else
+   * `client.timezone`): a step due outside it waits for the next opening. @default any time
+   */
+  sendWindow: WorkingHoursSchema.optional(),
+  /** Behaviours that start a sequence of their own. @default none */
+  triggers: z.array(NurtureTriggerSchema).max(20).default([]),
   sequences: z.array(NurtureSequenceSchema).min(1),
 });
 
@@ -319,6 +406,32 @@ export const RequiredActionSchema = z.strictObject({
     .number()
     .positive('must be more than 0')
     .max(24 * 90, 'at most 2160 (90 days)'),
+});
+
+/** SMS through AWS End User Messaging SMS. */
+export const SmsSchema = z.strictObject({
+  /** Off: no SMS step may be used and no reminder is sent. @default false */
+  enabled: z.boolean().default(false),
+  /**
+   * The origination identity SendTextMessage sends from: a phone number, sender id, pool id or
+   * their ARN, as configured in End User Messaging SMS. Required when enabled.
+   */
+  originationIdentity: z.string().min(1).max(256).optional(),
+  /** Optional configuration set (delivery events). */
+  configurationSet: z.string().min(1).max(256).optional(),
+  /** Form field that records SMS consent, separate from email consent ("yes", "true", "on" or "1"). @default "sms_consent" */
+  consentField: z.string().min(1).max(64).default('sms_consent'),
+  /** No SMS in these local hours of the lead (wraps midnight when start > end). @default 21:00-08:00 */
+  quietHours: z
+    .strictObject({ start: hhmm, end: hhmm })
+    .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })
+    .default({ start: '21:00', end: '08:00' }),
+  /** The reminder of a booked meeting goes this many hours before it starts (or at once when it is sooner). @default 24 */
+  meetingReminderHours: z.number().min(0.25).max(168).default(24),
+  /** The reminder text; `{{firstName}}`, `{{meetingTime}}` (the lead's local time). */
+  meetingReminder: SmsTemplateSchema.default({
+    text: 'Hi {{firstName}}, a reminder of your meeting on {{meetingTime}}.',
+  }),
 });
 
 export const PipelineStageSchema = z.strictObject({
@@ -651,6 +764,7 @@ export const ClientConfigSchema = z
     routing: RoutingSchema,
     sla: SlaSchema,
     nurture: NurtureSchema,
+    sms: SmsSchema.default(SmsSchema.parse({})),
     autoResponse: AutoResponseSchema,
     email: EmailSchema,
     alerts: AlertsSchema,
@@ -724,6 +838,19 @@ function checkReferences(c: RawConfig, ctx: z.RefinementCtx): void {
     issue(['routing', 'defaultOwner'], `unknown rep "${c.routing.defaultOwner}"`);
   if (!sequenceIds.has(c.nurture.defaultSequence))
     issue(['nurture', 'defaultSequence'], `unknown nurture sequence "${c.nurture.defaultSequence}"`);
+  c.nurture.triggers.forEach((t, i) => {
+    if (!sequenceIds.has(t.sequence))
+      issue(['nurture', 'triggers', i, 'sequence'], `unknown nurture sequence "${t.sequence}"`);
+  });
+  for (const problem of nurtureGraphProblems(c.nurture)) issue(problem.path, problem.message);
+  if (c.sms.enabled && c.sms.originationIdentity === undefined)
+    issue(['sms', 'originationIdentity'], 'required when sms.enabled is true');
+  c.nurture.sequences.forEach((s, si) => {
+    s.steps.forEach((step, ki) => {
+      if (step.channel === 'sms' && !c.sms.enabled)
+        issue(['nurture', 'sequences', si, 'steps', ki, 'channel'], 'an SMS step needs sms.enabled: true');
+    });
+  });
   const stageIds = c.pipeline.stages.map((s) => s.id);
   stageIds.forEach((s, i) => {
     if (stageIds.indexOf(s) !== i) issue(['pipeline', 'stages', i, 'id'], `duplicate stage "${s}"`);

@@ -5,20 +5,18 @@ import { type Activity, type Lead, type LeadStatus, stageRank } from './lead';
 /**
  * Nurture sequences: which step comes next and whether a lead may still receive it.
  *
- * The nurture state machine only waits and loops; this module decides. `plan` turns an
- * enrolment into a cursor pointing at the first step; after each wait the `send` action
- * re-checks {@link nurtureExitReason} on the freshly read lead and, when nothing stops the
- * sequence, sends the step and returns the cursor of the following one. Steps are found by id
- * (not by position), so a sequence edited and redeployed while leads are mid-way keeps going
- * sensibly. Pure: no I/O, no clock.
+ * The nurture state machine is generated from the sequences and only waits; after each wait
+ * the `send` task re-checks {@link nurtureExitReason} on the freshly read lead and, when nothing
+ * stops the sequence, branches or sends (`nurture-branching.ts`). Steps are found by id (not by
+ * position), so a sequence edited and redeployed while leads are mid-way keeps going sensibly.
+ * Pure: no I/O, no clock.
  */
 
 const id = z.string().min(1).max(64);
 
 /**
- * One step of a sequence as the state machine carries it between the `plan`/`send` calls
- * (`infra/CONTRACTS.md` §3.2). The sequence is the enrolment's; the machine reads `waitSeconds`
- * only and hands the rest back unchanged.
+ * One step of a sequence as the generated state machine passes it to its `Send` task, fixed in
+ * the definition (`infra/CONTRACTS.md` §3.2).
  */
 export const NurtureStepRefSchema = z.strictObject({
   /** The step's id in `nurture.sequences[].steps[]`. */
@@ -27,18 +25,10 @@ export const NurtureStepRefSchema = z.strictObject({
   index: z.number().int().min(0),
   /** Seconds the machine waits before sending this step (`WaitForStep` reads it). */
   waitSeconds: z.number().int().min(0),
+  /** The step's sequence (a branch may lead into another one); the enrolment's when absent. */
+  sequenceId: id.optional(),
 });
 export type NurtureStepRef = z.output<typeof NurtureStepRefSchema>;
-
-/**
- * Where a lead is in its sequence: the next step to wait for and send, or done. The
- * `HasNextStep` choice state reads `done`; `WaitForStep` reads `step.waitSeconds`.
- */
-export const NurtureCursorSchema = z.union([
-  z.strictObject({ done: z.literal(false), step: NurtureStepRefSchema }),
-  z.strictObject({ done: z.literal(true), reason: z.string().optional() }),
-]);
-export type NurtureCursor = z.output<typeof NurtureCursorSchema>;
 
 /** Why a sequence ended early for a lead. Each one is checked on the fresh lead before every step. */
 export type NurtureExitReason =
@@ -63,23 +53,7 @@ export function waitSeconds(waitHours: number): number {
   return Math.max(0, Math.round(waitHours * 3600));
 }
 
-function refFor(sequence: NurtureSequence, index: number): NurtureCursor {
-  const step = sequence.steps[index];
-  if (!step) return { done: true };
-  return {
-    done: false,
-    step: { id: step.id, index, waitSeconds: waitSeconds(step.waitHours) },
-  };
-}
-
-/** The cursor for a new enrolment: the sequence's first step, or done when the sequence is unknown. */
-export function firstStep(sequences: readonly NurtureSequence[], sequenceId: string): NurtureCursor {
-  const sequence = sequences.find((s) => s.id === sequenceId);
-  if (!sequence) return { done: true, reason: 'unknown-sequence' };
-  return refFor(sequence, 0);
-}
-
-/** The step a cursor points at in the current config, if it still exists. */
+/** The step a task's ref points at in the current config, if it still exists. */
 export function findStep(
   sequences: readonly NurtureSequence[],
   sequenceId: string,
@@ -90,22 +64,6 @@ export function findStep(
   const index = sequence.steps.findIndex((s) => s.id === ref.id);
   const step = sequence.steps[index];
   return step ? { sequence, step, index } : undefined;
-}
-
-/**
- * The cursor after `ref`: the step following it by id. If `ref`'s step was removed from the
- * sequence, the step now at `ref.index` (the one that followed the removed step) is next; a
- * step already sent is never sent again (sends are claimed per lead and step).
- */
-export function nextStep(
-  sequences: readonly NurtureSequence[],
-  sequenceId: string,
-  ref: NurtureStepRef,
-): NurtureCursor {
-  const sequence = sequences.find((s) => s.id === sequenceId);
-  if (!sequence) return { done: true, reason: 'unknown-sequence' };
-  const index = sequence.steps.findIndex((s) => s.id === ref.id);
-  return refFor(sequence, index >= 0 ? index + 1 : ref.index);
 }
 
 /** What the exit check reads besides the lead. */

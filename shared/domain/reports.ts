@@ -481,12 +481,41 @@ export interface SendRecord {
   readonly sequenceId: string;
   readonly stepId: string;
   readonly at?: string;
+  /** `sms` for a text message; email otherwise. */
+  readonly channel?: 'email' | 'sms';
+  /** The branch (`<sequence>/<step>/<branch>`) that led the lead to this step. */
+  readonly via?: string;
 }
 
 /** A lead's email history: its activities and its send records. */
 export interface LeadEmailHistory {
   readonly activities: readonly Activity[];
   readonly sends: readonly SendRecord[];
+  /** When the lead's score reached each stage (its score history), for conversions after a send. */
+  readonly stages?: ReadonlyArray<{ readonly at: string; readonly stage: string }>;
+}
+
+/**
+ * One row of nurture performance: a step reached one way (by its sequence's default path, or
+ * by a branch), with what the sends did. A conversion or unsubscribe counts for the last send
+ * before it (the touch that preceded it).
+ */
+export interface NurtureStepCounts {
+  readonly sequenceId: string;
+  readonly stepId: string;
+  /** The branch that led here (`<sequence>/<step>/<branch>`), or null for the default path. */
+  readonly branch: string | null;
+  readonly channel: 'email' | 'sms';
+  readonly sent: number;
+  /** Opened by a person (machine opens excluded), once per message. */
+  readonly opened: number;
+  /** Clicked by a person (scanners excluded), once per message. */
+  readonly clicked: number;
+  /** Reached MQL after this send and before the next one. */
+  readonly convertedMql: number;
+  /** Reached SQL after this send and before the next one. */
+  readonly convertedSql: number;
+  readonly unsubscribed: number;
 }
 
 export interface EmailCounts {
@@ -515,6 +544,76 @@ export interface NurtureReport extends EmailCounts {
   readonly machineClicks: number;
   /** Per sequence (`auto-response` for the acknowledgement email). */
   readonly bySequence: ReadonlyArray<EmailCounts & { readonly sequenceId: string }>;
+  /** Per nurture step and the branch that led to it (auto-responses and reminders excluded). */
+  readonly bySteps: readonly NurtureStepCounts[];
+}
+
+/** A stored stage's rank; an unknown value ranks below every stage. */
+const LIFECYCLE_RANK = (stage: string) =>
+  LIFECYCLE_STAGES.indexOf(stage as (typeof LIFECYCLE_STAGES)[number]);
+
+/** Send records that are not nurture steps: the acknowledgement email and SMS meeting reminders. */
+const NOT_NURTURE = new Set(['auto-response', 'sms-reminder']);
+
+/** Nurture performance by step and branch (see {@link NurtureStepCounts}). */
+export function nurtureStepCounts(
+  leads: readonly Lead[],
+  history: ReadonlyMap<string, LeadEmailHistory>,
+): NurtureStepCounts[] {
+  const rows = new Map<string, { -readonly [K in keyof NurtureStepCounts]: NurtureStepCounts[K] }>();
+  for (const lead of leads) {
+    const h = history.get(lead.id);
+    if (!h) continue;
+    const sends = h.sends
+      .filter((s) => !NOT_NURTURE.has(s.sequenceId))
+      .slice()
+      .sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
+    // When the lead first reached each stage (or a later one): a conversion happens once.
+    const firstAt = (stage: 'MQL' | 'SQL') =>
+      (h.stages ?? [])
+        .filter((q) => LIFECYCLE_RANK(q.stage) >= LIFECYCLE_RANK(stage))
+        .map((q) => q.at)
+        .sort()[0];
+    const mqlAt = firstAt('MQL');
+    const sqlAt = firstAt('SQL');
+    sends.forEach((send, i) => {
+      const branch = send.via ?? null;
+      const key = `${send.sequenceId}\u0000${send.stepId}\u0000${branch ?? ''}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = {
+          sequenceId: send.sequenceId,
+          stepId: send.stepId,
+          branch,
+          channel: send.channel ?? 'email',
+          sent: 0,
+          opened: 0,
+          clicked: 0,
+          convertedMql: 0,
+          convertedSql: 0,
+          unsubscribed: 0,
+        };
+        rows.set(key, row);
+      }
+      row.sent++;
+      const ofThisSend = (a: Activity) =>
+        a.data.machine !== true && a.data.sequence === send.sequenceId && a.data.step === send.stepId;
+      if (h.activities.some((a) => a.type === 'email_opened' && ofThisSend(a))) row.opened++;
+      if (h.activities.some((a) => a.type === 'email_clicked' && ofThisSend(a))) row.clicked++;
+      const from = send.at ?? '';
+      const until = sends[i + 1]?.at ?? '\uffff';
+      const inWindow = (at: string) => at > from && at <= until;
+      if (mqlAt !== undefined && inWindow(mqlAt)) row.convertedMql++;
+      if (sqlAt !== undefined && inWindow(sqlAt)) row.convertedSql++;
+      if (h.activities.some((a) => a.type === 'unsubscribed' && inWindow(a.at))) row.unsubscribed++;
+    });
+  }
+  return [...rows.values()].sort(
+    (a, b) =>
+      a.sequenceId.localeCompare(b.sequenceId) ||
+      a.stepId.localeCompare(b.stepId) ||
+      (a.branch ?? '').localeCompare(b.branch ?? ''),
+  );
 }
 
 const EMAIL_TYPES = {
@@ -609,6 +708,7 @@ export function nurtureReport(
     bySequence: [...perSequence]
       .map(([sequenceId, s]) => ({ sequenceId, ...emailCounts(s.sent, s.messages) }))
       .sort((a, b) => b.sent - a.sent || a.sequenceId.localeCompare(b.sequenceId)),
+    bySteps: nurtureStepCounts(leads, history),
   };
 }
 

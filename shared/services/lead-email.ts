@@ -37,7 +37,13 @@ import { signToken } from '../domain/tokens';
 
 /** Storage for send claims (implemented by `LeadRepository`). */
 export interface SendClaimStore {
-  claimSend(leadId: string, sequenceId: string, stepId: string, at: string): Promise<void>;
+  claimSend(
+    leadId: string,
+    sequenceId: string,
+    stepId: string,
+    at: string,
+    extra?: SendClaimExtra,
+  ): Promise<void>;
   recordSendResult(
     leadId: string,
     sequenceId: string,
@@ -49,8 +55,16 @@ export interface SendClaimStore {
   releaseSendClaim(leadId: string, sequenceId: string, stepId: string): Promise<void>;
 }
 
+/** What a send record keeps besides its key, for the nurture report. */
+export interface SendClaimExtra {
+  /** `sms` for a text message; email when absent. */
+  readonly channel?: 'email' | 'sms';
+  /** The branch (`<sequence>/<step>/<branch>`) that led the lead to this step, if one did. */
+  readonly via?: string;
+}
+
 /** One email to send once. */
-export interface SendOnceRequest {
+export interface SendOnceRequest extends SendClaimExtra {
   readonly leadId: string;
   /** Nurture sequence id, or `auto-response`. */
   readonly sequenceId: string;
@@ -67,10 +81,71 @@ export type SendOnceResult =
   | { readonly status: 'sent'; readonly messageId: string; readonly recorded: boolean }
   /** An earlier attempt claimed the step: sent, in doubt, or in flight. Nothing was sent now. */
   | { readonly status: 'already-claimed' }
-  /** SES gave no answer; the step counts as sent and will not be retried. */
+  /** The provider gave no answer; the step counts as sent and will not be retried. */
   | { readonly status: 'unconfirmed'; readonly error: string }
-  /** SES refused this message for good (`MessageRejected`, bad request); the claim was released. */
+  /** The provider refused this message for good; the claim was released. */
   | { readonly status: 'refused'; readonly sesError: string };
+
+/**
+ * How a channel's adapter failed: `unknown` when the provider gave no answer (it may have
+ * sent), `not-sent` when it answered with an error (`retryable` when a later attempt can
+ * succeed), `undefined` for anything else (rethrown as is).
+ */
+export type DeliveryFailure =
+  | { readonly kind: 'unknown'; readonly message: string }
+  | { readonly kind: 'not-sent'; readonly retryable: boolean; readonly code: string }
+  | undefined;
+
+/**
+ * Claims `request`'s step, delivers with `deliver` and records the outcome (see the module
+ * notes): the one at-most-once path for every channel.
+ */
+export async function deliverOnce(
+  request: Omit<SendOnceRequest, 'email'>,
+  store: SendClaimStore,
+  deliver: () => Promise<{ messageId: string }>,
+  classify: (error: unknown) => DeliveryFailure,
+): Promise<SendOnceResult> {
+  const { leadId, sequenceId, stepId, at } = request;
+  const extra: SendClaimExtra = {
+    ...(request.channel ? { channel: request.channel } : {}),
+    ...(request.via ? { via: request.via } : {}),
+  };
+  try {
+    if (Object.keys(extra).length > 0) await store.claimSend(leadId, sequenceId, stepId, at, extra);
+    else await store.claimSend(leadId, sequenceId, stepId, at);
+  } catch (error) {
+    if (error instanceof StepAlreadySentError) return { status: 'already-claimed' };
+    throw error;
+  }
+  let messageId: string;
+  try {
+    ({ messageId } = await deliver());
+  } catch (error) {
+    const failure = classify(error);
+    if (failure?.kind === 'unknown') {
+      // Keep the claim: sending again could deliver a second copy. Marking it is bookkeeping only.
+      await store
+        .recordSendResult(leadId, sequenceId, stepId, { status: 'unconfirmed', error: failure.message, at })
+        .catch(() => undefined);
+      return { status: 'unconfirmed', error: failure.message };
+    }
+    if (failure?.kind === 'not-sent') {
+      // Certainly not sent: free the step for a retry. If the release itself fails, the claim
+      // stays and the step is skipped (at-most-once), which is the safe side.
+      await store.releaseSendClaim(leadId, sequenceId, stepId);
+      if (!failure.retryable) return { status: 'refused', sesError: failure.code };
+    }
+    throw error;
+  }
+  try {
+    await store.recordSendResult(leadId, sequenceId, stepId, { status: 'sent', messageId, at });
+    return { status: 'sent', messageId, recorded: true };
+  } catch {
+    // The message is out; the claim (without its message id) still prevents a second one.
+    return { status: 'sent', messageId, recorded: false };
+  }
+}
 
 /**
  * Sends `request.email` unless the step was already claimed for the lead.
@@ -78,43 +153,21 @@ export type SendOnceResult =
  *   the claim was released, so retrying later sends the email.
  * @throws DependencyUnavailableError when DynamoDB is unavailable before anything was sent.
  */
-export async function sendOnce(
+export function sendOnce(
   request: SendOnceRequest,
   deps: { readonly store: SendClaimStore; readonly mailer: Mailer },
 ): Promise<SendOnceResult> {
-  const { leadId, sequenceId, stepId, at } = request;
-  try {
-    await deps.store.claimSend(leadId, sequenceId, stepId, at);
-  } catch (error) {
-    if (error instanceof StepAlreadySentError) return { status: 'already-claimed' };
-    throw error;
-  }
-  let messageId: string;
-  try {
-    ({ messageId } = await deps.mailer.send(request.email));
-  } catch (error) {
-    if (error instanceof EmailOutcomeUnknownError) {
-      // Keep the claim: sending again could deliver a second copy. Marking it is bookkeeping only.
-      await deps.store
-        .recordSendResult(leadId, sequenceId, stepId, { status: 'unconfirmed', error: error.message, at })
-        .catch(() => undefined);
-      return { status: 'unconfirmed', error: error.message };
-    }
-    if (error instanceof EmailNotSentError) {
-      // Certainly not sent: free the step for a retry. If the release itself fails, the claim
-      // stays and the step is skipped (at-most-once), which is the safe side.
-      await deps.store.releaseSendClaim(leadId, sequenceId, stepId);
-      if (!error.retryable) return { status: 'refused', sesError: error.sesError };
-    }
-    throw error;
-  }
-  try {
-    await deps.store.recordSendResult(leadId, sequenceId, stepId, { status: 'sent', messageId, at });
-    return { status: 'sent', messageId, recorded: true };
-  } catch {
-    // The email is out; the claim (without its message id) still prevents a second one.
-    return { status: 'sent', messageId, recorded: false };
-  }
+  return deliverOnce(
+    request,
+    deps.store,
+    () => deps.mailer.send(request.email),
+    (error) => {
+      if (error instanceof EmailOutcomeUnknownError) return { kind: 'unknown', message: error.message };
+      if (error instanceof EmailNotSentError)
+        return { kind: 'not-sent', retryable: error.retryable, code: error.sesError };
+      return undefined;
+    },
+  );
 }
 
 /** What {@link composeLeadEmail} needs besides the lead and template. */

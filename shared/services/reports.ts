@@ -176,12 +176,21 @@ export function reportRange(
 }
 
 const StoredActivity = z.object(ActivitySchema.shape);
-const StoredSend = z.object({ sequenceId: z.string(), stepId: z.string(), at: z.string().optional() });
+const StoredSend = z.object({
+  sequenceId: z.string(),
+  stepId: z.string(),
+  at: z.string().optional(),
+  channel: z.enum(['email', 'sms']).optional(),
+  via: z.string().optional(),
+});
+/** A score history item: when the score put the lead at a stage. */
+const StoredScore = z.object({ at: z.string(), score: z.object({ stage: z.string() }) });
 
 /** A lead's activities and send records from its partition items. */
 export function emailHistory(items: readonly Record<string, unknown>[]): LeadEmailHistory {
   const activities: Activity[] = [];
   const sends: SendRecord[] = [];
+  const stages: Array<{ at: string; stage: string }> = [];
   for (const item of items) {
     const sk = String(item.sk ?? '');
     if (sk.startsWith('ACT#')) {
@@ -190,9 +199,12 @@ export function emailHistory(items: readonly Record<string, unknown>[]): LeadEma
     } else if (sk.startsWith('SEND#')) {
       const parsed = StoredSend.safeParse(item);
       if (parsed.success) sends.push(parsed.data);
+    } else if (sk.startsWith('SCORE#')) {
+      const parsed = StoredScore.safeParse(item);
+      if (parsed.success) stages.push({ at: parsed.data.at, stage: parsed.data.score.stage });
     }
   }
-  return { activities, sends };
+  return { activities, sends, stages };
 }
 
 /** The answer of `GET /reports/{report}`. */

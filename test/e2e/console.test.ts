@@ -248,6 +248,19 @@ test("the dashboard's figures equal the reports API's", async () => {
       String(stage.reached),
     );
   expect(Number(kpis.find(([p]) => p === 'pipeline.open.deals')?.[1])).toBeGreaterThan(0);
+  // The nurture table by step and branch: one row per API row, with the API's counts.
+  const bySteps = (report.data.nurture as { bySteps: Array<Record<string, number | string | null>> }).bySteps;
+  const rows = await page
+    .locator('[data-nurture-step]')
+    .evaluateAll((nodes) =>
+      nodes.map((n) => [n.getAttribute('data-nurture-step'), n.getAttribute('data-value')]),
+    );
+  expect(rows).toEqual(
+    bySteps.map((q) => [
+      `${q.sequenceId}/${q.stepId}/${q.branch ?? ''}`,
+      [q.sent, q.opened, q.clicked, q.convertedMql, q.convertedSql, q.unsubscribed].join(','),
+    ]),
+  );
   await page.waitForTimeout(500); // charts draw on the next frame
   await screenshot(page, 'dashboard-desktop');
 });

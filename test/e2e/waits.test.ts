@@ -15,8 +15,9 @@ import { clearOfShiftGaps, emailsTo, eventually, PipelineClient } from './suppor
  * - the SLA ladder at the default time scale (×60): an hour and a minute to the first touch
  *   (61 s of real time, past the 60 s the Step Functions emulator gives a Task by default), then
  *   `example.yaml`'s ladder (5 minutes for the team backup, 10 for the manager);
- * - `example.yaml`'s whole nurture sequence (1 h, 72 h and 168 h waits) at ×36,000, so 72 hours
- *   pass in 7.2 s. (At ×60 it takes four hours; that a wait of more than 60 s of real time does
+ * - `example.yaml`'s nurture path of a lead who does nothing (1 h, 72 h and 168 h waits, then the
+ *   re-engagement sequence's 24 h and 120 h, each send in the lead's morning) at ×36,000, so 72
+ *   hours pass in 7.2 s. (At ×60 it takes four hours; that a wait of more than 60 s of real time does
  *   not time out is proven for every Wait form in `test/unit/local/step-functions.test.ts`.)
  */
 
@@ -30,6 +31,8 @@ function realWaitsClient(): { dir: string; config: ClientConfig } {
     ...e2e,
     sla: { ...e2e.sla, firstTouchMinutes: FIRST_TOUCH_MINUTES, ladder: example.sla.ladder },
     nurture: example.nurture,
+    // The example's sequences have an SMS step, which needs SMS on.
+    sms: example.sms,
   };
   const dir = mkdtempSync(join(tmpdir(), 'lead-pipeline-waits-clients-'));
   writeFileSync(join(dir, 'e2e.yaml'), stringify(config));
@@ -114,9 +117,13 @@ describe('the whole nurture sequence with its real waits (×36,000)', () => {
   }, 420_000);
   afterAll(() => runtime?.stop());
 
-  test('sends every step of the 1 h / 72 h / 168 h sequence, then ends', async () => {
+  test('walks the 1 h / 72 h / 168 h path of a lead who does nothing, into the re-engagement sequence, then ends', async () => {
     const sequence = config.nurture.sequences.find((s) => s.id === config.nurture.defaultSequence);
-    expect(sequence?.steps.map((s) => s.waitHours)).toEqual([1, 72, 168]);
+    expect(sequence?.steps.slice(0, 3).map((s) => s.waitHours)).toEqual([1, 72, 168]);
+    // A week of silence before the webinar invite switches to re-engagement (24 h, 120 h).
+    expect(sequence?.steps[2]?.branches).toEqual([
+      { id: 'went-quiet', when: { nothing: true }, sequence: 're-engage' },
+    ]);
     const email = 'nora.nurture@nurture-stores.example';
     const { leadId } = await api.submitForm({
       first_name: 'Nora',
@@ -135,11 +142,16 @@ describe('the whole nurture sequence with its real waits (×36,000)', () => {
         const [found] = await api.executionsFor('Nurture', leadId);
         return found && found.status !== 'RUNNING' ? found : undefined;
       },
-      { timeoutMs: 120_000, intervalMs: 500 },
+      { timeoutMs: 200_000, intervalMs: 500 },
     );
     expect(execution.error).toBeUndefined();
     expect(execution.status).toBe('SUCCEEDED');
     const sent = emailsTo(await api.emails(), email, 'nurture');
-    expect(sent.map((e) => e.tags.step?.[0])).toEqual(sequence?.steps.map((s) => s.id));
-  }, 180_000);
+    expect(sent.map((e) => `${e.tags.sequence?.[0]}/${e.tags.step?.[0]}`)).toEqual([
+      'education/welcome-guide',
+      'education/case-study',
+      're-engage/work-email',
+      're-engage/templates',
+    ]);
+  }, 240_000);
 });

@@ -66,6 +66,10 @@ const FUNCTION_ENV: Record<string, string[]> = {
   'next-step': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
   meetings: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
   'follow-up': ['TABLE_NAME'],
+  // Only with `sms.enabled`: the origination identity is in the baked-in client file.
+  sms: ['TABLE_NAME'],
+  // Only with `nurture.triggers`.
+  'nurture-trigger': ['TABLE_NAME', 'NURTURE_STATE_MACHINE_ARN'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -172,6 +176,15 @@ describe.each(clients)('client %s', (clientName) => {
   beforeAll(() => {
     s = synthClient(clientName);
   });
+  /** The functions this client has (`sms` only with `sms.enabled`). */
+  const functionNames = () =>
+    Object.keys(FUNCTION_ENV).filter(
+      (n) =>
+        (n !== 'sms' || s.config.sms.enabled) &&
+        (n !== 'nurture-trigger' || s.config.nurture.triggers.length > 0),
+    );
+  const smsOn = () => (s.config.sms.enabled ? 1 : 0);
+  const triggersOn = () => (s.config.nurture.triggers.length > 0 ? 1 : 0);
 
   describe('stacks', () => {
     it('are named after the client, in the configured region, tagged for cost allocation', () => {
@@ -650,8 +663,16 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
+      if (triggersOn()) {
+        const trigger = ruleTargeting(s, fnId('nurture-trigger'));
+        expect(pattern(trigger)).toEqual({
+          source: [EVENT_SOURCE],
+          'detail-type': ['Activity Recorded'],
+          detail: { type: ['page_view'], isTest: [false] },
+        });
+      }
       // Every rule above, and no other: a new consumer adds its rule and its expectation here.
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 13);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 13 + smsOn() + triggersOn());
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -702,7 +723,7 @@ describe.each(clients)('client %s', (clientName) => {
   describe('functions', () => {
     it('are Node 22 on arm64 with active tracing, ESM bundles and retained logs', () => {
       const fns = pipelineFunctions(s);
-      expect(fns).toHaveLength(Object.keys(FUNCTION_ENV).length);
+      expect(fns).toHaveLength(functionNames().length);
       for (const [id, fn] of fns) {
         const p = fn.Properties as Record<string, unknown>;
         expect(p.Runtime, id).toBe('nodejs22.x');
@@ -720,7 +741,7 @@ describe.each(clients)('client %s', (clientName) => {
 
     it('get exactly the environment variables of the contract', () => {
       const fns = functionsByName(s);
-      expect([...fns.keys()].sort()).toEqual(Object.keys(FUNCTION_ENV).sort());
+      expect([...fns.keys()].sort()).toEqual(functionNames().sort());
       for (const [name, [, fn]] of fns) {
         const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         expect(Object.keys(env).sort(), name).toEqual([...BASE_ENV, ...(FUNCTION_ENV[name] ?? [])].sort());
@@ -744,6 +765,8 @@ describe.each(clients)('client %s', (clientName) => {
         'sla-start',
         'meetings',
         'follow-up',
+        'sms',
+        'nurture-trigger',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -834,6 +857,8 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('meetings').has('events:PutEvents')).toBe(true);
       expect(actionsOf('follow-up').has('events:PutEvents')).toBe(false);
       expect(actionsOf('follow-up').has('dynamodb:Scan')).toBe(false);
+      if (triggersOn()) expect(actionsOf('nurture-trigger').has('states:StartExecution')).toBe(true);
+      expect(actionsOf('nurture').has('states:StartExecution')).toBe(false);
     });
 
     it('lets next-step only read leads: GetItem on LEAD#* partitions, no write, no index, no bus', () => {
@@ -938,7 +963,7 @@ describe.each(clients)('client %s', (clientName) => {
     const machines = () => resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
 
     it('are STANDARD, JSONPath, logging errors only (the client file default) and X-Ray tracing', () => {
-      expect(machines()).toHaveLength(2);
+      expect(machines()).toHaveLength(2 + smsOn());
       for (const [id, m] of machines()) {
         const p = m.Properties as Record<string, unknown>;
         expect(p.StateMachineType, id).toBe('STANDARD');
@@ -964,7 +989,7 @@ describe.each(clients)('client %s', (clientName) => {
           // payloadResponseOnly: the function ARN itself, not arn:aws:states:::lambda:invoke.
           expect(state.Resource, name).toMatch(/^arn:aws:lambda:/);
           expect(JSON.stringify(state.Retry), name).toContain('Lambda.ServiceException');
-          expect(JSON.stringify(state.Retry), name).toMatch(/"(Sla|Nurture)RetryableError"/);
+          expect(JSON.stringify(state.Retry), name).toMatch(/"(Sla|Nurture|Sms)RetryableError"/);
         }
       }
     });
@@ -979,8 +1004,8 @@ describe.each(clients)('client %s', (clientName) => {
       expect(count('ApproximateNumberOfMessagesVisible')).toBe(
         resourcesOfType(s.pipelineJson, 'AWS::SQS::Queue').length,
       );
-      expect(count('Errors')).toBe(Object.keys(FUNCTION_ENV).length);
-      expect(count('ExecutionsFailed')).toBe(2);
+      expect(count('Errors')).toBe(functionNames().length);
+      expect(count('ExecutionsFailed')).toBe(2 + smsOn());
       const ses = (metric: string) => alarms.find((a) => a.MetricName === metric);
       expect(ses('Reputation.BounceRate')).toMatchObject({
         Namespace: 'AWS/SES',
@@ -998,8 +1023,8 @@ describe.each(clients)('client %s', (clientName) => {
       s.pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     });
 
-    it('encrypts both topics with a rotating KMS key and subscribes alarmEmail', () => {
-      s.pipeline.resourceCountIs('AWS::SNS::Topic', 2);
+    it('encrypts every topic with a rotating KMS key and subscribes alarmEmail', () => {
+      s.pipeline.resourceCountIs('AWS::SNS::Topic', 2 + smsOn());
       s.pipeline.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       s.pipeline.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
       if (s.config.stack.alarmEmail) {
@@ -1009,8 +1034,62 @@ describe.each(clients)('client %s', (clientName) => {
           RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
         });
       } else {
-        s.pipeline.resourceCountIs('AWS::SNS::Subscription', 0);
+        s.pipeline.resourceCountIs('AWS::SNS::Subscription', smsOn());
       }
+    });
+  });
+
+  describe('SMS (sms.enabled)', () => {
+    it('subscribes the sms function to the inbound topic End User Messaging SMS may publish to', () => {
+      if (!s.config.sms.enabled) {
+        expect(functionsByName(s).has('sms')).toBe(false);
+        return;
+      }
+      const [fnId] = functionsByName(s).get('sms') as [string, CfnResource];
+      const topics = resourcesOfType(s.pipelineJson, 'AWS::SNS::Topic').filter(([id]) =>
+        id.startsWith('SmsInbound'),
+      );
+      expect(topics).toHaveLength(1);
+      const [topicId] = topics[0] as [string, CfnResource];
+      s.pipeline.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'lambda',
+        TopicArn: { Ref: topicId },
+        Endpoint: { 'Fn::GetAtt': [fnId, 'Arn'] },
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+      });
+      s.pipeline.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'sms-voice.amazonaws.com' } }),
+          ]),
+        }),
+      });
+      expect(Object.keys(s.pipelineJson.Outputs ?? {})).toContain('SmsInboundTopicArn');
+    });
+
+    it('lets nurture and sms send texts, and nothing else', () => {
+      for (const [name, [, fn]] of functionsByName(s)) {
+        const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const policy = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy').find(([, p]) =>
+          JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`),
+        );
+        const sends = JSON.stringify(policy?.[1].Properties.PolicyDocument ?? {}).includes(
+          'sms-voice:SendTextMessage',
+        );
+        expect(sends, name).toBe(s.config.sms.enabled && (name === 'nurture' || name === 'sms'));
+      }
+    });
+
+    it('starts the reminder workflow on Meeting Booked of real leads', () => {
+      if (!s.config.sms.enabled) return;
+      const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
+      const [id] = machines.find(([m]) => m.startsWith('SmsReminderWorkflow')) as [string, CfnResource];
+      const rule = ruleTargeting(s, id);
+      expect(rule.Properties.EventPattern).toEqual({
+        source: [EVENT_SOURCE],
+        'detail-type': ['Meeting Booked'],
+        detail: { isTest: [false] },
+      });
     });
   });
 

@@ -1,6 +1,6 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NURTURE_STATES, SLA_STATES } from '../../infra/constructs/workflows';
+import { NURTURE_STATES, SLA_STATES, SMS_REMINDER_STATES } from '../../infra/constructs/workflows';
 import { CLIENTS_DIR } from '../../infra/lib/paths';
 import { loadClientConfig } from '../../shared/config/load';
 import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClient } from './helpers';
@@ -71,6 +71,7 @@ async function run(
 describe('workflows in the local Step Functions emulator', () => {
   let sla: AslDefinition;
   let nurture: AslDefinition;
+  let reminder: AslDefinition;
 
   beforeAll(() => {
     const s = synthClient('example', { bundle: false });
@@ -82,6 +83,7 @@ describe('workflows in the local Step Functions emulator', () => {
     };
     sla = stateMachineDefinition(s.pipelineJson, id('SlaWorkflow'));
     nurture = stateMachineDefinition(s.pipelineJson, id('NurtureWorkflow'));
+    reminder = stateMachineDefinition(s.pipelineJson, id('SmsReminderWorkflow'));
   });
 
   describe('SLA ladder', () => {
@@ -156,7 +158,26 @@ describe('workflows in the local Step Functions emulator', () => {
   });
 
   describe('nurture cadence', () => {
-    it('is generated from the sequences: a Choice on the sequence, then Wait and Send per step', () => {
+    /** A stand-in `nurture` function: answers each Send state from `answers` by step id (default: sent, follow the default). */
+    const sendAll =
+      (answers: Record<string, (payload: Payload) => unknown> = {}) =>
+      (_state: string, payload: Payload) => {
+        const step = payload.step as { id: string; sequenceId: string };
+        const answer = answers[step.id];
+        if (answer) return answer(payload);
+        const seq = config.nurture.sequences.find((q) => q.id === step.sequenceId);
+        const index = seq?.steps.findIndex((x) => x.id === step.id) ?? -1;
+        const explicit = seq?.steps[index]?.next;
+        const following = seq?.steps[index + 1]?.id;
+        const goto = explicit === 'end' ? 'end' : `${step.sequenceId}/${explicit ?? following}`;
+        return {
+          outcome: 'sent',
+          goto: following || explicit ? goto : 'end',
+          at: '2025-03-03T10:00:00.000Z',
+        };
+      };
+
+    it('is generated from the sequences: a Choice on the sequence, then Wait, Send, After and Defer per step', () => {
       expect(nurture.StartAt).toBe(NURTURE_STATES.sequence);
       const choice = nurture.States[NURTURE_STATES.sequence] as {
         Choices: Array<{ Variable: string; StringEquals: string; Next: string }>;
@@ -164,25 +185,46 @@ describe('workflows in the local Step Functions emulator', () => {
       };
       expect(choice.Choices.map((c) => [c.StringEquals, c.Next])).toEqual([
         ['education', NURTURE_STATES.wait('education', 1)],
+        ['pricing-questions', NURTURE_STATES.wait('pricing-questions', 1)],
         ['re-engage', NURTURE_STATES.wait('re-engage', 1)],
       ]);
       expect(choice.Default).toBe(NURTURE_STATES.unknown);
-      // education: 1 h, 72 h, 168 h.
+      // education: 1 h, 72 h, 168 h, then the pricing branch's steps (0 h, 48 h).
       expect(nurture.States[NURTURE_STATES.wait('education', 1)]).toMatchObject({ Seconds: 3600 });
       expect(nurture.States[NURTURE_STATES.wait('education', 2)]).toMatchObject({ Seconds: 72 * 3600 });
-      expect(nurture.States[NURTURE_STATES.send('education', 3)]).toMatchObject({ End: true });
-      // One Choice per sequence step but the last (a stop ends the execution at once), no Pass.
+      expect(nurture.States[NURTURE_STATES.wait('education', 4)]).toMatchObject({ Seconds: 0 });
+      expect(nurture.States[NURTURE_STATES.defer('education', 2)]).toMatchObject({
+        TimestampPath: '$.result.sendAt',
+        Next: NURTURE_STATES.send('education', 2),
+      });
+      // The case study's After choice: stop, defer, its default next step and its branch's target.
+      const after = nurture.States[NURTURE_STATES.after('education', 2)] as {
+        Choices: Array<{ Variable: string; StringEquals: string; Next: string }>;
+        Default: string;
+      };
+      expect(after.Choices.map((c) => `${c.Variable}=${c.StringEquals}→${c.Next}`)).toEqual([
+        `$.result.outcome=stop→${NURTURE_STATES.stopped}`,
+        `$.result.outcome=defer→${NURTURE_STATES.defer('education', 2)}`,
+        `$.result.goto=education/webinar-invite→${NURTURE_STATES.wait('education', 3)}`,
+        `$.result.goto=education/pricing-faq→${NURTURE_STATES.wait('education', 4)}`,
+      ]);
+      expect(after.Default).toBe(NURTURE_STATES.done);
+      // The webinar invite may switch to the re-engagement sequence.
+      const webinar = nurture.States[NURTURE_STATES.after('education', 3)] as {
+        Choices: Array<{ Next: string }>;
+      };
+      expect(webinar.Choices.map((c) => c.Next)).toContain(NURTURE_STATES.wait('re-engage', 1));
+      // Four states per step (Wait, Send, After, Defer), no Pass.
       const types = Object.values(nurture.States).map((state) => state.Type);
-      const steps = config.nurture.sequences.reduce((sum, seq) => sum + seq.steps.length - 1, 0);
+      const steps = config.nurture.sequences.reduce((sum, seq) => sum + seq.steps.length, 0);
+      expect(types.filter((t) => t === 'Task')).toHaveLength(steps);
+      expect(types.filter((t) => t === 'Wait')).toHaveLength(2 * steps);
       expect(types.filter((t) => t === 'Choice')).toHaveLength(1 + steps);
       expect(types.filter((t) => t === 'Pass')).toHaveLength(0);
     });
 
-    it('waits and sends every step of the enrolled sequence, each payload naming its step', async () => {
-      const { calls, error } = await run(nurture, enrolment, () => ({
-        outcome: 'sent',
-        next: { done: true },
-      }));
+    it('walks the default path, each payload naming its step, the previous answer passed on', async () => {
+      const { calls, error } = await run(nurture, enrolment, sendAll());
       expect(error).toBeUndefined();
       expect(calls.map((c) => c.state)).toEqual([
         NURTURE_STATES.send('education', 1),
@@ -193,16 +235,84 @@ describe('workflows in the local Step Functions emulator', () => {
         action: 'send',
         enrolment,
         executionArn: EXECUTION_ARN,
-        step: { id: 'welcome-guide', index: 0, waitSeconds: 3600 },
+        step: { id: 'welcome-guide', index: 0, waitSeconds: 3600, sequenceId: 'education' },
+        state: enrolment,
       });
-      expect(calls[2]?.payload.step).toEqual({ id: 'webinar-invite', index: 2, waitSeconds: 168 * 3600 });
+      expect(calls[1]?.payload.state).toMatchObject({
+        result: { outcome: 'sent', goto: 'education/case-study' },
+      });
+      expect(calls[2]?.payload.step).toEqual({
+        id: 'webinar-invite',
+        index: 2,
+        waitSeconds: 168 * 3600,
+        sequenceId: 'education',
+      });
+    });
+
+    it('follows a branch to the step it names, and a deferral back to the same send', async () => {
+      let deferred = false;
+      const { calls, error } = await run(
+        nurture,
+        enrolment,
+        sendAll({
+          'case-study': () => ({
+            outcome: 'branch',
+            branch: 'education/case-study/clicked-pricing',
+            goto: 'education/pricing-faq',
+            at: '2025-03-03T10:00:00.000Z',
+          }),
+          'pricing-faq': () => {
+            if (deferred)
+              return { outcome: 'sent', goto: 'education/pricing-reminder', at: '2025-03-03T10:00:00.000Z' };
+            deferred = true;
+            return {
+              outcome: 'defer',
+              sendAt: '2025-03-04T08:00:00.000Z',
+              goto: 'education/pricing-faq',
+              at: '2025-03-03T10:00:00.000Z',
+            };
+          },
+        }),
+      );
+      expect(error).toBeUndefined();
+      expect(calls.map((c) => (c.payload.step as { id: string }).id)).toEqual([
+        'welcome-guide',
+        'case-study',
+        'pricing-faq',
+        'pricing-faq',
+        'pricing-reminder',
+      ]);
+      // The send after the branch sees which branch led to it.
+      expect(calls[2]?.payload.state).toMatchObject({
+        result: { branch: 'education/case-study/clicked-pricing' },
+      });
+    });
+
+    it('switches sequence when a branch starts another one', async () => {
+      const { calls, error } = await run(
+        nurture,
+        enrolment,
+        sendAll({
+          'webinar-invite': () => ({
+            outcome: 'branch',
+            branch: 'education/webinar-invite/went-quiet',
+            goto: 're-engage/work-email',
+            at: '2025-03-03T10:00:00.000Z',
+          }),
+        }),
+      );
+      expect(error).toBeUndefined();
+      expect(calls.map((c) => c.state).slice(3)).toEqual([
+        NURTURE_STATES.send('re-engage', 1),
+        NURTURE_STATES.send('re-engage', 2),
+      ]);
     });
 
     it('ends at once when a send says stop (unsubscribed, converted, no consent)', async () => {
       const { result, calls, error } = await run(nurture, enrolment, () => ({
         outcome: 'stop',
         reason: 'unsubscribed',
-        next: { done: true },
+        goto: 'end',
       }));
       expect(error).toBeUndefined();
       expect(calls.map((c) => c.state)).toEqual([NURTURE_STATES.send('education', 1)]);
@@ -213,6 +323,36 @@ describe('workflows in the local Step Functions emulator', () => {
       const { calls, error } = await run(nurture, { ...enrolment, sequenceId: 'retired' }, () => ({}));
       expect(error).toBeUndefined();
       expect(calls).toEqual([]);
+    });
+  });
+
+  describe('SMS meeting reminder', () => {
+    const meeting = {
+      leadId: 'lead-3',
+      occurredAt: '2025-03-03T09:00:00.000Z',
+      isTest: false,
+      activityId: 'a-1',
+      provider: 'calendly',
+      startTime: '2025-03-05T15:00:00.000Z',
+    };
+
+    it('plans, waits until the planned time and sends; or ends when no reminder can go', async () => {
+      const sent = await run(reminder, meeting, (_state, payload) =>
+        payload.action === 'plan-reminder' ? { remindAt: '2025-03-04T15:00:00.000Z' } : { outcome: 'sent' },
+      );
+      expect(sent.error).toBeUndefined();
+      expect(sent.calls.map((c) => `${c.state}:${c.payload.action}`)).toEqual([
+        `${SMS_REMINDER_STATES.plan}:plan-reminder`,
+        `${SMS_REMINDER_STATES.send}:send-reminder`,
+      ]);
+      expect(sent.calls[1]?.payload).toEqual({
+        action: 'send-reminder',
+        meeting,
+        executionArn: EXECUTION_ARN,
+      });
+      expect(reminder.States[SMS_REMINDER_STATES.wait]).toMatchObject({ TimestampPath: '$.plan.remindAt' });
+      const none = await run(reminder, meeting, () => ({}));
+      expect(none.calls.map((c) => c.state)).toEqual([SMS_REMINDER_STATES.plan]);
     });
   });
 });

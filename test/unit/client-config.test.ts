@@ -42,7 +42,11 @@ describe('the example client', () => {
     expect(config.scoring.thresholds).toEqual({ mql: 40, sql: 70 });
     expect(config.sla.firstTouchMinutes).toBe(5);
     expect(config.sla.ladder.map((s) => s.to)).toEqual(['teamBackup', 'manager']);
-    expect(config.nurture.sequences).toHaveLength(2);
+    expect(config.nurture.sequences.map((q) => q.id)).toEqual([
+      'education',
+      'pricing-questions',
+      're-engage',
+    ]);
   });
 
   it('applies defaults for optional settings', () => {

@@ -172,7 +172,7 @@ describe('renderTemplate', () => {
 
   it('finds no unknown placeholders in the example client templates', () => {
     const templates = [
-      ...config.nurture.sequences.flatMap((s) => s.steps.map((st) => st.template)),
+      ...config.nurture.sequences.flatMap((s) => s.steps.flatMap((st) => (st.template ? [st.template] : []))),
       ...Object.values(config.autoResponse.templates),
     ];
     expect(templates.flatMap(unknownPlaceholders)).toEqual([]);
@@ -206,7 +206,7 @@ describe('footer and headers', () => {
 
   it('renders a whole lead email from an example template', () => {
     const step = config.nurture.sequences[0]?.steps[0];
-    if (!step) throw new Error('example config has no nurture step');
+    if (!step?.template) throw new Error('example config has no nurture email step');
     const out = renderLeadEmail(step.template, profile(), context);
     expect(out.subject).toBe('Jane, your product-analytics starter guide');
     expect(out.html).toContain('<p>Hi Jane,</p>');

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
 import type { NurtureSequence } from '../../shared/config/schema';
 import type { Activity, Lead } from '../../shared/domain/lead';
-import {
-  type ExitCheckInput,
-  findStep,
-  firstStep,
-  NurtureCursorSchema,
-  nextStep,
-  nurtureExitReason,
-  waitSeconds,
-} from '../../shared/domain/nurture';
+import { type ExitCheckInput, nurtureExitReason, waitSeconds } from '../../shared/domain/nurture';
 
 const config = loadClientConfig('example', 'clients');
 const sequences = config.nurture.sequences;
@@ -56,64 +48,12 @@ function input(overrides: Partial<ExitCheckInput> = {}): ExitCheckInput {
 
 const activity = (type: Activity['type']): Pick<Activity, 'type'> => ({ type });
 
-describe('cursor planning', () => {
-  it('starts at the first step with its wait in whole seconds', () => {
-    expect(firstStep(sequences, 'education')).toEqual({
-      done: false,
-      step: { id: 'welcome-guide', index: 0, waitSeconds: 3600 },
-    });
-  });
-
-  it('walks every step of a sequence in order, then is done', () => {
-    const seen: string[] = [];
-    let cursor = firstStep(sequences, 'education');
-    while (!cursor.done) {
-      seen.push(`${cursor.step.id}:${cursor.step.waitSeconds}`);
-      cursor = nextStep(sequences, 'education', cursor.step);
-    }
-    expect(seen).toEqual(['welcome-guide:3600', 'case-study:259200', 'webinar-invite:604800']);
-    expect(cursor).toEqual({ done: true });
-  });
-
-  it('is done at once for a sequence that no longer exists', () => {
-    expect(firstStep(sequences, 'gone')).toEqual({ done: true, reason: 'unknown-sequence' });
-    expect(nextStep(sequences, 'gone', { id: 'x', index: 0, waitSeconds: 0 })).toEqual({
-      done: true,
-      reason: 'unknown-sequence',
-    });
-  });
-
-  it('continues with the step that followed a step removed from the config', () => {
-    const edited: NurtureSequence[] = [
-      {
-        id: 's',
-        name: 'S',
-        steps: [sequences[0]?.steps[0], sequences[0]?.steps[2]].filter((x) => x !== undefined),
-      },
-    ];
-    // The cursor pointed at case-study (index 1), which was removed.
-    const ref = { id: 'case-study', index: 1, waitSeconds: 259200 };
-    expect(findStep(edited, 's', ref)).toBeUndefined();
-    expect(nextStep(edited, 's', ref)).toEqual({
-      done: false,
-      step: { id: 'webinar-invite', index: 1, waitSeconds: 604800 },
-    });
-  });
-
+describe('waitSeconds', () => {
   it('rounds fractional hours and never waits a negative time', () => {
     expect(waitSeconds(0.5)).toBe(1800);
     expect(waitSeconds(1 / 7)).toBe(514);
     expect(waitSeconds(0)).toBe(0);
-  });
-
-  it('produces cursors that match the state machine contract', () => {
-    let cursor = firstStep(sequences, 're-engage');
-    while (!cursor.done) {
-      expect(NurtureCursorSchema.parse(cursor)).toEqual(cursor);
-      expect(Number.isInteger(cursor.step.waitSeconds)).toBe(true);
-      cursor = nextStep(sequences, 're-engage', cursor.step);
-    }
-    expect(NurtureCursorSchema.parse(cursor)).toEqual({ done: true });
+    expect(waitSeconds(-1)).toBe(0);
   });
 });
 

@@ -536,7 +536,98 @@ describe('nurture', () => {
           bounceRate: 0,
         },
       ],
+      // By step and branch: see the next test.
+      bySteps: expect.any(Array),
     });
+  });
+
+  it('counts each nurture step by the branch that led to it: sends, human opens and clicks, conversions and unsubscribes after it', () => {
+    const at = (day: number, hour = 10) =>
+      `2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`;
+    const ev = (
+      leadId: string,
+      type: Activity['type'],
+      when: string,
+      data: Record<string, unknown> = {},
+    ): Activity => ({
+      id: `${leadId}-${type}-${when}-${JSON.stringify(data)}`,
+      leadId,
+      type,
+      at: when,
+      data,
+    });
+    const steps = new Map<string, LeadEmailHistory>([
+      [
+        // Clicked the pricing link in the welcome guide, took the pricing branch, then became MQL and SQL.
+        'a6',
+        {
+          sends: [
+            { sequenceId: 'education', stepId: 'welcome-guide', at: at(2) },
+            {
+              sequenceId: 'education',
+              stepId: 'pricing-faq',
+              at: at(5),
+              via: 'education/case-study/clicked-pricing',
+            },
+            { sequenceId: 'education', stepId: 'pricing-reminder', at: at(7), channel: 'sms' },
+            { sequenceId: 'sms-reminder', stepId: 'booking-1', at: at(8), channel: 'sms' },
+          ],
+          activities: [
+            ev('a6', 'email_opened', at(2, 11), { sequence: 'education', step: 'welcome-guide' }),
+            ev('a6', 'email_opened', at(2, 12), { sequence: 'education', step: 'welcome-guide' }),
+            ev('a6', 'email_clicked', at(2, 12), { sequence: 'education', step: 'welcome-guide', link: 'x' }),
+            ev('a6', 'email_opened', at(5, 11), {
+              sequence: 'education',
+              step: 'pricing-faq',
+              machine: true,
+            }),
+          ],
+          stages: [
+            { at: at(1), stage: 'lead' },
+            { at: at(6), stage: 'MQL' },
+            { at: at(6, 12), stage: 'MQL' },
+            { at: at(9), stage: 'SQL' },
+          ],
+        },
+      ],
+      [
+        // The default path: welcome guide, then the case study; unsubscribed after the case study.
+        'a5',
+        {
+          sends: [
+            { sequenceId: 'education', stepId: 'welcome-guide', at: at(2) },
+            { sequenceId: 'education', stepId: 'case-study', at: at(5) },
+          ],
+          activities: [ev('a5', 'unsubscribed', at(6))],
+          stages: [{ at: at(1), stage: 'lead' }],
+        },
+      ],
+    ]);
+    const row = (
+      sequenceId: string,
+      stepId: string,
+      branch: string | null,
+      counts: Record<string, unknown>,
+    ) => ({
+      sequenceId,
+      stepId,
+      branch,
+      channel: 'email',
+      sent: 1,
+      opened: 0,
+      clicked: 0,
+      convertedMql: 0,
+      convertedSql: 0,
+      unsubscribed: 0,
+      ...counts,
+    });
+    expect(nurtureReport(leads, steps).bySteps).toEqual([
+      row('education', 'case-study', null, { unsubscribed: 1 }),
+      row('education', 'pricing-faq', 'education/case-study/clicked-pricing', { convertedMql: 1 }),
+      // The SQL crossing came after the SMS step, the last nurture touch (meeting reminders are not nurture).
+      row('education', 'pricing-reminder', null, { channel: 'sms', convertedSql: 1 }),
+      row('education', 'welcome-guide', null, { sent: 2, opened: 1, clicked: 1 }),
+    ]);
   });
 
   it('bundles every report in the summary', () => {

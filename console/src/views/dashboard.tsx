@@ -474,6 +474,63 @@ export function DashboardView({ api, workspace }: ViewProps) {
                   </tbody>
                 </table>
               </TableScroll>
+              <TableScroll label="Nurture by step and branch">
+                <table>
+                  <caption class="visually-hidden">Nurture by step and branch</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Step</th>
+                      <th scope="col">Reached by</th>
+                      <th scope="col" class="num">
+                        Sent
+                      </th>
+                      <th scope="col" class="num">
+                        Opened
+                      </th>
+                      <th scope="col" class="num">
+                        Clicked
+                      </th>
+                      <th scope="col" class="num">
+                        MQL
+                      </th>
+                      <th scope="col" class="num">
+                        SQL
+                      </th>
+                      <th scope="col" class="num">
+                        Unsubscribed
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {s.nurture.bySteps.map((q) => (
+                      <tr
+                        key={`${q.sequenceId}/${q.stepId}/${q.branch ?? ''}`}
+                        data-nurture-step={`${q.sequenceId}/${q.stepId}/${q.branch ?? ''}`}
+                        data-value={[
+                          q.sent,
+                          q.opened,
+                          q.clicked,
+                          q.convertedMql,
+                          q.convertedSql,
+                          q.unsubscribed,
+                        ].join(',')}
+                      >
+                        <th scope="row">
+                          {q.sequenceId} / {q.stepId}
+                          {q.channel === 'sms' ? ' (SMS)' : ''}
+                        </th>
+                        <td>{q.branch ? `branch ${q.branch.split('/').pop()}` : 'sequence'}</td>
+                        <td class="num">{q.sent}</td>
+                        <td class="num">{q.opened}</td>
+                        <td class="num">{q.clicked}</td>
+                        <td class="num">{q.convertedMql}</td>
+                        <td class="num">{q.convertedSql}</td>
+                        <td class="num">{q.unsubscribed}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableScroll>
             </Section>
             <Section title="Meetings booked">
               <p>

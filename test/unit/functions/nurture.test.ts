@@ -1,11 +1,15 @@
+import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createHandler,
   NURTURE_RETRYABLE_ERROR,
   NurtureRetryableError,
 } from '../../../functions/nurture/handler';
+import { DynamoSmsOptOuts } from '../../../shared/adapters/sms-opt-outs';
+import { EndUserMessagingSms } from '../../../shared/adapters/sms-sender';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import { InvalidInputError } from '../../../shared/domain/errors';
@@ -13,7 +17,7 @@ import type { Lead, LeadProfile } from '../../../shared/domain/lead';
 import { verifyToken } from '../../../shared/domain/tokens';
 import type { NurtureSendResult } from '../../../shared/services/nurture';
 import { API_URL, CONFIGURATION_SET, EmailHarness, SIGNING_KEY, sesError, socketTimeout } from './email-kit';
-import { activity, makeLead, throttling } from './pipeline-kit';
+import { activity, makeLead, TABLE, throttling } from './pipeline-kit';
 
 const example = loadClientConfig('example', 'clients');
 
@@ -93,9 +97,11 @@ describe('nurture send', () => {
 
     expect(result).toEqual({
       outcome: 'sent',
+      channel: 'email',
       delivery: 'sent',
       messageId: 'ses-message-1',
-      next: { done: false, step: { id: 'case-study', index: 1, waitSeconds: 72 * 3600 } },
+      goto: 'education/case-study',
+      at: NOW.toISOString(),
     });
     const [request] = h.sent();
     expect(h.sent()).toHaveLength(1);
@@ -152,7 +158,13 @@ describe('nurture send', () => {
     const second = await send();
     expect(h.sent()).toHaveLength(1);
     expect(first.outcome).toBe('sent');
-    expect(second).toEqual({ outcome: 'sent', delivery: 'already-sent', next: first.next });
+    expect(second).toEqual({
+      outcome: 'sent',
+      channel: 'email',
+      delivery: 'already-sent',
+      goto: first.goto,
+      at: first.at,
+    });
   });
 
   it('does not send when another attempt already claimed the step (conditional claim fails)', async () => {
@@ -184,7 +196,7 @@ describe('nurture send', () => {
     h.table.putLead(nurtured(overrides));
     const before = h.table.items.size;
     const result = await send();
-    expect(result).toEqual({ outcome: 'stop', reason, next: { done: true, reason } });
+    expect(result).toEqual({ outcome: 'stop', reason, goto: 'end', at: NOW.toISOString() });
     expect(h.sent()).toHaveLength(0);
     expect(h.table.items.size).toBe(before);
   });
@@ -217,21 +229,24 @@ describe('nurture send', () => {
     expect(await send()).toMatchObject({ outcome: 'stop', reason: 'lead-missing' });
   });
 
-  it('skips a step removed from the config and moves to the one that followed it', async () => {
+  it('ends, sending nothing, at a step removed from the config since the execution started', async () => {
     h.table.putLead(nurtured());
     const result = await send({ id: 'old-step', index: 1, waitSeconds: 60 });
     expect(result).toEqual({
       outcome: 'skipped',
       reason: 'step-removed',
-      next: { done: false, step: { id: 'case-study', index: 1, waitSeconds: 72 * 3600 } },
+      goto: 'end',
+      at: NOW.toISOString(),
     });
     expect(h.sent()).toHaveLength(0);
   });
 
-  it('returns a done cursor after the last step', async () => {
+  it('ends after a step whose next is "end"', async () => {
     h.table.putLead(nurtured());
+    // Opened the previous email, so the "went quiet" branch does not apply.
+    h.table.putActivities([activity('lead-1', 'email_opened', '2026-03-02T09:30:00.000Z')]);
     const result = await send({ id: 'webinar-invite', index: 2, waitSeconds: 168 * 3600 });
-    expect(result).toMatchObject({ outcome: 'sent', next: { done: true } });
+    expect(result).toMatchObject({ outcome: 'sent', goto: 'end' });
   });
 
   it('retries SES throttling in-process and sends once', async () => {
@@ -268,11 +283,7 @@ describe('nurture send', () => {
   it('stops the sequence when SES rejects the message for good', async () => {
     h.table.putLead(nurtured());
     h.sesMock.on(SendEmailCommand).rejects(sesError('MessageRejected', 400));
-    expect(await send()).toEqual({
-      outcome: 'stop',
-      reason: 'refused',
-      next: { done: true, reason: 'refused' },
-    });
+    expect(await send()).toEqual({ outcome: 'stop', reason: 'refused', goto: 'end', at: NOW.toISOString() });
     expect(h.claim('lead-1', 'education', 'welcome-guide')).toBeUndefined();
   });
 
@@ -311,5 +322,140 @@ describe('nurture send', () => {
     expect(h.claim('lead-1', 'education', 'welcome-guide')).toMatchObject({ at: NOW.toISOString() });
     expect(await send()).toMatchObject({ delivery: 'already-sent' });
     expect(h.sent()).toHaveLength(1);
+  });
+});
+
+describe('branching nurture', () => {
+  const caseStudy = { id: 'case-study', index: 1, waitSeconds: 72 * 3600, sequenceId: 'education' };
+  const previous = {
+    result: { outcome: 'sent', at: '2026-03-02T09:00:00.000Z', goto: 'education/case-study' },
+  };
+  const run = (step: Record<string, unknown>, state: unknown = previous, deps = h.mailDeps(example, NOW)) =>
+    createHandler(deps)({
+      action: 'send',
+      enrolment,
+      step,
+      executionArn: EXECUTION,
+      state,
+    }) as Promise<NurtureSendResult>;
+
+  it('takes the pricing branch after a click on the pricing link, sending nothing at that step', async () => {
+    h.table.putLead(nurtured());
+    h.table.putActivities([
+      activity('lead-1', 'email_clicked', '2026-03-02T09:30:00.000Z', {
+        link: 'https://www.northwind.example/pricing?utm_medium=email',
+        sequence: 'education',
+        step: 'welcome-guide',
+      }),
+    ]);
+    expect(await run(caseStudy)).toEqual({
+      outcome: 'branch',
+      branch: 'education/case-study/clicked-pricing',
+      goto: 'education/pricing-faq',
+      at: NOW.toISOString(),
+    });
+    expect(h.sent()).toHaveLength(0);
+  });
+
+  it('ignores a click from before the previous step and sends the step', async () => {
+    h.table.putLead(nurtured());
+    h.table.putActivities([
+      activity('lead-1', 'email_clicked', '2026-03-02T08:30:00.000Z', {
+        link: 'https://www.northwind.example/pricing',
+      }),
+    ]);
+    expect(await run(caseStudy)).toMatchObject({ outcome: 'sent', goto: 'education/webinar-invite' });
+  });
+
+  it('records the branch that led to a step on its send record', async () => {
+    h.table.putLead(nurtured());
+    const faq = { id: 'pricing-faq', index: 3, waitSeconds: 0, sequenceId: 'education' };
+    // The previous task's answer, as the machine hands it on in `$.result`.
+    const state = {
+      result: { outcome: 'branch', at: NOW.toISOString(), branch: 'education/case-study/clicked-pricing' },
+    };
+    expect(await run(faq, state)).toMatchObject({ outcome: 'sent', goto: 'education/pricing-reminder' });
+    expect(h.claim('lead-1', 'education', 'pricing-faq')).toMatchObject({
+      via: 'education/case-study/clicked-pricing',
+    });
+  });
+
+  it("defers a step due outside the lead's send window to the window's next opening", async () => {
+    h.table.putLead(nurtured({ profile: { timezone: 'America/New_York' } }));
+    // 10:00 UTC is 05:00 in New York: the morning window opens at 08:00 there (13:00 UTC).
+    expect(await run(caseStudy)).toEqual({
+      outcome: 'defer',
+      sendAt: '2026-03-02T13:00:00.000Z',
+      goto: 'education/case-study',
+      at: '2026-03-02T09:00:00.000Z',
+    });
+    expect(h.sent()).toHaveLength(0);
+  });
+
+  it('texts an SMS step to a lead with SMS consent, and skips it (moving on) without', async () => {
+    const smsClient = new PinpointSMSVoiceV2Client({ region: 'eu-west-1' });
+    const smsMock = mockClient(smsClient);
+    smsMock.on(SendTextMessageCommand).resolves({ MessageId: 'sms-1' });
+    const deps = {
+      ...h.mailDeps(example, NOW),
+      sms: {
+        sender: new EndUserMessagingSms('+447700900123', undefined, smsClient),
+        optOuts: new DynamoSmsOptOuts(TABLE, h.docClient),
+      },
+    };
+    const reminder = { id: 'pricing-reminder', index: 4, waitSeconds: 48 * 3600, sequenceId: 'education' };
+    h.table.putLead(nurtured({ profile: { phone: '+447700900456', phoneValid: true } }));
+    expect(await run(reminder, previous, deps)).toMatchObject({
+      outcome: 'skipped',
+      reason: 'no-sms-consent',
+      goto: 'end',
+    });
+    h.table.putLead(
+      nurtured({ profile: { phone: '+447700900456', phoneValid: true, extra: { sms_consent: 'yes' } } }),
+    );
+    expect(await run(reminder, previous, deps)).toMatchObject({
+      outcome: 'sent',
+      channel: 'sms',
+      goto: 'end',
+    });
+    expect(smsMock.commandCalls(SendTextMessageCommand)[0]?.args[0].input.MessageBody).toBe(
+      'Hi Jane, questions on Northwind pricing? Book 20 minutes: northwind.example/book Reply STOP to opt out.',
+    );
+    expect(h.sent()).toHaveLength(0);
+    smsMock.restore();
+  });
+});
+
+describe('deferral', () => {
+  it('sends after the machine waited for its own deferral, without checking the window again', async () => {
+    h.table.putLead(nurtured({ profile: { timezone: 'America/New_York' } }));
+    const step = { id: 'case-study', index: 1, waitSeconds: 72 * 3600, sequenceId: 'education' };
+    const deferred = {
+      result: {
+        outcome: 'defer',
+        sendAt: '2026-03-02T13:00:00.000Z',
+        goto: 'education/case-study',
+        at: '2026-03-02T09:00:00.000Z',
+      },
+    };
+    const handler = nurture();
+    // The clock says 05:00 in New York (the offline runtime scales waits, not clocks): it still sends.
+    expect(
+      await handler({ action: 'send', enrolment, step, executionArn: EXECUTION, state: deferred }),
+    ).toMatchObject({
+      outcome: 'sent',
+    });
+    // A deferral of another step does not count.
+    h.table.putLead(nurtured({ id: 'lead-1', profile: { timezone: 'America/New_York' } }));
+    const other = { result: { ...deferred.result, goto: 'education/welcome-guide' } };
+    expect(
+      await handler({
+        action: 'send',
+        enrolment,
+        step: { ...step, id: 'pricing-faq', index: 3, waitSeconds: 0 },
+        executionArn: EXECUTION,
+        state: other,
+      }),
+    ).toMatchObject({ outcome: 'defer' });
   });
 });
