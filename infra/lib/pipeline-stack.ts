@@ -377,10 +377,11 @@ export class PipelineStack extends Stack {
     });
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
-    const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
-      table: table('readWrite'),
-      eventBus: bus,
-    });
+    // Built-in enrichment runs inside capture and webhooks; this function exists only to ask a
+    // configured third-party provider, beside scoring rather than in front of it.
+    const enrich = config.enrichment.provider?.enabled
+      ? this.asyncFn('enrich', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus })
+      : undefined;
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const alert = this.asyncFn('alert', ASYNC_TIMEOUT, {
@@ -498,17 +499,26 @@ export class PipelineStack extends Stack {
       detailType: detailTypes,
       ...(detail ? { detail } : {}),
     });
-    this.consumeWithFunction(
-      'enrich',
-      enrich,
-      pipelineEvents(['Lead Captured'], { pending: [false] }),
-      'Enrich captured leads whose fields are complete',
-    );
+    if (enrich) {
+      this.consumeWithFunction(
+        'enrich',
+        enrich,
+        pipelineEvents(['Lead Captured'], { pending: [false] }),
+        'Ask the third-party provider about captured leads whose fields are complete',
+      );
+    }
+    // Two rules, as EventBridge patterns cannot make a detail filter depend on the detail-type.
     this.consumeWithFunction(
       'score',
       score,
+      pipelineEvents(['Lead Captured'], { pending: [false] }),
+      'Score complete leads as they are captured (already enriched by the built-in rules)',
+    );
+    this.consumeWithFunction(
+      'rescore',
+      score,
       pipelineEvents(['Lead Enriched', 'Activity Recorded']),
-      'Re-score a lead after enrichment or new activity',
+      "Re-score a lead after a provider's enrichment or new activity",
     );
     this.consumeWithFunction(
       'route',

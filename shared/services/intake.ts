@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientConfig } from '../config/schema';
 import { consentStatement, nextConsent } from '../domain/consent';
+import { enrichProfile } from '../domain/enrichment';
 import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
 import {
   type Activity,
@@ -17,7 +18,9 @@ import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/ca
  * Intake: the one way a lead enters the system, shared by the capture endpoint and every
  * webhook adapter. It normalises the submission, claims the person's dedupe key, creates the
  * lead with its `captured` activity in one transaction (or merges into the existing lead and
- * records `resubmitted`), attaches the visitor's earlier anonymous events (to an existing lead only
+ * records `resubmitted`), with the built-in enrichment (company domain, free-mail and disposable
+ * flags, phone country, time zone) applied before the write, so `Lead Captured` names a lead
+ * that scoring can use at once, attaches the visitor's earlier anonymous events (to an existing lead only
  * when the visitor's signed token names that lead), and publishes
  * `Lead Captured`. It resolves only once the event is on the bus, so a caller that answers 2xx
  * afterwards has a lead that will be processed even if a later step fails.
@@ -135,7 +138,10 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     id: leadId,
     createdAt: at,
     updatedAt: at,
-    profile: normalised.profile,
+    // Built-in enrichment is pure and fast (no network), so it runs before the lead is stored
+    // rather than as its own hop; a third-party provider stays asynchronous (the enrich
+    // function). A resubmission is enriched after the merge, so derived values never conflict.
+    profile: request.pending ? normalised.profile : enrichProfile(normalised.profile).profile,
     source,
     ...(consent ? { consent } : {}),
     isTest: request.isTest ?? false,
@@ -193,11 +199,10 @@ async function mergeInto(
   for (let attempt = 1; ; attempt++) {
     const existing = await store.getLead(leadId);
     if (!existing) throw new LeadChangedError(leadId);
-    const { profile, changed, conflicts } = mergeProfiles(
-      existing.profile,
-      incoming,
-      deps.config.capture.maxExtraFields,
-    );
+    const merged = mergeProfiles(existing.profile, incoming, deps.config.capture.maxExtraFields);
+    const { changed, conflicts } = merged;
+    // A new phone or email changes what enrichment derives (the phone's country, the domain).
+    const profile = enrichProfile(merged.profile).profile;
     const activity: Activity = {
       id: (deps.newId ?? randomUUID)(),
       leadId,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { decideThenPublish, type EventSink, type StepRunner } from '../adapters/idempotent-steps';
 import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import {
   LeadChangedError,
@@ -21,6 +20,7 @@ import {
   routeLead,
 } from '../domain/routing';
 import { type DetailType, type PipelineEvent, parseDetail, pipelineEvent } from '../events/catalogue';
+import type { EventSink } from '../ports/events';
 import { ROUTABLE_STATUSES } from './scoring';
 
 /**
@@ -39,16 +39,23 @@ import { ROUTABLE_STATUSES } from './scoring';
  * derived from the trigger key (the EventBridge event id, or the hold being released), holding
  * the event it caused. A lead that is already routed is left alone; if the activity of THIS
  * trigger is on it, the earlier attempt saved but may not have published, so its event is
- * returned again (the caller's idempotency step stops a plain duplicate from reaching here).
+ * returned again (re-derived from stored state; no idempotency record per step).
  */
 
 /** The storage operations routing needs (implemented by `LeadRepository`). */
 export interface RoutingStore {
-  getLead(leadId: string): Promise<Lead | undefined>;
+  /** The lead, the reps' open-lead counters and the teams' cursors in one read (one BatchGetItem). */
+  getRoutingState(
+    leadId: string,
+    repIds: readonly string[],
+    teamIds: readonly string[],
+  ): Promise<{
+    lead: Lead | undefined;
+    counts: Map<string, number>;
+    cursors: Map<string, StoredCursor>;
+  }>;
   listActivities(leadId: string): Promise<Activity[]>;
   saveLead(previous: Lead, next: Lead, options?: SaveLeadOptions): Promise<Lead>;
-  getOpenLeadCounts(repIds: readonly string[]): Promise<Map<string, number>>;
-  getCursors(teamIds: readonly string[]): Promise<Map<string, StoredCursor>>;
   queueHeldLead(leadId: string, until: string): Promise<void>;
   listHeldLeadsDue(now: string, limit?: number): Promise<HeldLeadEntry[]>;
   removeHeldLead(leadId: string, until: string): Promise<void>;
@@ -132,14 +139,15 @@ export async function routeLeadNow(
   const teamIds = config.teams.map((t) => t.id);
 
   for (let attempt = 1; ; attempt++) {
-    const lead = await store.getLead(leadId);
+    // Counters and cursors are read with the lead even when it turns out routed already: one
+    // request either way, and the transaction's conditions guard against every stale value.
+    const { lead, counts, cursors: stored } = await store.getRoutingState(leadId, repIds, teamIds);
     if (!lead) return { outcome: 'missing', events: [] };
     if (lead.owner !== undefined) return alreadyDone(store, lead, activityId, 'already-routed');
     if (!ROUTABLE_STATUSES.includes(lead.status)) return alreadyDone(store, lead, activityId, 'not-routable');
     if (options.releasing !== undefined && (lead.status !== 'held' || lead.heldUntil !== options.releasing))
       return alreadyDone(store, lead, activityId, 'not-routable');
 
-    const [counts, stored] = await Promise.all([store.getOpenLeadCounts(repIds), store.getCursors(teamIds)]);
     const decision = routeLead({
       facts: leadFacts(lead.profile, lead),
       config,
@@ -386,8 +394,6 @@ export interface ReleaseHeldLeadsDeps {
   readonly store: RoutingStore;
   readonly config: RoutingConfig;
   readonly publisher: EventSink;
-  /** Exactly-once steps per released hold (decide, then publish). */
-  readonly steps: StepRunner;
   readonly maxAttempts?: number;
   /** Queue entries read per query. @default 100 */
   readonly batchSize?: number;
@@ -428,7 +434,7 @@ export class HeldLeadsNotReleasedError extends LeadPipelineError {
  * Routes every held lead whose `heldUntil` is at or before `now`: the use case a scheduled
  * function calls (the route function does, on an EventBridge schedule; see its handler).
  *
- * Each release is exactly once (decide, then publish, keyed by lead and hold time), and its
+ * Each release is exactly once (its routing activity is keyed by lead and hold time), and its
  * queue entry is removed only afterwards, so a failure leaves it for the next run. Entries whose
  * lead is no longer held until that time (routed meanwhile, held again later) are removed.
  * Usually the lead is now assigned; if nobody is free yet it is held (and queued) again.
@@ -451,9 +457,9 @@ export async function releaseHeldLeads(now: Date, deps: ReleaseHeldLeadsDeps): P
       due++;
       const key = `release#${entry.leadId}#${entry.until}`;
       try {
-        const result = await decideThenPublish(deps.steps, deps.publisher, key, () =>
-          routeLeadNow(entry.leadId, key, { ...deps, now }, { releasing: entry.until }),
-        );
+        // Exactly once by the routing activity keyed by this hold; a re-run re-derives the event.
+        const result = await routeLeadNow(entry.leadId, key, { ...deps, now }, { releasing: entry.until });
+        if (result.events.length > 0) await deps.publisher.publish(...result.events);
         await deps.store.removeHeldLead(entry.leadId, entry.until);
         outcomes.push({ leadId: entry.leadId, until: entry.until, outcome: result.outcome });
       } catch (error) {

@@ -22,18 +22,25 @@ import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/ca
  * nothing and adds no history entry.
  */
 
-/** What caused a re-score, as carried by `Lead Scored`. */
-export type ScoreTrigger = 'enriched' | 'activity';
+/**
+ * What caused a (re-)score, as carried by `Lead Scored`: the capture of a lead (already enriched
+ * by the built-in rules), a third-party provider's answer, or new activity.
+ */
+export type ScoreTrigger = 'captured' | 'enriched' | 'activity';
 
 /** Statuses from which a lead may be (re)routed: not owned, not closed, not waiting for its fields. */
 export const ROUTABLE_STATUSES: readonly LeadStatus[] = ['new', 'held', 'nurturing'];
 
 /** The storage operations scoring needs (implemented by `LeadRepository`). */
 export interface ScoringStore {
-  getLead(leadId: string): Promise<Lead | undefined>;
-  listActivities(leadId: string): Promise<Activity[]>;
-  saveLead(previous: Lead, next: Lead): Promise<Lead>;
-  appendScoreHistory(leadId: string, at: string, score: unknown): Promise<void>;
+  /** The lead and its timeline, in one strongly consistent read (the version guards the write). */
+  getLeadWithActivities(leadId: string): Promise<{ lead: Lead; activities: Activity[] } | undefined>;
+  /** Saves the lead and its score-history entry in one conditional transaction. */
+  saveLead(
+    previous: Lead,
+    next: Lead,
+    options: { scoreHistory: { at: string; score: unknown } },
+  ): Promise<Lead>;
 }
 
 /** Dependencies of {@link rescoreLead}. */
@@ -62,7 +69,8 @@ export type RescoreLeadResult =
 
 /**
  * Whether routing should look at the lead after this score: a lead never routed yet (`new`)
- * once it is enriched, or an unowned lead (held, nurtured) that just reached MQL or SQL.
+ * once it is captured (or a provider enriched it before routing did), or an unowned lead (held,
+ * nurtured) that just reached MQL or SQL.
  */
 export function isRoutable(
   lead: Pick<Lead, 'status' | 'owner'>,
@@ -70,7 +78,7 @@ export function isRoutable(
   qualified: 'MQL' | 'SQL' | undefined,
 ): boolean {
   if (lead.owner !== undefined || !ROUTABLE_STATUSES.includes(lead.status)) return false;
-  return (lead.status === 'new' && trigger === 'enriched') || qualified !== undefined;
+  return (lead.status === 'new' && trigger !== 'activity') || qualified !== undefined;
 }
 
 /** Same total, parts, stage and explanation; `asOf` is ignored (it is the time of computing). */
@@ -98,9 +106,8 @@ function canonicalJson(value: unknown): string {
  * or the lead is routable, `Lead Qualified` when a threshold was crossed. The stage never moves
  * backwards (`previousStage` is the stored stage).
  *
- * The score-history entry is written BEFORE the lead: if the lead write then fails, the retry
- * still sees a changed score and writes both, whereas history written after a successful save
- * would be skipped by a retry that finds nothing changed.
+ * The score-history entry is written in the same transaction as the lead, so there is one
+ * entry per change whatever fails and whatever is redelivered.
  * @throws LeadChangedError when the lead kept changing for `maxAttempts` reads.
  * @throws DependencyUnavailableError when DynamoDB is unavailable (retry later).
  */
@@ -115,9 +122,9 @@ export async function rescoreLead(
   const at = now.toISOString();
 
   for (let attempt = 1; ; attempt++) {
-    const lead = await store.getLead(leadId);
-    if (!lead) return { outcome: 'missing', events: [] };
-    const activities = await store.listActivities(leadId);
+    const found = await store.getLeadWithActivities(leadId);
+    if (!found) return { outcome: 'missing', events: [] };
+    const { lead, activities } = found;
     const score = scoreLead({
       facts: leadFacts(lead.profile, lead),
       activities,
@@ -135,14 +142,17 @@ export async function rescoreLead(
 
     if (!unchanged) {
       try {
-        await store.appendScoreHistory(leadId, at, score);
-        await store.saveLead(lead, {
-          ...lead,
-          score,
-          stage: score.stage,
-          updatedAt: at,
-          ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
-        });
+        await store.saveLead(
+          lead,
+          {
+            ...lead,
+            score,
+            stage: score.stage,
+            updatedAt: at,
+            ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
+          },
+          { scoreHistory: { at, score } },
+        );
       } catch (error) {
         if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
         throw error;

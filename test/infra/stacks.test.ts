@@ -141,6 +141,13 @@ function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource
 }
 
 /** The event-pattern rule (or, with `scheduled`, the schedule rule) targeting `logicalId`. */
+/** The functions a client's stack has: `enrich` only when a third-party provider is configured. */
+function expectedFunctions(s: SynthesizedClient): string[] {
+  return Object.keys(FUNCTION_ENV).filter(
+    (name) => name !== 'enrich' || s.config.enrichment.provider?.enabled === true,
+  );
+}
+
 function ruleTargeting(s: SynthesizedClient, logicalId: string, { scheduled = false } = {}): CfnResource {
   const rules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule').filter(
     ([, r]) =>
@@ -554,9 +561,17 @@ describe.each(clients)('client %s', (clientName) => {
       const onPipelineBus = (r: CfnResource) =>
         expect(r.Properties.EventBusName).toEqual({ Ref: expect.stringMatching(/^Bus/) });
 
+      const providerEnabled = s.config.enrichment.provider?.enabled === true;
       const expectations: Record<string, unknown> = {
-        enrich: { source: [EVENT_SOURCE], 'detail-type': ['Lead Captured'], detail: { pending: [false] } },
-        score: { source: [EVENT_SOURCE], 'detail-type': ['Lead Enriched', 'Activity Recorded'] },
+        ...(providerEnabled
+          ? {
+              enrich: {
+                source: [EVENT_SOURCE],
+                'detail-type': ['Lead Captured'],
+                detail: { pending: [false] },
+              },
+            }
+          : {}),
         route: { source: [EVENT_SOURCE], 'detail-type': ['Lead Scored'], detail: { routable: [true] } },
         alert: {
           source: [EVENT_SOURCE],
@@ -575,6 +590,19 @@ describe.each(clients)('client %s', (clientName) => {
         expect(pattern(rule), name).toEqual(expected);
         onPipelineBus(rule);
       }
+      // Built-in enrichment runs at intake: captured leads go straight to scoring, and the
+      // enrich function exists only to ask a configured third-party provider.
+      expect(fns.has('enrich'), 'enrich function').toBe(providerEnabled);
+      const scoreRules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule')
+        .filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(`"${fnId('score')}"`))
+        .map(([, r]) => pattern(r));
+      expect(scoreRules).toEqual(
+        expect.arrayContaining([
+          { source: [EVENT_SOURCE], 'detail-type': ['Lead Captured'], detail: { pending: [false] } },
+          { source: [EVENT_SOURCE], 'detail-type': ['Lead Enriched', 'Activity Recorded'] },
+        ]),
+      );
+      expect(scoreRules).toHaveLength(2);
 
       const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
       const machineId = (prefix: string) =>
@@ -617,7 +645,7 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 11);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 11 + (providerEnabled ? 1 : 0));
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -668,7 +696,7 @@ describe.each(clients)('client %s', (clientName) => {
   describe('functions', () => {
     it('are Node 22 on arm64 with active tracing, ESM bundles and retained logs', () => {
       const fns = pipelineFunctions(s);
-      expect(fns).toHaveLength(Object.keys(FUNCTION_ENV).length);
+      expect(fns).toHaveLength(expectedFunctions(s).length);
       for (const [id, fn] of fns) {
         const p = fn.Properties as Record<string, unknown>;
         expect(p.Runtime, id).toBe('nodejs22.x');
@@ -686,7 +714,7 @@ describe.each(clients)('client %s', (clientName) => {
 
     it('get exactly the environment variables of the contract', () => {
       const fns = functionsByName(s);
-      expect([...fns.keys()].sort()).toEqual(Object.keys(FUNCTION_ENV).sort());
+      expect([...fns.keys()].sort()).toEqual(expectedFunctions(s).sort());
       for (const [name, [, fn]] of fns) {
         const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         expect(Object.keys(env).sort(), name).toEqual([...BASE_ENV, ...(FUNCTION_ENV[name] ?? [])].sort());
@@ -884,7 +912,7 @@ describe.each(clients)('client %s', (clientName) => {
       expect(count('ApproximateNumberOfMessagesVisible')).toBe(
         resourcesOfType(s.pipelineJson, 'AWS::SQS::Queue').length,
       );
-      expect(count('Errors')).toBe(Object.keys(FUNCTION_ENV).length);
+      expect(count('Errors')).toBe(expectedFunctions(s).length);
       expect(count('ExecutionsFailed')).toBe(2);
       const ses = (metric: string) => alarms.find((a) => a.MetricName === metric);
       expect(ses('Reputation.BounceRate')).toMatchObject({

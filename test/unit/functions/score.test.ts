@@ -1,4 +1,3 @@
-import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/score/handler';
 import { loadClientConfig } from '../../../shared/config/load';
@@ -28,7 +27,6 @@ function scoreHandler() {
   const handler = createHandler({
     repository: h.repository,
     publisher: h.publisher,
-    steps: h.steps('score'),
     model: example.scoring,
     now: () => NOW,
   });
@@ -136,6 +134,36 @@ describe('score handler', () => {
     ]);
   });
 
+  it('scores a lead on Lead Captured (enriched at intake) and makes it routable, with trigger captured', async () => {
+    h.table.putLead(vpLead());
+    await scoreHandler()(
+      eventBridgeEvent('Lead Captured', {
+        leadId: 'lead-1',
+        occurredAt: '2026-03-02T09:59:00.000Z',
+        provider: 'form',
+        channel: 'direct',
+      }),
+    );
+    expect(h.table.lead('lead-1').score?.total).toBe(53);
+    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ trigger: 'captured', routable: true });
+  });
+
+  it('does not score a pending Lead Captured (its fields are not there yet)', async () => {
+    h.table.putLead(vpLead({ status: 'pending' }));
+    const result = await scoreHandler()(
+      eventBridgeEvent('Lead Captured', {
+        leadId: 'lead-1',
+        occurredAt: '2026-03-02T09:59:00.000Z',
+        provider: 'meta',
+        channel: 'paid_social',
+        pending: true,
+      }),
+    );
+    expect(result.outcome).toBe('missing');
+    expect(h.table.lead('lead-1').score).toBeUndefined();
+    expect(h.published).toEqual([]);
+  });
+
   it('makes a new lead routable once enriched even below MQL (routing nurtures it)', async () => {
     h.table.putLead(makeLead({ profile: { email: 'sam@gmail.com', isFreeMail: true } }));
     await scoreHandler()(enriched());
@@ -196,18 +224,60 @@ describe('score handler', () => {
     expect(h.ofType('Lead Qualified')).toEqual([]);
   });
 
-  it('treats a duplicate delivery as a no-op: one history entry, one Lead Qualified', async () => {
+  it('scores a duplicate delivery once and re-derives the same events from the stored score', async () => {
     h.table.putLead(vpLead());
     h.table.putActivities([demo]);
     const handler = scoreHandler();
     const first = await handler(enriched('lead-1', 'evt-dup'));
     const second = await handler(enriched('lead-1', 'evt-dup'));
 
-    expect(second).toEqual(first);
+    // One effect: one save, one history entry, no Powertools records.
     expect(h.table.lead('lead-1').version).toBe(1);
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+    expect(h.table.byPk('IDEMPOTENCY#score')).toEqual([]);
+    // The redelivery cannot know whether the first publish reached the bus, so it publishes the
+    // same events again (same details): consumers key their effects on them, not on event ids.
+    expect(second.events).toEqual(first.events);
+    expect(h.ofType('Lead Qualified').map((p) => p.detail)).toEqual([
+      first.events[1]?.detail,
+      first.events[1]?.detail,
+    ]);
+  });
+
+  it('scores the same event delivered twice concurrently once', async () => {
+    h.table.putLead(vpLead());
+    h.table.putActivities([demo]);
+    const handler = scoreHandler();
+    const results = await Promise.all([
+      handler(enriched('lead-1', 'evt-c')),
+      handler(enriched('lead-1', 'evt-c')),
+    ]);
+    expect(h.table.lead('lead-1')).toMatchObject({ version: 1, stage: 'SQL' });
+    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+    // The loser re-read the lead, found its own trigger and re-derived the same crossing.
+    for (const r of results) expect(r).toMatchObject({ qualified: 'SQL', previousStage: 'lead' });
+  });
+
+  it('scores events delivered out of order once each, and announces the crossing once', async () => {
+    h.table.putLead(vpLead());
+    h.table.putActivities([demo]);
+    const handler = scoreHandler();
+    // The activity's event overtakes the capture's: it qualifies the lead, the capture finds it done.
+    await handler(recorded(demo, 'evt-activity'));
+    await handler(
+      eventBridgeEvent(
+        'Lead Captured',
+        { leadId: 'lead-1', occurredAt: '2026-03-02T09:58:00.000Z', provider: 'form', channel: 'direct' },
+        'evt-captured',
+      ),
+    );
+    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
     expect(h.ofType('Lead Qualified')).toHaveLength(1);
-    expect(h.ofType('Lead Scored')).toHaveLength(1);
+    // The capture still hands the new lead to routing.
+    expect(h.ofType('Lead Scored').map((e) => [e.detail.trigger, e.detail.routable])).toEqual([
+      ['activity', true],
+      ['captured', true],
+    ]);
   });
 
   it('recomputes the same result for a re-announced activity: no history entry, no second Lead Qualified', async () => {
@@ -264,7 +334,7 @@ describe('score handler', () => {
     expect(lead.score?.total).toBe(75);
     expect(lead.stage).toBe('SQL');
     expect(lead.version).toBe(2);
-    // One history entry: the failed attempt's entry was overwritten (same instant).
+    // One history entry: it is written in the lead's transaction, which failed the first time.
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
     expect(h.ofType('Lead Qualified').map((p) => p.detail.stage)).toEqual(['SQL']);
   });
@@ -277,7 +347,7 @@ describe('score handler', () => {
     const handler = scoreHandler();
     await expect(handler(enriched('lead-1', 'evt-x'))).rejects.toMatchObject({ code: 'LEAD_CHANGED' });
     expect(h.published).toEqual([]);
-    // EventBridge's retry starts afresh (the failed step left no idempotency record).
+    // EventBridge's retry starts afresh (nothing was written).
     await handler(enriched('lead-1', 'evt-x'));
     expect(h.ofType('Lead Qualified')).toHaveLength(1);
   });
@@ -297,24 +367,18 @@ describe('score handler', () => {
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
   });
 
-  it('still announces the crossing when the run died after saving but before its idempotency record completed', async () => {
+  it('still announces the crossing when the run died between the save and the publish', async () => {
     // A nurtured lead whose demo request makes it an SQL: it must reach sales.
     h.table.putLead(vpLead({ status: 'nurturing', nurtureSequence: 'education' }));
     h.table.putActivities([demo]);
-    // Saving the "decide" step's result fails after the new score was saved.
-    h.table.failNext('UpdateItemCommand', throttling());
+    h.failNextPublish(throttling());
     const handler = scoreHandler();
-    await expect(handler(recorded(demo, 'evt-crash'))).rejects.toBeInstanceOf(
-      IdempotencyPersistenceLayerError,
-    );
+    await expect(handler(recorded(demo, 'evt-crash'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(h.table.lead('lead-1')).toMatchObject({
       stage: 'SQL',
       scoredBy: { key: 'evt-crash', previousStage: 'lead' },
     });
     expect(h.published).toEqual([]);
-    // The invocation's time runs out, so its in-progress record expires.
-    for (const record of h.table.byPk('IDEMPOTENCY#score'))
-      h.table.put({ ...record, in_progress_expiration: Date.now() - 1 });
 
     const retried = await handler(recorded(demo, 'evt-crash'));
     expect(retried).toMatchObject({
@@ -347,6 +411,8 @@ describe('score handler', () => {
 describe('isRoutable', () => {
   it('routes new leads once enriched, and unowned open leads that reach MQL or SQL', () => {
     expect(isRoutable({ status: 'new' }, 'enriched', undefined)).toBe(true);
+    expect(isRoutable({ status: 'new' }, 'captured', undefined)).toBe(true);
+    expect(isRoutable({ status: 'held' }, 'captured', undefined)).toBe(false);
     expect(isRoutable({ status: 'new' }, 'activity', undefined)).toBe(false);
     expect(isRoutable({ status: 'new' }, 'activity', 'MQL')).toBe(true);
     expect(isRoutable({ status: 'nurturing' }, 'activity', 'MQL')).toBe(true);
