@@ -98,6 +98,11 @@ export const STALE_DEALS_SCHEDULE = { minute: '0', hour: '7' } as const;
 
 /** How often held leads are checked; a held lead waits at most this long past its hour. */
 export const HELD_LEADS_SWEEP = Duration.minutes(5);
+/**
+ * How often the relay publishes outbox entries their writers left behind (the bus refused them):
+ * the longest a lead accepted while the bus is down waits once the bus is back.
+ */
+export const OUTBOX_RELAY_SWEEP = Duration.minutes(1);
 
 /** Everything the pipeline needs from the data stack. */
 export interface PipelineData {
@@ -382,6 +387,16 @@ export class PipelineStack extends Stack {
     const enrich = config.enrichment.provider?.enabled
       ? this.asyncFn('enrich', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus })
       : undefined;
+    // Publishes what capture, webhooks, the leads API and unsubscribe stored but could not publish.
+    const relay = this.asyncFn('relay', ASYNC_TIMEOUT, {
+      // Reads and deletes outbox entries only: it cannot read or change a lead.
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: [keys.outboxPartition], write: [keys.outboxPartition] },
+      },
+      eventBus: bus,
+    });
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const alert = this.asyncFn('alert', ASYNC_TIMEOUT, {
@@ -576,6 +591,14 @@ export class PipelineStack extends Stack {
       'Daily sweep for opportunities stuck in a stage',
       undefined,
       Schedule.cron(STALE_DEALS_SCHEDULE),
+    );
+    this.consumeWithFunction(
+      'relay',
+      relay,
+      undefined,
+      'Publish the outbox entries a writer left behind (the bus refused them)',
+      undefined,
+      Schedule.rate(OUTBOX_RELAY_SWEEP),
     );
     this.consumeWithFunction(
       'release-held',

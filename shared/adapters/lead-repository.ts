@@ -35,8 +35,10 @@ import {
   stillInScope,
 } from '../domain/lead';
 import type { LeadNote, LeadTask } from '../domain/pipeline';
+import type { OutboxEntry } from '../ports/outbox';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
+import { DynamoOutbox, outboxItem } from './outbox-store';
 import { INDEXES, type IndexName, indexKeys, keys, TTL_ATTRIBUTE } from './table-design';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -95,6 +97,8 @@ export interface SaveLeadOptions {
   readonly requireUnassigned?: boolean;
   /** A score-history entry written in the same transaction as the lead. */
   readonly scoreHistory?: { readonly at: string; readonly score: unknown };
+  /** The events this change must publish, stored in the same transaction (see `ports/outbox.ts`). */
+  readonly outbox?: OutboxEntry;
 }
 
 /** A task as stored: under its lead, sorted by due time. */
@@ -171,14 +175,15 @@ export class LeadRepository {
   }
 
   /**
-   * Creates a lead with its first activities, claiming its dedupe key (and provider id) in the
-   * same transaction, so two concurrent submissions of one person can never make two leads.
+   * Creates a lead with its first activities, claiming its dedupe key (and provider id) and
+   * storing the events to announce it (`outbox`) in the same transaction, so two concurrent submissions of one person can never make two leads.
    * @throws DuplicateLeadError when the dedupe key or provider id is already taken.
    */
   async createLead(
     lead: Lead,
     activities: readonly Activity[],
     externalId?: { provider: string; id: string },
+    outbox?: OutboxEntry,
   ) {
     const items: TransactItem[] = [];
     const meanings: ItemMeaning[] = [];
@@ -213,6 +218,10 @@ export class LeadRepository {
     }
     for (const activity of activities) {
       items.push({ Put: { TableName: this.tableName, Item: this.activityItem(activity) } });
+      meanings.push({ kind: 'other' });
+    }
+    if (outbox) {
+      items.push({ Put: { TableName: this.tableName, Item: outboxItem(outbox) } });
       meanings.push({ kind: 'other' });
     }
     await this.transact(items, meanings);
@@ -275,6 +284,10 @@ export class LeadRepository {
       items.push({ Put: { TableName: this.tableName, Item: this.activityItem(activity) } });
       meanings.push({ kind: 'other' });
     }
+    if (options.outbox) {
+      items.push({ Put: { TableName: this.tableName, Item: outboxItem(options.outbox) } });
+      meanings.push({ kind: 'other' });
+    }
     if (options.scoreHistory) {
       const { at, score } = options.scoreHistory;
       items.push({
@@ -311,6 +324,16 @@ export class LeadRepository {
       .filter((item) => String(item.sk).startsWith(keys.activityPrefix))
       .map((item) => StoredActivity.parse(item));
     return { lead: StoredLead.parse(profile), activities };
+  }
+
+  /** Clears an outbox entry whose events are on the bus (see `ports/outbox.ts`). */
+  async clearOutbox(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<void> {
+    await new DynamoOutbox(this.tableName, this.client).clear(entry);
+  }
+
+  /** An outbox entry still waiting to be published, if any. */
+  async getOutboxEntry(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<OutboxEntry | undefined> {
+    return new DynamoOutbox(this.tableName, this.client).get(entry);
   }
 
   // ---------------------------------------------------------------- activities

@@ -6,6 +6,7 @@ import { listClients } from '../../infra/lib/build-app';
 import { DATA_LOGICAL_IDS, USER_GROUPS } from '../../infra/lib/data-stack';
 import {
   HELD_LEADS_SWEEP,
+  OUTBOX_RELAY_SWEEP,
   SES_DETAIL_TYPES,
   STALE_DEALS_SCHEDULE,
   TARGET_RETRY,
@@ -57,6 +58,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   erase: ['TABLE_NAME'],
+  relay: ['TABLE_NAME', 'EVENT_BUS_NAME'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -645,7 +647,10 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 11 + (providerEnabled ? 1 : 0));
+      // The relay publishes outbox leftovers on a schedule.
+      const relay = ruleTargeting(s, fnId('relay'), { scheduled: true });
+      expect(relay.Properties.ScheduleExpression).toBe(`rate(${OUTBOX_RELAY_SWEEP.toMinutes()} minute)`);
+      s.pipeline.resourceCountIs('AWS::Events::Rule', 12 + (providerEnabled ? 1 : 0));
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -736,6 +741,7 @@ describe.each(clients)('client %s', (clientName) => {
         'stale-deals',
         'erase',
         'sla-start',
+        'relay',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
