@@ -29,9 +29,9 @@ import {
  *   `Schedule.rate(Duration.minutes(5))` targeting this function): release the held leads whose
  *   hour has come (`releaseHeldLeads`). Without this schedule, held leads stay held.
  *
- * Exactly once by its own write: the routing activity is keyed by the triggering event and holds
- * the event it caused, so a redelivery re-derives it from stored state (see
- * `shared/runtime/consumer.ts`). Transient failures are thrown so EventBridge and Lambda retry,
+ * Exactly once by its own write: the routing activity is keyed by the triggering event and is
+ * saved with the event it caused (an outbox entry), so a redelivery does nothing and the relay
+ * publishes what a crash or a refusing bus left (see `shared/runtime/consumer.ts`). Transient failures are thrown so EventBridge and Lambda retry,
  * then the rule's DLQ keeps the event. Test leads are routed like any other (alerts skip them).
  */
 
@@ -55,6 +55,7 @@ export function createHandler(deps: Deps) {
   const consume = eventConsumer({
     types: ['Lead Scored'],
     publisher: deps.publisher,
+    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
     decide: async ({ id, detail }): Promise<RouteLeadResult | { outcome: 'ignored'; events: [] }> => {
       // The rule only forwards routable scores; anything else is a misrouted event.
       if (!detail.routable) return { outcome: 'ignored', events: [] };
@@ -90,6 +91,7 @@ export function createHandler(deps: Deps) {
         store: deps.repository,
         config: deps.config,
         publisher: deps.publisher,
+        outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
       });
       logger.info('Held leads released', { due: summary.due, outcomes: summary.outcomes });
       return { outcome: 'released', ...summary };

@@ -16,9 +16,10 @@ import { type RescoreLeadResult, rescoreLead, type ScoreTrigger } from '../../sh
  * transaction, and publish `Lead Scored` (with `routable`) and, when a threshold was newly
  * crossed, `Lead Qualified`.
  *
- * Exactly once by its own write: the saved lead records the triggering event (`scoredBy`), so
- * a redelivery finds it and re-derives the same events; the crossing is measured against the
- * stored stage, so it is announced once across events. Transient failures are thrown so
+ * Exactly once by its own write: the saved lead records the triggering event (`scoredBy`) and
+ * its events (an outbox entry) in one transaction, so a redelivery finds it and does nothing,
+ * and the relay publishes what a crash or a refusing bus left; the crossing is measured against
+ * the stored stage, so it is announced once across events. Transient failures are thrown so
  * EventBridge and Lambda retry, then the rule's DLQ keeps the event.
  */
 
@@ -43,6 +44,7 @@ export function createHandler(deps: Deps) {
   return eventConsumer({
     types: ['Lead Captured', 'Lead Enriched', 'Activity Recorded'],
     publisher: deps.publisher,
+    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
     decide: async (received): Promise<RescoreLeadResult> => {
       // The rule forwards complete leads only; a pending lead is scored once its fields arrive.
       if (received.detailType === 'Lead Captured' && received.detail.pending)
@@ -55,21 +57,24 @@ export function createHandler(deps: Deps) {
         received.id,
       );
     },
-    describe: (result, received) =>
-      result.outcome === 'missing'
-        ? { message: 'Lead not found, erased or pending; nothing to score', level: 'warn' }
-        : {
-            message: 'Lead scored',
-            keys: {
-              trigger: TRIGGERS[received.detailType],
-              outcome: result.outcome,
-              total: result.score.total,
-              stage: result.score.stage,
-              previousStage: result.previousStage,
-              qualified: result.qualified,
-              routable: result.routable,
-            },
-          },
+    describe: (result, received) => {
+      if (!('score' in result))
+        return result.outcome === 'already-scored'
+          ? { message: 'Event already scored (a redelivery); nothing to redo' }
+          : { message: 'Lead not found, erased or pending; nothing to score', level: 'warn' };
+      return {
+        message: 'Lead scored',
+        keys: {
+          trigger: TRIGGERS[received.detailType],
+          outcome: result.outcome,
+          total: result.score.total,
+          stage: result.score.stage,
+          previousStage: result.previousStage,
+          qualified: result.qualified,
+          routable: result.routable,
+        },
+      };
+    },
   });
 }
 

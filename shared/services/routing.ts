@@ -19,8 +19,10 @@ import {
   type RoutingExplanation,
   routeLead,
 } from '../domain/routing';
-import { type DetailType, type PipelineEvent, parseDetail, pipelineEvent } from '../events/catalogue';
+import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import type { EventSink } from '../ports/events';
+import type { Outbox, OutboxEntry } from '../ports/outbox';
+import { announce } from './announce';
 import { ROUTABLE_STATUSES } from './scoring';
 
 /**
@@ -38,8 +40,8 @@ import { ROUTABLE_STATUSES } from './scoring';
  * Exactly once per triggering event: every routing change writes an activity whose id is
  * derived from the trigger key (the EventBridge event id, or the hold being released), holding
  * the event it caused. A lead that is already routed is left alone; if the activity of THIS
- * trigger is on it, the earlier attempt saved but may not have published, so its event is
- * returned again (re-derived from stored state; no idempotency record per step).
+ * trigger is on it, the earlier attempt saved the change together with its event (an outbox
+ * entry, published then or by the relay), so nothing is redone (no idempotency record per step).
  */
 
 /** The storage operations routing needs (implemented by `LeadRepository`). */
@@ -54,7 +56,6 @@ export interface RoutingStore {
     counts: Map<string, number>;
     cursors: Map<string, StoredCursor>;
   }>;
-  listActivities(leadId: string): Promise<Activity[]>;
   saveLead(previous: Lead, next: Lead, options?: SaveLeadOptions): Promise<Lead>;
   queueHeldLead(leadId: string, until: string): Promise<void>;
   listHeldLeadsDue(now: string, limit?: number): Promise<HeldLeadEntry[]>;
@@ -91,14 +92,14 @@ export type RouteOutcome =
   | 'unchanged'
   /** Closed, pending, or (when releasing) no longer held until that time. */
   | 'not-routable'
-  /** An earlier attempt for this trigger saved the routing; its event is returned again. */
-  | 'recovered'
   | 'missing';
 
 /** What {@link routeLeadNow} did, and the events to publish. */
 export interface RouteLeadResult {
   readonly outcome: RouteOutcome;
   readonly events: PipelineEvent<DetailType>[];
+  /** The outbox entry saved with the routing change (its event). */
+  readonly outbox?: OutboxEntry;
   /** Who or where, for the log line. */
   readonly repId?: string;
   readonly teamId?: string;
@@ -143,10 +144,10 @@ export async function routeLeadNow(
     // request either way, and the transaction's conditions guard against every stale value.
     const { lead, counts, cursors: stored } = await store.getRoutingState(leadId, repIds, teamIds);
     if (!lead) return { outcome: 'missing', events: [] };
-    if (lead.owner !== undefined) return alreadyDone(store, lead, activityId, 'already-routed');
-    if (!ROUTABLE_STATUSES.includes(lead.status)) return alreadyDone(store, lead, activityId, 'not-routable');
+    if (lead.owner !== undefined) return alreadyDone('already-routed');
+    if (!ROUTABLE_STATUSES.includes(lead.status)) return alreadyDone('not-routable');
     if (options.releasing !== undefined && (lead.status !== 'held' || lead.heldUntil !== options.releasing))
-      return alreadyDone(store, lead, activityId, 'not-routable');
+      return alreadyDone('not-routable');
 
     const decision = routeLead({
       facts: leadFacts(lead.profile, lead),
@@ -166,11 +167,11 @@ export async function routeLeadNow(
             lead.team === decision.teamId &&
             lead.heldUntil === decision.until.toISOString()
           )
-            return alreadyDone(store, lead, activityId, 'unchanged');
+            return alreadyDone('unchanged');
           return await hold(deps, lead, decision, activityId);
         case 'nurture':
           if (lead.status === 'nurturing' && lead.nurtureSequence === decision.sequenceId)
-            return alreadyDone(store, lead, activityId, 'unchanged');
+            return alreadyDone('unchanged');
           return await nurture(deps, lead, decision, activityId);
       }
     } catch (error) {
@@ -226,10 +227,12 @@ async function assign(
       : {}),
     requireUnassigned: true,
     activities: [routingActivity(activityId, lead.id, 'assigned', at, decision, event)],
+    outbox: { id: activityId, at, events: [event] },
   });
   return {
     outcome: 'assigned',
     events: [event],
+    outbox: { id: activityId, at, events: [event] },
     repId: decision.repId,
     teamId: decision.teamId,
     ruleId: decision.ruleId,
@@ -266,11 +269,15 @@ async function hold(
       heldUntil: until,
       updatedAt: at,
     },
-    { activities: [routingActivity(activityId, lead.id, 'held', at, decision, event)] },
+    {
+      activities: [routingActivity(activityId, lead.id, 'held', at, decision, event)],
+      outbox: { id: activityId, at, events: [event] },
+    },
   );
   return {
     outcome: 'held',
     events: [event],
+    outbox: { id: activityId, at, events: [event] },
     teamId: decision.teamId,
     ruleId: decision.ruleId,
     until,
@@ -296,11 +303,15 @@ async function nurture(
   await deps.store.saveLead(
     lead,
     { ...rest, status: 'nurturing', nurtureSequence: decision.sequenceId, updatedAt: at },
-    { activities: [routingActivity(activityId, lead.id, 'nurture_enrolled', at, decision, event)] },
+    {
+      activities: [routingActivity(activityId, lead.id, 'nurture_enrolled', at, decision, event)],
+      outbox: { id: activityId, at, events: [event] },
+    },
   );
   return {
     outcome: 'nurtured',
     events: [event],
+    outbox: { id: activityId, at, events: [event] },
     ruleId: decision.ruleId,
     sequenceId: decision.sequenceId,
     steps: decision.explanation.steps,
@@ -337,31 +348,12 @@ function routingActivity(
   };
 }
 
-const StoredRoutingEventSchema = z.object({
-  detailType: z.enum(['Lead Assigned', 'Lead Held', 'Lead Nurtured']),
-  detail: z.unknown(),
-});
-
 /**
- * The lead is already where routing would put it. If this trigger's own activity is on the
- * lead, an earlier attempt saved the change (and may have failed to publish): return its event.
+ * The lead is already where routing would put it. If THIS trigger routed it (a redelivery), its
+ * write also stored the event in the outbox, published then or by the relay: nothing to redo.
  */
-async function alreadyDone(
-  store: RoutingStore,
-  lead: Lead,
-  activityId: string,
-  outcome: RouteOutcome,
-): Promise<RouteLeadResult> {
-  const activities = await store.listActivities(lead.id);
-  const own = activities.find((a) => a.id === activityId);
-  const stored = StoredRoutingEventSchema.safeParse(own?.data.event);
-  if (!stored.success) return { outcome, events: [] };
-  const detailType = stored.data.detailType;
-  const event = {
-    detailType,
-    detail: parseDetail(detailType, stored.data.detail),
-  } as PipelineEvent<DetailType>;
-  return { outcome: 'recovered', events: [event] };
+function alreadyDone(outcome: RouteOutcome): RouteLeadResult {
+  return { outcome, events: [] };
 }
 
 /** Activity ids are at most 64 characters; the trigger key (an event id, a hold) is hashed to fit. */
@@ -394,6 +386,7 @@ export interface ReleaseHeldLeadsDeps {
   readonly store: RoutingStore;
   readonly config: RoutingConfig;
   readonly publisher: EventSink;
+  readonly outbox: Pick<Outbox, 'clear'>;
   readonly maxAttempts?: number;
   /** Queue entries read per query. @default 100 */
   readonly batchSize?: number;
@@ -457,9 +450,9 @@ export async function releaseHeldLeads(now: Date, deps: ReleaseHeldLeadsDeps): P
       due++;
       const key = `release#${entry.leadId}#${entry.until}`;
       try {
-        // Exactly once by the routing activity keyed by this hold; a re-run re-derives the event.
+        // Exactly once by the routing transaction; its event is in the outbox (relay on refusal).
         const result = await routeLeadNow(entry.leadId, key, { ...deps, now }, { releasing: entry.until });
-        if (result.events.length > 0) await deps.publisher.publish(...result.events);
+        if (result.outbox) await announce(result.outbox, { publisher: deps.publisher, outbox: deps.outbox });
         await deps.store.removeHeldLead(entry.leadId, entry.until);
         outcomes.push({ leadId: entry.leadId, until: entry.until, outcome: result.outcome });
       } catch (error) {

@@ -10,16 +10,18 @@ import {
 } from '../domain/lead';
 import { crossedThreshold, scoreLead } from '../domain/scoring';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { OutboxEntry } from '../ports/outbox';
 
 /**
  * Scoring use case: recompute a lead's score from its profile and every activity, store it (and
  * a score-history entry) when it changed, and announce `Lead Scored`, plus `Lead Qualified` when
  * the lead newly reached MQL or SQL.
  *
- * Exactly once: the threshold crossing is detected against the STORED stage. Once a delivery
- * has raised the stage, a redelivery (or a later event) recomputes the same stage, crosses
- * nothing, and so never announces the same qualification twice. An unchanged result writes
- * nothing and adds no history entry.
+ * Exactly once: a changed score records its trigger (`scoredBy`) and its events (an outbox
+ * entry) in the same conditional transaction, so a redelivery finds its own write and does
+ * nothing, and a crash before the publish is made good by the relay. The threshold crossing is
+ * detected against the STORED stage, so a later event never announces the same qualification
+ * twice. An unchanged result writes nothing and adds no history entry.
  */
 
 /**
@@ -39,7 +41,7 @@ export interface ScoringStore {
   saveLead(
     previous: Lead,
     next: Lead,
-    options: { scoreHistory: { at: string; score: unknown } },
+    options: { scoreHistory: { at: string; score: unknown }; outbox: OutboxEntry },
   ): Promise<Lead>;
 }
 
@@ -64,8 +66,11 @@ export type RescoreLeadResult =
       readonly qualified?: 'MQL' | 'SQL';
       readonly routable: boolean;
       readonly events: PipelineEvent<DetailType>[];
+      /** The outbox entry saved with a changed score (its events). */
+      readonly outbox?: OutboxEntry;
     }
-  | { readonly outcome: 'missing'; readonly events: PipelineEvent<DetailType>[] };
+  /** `missing`: the lead no longer exists (erased); `already-scored`: a redelivery. */
+  | { readonly outcome: 'missing' | 'already-scored'; readonly events: PipelineEvent<DetailType>[] };
 
 /**
  * Whether routing should look at the lead after this score: a lead never routed yet (`new`)
@@ -132,35 +137,17 @@ export async function rescoreLead(
       asOf: now,
       previousStage: lead.stage,
     });
-    // This event already changed the score (a run that died before its result was recorded):
-    // measure the crossing from the stage before that run, so it is announced after all.
-    const replay = triggerKey !== undefined && lead.scoredBy?.key === triggerKey;
-    const previousStage = (replay && lead.scoredBy?.previousStage) || lead.stage;
+    // A redelivery of an event already scored finds its own write: the events it caused were
+    // stored in that write's outbox entry, published then or by the relay. Nothing to redo.
+    if (triggerKey !== undefined && lead.scoredBy?.key === triggerKey)
+      return { outcome: 'already-scored', events: [] };
+    const previousStage = lead.stage;
     const qualified = crossedThreshold(previousStage, score.stage);
     const routable = isRoutable(lead, trigger, qualified);
     const unchanged = sameScore(lead.score, score) && score.stage === lead.stage;
 
-    if (!unchanged) {
-      try {
-        await store.saveLead(
-          lead,
-          {
-            ...lead,
-            score,
-            stage: score.stage,
-            updatedAt: at,
-            ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
-          },
-          { scoreHistory: { at, score } },
-        );
-      } catch (error) {
-        if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
-        throw error;
-      }
-    }
-
     const events: PipelineEvent<DetailType>[] = [];
-    if (!unchanged || routable || replay) {
+    if (!unchanged || routable) {
       events.push(
         pipelineEvent('Lead Scored', {
           leadId,
@@ -188,13 +175,38 @@ export async function rescoreLead(
         }),
       );
     }
+    // A changed score is saved with its history entry and its events (the outbox entry) in one
+    // transaction; an unchanged one writes nothing, and its events (a routable lead) are simply
+    // published: a retry derives them again.
+    const outbox: OutboxEntry | undefined = unchanged
+      ? undefined
+      : { id: `${leadId}-scored-${lead.version + 1}`, at, events };
+    if (outbox) {
+      try {
+        await store.saveLead(
+          lead,
+          {
+            ...lead,
+            score,
+            stage: score.stage,
+            updatedAt: at,
+            ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
+          },
+          { scoreHistory: { at, score }, outbox },
+        );
+      } catch (error) {
+        if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
+        throw error;
+      }
+    }
     return {
-      outcome: unchanged && !replay ? 'unchanged' : 'scored',
+      outcome: unchanged ? 'unchanged' : 'scored',
       score,
       previousStage,
       ...(qualified ? { qualified } : {}),
       routable,
       events,
+      ...(outbox ? { outbox } : {}),
     };
   }
 }

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRouteHandler } from '../../../functions/route/handler';
 import { createHandler as createScoreHandler } from '../../../functions/score/handler';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { keys } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
 import type { Lead } from '../../../shared/domain/lead';
 import type { EventDetailInput } from '../../../shared/events/catalogue';
+import { relayOutbox } from '../../../shared/services/announce';
 import { routingActivityId } from '../../../shared/services/routing';
 import {
   activity,
@@ -13,6 +15,7 @@ import {
   Harness,
   lambdaContext,
   makeLead,
+  TABLE,
   throttling,
   transactionCanceled,
 } from './pipeline-kit';
@@ -350,22 +353,23 @@ describe('route handler: conflicts and failures', () => {
     expect(h.table.openLeads('liam')).toBe(1);
   });
 
-  it('assigns once when the bus fails after the assignment was saved: redeliveries re-derive the same event', async () => {
+  it('assigns once when the bus fails after the assignment was saved: the relay publishes the stored event', async () => {
     h.table.putLead(mqlLead());
-    // A crash between the transaction and the publish looks the same to the retry.
+    // A crash between the transaction and the publish leaves the same state behind.
     h.failNextPublish(throttling());
     const handler = routeHandler();
-    await expect(handler(scored('lead-1', 'evt-bus'))).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(handler(scored('lead-1', 'evt-bus'))).resolves.toMatchObject({ outcome: 'assigned' });
     expect(h.table.lead('lead-1').owner).toBe('liam');
     expect(h.published).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
 
-    const retried = await handler(scored('lead-1', 'evt-bus'));
-    await handler(scored('lead-1', 'evt-bus'));
-    expect(retried).toMatchObject({ outcome: 'recovered' });
-    // One assignment: the same event (same assignedAt, which alerts and the SLA ladder key on).
-    const details = h.ofType('Lead Assigned').map((p) => p.detail);
-    expect(details.map((d) => d.repId)).toEqual(['liam', 'liam']);
-    expect(details[1]).toEqual(details[0]);
+    expect(await handler(scored('lead-1', 'evt-bus'))).toEqual({ outcome: 'already-routed', events: [] });
+    await relayOutbox(new Date(MONDAY_10.getTime() + 60_000), {
+      publisher: h.publisher,
+      outbox: new DynamoOutbox(TABLE, h.docClient),
+    });
+    expect(assignedTo()).toEqual(['liam']);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
     expect(h.table.openLeads('liam')).toBe(1);
     expect(h.table.lead('lead-1').version).toBe(1);
     expect(h.table.byPk('IDEMPOTENCY#route')).toEqual([]);
@@ -407,7 +411,8 @@ describe('route handler: exactly once', () => {
     const second = await handler(scored('lead-1', 'evt-dup'));
 
     expect(first.outcome).toBe('assigned');
-    expect(second).toEqual({ outcome: 'recovered', events: 'events' in first ? first.events : [] });
+    expect(second).toEqual({ outcome: 'already-routed', events: [] });
+    expect(assignedTo()).toEqual(['liam']);
     expect(h.table.openLeads('liam')).toBe(1);
     expect(h.table.lead('lead-1').version).toBe(1);
   });
@@ -419,9 +424,8 @@ describe('route handler: exactly once', () => {
       handler(scored('lead-1', 'evt-same')),
       handler(scored('lead-1', 'evt-same')),
     ]);
-    expect(results.map((r) => r.outcome).sort()).toEqual(['assigned', 'recovered']);
-    const details = h.ofType('Lead Assigned').map((p) => p.detail);
-    expect(new Set(details.map((d) => JSON.stringify(d))).size).toBe(1);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['already-routed', 'assigned']);
+    expect(h.ofType('Lead Assigned')).toHaveLength(1);
     expect(h.table.openLeads('liam') + h.table.openLeads('ana')).toBe(1);
     expect(h.table.cursor('emea')?.version).toBe(1);
   });

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/score/handler';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { loadClientConfig } from '../../../shared/config/load';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
 import type { Activity, Lead } from '../../../shared/domain/lead';
+import { relayOutbox } from '../../../shared/services/announce';
 import { isRoutable } from '../../../shared/services/scoring';
 import {
   activity,
@@ -10,6 +12,7 @@ import {
   Harness,
   lambdaContext,
   makeLead,
+  TABLE,
   throttling,
   transactionCanceled,
 } from './pipeline-kit';
@@ -224,24 +227,20 @@ describe('score handler', () => {
     expect(h.ofType('Lead Qualified')).toEqual([]);
   });
 
-  it('scores a duplicate delivery once and re-derives the same events from the stored score', async () => {
+  it('scores a duplicate delivery once and publishes nothing again: one history entry, one Lead Qualified', async () => {
     h.table.putLead(vpLead());
     h.table.putActivities([demo]);
     const handler = scoreHandler();
-    const first = await handler(enriched('lead-1', 'evt-dup'));
+    await handler(enriched('lead-1', 'evt-dup'));
     const second = await handler(enriched('lead-1', 'evt-dup'));
 
-    // One effect: one save, one history entry, no Powertools records.
+    expect(second).toEqual({ outcome: 'already-scored', events: [] });
     expect(h.table.lead('lead-1').version).toBe(1);
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
     expect(h.table.byPk('IDEMPOTENCY#score')).toEqual([]);
-    // The redelivery cannot know whether the first publish reached the bus, so it publishes the
-    // same events again (same details): consumers key their effects on them, not on event ids.
-    expect(second.events).toEqual(first.events);
-    expect(h.ofType('Lead Qualified').map((p) => p.detail)).toEqual([
-      first.events[1]?.detail,
-      first.events[1]?.detail,
-    ]);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
+    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(h.ofType('Lead Scored')).toHaveLength(1);
   });
 
   it('scores the same event delivered twice concurrently once', async () => {
@@ -254,8 +253,9 @@ describe('score handler', () => {
     ]);
     expect(h.table.lead('lead-1')).toMatchObject({ version: 1, stage: 'SQL' });
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
-    // The loser re-read the lead, found its own trigger and re-derived the same crossing.
-    for (const r of results) expect(r).toMatchObject({ qualified: 'SQL', previousStage: 'lead' });
+    // The loser re-read the lead and found its own trigger: nothing to redo.
+    expect(results.map((r) => r.outcome).sort()).toEqual(['already-scored', 'scored']);
+    expect(h.ofType('Lead Qualified')).toHaveLength(1);
   });
 
   it('scores events delivered out of order once each, and announces the crossing once', async () => {
@@ -352,49 +352,31 @@ describe('score handler', () => {
     expect(h.ofType('Lead Qualified')).toHaveLength(1);
   });
 
-  it('publishes exactly once when the bus fails after the save: the retry publishes the stored events', async () => {
-    h.table.putLead(vpLead());
-    h.table.putActivities([demo]);
-    h.failNextPublish(throttling());
-    const handler = scoreHandler();
-    await expect(handler(enriched('lead-1', 'evt-b'))).rejects.toBeInstanceOf(DependencyUnavailableError);
-    expect(h.published).toEqual([]);
-
-    await handler(enriched('lead-1', 'evt-b'));
-    // Recomputing would find nothing crossed (the stage is already SQL); the stored decision has it.
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
-    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ routable: true, previousStage: 'lead' });
-    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
-  });
-
-  it('still announces the crossing when the run died between the save and the publish', async () => {
+  it('keeps the events in the outbox when the bus fails after the save; the relay publishes them once', async () => {
     // A nurtured lead whose demo request makes it an SQL: it must reach sales.
     h.table.putLead(vpLead({ status: 'nurturing', nurtureSequence: 'education' }));
     h.table.putActivities([demo]);
     h.failNextPublish(throttling());
     const handler = scoreHandler();
-    await expect(handler(recorded(demo, 'evt-crash'))).rejects.toBeInstanceOf(DependencyUnavailableError);
-    expect(h.table.lead('lead-1')).toMatchObject({
-      stage: 'SQL',
-      scoredBy: { key: 'evt-crash', previousStage: 'lead' },
-    });
+    // Stored with its events: the refusal is the relay's to handle, not a retry's.
+    await expect(handler(recorded(demo, 'evt-crash'))).resolves.toMatchObject({ outcome: 'scored' });
+    expect(h.table.lead('lead-1')).toMatchObject({ stage: 'SQL', scoredBy: { key: 'evt-crash' } });
     expect(h.published).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
 
-    const retried = await handler(recorded(demo, 'evt-crash'));
-    expect(retried).toMatchObject({
-      outcome: 'scored',
-      previousStage: 'lead',
-      qualified: 'SQL',
-      routable: true,
+    // A redelivery finds its own write and publishes nothing; the relay publishes the entry.
+    expect(await handler(recorded(demo, 'evt-crash'))).toEqual({ outcome: 'already-scored', events: [] });
+    const relayed = await relayOutbox(new Date(NOW.getTime() + 60_000), {
+      publisher: h.publisher,
+      outbox: new DynamoOutbox(TABLE, h.docClient),
     });
+    expect(relayed).toEqual({ due: 1, published: 1, failed: 0 });
     expect(h.ofType('Lead Qualified').map((p) => p.detail)).toEqual([
       expect.objectContaining({ stage: 'SQL', previousStage: 'lead' }),
     ]);
-    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({
-      stage: 'SQL',
-      previousStage: 'lead',
-      routable: true,
-    });
+    expect(h.ofType('Lead Scored').map((p) => p.detail)).toEqual([
+      expect.objectContaining({ stage: 'SQL', previousStage: 'lead', routable: true }),
+    ]);
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
 
     // Another event finds the stage already reached: nothing is announced twice.
