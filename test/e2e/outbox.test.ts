@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { eventually, normalLead, submitLead } from '../../bench/chaos/scenarios';
+import type { BusEvent } from '../../local/runtime';
+import { type E2eRuntime, startE2eRuntime } from './support';
+
+/**
+ * The transactional outbox end to end: the local bus refuses PutEvents for 10 s while leads are
+ * captured. Capture still answers 201 (each lead is stored with its `Lead Captured` in the
+ * outbox), and once the bus is back the relay (the stack's scheduled `relay` function, run from
+ * the synthesized template) announces every lead: each is scored and routed, none twice.
+ */
+
+let rt: E2eRuntime;
+
+beforeAll(async () => {
+  rt = await startE2eRuntime('outbox');
+}, 240_000);
+
+afterAll(async () => {
+  await rt?.dispose();
+});
+
+test('the bus refuses PutEvents for 10 s while leads are captured: every lead is processed once the bus is back, none twice', async () => {
+  const events: BusEvent[] = [];
+  const unsubscribe = rt.runtime.bus.subscribe((event) => events.push(event));
+  const of = (type: string, leadId: string) =>
+    events.filter((e) => e['detail-type'] === type && (e.detail as { leadId?: string }).leadId === leadId);
+  const routed = (leadId: string) =>
+    ['Lead Assigned', 'Lead Held', 'Lead Nurtured'].flatMap((type) => of(type, leadId));
+
+  rt.runtime.faults.refuseEvents(10);
+  const accepted: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const leadId = await submitLead(rt.endpoints, normalLead('outbox'));
+    // A 2xx while the bus is down: the lead is stored with its announcement.
+    expect(leadId, `lead ${i} accepted during the outage`).toBeDefined();
+    accepted.push(leadId as string);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  expect(rt.runtime.faults.injected().putEventsRefused).toBeGreaterThan(0);
+  for (const leadId of accepted) expect(of('Lead Captured', leadId)).toEqual([]);
+
+  const processed = await eventually(async () => accepted.every((id) => routed(id).length > 0), 120_000);
+  expect(processed, 'every lead scored and routed once the bus is back').toBe(true);
+  await rt.runtime.quiesce({ timeoutMs: 120_000 });
+  unsubscribe();
+
+  for (const leadId of accepted) {
+    expect(of('Lead Captured', leadId), leadId).toHaveLength(1);
+    expect(routed(leadId), leadId).toHaveLength(1);
+  }
+  expect(rt.runtime.bus.deadLetters).toEqual([]);
+}, 300_000);
