@@ -45,7 +45,7 @@ export interface RelaySummary {
 export interface RelayOptions {
   /**
    * Entries younger than this are left to their writer, which publishes and clears them within
-   * its own request; the relay only takes what a writer left behind. @default 10
+   * its own request; the relay only takes what a writer left behind. @default 60
    */
   readonly minAgeSeconds?: number;
   /** Entries read per query. @default 100 */
@@ -64,7 +64,7 @@ export async function relayOutbox(
   deps: { readonly publisher: EventSink; readonly outbox: Outbox },
   options: RelayOptions = {},
 ): Promise<RelaySummary> {
-  const before = new Date(now.getTime() - (options.minAgeSeconds ?? 10) * 1000).toISOString();
+  const before = new Date(now.getTime() - (options.minAgeSeconds ?? 60) * 1000).toISOString();
   const batchSize = options.batchSize ?? 100;
   let due = 0;
   let published = 0;

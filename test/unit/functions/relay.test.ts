@@ -57,14 +57,14 @@ describe('relay', () => {
     expect(h.table.byPk('OUTBOX')).toEqual([]);
 
     // Nothing is published twice.
-    expect(await relay(later(120))).toEqual({ due: 0, published: 0, failed: 0 });
+    expect(await relay(later(MIN_AGE_SECONDS * 2))).toEqual({ due: 0, published: 0, failed: 0 });
     expect(h.ofType('Lead Captured')).toHaveLength(1);
   });
 
   it('leaves nothing to relay when the writer published', async () => {
     await capture();
     expect(h.table.byPk('OUTBOX')).toEqual([]);
-    expect(await relay(later(60))).toEqual({ due: 0, published: 0, failed: 0 });
+    expect(await relay(later(MIN_AGE_SECONDS + 60))).toEqual({ due: 0, published: 0, failed: 0 });
     expect(h.ofType('Lead Captured')).toHaveLength(1);
   });
 
@@ -72,9 +72,11 @@ describe('relay', () => {
     h.failNextPublish(throttling());
     await capture();
     h.failNextPublish(throttling());
-    await expect(relay(later(30))).rejects.toThrow(/1 of 1 outbox entries could not be published/);
+    await expect(relay(later(MIN_AGE_SECONDS + 30))).rejects.toThrow(
+      /1 of 1 outbox entries could not be published/,
+    );
     expect(h.table.byPk('OUTBOX')).toHaveLength(1);
-    expect(await relay(later(90))).toMatchObject({ published: 1 });
+    expect(await relay(later(MIN_AGE_SECONDS + 90))).toMatchObject({ published: 1 });
     expect(h.ofType('Lead Captured')).toHaveLength(1);
   });
 
@@ -84,7 +86,7 @@ describe('relay', () => {
     await capture();
     expect(h.ofType('Lead Captured')).toHaveLength(1);
     expect(h.table.byPk('OUTBOX')).toHaveLength(1);
-    await relay(later(30));
+    await relay(later(MIN_AGE_SECONDS + 30));
     const captured = h.ofType('Lead Captured');
     expect(captured).toHaveLength(2);
 
@@ -92,7 +94,7 @@ describe('relay', () => {
       repository: h.repository,
       publisher: h.publisher,
       model: config.scoring,
-      now: () => later(31),
+      now: () => later(MIN_AGE_SECONDS + 31),
     });
     // Each copy reaches scoring under its own EventBridge id: one score, one history entry.
     for (const [i, event] of captured.entries())
@@ -105,6 +107,6 @@ describe('relay', () => {
 
   it('reports storage trouble as retryable', async () => {
     h.table.failNext('QueryCommand', throttling());
-    await expect(relay(later(30))).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(relay(later(MIN_AGE_SECONDS + 30))).rejects.toBeInstanceOf(DependencyUnavailableError);
   });
 });
