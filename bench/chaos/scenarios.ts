@@ -1,5 +1,12 @@
 import type { BusEvent, Endpoints, LocalRuntime } from '../../local/runtime';
-import { invalidLeads, recorder, storedLeads, unescapedHtml, unescapedSlack } from './checks';
+import {
+  invalidLeads,
+  pendingOutboxEntries,
+  recorder,
+  storedLeads,
+  unescapedHtml,
+  unescapedSlack,
+} from './checks';
 import { type HostileRequest, hostileRequests } from './hostile';
 
 /**
@@ -400,6 +407,9 @@ export async function faultsUnderLoad(
   await new Promise((r) => setTimeout(r, options.dynamoDownSeconds * 1000 + 2000));
   faults.clear();
   const injected = faults.injected();
+  await runtime.quiesce({ timeoutMs: 900_000 });
+  // What the bus refused is in the outbox: the scheduled relay publishes it once a minute old.
+  await eventually(async () => (await pendingOutboxEntries(e)) === 0, 300_000);
   await runtime.quiesce({ timeoutMs: 900_000 });
   const deadLettersBefore = runtime.bus.deadLetters.length;
   const first = await runtime.bus.redrive();
