@@ -55,6 +55,20 @@ export interface CostBreakdown {
   readonly usdPer1000Leads: number;
 }
 
+/** One step of the sustained-rate search. */
+export interface SustainStep {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly achievedRate: number;
+  readonly created: number;
+  /** Non-2xx answers, timeouts and requests unanswered at the end. */
+  readonly non2xx: number;
+  readonly p99Ms: number;
+  readonly drainSeconds: number;
+  /** p99 and drain within the limits, and every request answered 2xx. */
+  readonly held: boolean;
+}
+
 export interface BenchResult {
   readonly date: string;
   readonly startedAt: string;
@@ -133,6 +147,14 @@ export interface BenchResult {
   readonly awsCallsPerLead: Record<string, number>;
   /** The same, by the function that made the calls. */
   readonly awsCallsPerLeadByFunction: Record<string, Record<string, number>>;
+  /** The highest sustained rate (absent in results written before it existed). */
+  readonly sustained?: {
+    readonly p99LimitMs: number;
+    readonly drainLimitSeconds: number;
+    readonly steps: SustainStep[];
+    /** The last rate that held (0: none did). */
+    readonly highestHeld: number;
+  };
   readonly cost: {
     readonly pricing: { region: string; asOf: string; status: string; notPriced: string[] };
     readonly leads: number;
@@ -312,6 +334,67 @@ export function renderMarkdown(r: BenchResult): string {
     '',
   );
 
+  out.push('#### DynamoDB operations and events per lead, by function', '');
+  const byFunction = Object.entries(r.awsCallsPerLeadByFunction)
+    .map(([fn, calls]) => {
+      const dynamo = Object.entries(calls).filter(([k]) => k.startsWith('DynamoDB.'));
+      return {
+        fn,
+        ops: dynamo.reduce((n, [, v]) => n + v, 0),
+        detail: dynamo
+          .sort(([, a], [, b]) => b - a)
+          .map(([k, v]) => `${k.replace('DynamoDB.', '')} ${num(v, 2)}`)
+          .join(', '),
+        putEvents: calls['EventBridge.PutEvents'] ?? 0,
+      };
+    })
+    .filter((f) => f.ops > 0 || f.putEvents > 0)
+    .sort((a, b) => b.ops - a.ops);
+  out.push(
+    table(
+      ['Function', 'DynamoDB ops per lead', 'by operation', 'PutEvents calls per lead'],
+      [
+        ...byFunction.map((f) => [f.fn, num(f.ops, 2), f.detail, num(f.putEvents, 2)]),
+        [
+          '**Total**',
+          `**${num(
+            byFunction.reduce((n, f) => n + f.ops, 0),
+            1,
+          )}**`,
+          '',
+          `**${num(
+            byFunction.reduce((n, f) => n + f.putEvents, 0),
+            2,
+          )}** calls; **${num(r.cost.eventsPerLead, 2)}** custom events per lead`,
+        ],
+      ],
+    ),
+    '',
+  );
+
+  if (r.sustained) {
+    const st = r.sustained;
+    out.push(
+      `### Highest sustained rate: **${st.highestHeld > 0 ? `${st.highestHeld} leads/s` : 'none of the rates held'}**`,
+      '',
+      `Stepped up until capture's p99 exceeded ${num(st.p99LimitMs)} ms, a request failed, or the backlog needed more than ${st.drainLimitSeconds} s to drain after the load stopped.`,
+      '',
+      table(
+        ['Rate', 'Achieved', 'Leads created', 'Non-2xx', 'Capture p99', 'Drain', 'Held'],
+        st.steps.map((x) => [
+          `${x.rate}/s × ${x.seconds} s`,
+          `${num(x.achievedRate, 1)}/s`,
+          num(x.created),
+          num(x.non2xx),
+          ms(x.p99Ms),
+          `${x.drainSeconds} s`,
+          x.held ? 'yes' : '**no**',
+        ]),
+      ),
+      '',
+    );
+  }
+
   if (r.coldStart) {
     const c = r.coldStart;
     out.push(`### 4. Cold start (fresh Node ${c.node} process, median of ${c.runs})`, '');
@@ -388,7 +471,7 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline (stopped by name); $25 per million. The ladder is generated from the client's ladder: one Wait and one Task per rung, no planning, choice or pass states.`,
     `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them in the table's global secondary indexes (${d.indexes.join(', ')}: with ALL, every write of a lead item is written again, in full, to each index whose key it carries; with KEYS_ONLY, only writes that change an index key touch that index); ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.failedWritesPerLead} refused conditional writes per lead (billed too); ${d.readUnitsPerLead} read units.`,
-    `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → enrich → score → route → alert/SLA/nurture).`,
+    `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → score → route → alert/SLA/nurture).`,
     `- **Lambda**: ${cost.lambdaByFunction
       .slice(0, 4)
       .map((f) => `${f.name} ${f.invocationsPerLead}×${num(f.pricedDurationMs, 0)} ms`)

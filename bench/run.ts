@@ -44,7 +44,13 @@ import { rawDynamoOpsPerSecond } from './dynamo-raw';
 import { type CapacityCounters, Instrumentation, type LambdaCounters, type Snapshot } from './instrument';
 import { benchLead, type LeadKind } from './leads';
 import type { LoadConfig, LoadResult } from './load';
-import { type BenchResult, type PhaseResult, renderMarkdown, type StlStats } from './report';
+import {
+  type BenchResult,
+  type PhaseResult,
+  renderMarkdown,
+  type StlStats,
+  type SustainStep,
+} from './report';
 import { attachSmsBench, nurturePath } from './sms';
 import { diffCounts, percentile, round, significant, total } from './stats';
 import { checkLeads } from './verify';
@@ -61,6 +67,9 @@ const { values } = parseArgs({
     'cold-runs': { type: 'string' },
     'no-cold-start': { type: 'boolean', default: false },
     'stl-rate': { type: 'string', default: '200' },
+    /** Rates stepped up for the highest sustained rate; `--sustain-rates ''` skips it. */
+    'sustain-rates': { type: 'string', default: '5,10,20,30,40,50,75,100' },
+    'sustain-duration': { type: 'string' },
   },
 });
 
@@ -79,6 +88,11 @@ const options = {
   coldRuns: Number(values['cold-runs'] ?? (quick ? 3 : 5)),
   coldStart: !values['no-cold-start'],
   stlRate: Number(values['stl-rate']),
+  sustainRates: values['sustain-rates']
+    .split(',')
+    .map((r) => Number(r.trim()))
+    .filter((r) => Number.isFinite(r) && r > 0),
+  sustainSeconds: Number(values['sustain-duration'] ?? (quick ? 10 : 20)),
   throttle: false as const,
 };
 for (const [name, value] of Object.entries(options)) {
@@ -99,6 +113,10 @@ const RESULTS_DIR = join(REPO, 'bench', 'results');
 const DRAIN_TIMEOUT_SECONDS = 900;
 /** Idle speed-to-lead: how long to wait for a lead's alert. */
 const ALERT_TIMEOUT_MS = 15_000;
+/** A rate holds while capture's p99 stays within this… */
+const SUSTAIN_P99_LIMIT_MS = 1000;
+/** …and the backlog drains within this after the load stops. */
+const SUSTAIN_DRAIN_LIMIT_SECONDS = 10;
 
 const log = (line: string) => console.error(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -287,6 +305,48 @@ async function main(): Promise<number> {
       if (!drained) log(`  the pipeline did not go quiet within ${DRAIN_TIMEOUT_SECONDS} s`);
     }
 
+    // 1b. Highest sustained rate: step the rate up until capture p99 exceeds the limit or the
+    // backlog needs longer than the limit to drain after the load stops; the last rate that held.
+    const sustained: SustainStep[] = [];
+    for (const rate of options.sustainRates) {
+      log(`Sustained rate: ${rate} requests/s for ${options.sustainSeconds} s…`);
+      const before = inst.snapshot();
+      const load = await runLoad({
+        captureUrl: endpoints.captureUrl,
+        rate,
+        durationSeconds: options.sustainSeconds,
+        runId,
+        seqStart: seq + 10_000_000 * (sustained.length + 1),
+        timeoutSeconds: 30,
+        out: '',
+      });
+      apiRequests.count += load.sent;
+      const loadEnded = Date.now();
+      for (const a of load.accepted) {
+        submitted.push({ ...a, leadId: a.leadId, sentAt: a.sentAt, phase: `sustain ${rate}/s` });
+      }
+      const drained = await waitQuiet(runtime, inst, { timeoutMs: DRAIN_TIMEOUT_SECONDS * 1000 });
+      const drainSeconds = round((Date.now() - loadEnded) / 1000, 1) ?? 0;
+      const after = inst.snapshot();
+      const step: SustainStep = {
+        rate,
+        seconds: options.sustainSeconds,
+        achievedRate: round(load.achievedRate, 1) ?? 0,
+        created: after.capturedLeads - before.capturedLeads,
+        non2xx: load.non2xx + load.timeouts + load.unanswered,
+        p99Ms: load.latency.p99,
+        drainSeconds,
+        held:
+          drained &&
+          load.latency.p99 <= SUSTAIN_P99_LIMIT_MS &&
+          drainSeconds <= SUSTAIN_DRAIN_LIMIT_SECONDS &&
+          load.non2xx + load.timeouts + load.unanswered === 0,
+      };
+      sustained.push(step);
+      log(`  p99 ${step.p99Ms} ms, drain ${drainSeconds} s: ${step.held ? 'held' : 'did not hold'}`);
+      if (!step.held) break;
+    }
+
     // Let the workflows started by the benchmark finish (SLA ladders, nurture sequences), bounded.
     const workflowWaitSeconds = quick ? 15 : 60;
     log(`Letting running workflows finish (at most ${workflowWaitSeconds} s)…`);
@@ -427,6 +487,12 @@ async function main(): Promise<number> {
       },
       ...(coldStart ? { coldStart } : {}),
       awsCallsPerLead: perLead(allCalls, leads),
+      sustained: {
+        p99LimitMs: SUSTAIN_P99_LIMIT_MS,
+        drainLimitSeconds: SUSTAIN_DRAIN_LIMIT_SECONDS,
+        steps: sustained,
+        highestHeld: sustained.filter((st) => st.held).at(-1)?.rate ?? 0,
+      },
       awsCallsPerLeadByFunction: Object.fromEntries(
         Object.entries(diffMap(end.awsByFunction, start.awsByFunction)).map(([fn, calls]) => [
           shortName(fn, options.client),

@@ -1,7 +1,8 @@
-import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, paginateScan, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Endpoints } from '../../local/runtime';
 import { LOCAL_REGION } from '../../local/template';
+import { keys } from '../../shared/adapters/table-design';
 import { LeadEmailSchema } from '../../shared/domain/email';
 import { INJECTION_MARKERS } from './hostile';
 
@@ -28,6 +29,32 @@ export async function storedLeads(endpoints: Endpoints): Promise<Array<Record<st
   }
   client.destroy();
   return leads;
+}
+
+/**
+ * Outbox entries not yet published (stored with a change whose events the bus refused; the
+ * scheduled relay publishes them once they are a minute old).
+ */
+export async function pendingOutboxEntries(endpoints: Endpoints): Promise<number> {
+  const client = new DynamoDBClient({
+    endpoint: endpoints.dynamoDbUrl,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  let count = 0;
+  for (const table of Object.values(endpoints.tables)) {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: keys.outboxPartition } },
+        Select: 'COUNT',
+      }),
+    );
+    count += out.Count ?? 0;
+  }
+  client.destroy();
+  return count;
 }
 
 /** Stored leads with an email the schema would refuse, or a CR/LF in a single-line field. */

@@ -1,5 +1,12 @@
 import type { BusEvent, Endpoints, LocalRuntime } from '../../local/runtime';
-import { invalidLeads, recorder, storedLeads, unescapedHtml, unescapedSlack } from './checks';
+import {
+  invalidLeads,
+  pendingOutboxEntries,
+  recorder,
+  storedLeads,
+  unescapedHtml,
+  unescapedSlack,
+} from './checks';
 import { type HostileRequest, hostileRequests } from './hostile';
 
 /**
@@ -113,13 +120,17 @@ async function doubleEffects(runtime: LocalRuntime, events: ReadonlyArray<BusEve
   const slack = await recorder<{ body: unknown }>(e, 'slack');
   const sns = await recorder<{ topicArn: string; message: string }>(e, 'sns');
   const emails = await recorder<{ to: string[]; subject: string }>(e, 'emails');
+  // An assignment is the effect, not the event: the relay may publish a stored Lead Assigned
+  // again when the writer published it but could not clear its outbox entry (DynamoDB down), and
+  // that copy (same lead, rep and assignedAt) assigns nobody twice; a second, different first
+  // assignment would.
   const firstAssignments = new Map<string, Set<string>>();
   for (const ev of events) {
-    const d = ev.detail as { leadId?: string; previousOwner?: string };
+    const d = ev.detail as { leadId?: string; previousOwner?: string; repId?: string; assignedAt?: string };
     if (ev['detail-type'] !== 'Lead Assigned' || d.previousOwner || !d.leadId) continue;
-    const ids = firstAssignments.get(d.leadId) ?? new Set<string>();
-    ids.add(ev.id);
-    firstAssignments.set(d.leadId, ids);
+    const assignments = firstAssignments.get(d.leadId) ?? new Set<string>();
+    assignments.add(`${d.repId}|${d.assignedAt}`);
+    firstAssignments.set(d.leadId, assignments);
   }
   return {
     slackAlerts: duplicates(slack, (r: { body: unknown }) => JSON.stringify(r.body)),
@@ -420,6 +431,9 @@ export async function faultsUnderLoad(
   await new Promise((r) => setTimeout(r, options.dynamoDownSeconds * 1000 + 2000));
   faults.clear();
   const injected = faults.injected();
+  await runtime.quiesce({ timeoutMs: 900_000 });
+  // What the bus refused is in the outbox: the scheduled relay publishes it once a minute old.
+  await eventually(async () => (await pendingOutboxEntries(e)) === 0, 300_000);
   await runtime.quiesce({ timeoutMs: 900_000 });
   const deadLettersBefore = runtime.bus.deadLetters.length;
   const first = await runtime.bus.redrive();

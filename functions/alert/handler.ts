@@ -44,9 +44,11 @@ import { logger, metrics } from '../../shared/runtime/observability';
  * Alerts reps and managers on Slack and SNS when a lead is assigned, escalated, goes unworked or
  * a deal goes stale (EventBridge rule `alert`, `isTest: false` in the pattern).
  *
- * Exactly once per event and channel: EventBridge may deliver an event twice and Lambda retries
- * failed async invocations, so each channel's send is wrapped in Powertools idempotency keyed on
- * the EventBridge event `id` plus the channel. A redelivery sends nothing twice, and when one
+ * Exactly once per alert and channel: EventBridge may deliver an event twice, Lambda retries
+ * failed async invocations and routing may re-publish an assignment, and neither a Slack post nor
+ * an SNS publish can be made conditional, so each channel's send is wrapped in Powertools
+ * idempotency keyed on the alert ({@link alertKey}: the assignment, else the event id) plus the
+ * channel. A redelivery sends nothing twice, and when one
  * channel failed (say Slack rate-limited us) the retry re-sends only that channel.
  *
  * Failures: retryable ones (Slack 429 beyond the time left, Slack 5xx/network after backoff, SNS
@@ -125,10 +127,21 @@ export function parseAlertEvent(event: unknown): { readonly id: string; readonly
   }
 }
 
-/** One send per event and channel, remembered in the idempotency store. */
+/** One send per alert and channel, remembered in the idempotency store. */
 interface ChannelRequest {
-  /** `<event id>#<channel>`: the idempotency key. */
+  /** `<alert key>#<channel>`: the idempotency key. */
   readonly key: string;
+}
+
+/**
+ * What makes an alert the same alert: the effect, not the EventBridge event id. Routing
+ * re-publishes a stored `Lead Assigned` when a redelivery cannot tell whether its first publish
+ * reached the bus (a new event id, the same assignment), so an assignment is keyed by the lead
+ * and its `assignedAt`. The other alert events are published once by their producers' own
+ * guards (SLA execution steps, the stale-deal marker), so their event id identifies them.
+ */
+export function alertKey(id: string, event: AlertEvent): string {
+  return event.type === 'Lead Assigned' ? `assigned#${event.detail.leadId}#${event.detail.assignedAt}` : id;
 }
 
 /** Builds the handler. `deps` may be a factory so adapters are created on first use. */
@@ -198,7 +211,7 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
     let sns: ChannelOutcome = 'disabled';
     if (snsConfig.enabled) {
       try {
-        await publishSns({ key: `${id}#sns` }, alert.topic);
+        await publishSns({ key: `${alertKey(id, alertEvent)}#sns` }, alert.topic);
         sns = 'sent';
         metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
       } catch (error) {
@@ -211,7 +224,7 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
     let slack: ChannelOutcome = 'disabled';
     if (slackConfig.enabled) {
       try {
-        const result = await sendSlack({ key: `${id}#slack` }, alert.slack, remaining);
+        const result = await sendSlack({ key: `${alertKey(id, alertEvent)}#slack` }, alert.slack, remaining);
         slack = result === 'not-configured' ? 'not-configured' : 'sent';
         if (slack === 'not-configured')
           logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');

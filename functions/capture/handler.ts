@@ -72,9 +72,10 @@ import {
  *    intake again. Only answers the function RETURNS are remembered; every failure is thrown
  *    out of the idempotent function (Powertools then deletes its record) and turned into a
  *    4xx/503 outside it, so a retry after a 503 or a corrected form really runs again.
- * 4. Intake (`intakeLead`): normalise, dedupe (merge into an existing lead), write the lead and
- *    its `captured` activity in one transaction, publish `Lead Captured`. It resolves only once
- *    the event is on the bus, so a 2xx always means the lead will be processed.
+ * 4. Intake (`intakeLead`): normalise, dedupe (merge into an existing lead), write the lead, its
+ *    `captured` activity and its `Lead Captured` outbox entry in one transaction, then publish.
+ *    A bus that refuses leaves the entry for the relay, so a 2xx always means the lead will be
+ *    processed, even while the bus is down.
  */
 
 /**
@@ -385,7 +386,11 @@ function failure(
     if (style === 'json') {
       return json(
         503,
-        { error: 'TEMPORARILY_UNAVAILABLE', message: 'Nothing was saved; please retry in a few seconds' },
+        {
+          error: 'TEMPORARILY_UNAVAILABLE',
+          message:
+            'The submission could not be completed; please retry in a few seconds (a retry never creates a second lead)',
+        },
         { 'retry-after': RETRY_AFTER_SECONDS },
       );
     }
@@ -393,7 +398,9 @@ function failure(
       503,
       renderMessagePage(
         'Please try again',
-        'We could not save your details just now. Please go back and send the form again in a minute.',
+        // Storage may have failed after the lead was written (attaching the visit history), so
+        // the page must not claim that nothing was saved; sending again merges, never duplicates.
+        'We could not confirm your details just now. Please go back and send the form again in a minute; if they were saved already, you will not be contacted twice.',
         backLink(request, config),
       ),
       { 'retry-after': RETRY_AFTER_SECONDS },

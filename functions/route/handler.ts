@@ -1,16 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  DynamoDBStepRunner,
-  decideThenPublish,
-  type EventSink,
-  type StepRunner,
-} from '../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { RoutingConfig } from '../../shared/domain/routing';
-import { isEventOf, receivePipelineEvent } from '../../shared/events/receive';
+import { isEventOf } from '../../shared/events/receive';
+import type { EventSink } from '../../shared/ports/events';
+import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import {
@@ -33,16 +29,16 @@ import {
  *   `Schedule.rate(Duration.minutes(5))` targeting this function): release the held leads whose
  *   hour has come (`releaseHeldLeads`). Without this schedule, held leads stay held.
  *
- * Exactly once per event (decide, then publish; see `idempotent-steps.ts`). Transient failures
- * are thrown so EventBridge and Lambda retry, then the rule's DLQ keeps the event. Test leads
- * are routed like any other (alerts skip them).
+ * Exactly once by its own write: the routing activity is keyed by the triggering event and is
+ * saved with the event it caused (an outbox entry), so a redelivery does nothing and the relay
+ * publishes what a crash or a refusing bus left (see `shared/runtime/consumer.ts`). Transient failures are thrown so EventBridge and Lambda retry,
+ * then the rule's DLQ keeps the event. Test leads are routed like any other (alerts skip them).
  */
 
 /** What the route function needs; every adapter is injectable for tests. */
 export interface Deps {
   readonly repository: LeadRepository;
   readonly publisher: EventSink;
-  readonly steps: StepRunner;
   /** The client's teams, reps, territories and routing rules. */
   readonly config: RoutingConfig;
   readonly now: () => Date;
@@ -56,53 +52,58 @@ export type RouteHandlerResult =
 
 /** Builds the route handler: routes a routable `Lead Scored`, or releases due held leads on a schedule. */
 export function createHandler(deps: Deps) {
-  return async (event: unknown, context?: Context): Promise<RouteHandlerResult> => {
-    deps.steps.useLambdaContext(context);
-    const now = deps.now();
+  const consume = eventConsumer({
+    types: ['Lead Scored'],
+    publisher: deps.publisher,
+    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
+    decide: async ({ id, detail }): Promise<RouteLeadResult | { outcome: 'ignored'; events: [] }> => {
+      // The rule only forwards routable scores; anything else is a misrouted event.
+      if (!detail.routable) return { outcome: 'ignored', events: [] };
+      return routeLeadNow(detail.leadId, id, {
+        store: deps.repository,
+        config: deps.config,
+        now: deps.now(),
+      });
+    },
+    describe: (result) => {
+      if (result.outcome === 'ignored')
+        return { message: 'Lead Scored is not routable; ignored', level: 'warn' };
+      if (result.outcome === 'missing')
+        return { message: 'Lead not found (erased?); nothing to route', level: 'warn' };
+      return {
+        message: 'Lead routed',
+        keys: {
+          outcome: result.outcome,
+          repId: result.repId,
+          teamId: result.teamId,
+          ruleId: result.ruleId,
+          until: result.until,
+          sequenceId: result.sequenceId,
+          explanation: result.steps,
+        },
+      };
+    },
+  });
 
+  return async (event: unknown, context?: Context): Promise<RouteHandlerResult> => {
     if (isEventOf(event, 'aws.events', 'Scheduled Event')) {
-      const summary = await releaseHeldLeads(now, {
+      const summary = await releaseHeldLeads(deps.now(), {
         store: deps.repository,
         config: deps.config,
         publisher: deps.publisher,
-        steps: deps.steps,
+        outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
       });
       logger.info('Held leads released', { due: summary.due, outcomes: summary.outcomes });
       return { outcome: 'released', ...summary };
     }
-
-    const { id, detail } = receivePipelineEvent(event, ['Lead Scored']);
-    const log = { leadId: detail.leadId, eventId: id, isTest: detail.isTest };
-    if (!detail.routable) {
-      // The rule only forwards routable scores; anything else is a misrouted event.
-      logger.warn('Lead Scored is not routable; ignored', log);
-      return { outcome: 'ignored', events: [] };
-    }
-    const result = await decideThenPublish(deps.steps, deps.publisher, id, () =>
-      routeLeadNow(detail.leadId, id, { store: deps.repository, config: deps.config, now }),
-    );
-    if (result.outcome === 'missing') logger.warn('Lead not found (erased?); nothing to route', log);
-    else
-      logger.info('Lead routed', {
-        ...log,
-        outcome: result.outcome,
-        repId: result.repId,
-        teamId: result.teamId,
-        ruleId: result.ruleId,
-        until: result.until,
-        sequenceId: result.sequenceId,
-        explanation: result.steps,
-      });
-    return result;
+    return consume(event, context);
   };
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
   return {
-    repository: new LeadRepository(tableName),
+    repository: new LeadRepository(requireEnv('TABLE_NAME')),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    steps: new DynamoDBStepRunner({ tableName, functionName: 'route' }),
     config: clientConfig(),
     now: () => new Date(),
   };

@@ -53,8 +53,9 @@ import {
 /**
  * `GET|POST /webhooks/{provider}`: leads and bookings pushed by ad platforms, form builders and
  * scheduling tools. Each delivery is authenticated by its provider's own scheme (see
- * `shared/webhooks/`), parsed, and taken in exactly once: every lead or booking is one
- * idempotent unit keyed on the provider's id, and intake itself ignores a known provider id.
+ * `shared/webhooks/`), parsed, and taken in exactly once: intake claims a lead's provider id in
+ * the lead's own transaction and stores its announcement in the outbox, so a redelivery is
+ * "already received"; a booking is one idempotent unit keyed on the provider's booking id.
  *
  * Answers: 200 when everything was stored (including "already received"); 400 naming the field
  * for a malformed payload; 401 for a failed signature (also when the provider's secret is not
@@ -79,7 +80,7 @@ export interface Deps {
   readonly secrets: IntegrationsSecretReader;
   readonly metaFetcher: MetaLeadFetcher;
   readonly linkedinFetcher: LinkedInLeadFetcher;
-  /** Exactly-once units: one per lead or booking, keyed on the provider's id. */
+  /** Exactly-once units for bookings, keyed on the provider's booking id. */
   readonly steps: StepRunner;
   readonly now: () => Date;
   readonly newId?: () => string;
@@ -153,9 +154,10 @@ export function createHandler(deps: Deps) {
         case 'leads': {
           const results = [];
           for (const lead of payload.leads) {
-            const result = await once(deps.steps, `${provider}:lead:${lead.externalId}`, () =>
-              takeInWebhookLead(provider, lead, intakeDeps),
-            );
+            // Exactly once without a record of its own: the provider id is claimed in the lead's
+            // transaction, so a redelivery is "already received" (and announces a lead whose
+            // announcement is still waiting in the outbox).
+            const result = await takeInWebhookLead(provider, lead, intakeDeps);
             logger.info('Webhook lead taken in', {
               externalId: lead.externalId,
               outcome: result.outcome,
@@ -187,9 +189,7 @@ export function createHandler(deps: Deps) {
           const context = { fetcher: deps.linkedinFetcher, accessToken: secret.linkedinAccessToken };
           const results = [];
           for (const notice of payload.leads) {
-            const result = await once(deps.steps, `linkedin:lead:${notice.responseId}`, () =>
-              takeInLinkedInLead(notice, context, intakeDeps),
-            );
+            const result = await takeInLinkedInLead(notice, context, intakeDeps);
             if (result.pending) {
               logger.warn('LinkedIn lead stored as pending', {
                 responseId: notice.responseId,
@@ -218,8 +218,8 @@ export function createHandler(deps: Deps) {
 /**
  * Processes a Meta batch: every change on its own (a few at a time, so Graph timeouts overlap),
  * so one failure never loses the others. If any change could not be stored, the answer is 503 and
- * Meta redelivers the whole batch; the changes already stored are no-ops then (idempotency
- * record, and intake's leadgen id).
+ * Meta redelivers the whole batch; the changes already stored are no-ops then (intake knows
+ * the leadgen id). A Graph timeout or 5xx fails its change too, so Meta delivers it again.
  */
 async function metaBatch(
   changes: readonly MetaLeadChange[],
@@ -236,13 +236,7 @@ async function metaBatch(
   for (let i = 0; i < changes.length; i += META_CONCURRENCY) {
     const slice = changes.slice(i, i + META_CONCURRENCY);
     settled.push(
-      ...(await Promise.allSettled(
-        slice.map((change) =>
-          once(deps.steps, `meta:lead:${change.leadgenId}`, () =>
-            takeInMetaLead(change, leadContext, intakeDeps),
-          ),
-        ),
-      )),
+      ...(await Promise.allSettled(slice.map((change) => takeInMetaLead(change, leadContext, intakeDeps)))),
     );
   }
   const results = settled.map((outcome, i) => {

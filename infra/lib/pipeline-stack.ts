@@ -99,6 +99,11 @@ export const STALE_DEALS_SCHEDULE = { minute: '0', hour: '7' } as const;
 
 /** How often held leads are checked; a held lead waits at most this long past its hour. */
 export const HELD_LEADS_SWEEP = Duration.minutes(5);
+/**
+ * How often the relay publishes outbox entries their writers left behind (the bus refused them):
+ * the longest a lead accepted while the bus is down waits once the bus is back.
+ */
+export const OUTBOX_RELAY_SWEEP = Duration.minutes(1);
 
 /** Everything the pipeline needs from the data stack. */
 export interface PipelineData {
@@ -421,8 +426,19 @@ export class PipelineStack extends Stack {
     });
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
-    const enrich = this.asyncFn('enrich', ASYNC_TIMEOUT, {
-      table: table('readWrite'),
+    // Built-in enrichment runs inside capture and webhooks; this function exists only to ask a
+    // configured third-party provider, beside scoring rather than in front of it.
+    const enrich = config.enrichment.provider?.enabled
+      ? this.asyncFn('enrich', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus })
+      : undefined;
+    // Publishes what capture, webhooks, the leads API and unsubscribe stored but could not publish.
+    const relay = this.asyncFn('relay', ASYNC_TIMEOUT, {
+      // Reads and deletes outbox entries only: it cannot read or change a lead.
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: [keys.outboxPartition], write: [keys.outboxPartition] },
+      },
       eventBus: bus,
     });
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
@@ -565,17 +581,26 @@ export class PipelineStack extends Stack {
       detailType: detailTypes,
       ...(detail ? { detail } : {}),
     });
-    this.consumeWithFunction(
-      'enrich',
-      enrich,
-      pipelineEvents(['Lead Captured'], { pending: [false] }),
-      'Enrich captured leads whose fields are complete',
-    );
+    if (enrich) {
+      this.consumeWithFunction(
+        'enrich',
+        enrich,
+        pipelineEvents(['Lead Captured'], { pending: [false] }),
+        'Ask the third-party provider about captured leads whose fields are complete',
+      );
+    }
+    // Two rules, as EventBridge patterns cannot make a detail filter depend on the detail-type.
     this.consumeWithFunction(
       'score',
       score,
+      pipelineEvents(['Lead Captured'], { pending: [false] }),
+      'Score complete leads as they are captured (already enriched by the built-in rules)',
+    );
+    this.consumeWithFunction(
+      'rescore',
+      score,
       pipelineEvents(['Lead Enriched', 'Activity Recorded']),
-      'Re-score a lead after enrichment or new activity',
+      "Re-score a lead after a provider's enrichment or new activity",
     );
     this.consumeWithFunction(
       'route',
@@ -651,6 +676,14 @@ export class PipelineStack extends Stack {
       'Daily sweep for opportunities stuck in a stage',
       undefined,
       Schedule.cron(STALE_DEALS_SCHEDULE),
+    );
+    this.consumeWithFunction(
+      'relay',
+      relay,
+      undefined,
+      'Publish the outbox entries a writer left behind (the bus refused them)',
+      undefined,
+      Schedule.rate(OUTBOX_RELAY_SWEEP),
     );
     this.consumeWithFunction(
       'release-held',

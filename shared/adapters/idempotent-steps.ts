@@ -3,11 +3,14 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../config/retention';
-import type { DetailType, PipelineEvent } from '../events/catalogue';
+import type { Decision, EventSink } from '../ports/events';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from './table-design';
 
 /**
- * Exactly-once steps for event handlers, on Powertools idempotency.
+ * Exactly-once steps for event handlers, on Powertools idempotency. The lead's hot path (score,
+ * route) no longer uses them: its steps are exactly once by their own conditional writes (see
+ * `shared/runtime/consumer.ts`). What still uses them: the SES-events consumer, the optional
+ * third-party enrichment and the webhooks' provider records.
  *
  * An event handler that changes state and then publishes events has two effects, and a retry
  * may come between them: the save worked, the publish was throttled, the platform redelivers.
@@ -111,16 +114,7 @@ export class DynamoDBStepRunner implements StepRunner {
   }
 }
 
-/** What a `decide` step returns: an outcome for the logs and the events it caused. */
-export interface Decision {
-  readonly outcome: string;
-  readonly events: ReadonlyArray<PipelineEvent<DetailType>>;
-}
-
-/** Publishes catalogue events (implemented by `EventPublisher`). */
-export interface EventSink {
-  publish(...events: ReadonlyArray<PipelineEvent<DetailType>>): Promise<void>;
-}
+export type { Decision, EventSink } from '../ports/events';
 
 /**
  * The two-step pattern described above: runs `decide` once per `key`, then publishes the events

@@ -35,9 +35,11 @@ import {
   stillInScope,
 } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
+import type { OutboxEntry } from '../ports/outbox';
 import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
+import { DynamoOutbox, outboxItem } from './outbox-store';
 import { INDEXES, type IndexName, indexKeys, keys, TTL_ATTRIBUTE } from './table-design';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -94,6 +96,10 @@ export interface SaveLeadOptions {
   readonly cursor?: { readonly teamId: string; readonly value: unknown; readonly expectedVersion: number };
   /** Require the lead to have no owner at write time (first assignment). */
   readonly requireUnassigned?: boolean;
+  /** A score-history entry written in the same transaction as the lead. */
+  readonly scoreHistory?: { readonly at: string; readonly score: unknown };
+  /** The events this change must publish, stored in the same transaction (see `ports/outbox.ts`). */
+  readonly outbox?: OutboxEntry;
 }
 
 /** A task as stored: under its lead, sorted by due time. */
@@ -170,14 +176,15 @@ export class LeadRepository {
   }
 
   /**
-   * Creates a lead with its first activities, claiming its dedupe key (and provider id) in the
-   * same transaction, so two concurrent submissions of one person can never make two leads.
+   * Creates a lead with its first activities, claiming its dedupe key (and provider id) and
+   * storing the events to announce it (`outbox`) in the same transaction, so two concurrent submissions of one person can never make two leads.
    * @throws DuplicateLeadError when the dedupe key or provider id is already taken.
    */
   async createLead(
     lead: Lead,
     activities: readonly Activity[],
     externalId?: { provider: string; id: string },
+    outbox?: OutboxEntry,
   ) {
     const items: TransactItem[] = [];
     const meanings: ItemMeaning[] = [];
@@ -212,6 +219,10 @@ export class LeadRepository {
     }
     for (const activity of activities) {
       items.push({ Put: { TableName: this.tableName, Item: this.activityItem(activity) } });
+      meanings.push({ kind: 'other' });
+    }
+    if (outbox) {
+      items.push({ Put: { TableName: this.tableName, Item: outboxItem(outbox) } });
       meanings.push({ kind: 'other' });
     }
     await this.transact(items, meanings);
@@ -274,8 +285,56 @@ export class LeadRepository {
       items.push({ Put: { TableName: this.tableName, Item: this.activityItem(activity) } });
       meanings.push({ kind: 'other' });
     }
+    if (options.outbox) {
+      items.push({ Put: { TableName: this.tableName, Item: outboxItem(options.outbox) } });
+      meanings.push({ kind: 'other' });
+    }
+    if (options.scoreHistory) {
+      const { at, score } = options.scoreHistory;
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.scoreHistory(previous.id, at), entity: 'score', leadId: previous.id, at, score },
+        },
+      });
+      meanings.push({ kind: 'other' });
+    }
     await this.transact(items, meanings);
     return saved;
+  }
+
+  /**
+   * The lead and its activity timeline in one strongly consistent Query: the profile item
+   * (`PROFILE`) sorts after the activities (`ACT#...`) in the lead's partition, so one key range
+   * holds both (and the lead's notes, which sort between them and are skipped).
+   */
+  async getLeadWithActivities(leadId: string): Promise<{ lead: Lead; activities: Activity[] } | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': keys.leadPartition(leadId),
+        ':from': keys.activityPrefix,
+        ':to': keys.lead(leadId).sk,
+      },
+      ConsistentRead: true,
+    });
+    const profile = items.find((item) => item.sk === keys.lead(leadId).sk);
+    if (!profile) return undefined;
+    const activities = items
+      .filter((item) => String(item.sk).startsWith(keys.activityPrefix))
+      .map((item) => StoredActivity.parse(item));
+    return { lead: StoredLead.parse(profile), activities };
+  }
+
+  /** Clears an outbox entry whose events are on the bus (see `ports/outbox.ts`). */
+  async clearOutbox(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<void> {
+    await new DynamoOutbox(this.tableName, this.client).clear(entry);
+  }
+
+  /** An outbox entry still waiting to be published, if any. */
+  async getOutboxEntry(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<OutboxEntry | undefined> {
+    return new DynamoOutbox(this.tableName, this.client).get(entry);
   }
 
   // ---------------------------------------------------------------- activities
@@ -347,6 +406,34 @@ export class LeadRepository {
       result.set(repId, Number(item.openLeads ?? 0));
     }
     return result;
+  }
+
+  /**
+   * What routing reads, in one strongly consistent BatchGetItem: the lead, the reps' open-lead
+   * counters (missing reps have 0) and the teams' round-robin cursors (missing teams have none).
+   */
+  async getRoutingState(
+    leadId: string,
+    repIds: readonly string[],
+    teamIds: readonly string[],
+  ): Promise<{ lead: Lead | undefined; counts: Map<string, number>; cursors: Map<string, StoredCursor> }> {
+    const leadKey = keys.lead(leadId);
+    const items = await this.batchGet([
+      leadKey,
+      ...repIds.map((id) => keys.repCounters(id)),
+      ...teamIds.map((id) => keys.teamCursor(id)),
+    ]);
+    const counts = new Map<string, number>(repIds.map((id) => [id, 0]));
+    const cursors = new Map<string, StoredCursor>();
+    let lead: Lead | undefined;
+    for (const item of items) {
+      const pk = String(item.pk);
+      if (pk === leadKey.pk && item.sk === leadKey.sk) lead = StoredLead.parse(item);
+      else if (pk.startsWith('REP#')) counts.set(pk.slice('REP#'.length), Number(item.openLeads ?? 0));
+      else if (pk.startsWith('TEAM#'))
+        cursors.set(pk.slice('TEAM#'.length), { value: item.value, version: Number(item.version ?? 0) });
+    }
+    return { lead, counts, cursors };
   }
 
   /** Round-robin cursors for the given teams (missing teams have none). */

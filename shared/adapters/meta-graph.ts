@@ -33,6 +33,14 @@ export class MetaGraphError extends LeadPipelineError {
   ) {
     super(message);
   }
+
+  /**
+   * A timeout, an unreachable Graph API, a 5xx or a 429: Meta should deliver again later (the
+   * webhook answers 503), rather than the lead being stored without its fields.
+   */
+  get transient(): boolean {
+    return this.status === undefined || this.status >= 500 || this.status === 429;
+  }
 }
 
 export interface MetaGraphClientOptions {

@@ -22,6 +22,7 @@
  * | rep counters (open leads)          | pk `REP#<rep>`, sk `COUNTERS`                             |
  * | team round-robin cursor            | pk `TEAM#<team>`, sk `CURSOR`                             |
  * | held leads due for routing         | pk `HELD`, sk `<until>#<leadId>`                          |
+ * | events to publish (outbox)         | pk `OUTBOX`, sk `<at>#<entryId>`                          |
  * | anonymous visitor events           | pk `VISITOR#<id>`, sk `EVT#<at>#<id>` (TTL)               |
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
  * | SMS opt-outs (hashed number)       | pk `SMSOPTOUT#<sha256>`, sk `SMSOPTOUT`                   |
@@ -83,6 +84,12 @@ export const keys = {
   /** One partition, sorted by due time: a sweep reads what is due with one range query. */
   heldLead: (until: string, leadId: string) => ({ pk: 'HELD', sk: `${until}#${leadId}` }),
   heldPartition: 'HELD',
+  /**
+   * Events a change must publish, written in the change's own transaction and deleted once on
+   * the bus; one partition sorted by time, so the relay reads leftovers with one range query.
+   */
+  outbox: (at: string, entryId: string) => ({ pk: 'OUTBOX', sk: `${at}#${entryId}` }),
+  outboxPartition: 'OUTBOX',
   visitorEvent: (visitorId: string, at: string, eventId: string) => ({
     pk: `VISITOR#${visitorId}`,
     sk: `EVT#${at}#${eventId}`,

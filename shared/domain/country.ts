@@ -476,7 +476,8 @@ export function normaliseCountry(input: string): string | undefined {
   if (/^[A-Za-z]{2}$/.test(trimmed)) return canonicalCode(trimmed);
   const key = countryKey(trimmed);
   if (key.length < 2) return undefined;
-  return COUNTRY_ALIASES[key] ?? names().get(key);
+  // Own keys only: "constructor" or "__proto__" typed into a form must not find Object's members.
+  return (Object.hasOwn(COUNTRY_ALIASES, key) ? COUNTRY_ALIASES[key] : undefined) ?? names().get(key);
 }
 
 /**

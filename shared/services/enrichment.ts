@@ -5,8 +5,10 @@ import type { Lead } from '../domain/lead';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 
 /**
- * Enrichment use case: look the lead's company up (optional provider, failures ignored), fill
- * the gaps in its profile, save it, and announce `Lead Enriched` so it is scored.
+ * Third-party enrichment use case: look the lead's company up (the optional provider, failures
+ * ignored), fill the gaps in its profile, save it, and announce `Lead Enriched` so it is scored
+ * again. The built-in enrichment already ran at intake, before the lead was stored and scored;
+ * this runs beside scoring (not in front of it), so a slow provider never delays the rep.
  */
 
 /** The storage operations enrichment needs (implemented by `LeadRepository`). */
@@ -36,10 +38,10 @@ export type EnrichLeadResult =
   | { readonly outcome: 'missing'; readonly events: PipelineEvent<DetailType>[] };
 
 /**
- * Enriches a lead and returns the `Lead Enriched` event to publish. Idempotent: run again, it
- * computes the same values, saves nothing, and still returns `Lead Enriched` (with no changed
- * fields), because scoring and routing downstream are idempotent and a lead must not get stuck
- * before scoring.
+ * Enriches a lead and returns the `Lead Enriched` event to publish when the profile changed
+ * (the re-score it triggers). Idempotent: run again, it computes the same values and saves
+ * nothing; a redelivery after a save whose event was lost finds nothing to change, which only
+ * skips a re-score (the lead was scored on capture already, and its next activity re-scores it).
  * @throws LeadChangedError when the lead kept changing for `maxAttempts` reads.
  * @throws DependencyUnavailableError when DynamoDB is unavailable (retry later).
  */
@@ -70,15 +72,18 @@ export async function enrichLead(leadId: string, deps: EnrichLeadDeps): Promise<
       outcome: changed.length > 0 ? 'enriched' : 'unchanged',
       changed,
       providerUsed: facts !== undefined,
-      events: [
-        pipelineEvent('Lead Enriched', {
-          leadId,
-          occurredAt: now.toISOString(),
-          isTest: lead.isTest,
-          fields: changed,
-          providerUsed: facts !== undefined,
-        }),
-      ],
+      events:
+        changed.length === 0
+          ? []
+          : [
+              pipelineEvent('Lead Enriched', {
+                leadId,
+                occurredAt: now.toISOString(),
+                isTest: lead.isTest,
+                fields: changed,
+                providerUsed: facts !== undefined,
+              }),
+            ],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientConfig } from '../config/schema';
 import { consentStatement, nextConsent } from '../domain/consent';
+import { enrichProfile } from '../domain/enrichment';
 import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
 import {
   type Activity,
@@ -12,12 +13,16 @@ import {
 } from '../domain/lead';
 import { cleanText, deriveChannel, mergeProfiles, normaliseSubmission } from '../domain/normalise';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { OutboxEntry } from '../ports/outbox';
+import { announce } from './announce';
 
 /**
  * Intake: the one way a lead enters the system, shared by the capture endpoint and every
  * webhook adapter. It normalises the submission, claims the person's dedupe key, creates the
  * lead with its `captured` activity in one transaction (or merges into the existing lead and
- * records `resubmitted`), attaches the visitor's earlier anonymous events (to an existing lead only
+ * records `resubmitted`), with the built-in enrichment (company domain, free-mail and disposable
+ * flags, phone country, time zone) applied before the write, so `Lead Captured` names a lead
+ * that scoring can use at once, attaches the visitor's earlier anonymous events (to an existing lead only
  * when the visitor's signed token names that lead), and publishes
  * `Lead Captured`. It resolves only once the event is on the bus, so a caller that answers 2xx
  * afterwards has a lead that will be processed even if a later step fails.
@@ -33,8 +38,15 @@ export interface IntakeStore {
     lead: Lead,
     activities: readonly Activity[],
     externalId?: { provider: string; id: string },
+    outbox?: OutboxEntry,
   ): Promise<void>;
-  saveLead(previous: Lead, next: Lead, options?: { activities?: readonly Activity[] }): Promise<Lead>;
+  saveLead(
+    previous: Lead,
+    next: Lead,
+    options?: { activities?: readonly Activity[]; outbox?: OutboxEntry },
+  ): Promise<Lead>;
+  clearOutbox(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<void>;
+  getOutboxEntry(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<OutboxEntry | undefined>;
   addActivities(activities: readonly Activity[]): Promise<Activity[]>;
   listVisitorEvents(visitorId: string): Promise<Array<Omit<Activity, 'leadId'>>>;
 }
@@ -83,7 +95,7 @@ export interface IntakeRequest {
   readonly source?: Partial<LeadSource>;
 }
 
-export type IntakeResult =
+export type IntakeResult = (
   | { readonly outcome: 'created'; readonly leadId: string; readonly warnings: readonly string[] }
   | {
       readonly outcome: 'updated';
@@ -91,7 +103,14 @@ export type IntakeResult =
       readonly changed: readonly string[];
       readonly warnings: readonly string[];
     }
-  | { readonly outcome: 'already-received'; readonly leadId: string; readonly warnings: readonly string[] };
+  | { readonly outcome: 'already-received'; readonly leadId: string; readonly warnings: readonly string[] }
+) & {
+  /**
+   * `false` when the bus refused the events just now: they are stored in the outbox and the
+   * relay publishes them, so the lead is still processed (log it, do not fail the caller).
+   */
+  readonly announced?: boolean;
+};
 
 const MAX_MERGE_ATTEMPTS = 3;
 
@@ -103,7 +122,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
 
   if (request.externalId) {
     const existing = await store.findLeadIdByExternalId(request.provider, request.externalId);
-    if (existing) return { outcome: 'already-received', leadId: existing, warnings: [] };
+    if (existing) return alreadyReceived(existing, deps);
   }
 
   const normalised = request.pending
@@ -135,7 +154,10 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     id: leadId,
     createdAt: at,
     updatedAt: at,
-    profile: normalised.profile,
+    // Built-in enrichment is pure and fast (no network), so it runs before the lead is stored
+    // rather than as its own hop; a third-party provider stays asynchronous (the enrich
+    // function). A resubmission is enriched after the merge, so derived values never conflict.
+    profile: request.pending ? normalised.profile : enrichProfile(normalised.profile).profile,
     source,
     ...(consent ? { consent } : {}),
     isTest: request.isTest ?? false,
@@ -157,25 +179,58 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
       landingPage: source.landingPage,
     }),
   };
+  const outbox: OutboxEntry = { ...capturedEntryKey(lead), events: [capturedEvent(lead)] };
   try {
     await store.createLead(
       lead,
       [captured],
       request.externalId ? { provider: request.provider, id: request.externalId } : undefined,
+      outbox,
     );
   } catch (error) {
     // Lost a race with a concurrent submission of the same person: merge into theirs.
     if (error instanceof DuplicateLeadError) {
+      // The same provider record delivered twice at once: the other delivery stored it.
+      const sameRecord =
+        request.externalId && (await store.findLeadIdByExternalId(request.provider, request.externalId));
+      if (sameRecord) return alreadyReceived(sameRecord, deps);
       const winner =
         error.existingLeadId ?? (await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey));
       if (winner && error.key === normalised.profile.dedupeKey) return merge(winner);
-      if (winner) return { outcome: 'already-received', leadId: winner, warnings: [] };
+      if (winner) return alreadyReceived(winner, deps);
     }
     throw error;
   }
+  // Attached before the announcement, so the first score already counts the visitor's history.
   await attachVisitorEvents(leadId, request.visitorId, store);
-  await deps.publisher.publish(capturedEvent(lead));
-  return { outcome: 'created', leadId, warnings: normalised.warnings };
+  const announced = await announce(outbox, { publisher: deps.publisher, outbox: outboxOf(store) });
+  return { outcome: 'created', leadId, warnings: normalised.warnings, announced: announced.published };
+}
+
+/**
+ * A provider's redelivery of a lead already stored. If the lead's `Lead Captured` is still in
+ * the outbox (the bus refused it, and the relay has not run yet), it is announced now. If the
+ * bus still refuses, the error is thrown, so the provider retries; nothing new was stored.
+ */
+async function alreadyReceived(leadId: string, deps: IntakeDeps): Promise<IntakeResult> {
+  const lead = await deps.store.getLead(leadId);
+  const waiting = lead && (await deps.store.getOutboxEntry(capturedEntryKey(lead)));
+  if (waiting) {
+    await deps.publisher.publish(...waiting.events);
+    await deps.store.clearOutbox(waiting);
+    return { outcome: 'already-received', leadId, warnings: [], announced: true };
+  }
+  return { outcome: 'already-received', leadId, warnings: [] };
+}
+
+/** The outbox key of a new lead's `Lead Captured`: written with the lead, at its creation. */
+function capturedEntryKey(lead: Pick<Lead, 'id' | 'createdAt'>): Pick<OutboxEntry, 'id' | 'at'> {
+  return { id: `${lead.id}-captured`, at: lead.createdAt };
+}
+
+/** The store's outbox operations, as `announce` wants them. */
+function outboxOf(store: IntakeStore) {
+  return { clear: (entry: Pick<OutboxEntry, 'id' | 'at'>) => store.clearOutbox(entry) };
 }
 
 async function mergeInto(
@@ -193,11 +248,10 @@ async function mergeInto(
   for (let attempt = 1; ; attempt++) {
     const existing = await store.getLead(leadId);
     if (!existing) throw new LeadChangedError(leadId);
-    const { profile, changed, conflicts } = mergeProfiles(
-      existing.profile,
-      incoming,
-      deps.config.capture.maxExtraFields,
-    );
+    const merged = mergeProfiles(existing.profile, incoming, deps.config.capture.maxExtraFields);
+    const { changed, conflicts } = merged;
+    // A new phone or email changes what enrichment derives (the phone's country, the domain).
+    const profile = enrichProfile(merged.profile).profile;
     const activity: Activity = {
       id: (deps.newId ?? randomUUID)(),
       leadId,
@@ -227,13 +281,6 @@ async function mergeInto(
     // An opt-out takes effect with this write; an opt-in is recorded with its wording and time.
     const consent = nextConsent(existing.consent, statement);
     const next: Lead = { ...existing, profile, ...(consent ? { consent } : {}), updatedAt: at };
-    try {
-      await store.saveLead(existing, next, { activities: [activity, ...offered] });
-    } catch (error) {
-      if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
-      throw error;
-    }
-    if (request.visitorLeadId === leadId) await attachVisitorEvents(leadId, request.visitorId, store);
     const events: PipelineEvent<DetailType>[] = [
       pipelineEvent('Activity Recorded', {
         leadId,
@@ -243,13 +290,21 @@ async function mergeInto(
         type: 'resubmitted',
       }),
     ];
-    // A lead that never got past `new` may have been stored while the bus was unreachable:
+    // A lead that never got past `new` may have been stored before the outbox announced it:
     // publishing Lead Captured again lets it through; every consumer is idempotent.
     if (existing.status === 'new' && existing.score === undefined) events.push(capturedEvent(next));
-    await publisher.publish(...events);
-    // Only after the merge is saved and announced, so a failed attempt is retried, not skipped.
+    const outbox: OutboxEntry = { id: activity.id, at, events };
+    try {
+      await store.saveLead(existing, next, { activities: [activity, ...offered], outbox });
+    } catch (error) {
+      if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
+      throw error;
+    }
+    if (request.visitorLeadId === leadId) await attachVisitorEvents(leadId, request.visitorId, store);
+    const announced = await announce(outbox, { publisher, outbox: outboxOf(store) });
+    // After the merge is saved (and its events stored), so a failed attempt is retried, not skipped.
     if (request.externalId) await store.claimExternalId(request.provider, request.externalId, leadId);
-    return { outcome: 'updated', leadId, changed, warnings };
+    return { outcome: 'updated', leadId, changed, warnings, announced: announced.published };
   }
 }
 

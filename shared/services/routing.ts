@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { decideThenPublish, type EventSink, type StepRunner } from '../adapters/idempotent-steps';
 import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import {
   LeadChangedError,
@@ -20,7 +19,10 @@ import {
   type RoutingExplanation,
   routeLead,
 } from '../domain/routing';
-import { type DetailType, type PipelineEvent, parseDetail, pipelineEvent } from '../events/catalogue';
+import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { EventSink } from '../ports/events';
+import type { Outbox, OutboxEntry } from '../ports/outbox';
+import { announce } from './announce';
 import { ROUTABLE_STATUSES } from './scoring';
 
 /**
@@ -38,17 +40,23 @@ import { ROUTABLE_STATUSES } from './scoring';
  * Exactly once per triggering event: every routing change writes an activity whose id is
  * derived from the trigger key (the EventBridge event id, or the hold being released), holding
  * the event it caused. A lead that is already routed is left alone; if the activity of THIS
- * trigger is on it, the earlier attempt saved but may not have published, so its event is
- * returned again (the caller's idempotency step stops a plain duplicate from reaching here).
+ * trigger is on it, the earlier attempt saved the change together with its event (an outbox
+ * entry, published then or by the relay), so nothing is redone (no idempotency record per step).
  */
 
 /** The storage operations routing needs (implemented by `LeadRepository`). */
 export interface RoutingStore {
-  getLead(leadId: string): Promise<Lead | undefined>;
-  listActivities(leadId: string): Promise<Activity[]>;
+  /** The lead, the reps' open-lead counters and the teams' cursors in one read (one BatchGetItem). */
+  getRoutingState(
+    leadId: string,
+    repIds: readonly string[],
+    teamIds: readonly string[],
+  ): Promise<{
+    lead: Lead | undefined;
+    counts: Map<string, number>;
+    cursors: Map<string, StoredCursor>;
+  }>;
   saveLead(previous: Lead, next: Lead, options?: SaveLeadOptions): Promise<Lead>;
-  getOpenLeadCounts(repIds: readonly string[]): Promise<Map<string, number>>;
-  getCursors(teamIds: readonly string[]): Promise<Map<string, StoredCursor>>;
   queueHeldLead(leadId: string, until: string): Promise<void>;
   listHeldLeadsDue(now: string, limit?: number): Promise<HeldLeadEntry[]>;
   removeHeldLead(leadId: string, until: string): Promise<void>;
@@ -84,14 +92,14 @@ export type RouteOutcome =
   | 'unchanged'
   /** Closed, pending, or (when releasing) no longer held until that time. */
   | 'not-routable'
-  /** An earlier attempt for this trigger saved the routing; its event is returned again. */
-  | 'recovered'
   | 'missing';
 
 /** What {@link routeLeadNow} did, and the events to publish. */
 export interface RouteLeadResult {
   readonly outcome: RouteOutcome;
   readonly events: PipelineEvent<DetailType>[];
+  /** The outbox entry saved with the routing change (its event). */
+  readonly outbox?: OutboxEntry;
   /** Who or where, for the log line. */
   readonly repId?: string;
   readonly teamId?: string;
@@ -132,14 +140,15 @@ export async function routeLeadNow(
   const teamIds = config.teams.map((t) => t.id);
 
   for (let attempt = 1; ; attempt++) {
-    const lead = await store.getLead(leadId);
+    // Counters and cursors are read with the lead even when it turns out routed already: one
+    // request either way, and the transaction's conditions guard against every stale value.
+    const { lead, counts, cursors: stored } = await store.getRoutingState(leadId, repIds, teamIds);
     if (!lead) return { outcome: 'missing', events: [] };
-    if (lead.owner !== undefined) return alreadyDone(store, lead, activityId, 'already-routed');
-    if (!ROUTABLE_STATUSES.includes(lead.status)) return alreadyDone(store, lead, activityId, 'not-routable');
+    if (lead.owner !== undefined) return alreadyDone('already-routed');
+    if (!ROUTABLE_STATUSES.includes(lead.status)) return alreadyDone('not-routable');
     if (options.releasing !== undefined && (lead.status !== 'held' || lead.heldUntil !== options.releasing))
-      return alreadyDone(store, lead, activityId, 'not-routable');
+      return alreadyDone('not-routable');
 
-    const [counts, stored] = await Promise.all([store.getOpenLeadCounts(repIds), store.getCursors(teamIds)]);
     const decision = routeLead({
       facts: leadFacts(lead.profile, lead),
       config,
@@ -158,11 +167,11 @@ export async function routeLeadNow(
             lead.team === decision.teamId &&
             lead.heldUntil === decision.until.toISOString()
           )
-            return alreadyDone(store, lead, activityId, 'unchanged');
+            return alreadyDone('unchanged');
           return await hold(deps, lead, decision, activityId);
         case 'nurture':
           if (lead.status === 'nurturing' && lead.nurtureSequence === decision.sequenceId)
-            return alreadyDone(store, lead, activityId, 'unchanged');
+            return alreadyDone('unchanged');
           return await nurture(deps, lead, decision, activityId);
       }
     } catch (error) {
@@ -218,10 +227,12 @@ async function assign(
       : {}),
     requireUnassigned: true,
     activities: [routingActivity(activityId, lead.id, 'assigned', at, decision, event)],
+    outbox: { id: activityId, at, events: [event] },
   });
   return {
     outcome: 'assigned',
     events: [event],
+    outbox: { id: activityId, at, events: [event] },
     repId: decision.repId,
     teamId: decision.teamId,
     ruleId: decision.ruleId,
@@ -258,11 +269,15 @@ async function hold(
       heldUntil: until,
       updatedAt: at,
     },
-    { activities: [routingActivity(activityId, lead.id, 'held', at, decision, event)] },
+    {
+      activities: [routingActivity(activityId, lead.id, 'held', at, decision, event)],
+      outbox: { id: activityId, at, events: [event] },
+    },
   );
   return {
     outcome: 'held',
     events: [event],
+    outbox: { id: activityId, at, events: [event] },
     teamId: decision.teamId,
     ruleId: decision.ruleId,
     until,
@@ -288,11 +303,15 @@ async function nurture(
   await deps.store.saveLead(
     lead,
     { ...rest, status: 'nurturing', nurtureSequence: decision.sequenceId, updatedAt: at },
-    { activities: [routingActivity(activityId, lead.id, 'nurture_enrolled', at, decision, event)] },
+    {
+      activities: [routingActivity(activityId, lead.id, 'nurture_enrolled', at, decision, event)],
+      outbox: { id: activityId, at, events: [event] },
+    },
   );
   return {
     outcome: 'nurtured',
     events: [event],
+    outbox: { id: activityId, at, events: [event] },
     ruleId: decision.ruleId,
     sequenceId: decision.sequenceId,
     steps: decision.explanation.steps,
@@ -329,31 +348,12 @@ function routingActivity(
   };
 }
 
-const StoredRoutingEventSchema = z.object({
-  detailType: z.enum(['Lead Assigned', 'Lead Held', 'Lead Nurtured']),
-  detail: z.unknown(),
-});
-
 /**
- * The lead is already where routing would put it. If this trigger's own activity is on the
- * lead, an earlier attempt saved the change (and may have failed to publish): return its event.
+ * The lead is already where routing would put it. If THIS trigger routed it (a redelivery), its
+ * write also stored the event in the outbox, published then or by the relay: nothing to redo.
  */
-async function alreadyDone(
-  store: RoutingStore,
-  lead: Lead,
-  activityId: string,
-  outcome: RouteOutcome,
-): Promise<RouteLeadResult> {
-  const activities = await store.listActivities(lead.id);
-  const own = activities.find((a) => a.id === activityId);
-  const stored = StoredRoutingEventSchema.safeParse(own?.data.event);
-  if (!stored.success) return { outcome, events: [] };
-  const detailType = stored.data.detailType;
-  const event = {
-    detailType,
-    detail: parseDetail(detailType, stored.data.detail),
-  } as PipelineEvent<DetailType>;
-  return { outcome: 'recovered', events: [event] };
+function alreadyDone(outcome: RouteOutcome): RouteLeadResult {
+  return { outcome, events: [] };
 }
 
 /** Activity ids are at most 64 characters; the trigger key (an event id, a hold) is hashed to fit. */
@@ -386,8 +386,7 @@ export interface ReleaseHeldLeadsDeps {
   readonly store: RoutingStore;
   readonly config: RoutingConfig;
   readonly publisher: EventSink;
-  /** Exactly-once steps per released hold (decide, then publish). */
-  readonly steps: StepRunner;
+  readonly outbox: Pick<Outbox, 'clear'>;
   readonly maxAttempts?: number;
   /** Queue entries read per query. @default 100 */
   readonly batchSize?: number;
@@ -428,7 +427,7 @@ export class HeldLeadsNotReleasedError extends LeadPipelineError {
  * Routes every held lead whose `heldUntil` is at or before `now`: the use case a scheduled
  * function calls (the route function does, on an EventBridge schedule; see its handler).
  *
- * Each release is exactly once (decide, then publish, keyed by lead and hold time), and its
+ * Each release is exactly once (its routing activity is keyed by lead and hold time), and its
  * queue entry is removed only afterwards, so a failure leaves it for the next run. Entries whose
  * lead is no longer held until that time (routed meanwhile, held again later) are removed.
  * Usually the lead is now assigned; if nobody is free yet it is held (and queued) again.
@@ -451,9 +450,9 @@ export async function releaseHeldLeads(now: Date, deps: ReleaseHeldLeadsDeps): P
       due++;
       const key = `release#${entry.leadId}#${entry.until}`;
       try {
-        const result = await decideThenPublish(deps.steps, deps.publisher, key, () =>
-          routeLeadNow(entry.leadId, key, { ...deps, now }, { releasing: entry.until }),
-        );
+        // Exactly once by the routing transaction; its event is in the outbox (relay on refusal).
+        const result = await routeLeadNow(entry.leadId, key, { ...deps, now }, { releasing: entry.until });
+        if (result.outbox) await announce(result.outbox, { publisher: deps.publisher, outbox: deps.outbox });
         await deps.store.removeHeldLead(entry.leadId, entry.until);
         outcomes.push({ leadId: entry.leadId, until: entry.until, outcome: result.outcome });
       } catch (error) {

@@ -10,30 +10,39 @@ import {
 } from '../domain/lead';
 import { crossedThreshold, scoreLead } from '../domain/scoring';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { OutboxEntry } from '../ports/outbox';
 
 /**
  * Scoring use case: recompute a lead's score from its profile and every activity, store it (and
  * a score-history entry) when it changed, and announce `Lead Scored`, plus `Lead Qualified` when
  * the lead newly reached MQL or SQL.
  *
- * Exactly once: the threshold crossing is detected against the STORED stage. Once a delivery
- * has raised the stage, a redelivery (or a later event) recomputes the same stage, crosses
- * nothing, and so never announces the same qualification twice. An unchanged result writes
- * nothing and adds no history entry.
+ * Exactly once: a changed score records its trigger (`scoredBy`) and its events (an outbox
+ * entry) in the same conditional transaction, so a redelivery finds its own write and does
+ * nothing, and a crash before the publish is made good by the relay. The threshold crossing is
+ * detected against the STORED stage, so a later event never announces the same qualification
+ * twice. An unchanged result writes nothing and adds no history entry.
  */
 
-/** What caused a re-score, as carried by `Lead Scored`. */
-export type ScoreTrigger = 'enriched' | 'activity';
+/**
+ * What caused a (re-)score, as carried by `Lead Scored`: the capture of a lead (already enriched
+ * by the built-in rules), a third-party provider's answer, or new activity.
+ */
+export type ScoreTrigger = 'captured' | 'enriched' | 'activity';
 
 /** Statuses from which a lead may be (re)routed: not owned, not closed, not waiting for its fields. */
 export const ROUTABLE_STATUSES: readonly LeadStatus[] = ['new', 'held', 'nurturing'];
 
 /** The storage operations scoring needs (implemented by `LeadRepository`). */
 export interface ScoringStore {
-  getLead(leadId: string): Promise<Lead | undefined>;
-  listActivities(leadId: string): Promise<Activity[]>;
-  saveLead(previous: Lead, next: Lead): Promise<Lead>;
-  appendScoreHistory(leadId: string, at: string, score: unknown): Promise<void>;
+  /** The lead and its timeline, in one strongly consistent read (the version guards the write). */
+  getLeadWithActivities(leadId: string): Promise<{ lead: Lead; activities: Activity[] } | undefined>;
+  /** Saves the lead and its score-history entry in one conditional transaction. */
+  saveLead(
+    previous: Lead,
+    next: Lead,
+    options: { scoreHistory: { at: string; score: unknown }; outbox: OutboxEntry },
+  ): Promise<Lead>;
 }
 
 /** Dependencies of {@link rescoreLead}. */
@@ -57,12 +66,16 @@ export type RescoreLeadResult =
       readonly qualified?: 'MQL' | 'SQL';
       readonly routable: boolean;
       readonly events: PipelineEvent<DetailType>[];
+      /** The outbox entry saved with a changed score (its events). */
+      readonly outbox?: OutboxEntry;
     }
-  | { readonly outcome: 'missing'; readonly events: PipelineEvent<DetailType>[] };
+  /** `missing`: the lead no longer exists (erased); `already-scored`: a redelivery. */
+  | { readonly outcome: 'missing' | 'already-scored'; readonly events: PipelineEvent<DetailType>[] };
 
 /**
  * Whether routing should look at the lead after this score: a lead never routed yet (`new`)
- * once it is enriched, or an unowned lead (held, nurtured) that just reached MQL or SQL.
+ * once it is captured (or a provider enriched it before routing did), or an unowned lead (held,
+ * nurtured) that just reached MQL or SQL.
  */
 export function isRoutable(
   lead: Pick<Lead, 'status' | 'owner'>,
@@ -70,7 +83,7 @@ export function isRoutable(
   qualified: 'MQL' | 'SQL' | undefined,
 ): boolean {
   if (lead.owner !== undefined || !ROUTABLE_STATUSES.includes(lead.status)) return false;
-  return (lead.status === 'new' && trigger === 'enriched') || qualified !== undefined;
+  return (lead.status === 'new' && trigger !== 'activity') || qualified !== undefined;
 }
 
 /** Same total, parts, stage and explanation; `asOf` is ignored (it is the time of computing). */
@@ -98,9 +111,8 @@ function canonicalJson(value: unknown): string {
  * or the lead is routable, `Lead Qualified` when a threshold was crossed. The stage never moves
  * backwards (`previousStage` is the stored stage).
  *
- * The score-history entry is written BEFORE the lead: if the lead write then fails, the retry
- * still sees a changed score and writes both, whereas history written after a successful save
- * would be skipped by a retry that finds nothing changed.
+ * The score-history entry is written in the same transaction as the lead, so there is one
+ * entry per change whatever fails and whatever is redelivered.
  * @throws LeadChangedError when the lead kept changing for `maxAttempts` reads.
  * @throws DependencyUnavailableError when DynamoDB is unavailable (retry later).
  */
@@ -115,9 +127,9 @@ export async function rescoreLead(
   const at = now.toISOString();
 
   for (let attempt = 1; ; attempt++) {
-    const lead = await store.getLead(leadId);
-    if (!lead) return { outcome: 'missing', events: [] };
-    const activities = await store.listActivities(leadId);
+    const found = await store.getLeadWithActivities(leadId);
+    if (!found) return { outcome: 'missing', events: [] };
+    const { lead, activities } = found;
     const score = scoreLead({
       facts: leadFacts(lead.profile, lead),
       activities,
@@ -125,32 +137,17 @@ export async function rescoreLead(
       asOf: now,
       previousStage: lead.stage,
     });
-    // This event already changed the score (a run that died before its result was recorded):
-    // measure the crossing from the stage before that run, so it is announced after all.
-    const replay = triggerKey !== undefined && lead.scoredBy?.key === triggerKey;
-    const previousStage = (replay && lead.scoredBy?.previousStage) || lead.stage;
+    // A redelivery of an event already scored finds its own write: the events it caused were
+    // stored in that write's outbox entry, published then or by the relay. Nothing to redo.
+    if (triggerKey !== undefined && lead.scoredBy?.key === triggerKey)
+      return { outcome: 'already-scored', events: [] };
+    const previousStage = lead.stage;
     const qualified = crossedThreshold(previousStage, score.stage);
     const routable = isRoutable(lead, trigger, qualified);
     const unchanged = sameScore(lead.score, score) && score.stage === lead.stage;
 
-    if (!unchanged) {
-      try {
-        await store.appendScoreHistory(leadId, at, score);
-        await store.saveLead(lead, {
-          ...lead,
-          score,
-          stage: score.stage,
-          updatedAt: at,
-          ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
-        });
-      } catch (error) {
-        if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
-        throw error;
-      }
-    }
-
     const events: PipelineEvent<DetailType>[] = [];
-    if (!unchanged || routable || replay) {
+    if (!unchanged || routable) {
       events.push(
         pipelineEvent('Lead Scored', {
           leadId,
@@ -178,13 +175,38 @@ export async function rescoreLead(
         }),
       );
     }
+    // A changed score is saved with its history entry and its events (the outbox entry) in one
+    // transaction; an unchanged one writes nothing, and its events (a routable lead) are simply
+    // published: a retry derives them again.
+    const outbox: OutboxEntry | undefined = unchanged
+      ? undefined
+      : { id: `${leadId}-scored-${lead.version + 1}`, at, events };
+    if (outbox) {
+      try {
+        await store.saveLead(
+          lead,
+          {
+            ...lead,
+            score,
+            stage: score.stage,
+            updatedAt: at,
+            ...(triggerKey !== undefined ? { scoredBy: { key: triggerKey, previousStage } } : {}),
+          },
+          { scoreHistory: { at, score }, outbox },
+        );
+      } catch (error) {
+        if (error instanceof LeadChangedError && attempt < maxAttempts) continue;
+        throw error;
+      }
+    }
     return {
-      outcome: unchanged && !replay ? 'unchanged' : 'scored',
+      outcome: unchanged ? 'unchanged' : 'scored',
       score,
       previousStage,
       ...(qualified ? { qualified } : {}),
       routable,
       events,
+      ...(outbox ? { outbox } : {}),
     };
   }
 }

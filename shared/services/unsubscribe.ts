@@ -5,6 +5,8 @@ import { LeadChangedError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
 import { emailHash } from '../domain/tokens';
 import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { OutboxEntry } from '../ports/outbox';
+import { announce } from './announce';
 
 /**
  * Unsubscribing a lead: the one place that turns "this person wants no more email" (a link, a
@@ -24,6 +26,8 @@ export interface UnsubscribeStore {
   suppress(emailHash: string, reason: string, at: string): Promise<void>;
   listActivities(leadId: string): Promise<Activity[]>;
   markActivityAnnounced(leadId: string, at: string, activityId: string): Promise<void>;
+  clearOutbox(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<void>;
+  getOutboxEntry(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<OutboxEntry | undefined>;
 }
 
 /** Publishes catalogue events (implemented by `EventPublisher`). */
@@ -77,7 +81,14 @@ export function unsubscribedLead(
 export async function markUnsubscribed(
   store: Pick<UnsubscribeStore, 'getLead' | 'saveLead'>,
   leadId: string,
-  change: { at: string; via: UnsubscribeVia; withdrawConsent: boolean; activity?: Activity },
+  change: {
+    at: string;
+    via: UnsubscribeVia;
+    withdrawConsent: boolean;
+    activity?: Activity;
+    /** The events announcing the change, stored in the same transaction. */
+    outbox?: OutboxEntry;
+  },
 ): Promise<{ lead?: Lead; changed: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const lead = await store.getLead(leadId);
@@ -86,6 +97,7 @@ export async function markUnsubscribed(
     try {
       const saved = await store.saveLead(lead, unsubscribedLead(lead, change), {
         ...(change.activity ? { activities: [change.activity] } : {}),
+        ...(change.outbox ? { outbox: change.outbox } : {}),
       });
       return { lead: saved, changed: true };
     } catch (error) {
@@ -134,30 +146,55 @@ export async function unsubscribeByLink(
     at,
     data: { via, announced: false },
   };
-  const marked = await markUnsubscribed(store, leadId, { at, via, withdrawConsent: true, activity });
+  // The events are stored with the change (the outbox): a bus that refuses now leaves them for
+  // the relay, so the person's unsubscribe is confirmed and announced either way.
+  const outbox: OutboxEntry = {
+    id: activity.id,
+    at,
+    events: unsubscribeEvents(leadId, activity, lead.isTest),
+  };
+  const marked = await markUnsubscribed(store, leadId, { at, via, withdrawConsent: true, activity, outbox });
   if (!marked.lead) return { outcome: 'unknown-lead', announced: false };
+  if (marked.changed) {
+    const result = await announce(outbox, {
+      publisher: deps.publisher,
+      outbox: { clear: (entry) => store.clearOutbox(entry) },
+    });
+    if (result.published) await store.markActivityAnnounced(leadId, at, activity.id);
+    return { outcome: 'unsubscribed', announced: result.published };
+  }
 
-  // Already unsubscribed: announce only an earlier unsubscribe whose events never went out.
-  const pending = marked.changed ? activity : await latestUnannounced(store, leadId);
+  // Already unsubscribed: announce only an earlier unsubscribe whose events never went out (its
+  // outbox entry, if the relay has not published it yet; else, stored before the outbox, its
+  // events derived again). A refusing bus is thrown here: nothing new was stored.
+  const pending = await latestUnannounced(store, leadId);
   if (!pending) return { outcome: 'already-unsubscribed', announced: false };
-  const pendingVia = pending.data.via === 'one-click' ? 'one-click' : 'link';
+  const waiting = await store.getOutboxEntry({ id: pending.id, at: pending.at });
   await deps.publisher.publish(
+    ...(waiting?.events ?? unsubscribeEvents(leadId, pending, marked.lead.isTest)),
+  );
+  if (waiting) await store.clearOutbox(waiting);
+  await store.markActivityAnnounced(leadId, pending.at, pending.id);
+  return { outcome: 'already-unsubscribed', announced: true };
+}
+
+/** `Lead Unsubscribed` and `Activity Recorded` for an `unsubscribed` activity. */
+function unsubscribeEvents(leadId: string, activity: Activity, isTest: boolean): PipelineEvent<DetailType>[] {
+  return [
     pipelineEvent('Lead Unsubscribed', {
       leadId,
-      occurredAt: pending.at,
-      isTest: marked.lead.isTest,
-      via: pendingVia,
+      occurredAt: activity.at,
+      isTest,
+      via: activity.data.via === 'one-click' ? 'one-click' : 'link',
     }),
     pipelineEvent('Activity Recorded', {
       leadId,
-      occurredAt: pending.at,
-      isTest: marked.lead.isTest,
-      activityId: pending.id,
+      occurredAt: activity.at,
+      isTest,
+      activityId: activity.id,
       type: 'unsubscribed',
     }),
-  );
-  await store.markActivityAnnounced(leadId, pending.at, pending.id);
-  return { outcome: marked.changed ? 'unsubscribed' : 'already-unsubscribed', announced: true };
+  ];
 }
 
 /** The lead's latest `unsubscribed` activity if its events were never published. */

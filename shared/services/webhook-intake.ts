@@ -1,6 +1,6 @@
 import type { LinkedInLeadFetcher } from '../adapters/linkedin-api';
-import type { MetaLeadFetcher } from '../adapters/meta-graph';
-import { InvalidInputError } from '../domain/errors';
+import { MetaGraphError, type MetaLeadFetcher } from '../adapters/meta-graph';
+import { DependencyUnavailableError, InvalidInputError } from '../domain/errors';
 import type { Activity, ActivityType } from '../domain/lead';
 import { normaliseSubmission } from '../domain/normalise';
 import { pipelineEvent } from '../events/catalogue';
@@ -63,10 +63,11 @@ export type MetaLeadResult = IntakeResult & {
 
 /**
  * Takes in one Meta leadgen change: reads the lead from the Graph API and takes it in; when
- * there is no access token, the Graph call fails or times out, or the answers hold neither an
- * email nor a phone number, the lead is stored `pending` under its leadgen id instead, so it is
- * never lost and a person can complete it from Meta's Leads Center.
- * @throws only when storing fails (transient: the caller answers 5xx and Meta retries).
+ * there is no access token, Graph refuses the lead (4xx), or the answers hold neither an email
+ * nor a phone number, the lead is stored `pending` under its leadgen id instead, so it is never
+ * lost and a person can complete it from Meta's Leads Center.
+ * @throws DependencyUnavailableError when Graph times out or fails (5xx, 429) or storing fails:
+ *   the caller answers 503 and Meta delivers again.
  */
 export async function takeInMetaLead(
   change: MetaLeadChange,
@@ -106,6 +107,10 @@ async function readMetaFields(
     });
     return { fields: metaLeadFields(lead, change) };
   } catch (error) {
+    // A passing outage: answer 503 so Meta delivers again, instead of a pending stub that no
+    // redelivery would complete (a known leadgen id is "already received").
+    if (error instanceof MetaGraphError && error.transient)
+      throw new DependencyUnavailableError('Meta Graph API', error);
     return { problem: `Graph API: ${(error as Error).message}` };
   }
 }

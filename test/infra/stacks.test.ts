@@ -6,6 +6,7 @@ import { listClients } from '../../infra/lib/build-app';
 import { DATA_LOGICAL_IDS, USER_GROUPS } from '../../infra/lib/data-stack';
 import {
   HELD_LEADS_SWEEP,
+  OUTBOX_RELAY_SWEEP,
   SES_DETAIL_TYPES,
   STALE_DEALS_SCHEDULE,
   TARGET_RETRY,
@@ -70,6 +71,7 @@ const FUNCTION_ENV: Record<string, string[]> = {
   sms: ['TABLE_NAME'],
   // Only with `nurture.triggers`.
   'nurture-trigger': ['TABLE_NAME', 'NURTURE_STATE_MACHINE_ARN'],
+  relay: ['TABLE_NAME', 'EVENT_BUS_NAME'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds. */
@@ -159,6 +161,13 @@ function functionsByName(s: SynthesizedClient): Map<string, [string, CfnResource
 }
 
 /** The event-pattern rule (or, with `scheduled`, the schedule rule) targeting `logicalId`. */
+/** The functions a client's stack has: `enrich` only when a third-party provider is configured. */
+function expectedFunctions(s: SynthesizedClient): string[] {
+  return Object.keys(FUNCTION_ENV).filter(
+    (name) => name !== 'enrich' || s.config.enrichment.provider?.enabled === true,
+  );
+}
+
 function ruleTargeting(s: SynthesizedClient, logicalId: string, { scheduled = false } = {}): CfnResource {
   const rules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule').filter(
     ([, r]) =>
@@ -181,7 +190,8 @@ describe.each(clients)('client %s', (clientName) => {
     Object.keys(FUNCTION_ENV).filter(
       (n) =>
         (n !== 'sms' || s.config.sms.enabled) &&
-        (n !== 'nurture-trigger' || s.config.nurture.triggers.length > 0),
+        (n !== 'nurture-trigger' || s.config.nurture.triggers.length > 0) &&
+        (n !== 'enrich' || s.config.enrichment.provider?.enabled === true),
     );
   const smsOn = () => (s.config.sms.enabled ? 1 : 0);
   const triggersOn = () => (s.config.nurture.triggers.length > 0 ? 1 : 0);
@@ -584,9 +594,17 @@ describe.each(clients)('client %s', (clientName) => {
       const onPipelineBus = (r: CfnResource) =>
         expect(r.Properties.EventBusName).toEqual({ Ref: expect.stringMatching(/^Bus/) });
 
+      const providerEnabled = s.config.enrichment.provider?.enabled === true;
       const expectations: Record<string, unknown> = {
-        enrich: { source: [EVENT_SOURCE], 'detail-type': ['Lead Captured'], detail: { pending: [false] } },
-        score: { source: [EVENT_SOURCE], 'detail-type': ['Lead Enriched', 'Activity Recorded'] },
+        ...(providerEnabled
+          ? {
+              enrich: {
+                source: [EVENT_SOURCE],
+                'detail-type': ['Lead Captured'],
+                detail: { pending: [false] },
+              },
+            }
+          : {}),
         route: { source: [EVENT_SOURCE], 'detail-type': ['Lead Scored'], detail: { routable: [true] } },
         alert: {
           source: [EVENT_SOURCE],
@@ -621,6 +639,19 @@ describe.each(clients)('client %s', (clientName) => {
         expect(pattern(rule), name).toEqual(expected);
         onPipelineBus(rule);
       }
+      // Built-in enrichment runs at intake: captured leads go straight to scoring, and the
+      // enrich function exists only to ask a configured third-party provider.
+      expect(fns.has('enrich'), 'enrich function').toBe(providerEnabled);
+      const scoreRules = resourcesOfType(s.pipelineJson, 'AWS::Events::Rule')
+        .filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(`"${fnId('score')}"`))
+        .map(([, r]) => pattern(r));
+      expect(scoreRules).toEqual(
+        expect.arrayContaining([
+          { source: [EVENT_SOURCE], 'detail-type': ['Lead Captured'], detail: { pending: [false] } },
+          { source: [EVENT_SOURCE], 'detail-type': ['Lead Enriched', 'Activity Recorded'] },
+        ]),
+      );
+      expect(scoreRules).toHaveLength(2);
 
       const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
       const machineId = (prefix: string) =>
@@ -663,6 +694,9 @@ describe.each(clients)('client %s', (clientName) => {
         'pattern',
         `rate(${HELD_LEADS_SWEEP.toMinutes()} minutes)`,
       ]);
+      // The relay publishes outbox leftovers on a schedule.
+      const relay = ruleTargeting(s, fnId('relay'), { scheduled: true });
+      expect(relay.Properties.ScheduleExpression).toBe(`rate(${OUTBOX_RELAY_SWEEP.toMinutes()} minute)`);
       if (triggersOn()) {
         const trigger = ruleTargeting(s, fnId('nurture-trigger'));
         expect(pattern(trigger)).toEqual({
@@ -672,7 +706,10 @@ describe.each(clients)('client %s', (clientName) => {
         });
       }
       // Every rule above, and no other: a new consumer adds its rule and its expectation here.
-      s.pipeline.resourceCountIs('AWS::Events::Rule', 13 + smsOn() + triggersOn());
+      s.pipeline.resourceCountIs(
+        'AWS::Events::Rule',
+        14 + (providerEnabled ? 1 : 0) + smsOn() + triggersOn(),
+      );
     });
 
     it('gives every rule target a retry policy and its own encrypted, TLS-only DLQ', () => {
@@ -767,6 +804,7 @@ describe.each(clients)('client %s', (clientName) => {
         'follow-up',
         'sms',
         'nurture-trigger',
+        'relay',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;

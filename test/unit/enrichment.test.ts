@@ -10,6 +10,7 @@ import {
   NO_ENRICHMENT_PROVIDER,
 } from '../../shared/adapters/enrichment-provider';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
+import { normaliseCountry } from '../../shared/domain/country';
 import { enrichProfile, providerFacts } from '../../shared/domain/enrichment';
 import type { LeadProfile } from '../../shared/domain/lead';
 
@@ -26,6 +27,13 @@ const profile = (p: Partial<LeadProfile> = {}): LeadProfile => ({
 });
 
 describe('enrichProfile (built-in enrichment)', () => {
+  it('survives a country typed as an Object member name ("constructor", "__proto__"): capture enriches every lead', () => {
+    for (const country of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(normaliseCountry(country), country).toBeUndefined();
+      expect(() => enrichProfile(profile({ country })), country).not.toThrow();
+    }
+  });
+
   it('derives the company domain, phone country, country and time zone of a complete lead', () => {
     const { profile: enriched, changed } = enrichProfile(profile({ phone: '+4930901820', phoneValid: true }));
     expect(enriched).toMatchObject({

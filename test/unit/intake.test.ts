@@ -35,6 +35,29 @@ describe('intakeLead', () => {
     expect((await h.repository.listActivities('id-1')).map((a) => a.type)).toEqual(['captured']);
   });
 
+  it('stores the lead already enriched (phone country, country, time zone), so Lead Captured can be scored at once', async () => {
+    await intakeLead({ fields: { ...elena, phone: '+49 30 901820' }, provider: 'form' }, deps());
+    const lead = await h.repository.getLead('id-1');
+    expect(lead?.profile).toMatchObject({
+      companyDomain: 'kontor-software.de',
+      isFreeMail: false,
+      isDisposable: false,
+      phoneCountry: 'DE',
+      country: 'DE',
+      timezone: 'Europe/Berlin',
+    });
+  });
+
+  it('enriches a resubmission after the merge: a phone given later sets the country', async () => {
+    await intakeLead({ fields: elena, provider: 'form' }, deps());
+    expect((await h.repository.getLead('id-1'))?.profile.country).toBeUndefined();
+    await intakeLead({ fields: { ...elena, phone: '+49 30 901820' }, provider: 'form' }, deps());
+    expect((await h.repository.getLead('id-1'))?.profile).toMatchObject({
+      phoneCountry: 'DE',
+      country: 'DE',
+    });
+  });
+
   it('merges a resubmission of the same person into the existing lead', async () => {
     await intakeLead({ fields: elena, provider: 'form' }, deps());
     const again = await intakeLead(

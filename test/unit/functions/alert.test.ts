@@ -328,9 +328,27 @@ describe('alert handler', () => {
     expect(slackCalls).toHaveLength(1);
     expect(published()).toHaveLength(1);
 
-    // A different event about the same lead is a different alert.
-    await handler(assignedEvent('evt-other'), context());
+    // Routing re-publishing the same assignment (a new event id) is the same alert...
+    await handler(assignedEvent('evt-republished'), context());
+    expect(slackCalls).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+    // ...while a new assignment of the same lead is a new one.
+    await handler(assignedEvent('evt-other', { assignedAt: '2025-11-24T15:20:00.000Z' }), context());
     expect(slackCalls).toHaveLength(2);
+  });
+
+  it('sends one alert per channel when the same assignment arrives twice concurrently', async () => {
+    const handler = handlerFor();
+    const outcomes = await Promise.allSettled([
+      handler(assignedEvent('evt-a'), context()),
+      handler(assignedEvent('evt-b'), context()),
+    ]);
+    // Whichever finds a channel in progress throws, and Lambda's retry finds it completed.
+    for (const outcome of outcomes)
+      if (outcome.status === 'rejected') await handler(assignedEvent('evt-retry'), context());
+    expect(completed()).toBe(2);
+    expect(slackCalls).toHaveLength(1);
+    expect(published()).toHaveLength(1);
   });
 
   it('never alerts a test lead, whether the event or the stored lead is flagged', async () => {

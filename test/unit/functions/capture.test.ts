@@ -14,6 +14,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -149,6 +150,10 @@ function wireTable(): void {
       throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
     }
     table.put(input.Item);
+    return {};
+  });
+  ddb.on(DeleteCommand).callsFake((input) => {
+    table.items.delete(FakeTable.id(input.Key ?? {}));
     return {};
   });
   ddb.on(QueryCommand).callsFake((input) => ({
@@ -392,6 +397,7 @@ describe('capture: JSON submissions', () => {
       'LEAD#id-1 PROFILE',
       'DEDUPE#ana.lopez@acme-widgets.example DEDUPE',
       `LEAD#id-1 ACT#${NOW.toISOString()}#id-1-captured`,
+      `OUTBOX ${NOW.toISOString()}#id-1-captured`,
     ]);
     const lead = table.get({ pk: 'LEAD#id-1', sk: 'PROFILE' });
     expect(lead).toMatchObject({
@@ -936,26 +942,45 @@ describe('capture: AWS failures', () => {
     expect(result.statusCode).toBe(503);
   });
 
-  it('retries rejected PutEvents entries and answers 503 (never 2xx) when the bus keeps rejecting', async () => {
+  it('answers 201 while the bus keeps rejecting: Lead Captured waits in the outbox, stored with the lead', async () => {
     events.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
       Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
     });
     const result = await handler(jsonPost(person), context);
 
-    expect(result.statusCode).toBe(503);
+    // Stored means announced sooner or later: the relay publishes what the bus refused now.
+    expect(result.statusCode).toBe(201);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(4);
-    expect(table.byPrefix(IDEMPOTENCY_PARTITION)).toHaveLength(0);
-
-    // The lead was stored; a retry merges into it and publishes Lead Captured again.
-    events
-      .on(PutEventsCommand)
-      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }, { EventId: 'f' }] });
-    events.resetHistory();
-    const retried = await handler(jsonPost(person), context);
-    expect(retried.statusCode).toBe(200);
-    expect(publishedDetails().map((e) => e.type)).toEqual(['Activity Recorded', 'Lead Captured']);
+    const written = transactCalls()[0]?.args[0].input.TransactItems?.map((t) => t.Put?.Item) ?? [];
+    const entry = written.find((i) => i?.pk === 'OUTBOX');
+    expect(entry).toMatchObject({
+      entryId: 'id-1-captured',
+      events: [{ detailType: 'Lead Captured', detail: expect.objectContaining({ leadId: 'id-1' }) }],
+    });
+    expect(table.byPrefix('OUTBOX')).toHaveLength(1);
     expect(table.leads()).toHaveLength(1);
+  });
+
+  it('clears the outbox entry once Lead Captured is on the bus', async () => {
+    const result = await handler(jsonPost(person), context);
+    expect(result.statusCode).toBe(201);
+    expect(publishedDetails().map((e) => e.type)).toEqual(['Lead Captured']);
+    expect(table.byPrefix('OUTBOX')).toHaveLength(0);
+  });
+
+  it('never says "Nothing was saved" on a 503: the lead may be stored already', async () => {
+    // The lead is written, then attaching the visitor's history fails.
+    raw.on(PutItemCommand).rejects(
+      Object.assign(new Error('Service unavailable'), {
+        name: 'ServiceUnavailable',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    const result = await handler(jsonPost(person), context);
+    expect(result.statusCode).toBe(503);
+    expect(result.body).not.toContain('Nothing was saved');
+    expect(JSON.parse(result.body ?? '{}').message).toContain('never creates a second lead');
   });
 
   it('answers a form post with a retry page when DynamoDB is unavailable', async () => {

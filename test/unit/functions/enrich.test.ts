@@ -233,7 +233,7 @@ describe('enrich handler', () => {
     expect(h.table.lead('lead-1').version).toBe(1);
   });
 
-  it('recomputes the same values for a new event about an enriched lead and still announces it', async () => {
+  it('recomputes the same values for a new event about an enriched lead and triggers no re-score', async () => {
     h.table.putLead(germanLead());
     const handler = handlerWith();
     await handler(captured('lead-1', 'evt-a'));
@@ -241,9 +241,9 @@ describe('enrich handler', () => {
 
     expect(result).toMatchObject({ outcome: 'unchanged', changed: [] });
     expect(h.table.lead('lead-1').version).toBe(1);
+    // Scoring already ran on Lead Captured; Lead Enriched only asks for a re-score of a change.
     expect(h.ofType('Lead Enriched').map((p) => p.detail.fields)).toEqual([
       ['phoneCountry', 'country', 'timezone'],
-      [],
     ]);
   });
 

@@ -1,12 +1,13 @@
-import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRouteHandler } from '../../../functions/route/handler';
 import { createHandler as createScoreHandler } from '../../../functions/score/handler';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { keys } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
 import type { Lead } from '../../../shared/domain/lead';
 import type { EventDetailInput } from '../../../shared/events/catalogue';
+import { relayOutbox } from '../../../shared/services/announce';
 import { routingActivityId } from '../../../shared/services/routing';
 import {
   activity,
@@ -14,6 +15,7 @@ import {
   Harness,
   lambdaContext,
   makeLead,
+  TABLE,
   throttling,
   transactionCanceled,
 } from './pipeline-kit';
@@ -34,7 +36,6 @@ function routeHandler(now: Date = MONDAY_10, context = lambdaContext()) {
   const handler = createRouteHandler({
     repository: h.repository,
     publisher: h.publisher,
-    steps: h.steps('route'),
     config: example,
     now: () => now,
   });
@@ -217,7 +218,7 @@ describe('route handler: hold and nurture', () => {
     const until = '2026-03-02T07:30:00.000Z';
     h.table.putLead(mqlLead({ status: 'held', team: 'emea', heldUntil: until }));
     h.table.put({ ...keys.heldLead(until, 'lead-1'), entity: 'held', leadId: 'lead-1', until });
-    h.table.failNext('GetCommand', throttling());
+    h.table.failNext('BatchGetCommand', throttling());
     const sweep = routeHandler(new Date('2026-03-02T07:45:00.000Z'));
 
     await expect(sweep(schedule())).rejects.toMatchObject({ code: 'HELD_LEADS_NOT_RELEASED' });
@@ -341,7 +342,7 @@ describe('route handler: conflicts and failures', () => {
     );
     h.table.failNext('BatchGetCommand', throttling());
     const handler = routeHandler();
-    // BatchGet (counters) is throttled first...
+    // BatchGet (lead, counters and cursors) is throttled first...
     await expect(handler(scored('lead-1', 'evt-tr'))).rejects.toBeInstanceOf(DependencyUnavailableError);
     // ...then the transaction meets a conflicting one.
     await expect(handler(scored('lead-1', 'evt-tr'))).rejects.toBeInstanceOf(DependencyUnavailableError);
@@ -352,35 +353,26 @@ describe('route handler: conflicts and failures', () => {
     expect(h.table.openLeads('liam')).toBe(1);
   });
 
-  it('publishes exactly once when the bus fails after the assignment was saved', async () => {
+  it('assigns once when the bus fails after the assignment was saved: the relay publishes the stored event', async () => {
     h.table.putLead(mqlLead());
+    // A crash between the transaction and the publish leaves the same state behind.
     h.failNextPublish(throttling());
     const handler = routeHandler();
-    await expect(handler(scored('lead-1', 'evt-bus'))).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(handler(scored('lead-1', 'evt-bus'))).resolves.toMatchObject({ outcome: 'assigned' });
     expect(h.table.lead('lead-1').owner).toBe('liam');
     expect(h.published).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
 
-    await handler(scored('lead-1', 'evt-bus'));
-    await handler(scored('lead-1', 'evt-bus'));
+    expect(await handler(scored('lead-1', 'evt-bus'))).toEqual({ outcome: 'already-routed', events: [] });
+    await relayOutbox(new Date(MONDAY_10.getTime() + 60_000), {
+      publisher: h.publisher,
+      outbox: new DynamoOutbox(TABLE, h.docClient),
+    });
     expect(assignedTo()).toEqual(['liam']);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
     expect(h.table.openLeads('liam')).toBe(1);
-  });
-
-  it('recovers the event when the run died after saving but before its idempotency record completed', async () => {
-    h.table.putLead(mqlLead());
-    // Saving the "decide" step's result fails after the assignment transaction succeeded.
-    h.table.failNext('UpdateItemCommand', throttling());
-    const handler = routeHandler();
-    await expect(handler(scored('lead-1', 'evt-r'))).rejects.toBeInstanceOf(IdempotencyPersistenceLayerError);
-    expect(h.table.lead('lead-1').owner).toBe('liam');
-    // The invocation's time runs out, so its in-progress record expires.
-    for (const record of h.table.byPk('IDEMPOTENCY#route'))
-      h.table.put({ ...record, in_progress_expiration: Date.now() - 1 });
-
-    const result = await handler(scored('lead-1', 'evt-r'));
-    expect(result).toMatchObject({ outcome: 'recovered' });
-    expect(assignedTo()).toEqual(['liam']);
-    expect(h.table.openLeads('liam')).toBe(1);
+    expect(h.table.lead('lead-1').version).toBe(1);
+    expect(h.table.byPk('IDEMPOTENCY#route')).toEqual([]);
   });
 
   it('rejects a Lead Scored detail that fails the schema, naming the field', async () => {
@@ -412,16 +404,40 @@ describe('route handler: conflicts and failures', () => {
 });
 
 describe('route handler: exactly once', () => {
-  it('treats a duplicate delivery as a no-op: no second Lead Assigned, counter unchanged', async () => {
+  it('assigns once on a duplicate delivery and re-derives the same Lead Assigned from the stored activity', async () => {
     h.table.putLead(mqlLead());
     const handler = routeHandler();
     const first = await handler(scored('lead-1', 'evt-dup'));
     const second = await handler(scored('lead-1', 'evt-dup'));
 
-    expect(second).toEqual(first);
+    expect(first.outcome).toBe('assigned');
+    expect(second).toEqual({ outcome: 'already-routed', events: [] });
     expect(assignedTo()).toEqual(['liam']);
     expect(h.table.openLeads('liam')).toBe(1);
     expect(h.table.lead('lead-1').version).toBe(1);
+  });
+
+  it('assigns once when the same event is delivered twice concurrently', async () => {
+    h.table.putLead(mqlLead());
+    const handler = routeHandler();
+    const results = await Promise.all([
+      handler(scored('lead-1', 'evt-same')),
+      handler(scored('lead-1', 'evt-same')),
+    ]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['already-routed', 'assigned']);
+    expect(h.ofType('Lead Assigned')).toHaveLength(1);
+    expect(h.table.openLeads('liam') + h.table.openLeads('ana')).toBe(1);
+    expect(h.table.cursor('emea')?.version).toBe(1);
+  });
+
+  it('routes once when an older routable score arrives after a newer one (out of order)', async () => {
+    h.table.putLead(mqlLead());
+    const handler = routeHandler();
+    await handler(scored('lead-1', 'evt-new', { stage: 'SQL' }));
+    const older = await handler(scored('lead-1', 'evt-old', { stage: 'MQL' }));
+    expect(older).toEqual({ outcome: 'already-routed', events: [] });
+    expect(h.ofType('Lead Assigned')).toHaveLength(1);
+    expect(h.table.openLeads('liam') + h.table.openLeads('ana')).toBe(1);
   });
 
   it('leaves a lead that already has an owner alone when another routable event arrives', async () => {
@@ -479,7 +495,6 @@ describe('scenario: the example client', () => {
     const score = createScoreHandler({
       repository: h.repository,
       publisher: h.publisher,
-      steps: h.steps('score'),
       model: example.scoring,
       now: () => MONDAY_10,
     });

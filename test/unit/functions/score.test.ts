@@ -1,9 +1,10 @@
-import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/score/handler';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { loadClientConfig } from '../../../shared/config/load';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
 import type { Activity, Lead } from '../../../shared/domain/lead';
+import { relayOutbox } from '../../../shared/services/announce';
 import { isRoutable } from '../../../shared/services/scoring';
 import {
   activity,
@@ -11,6 +12,7 @@ import {
   Harness,
   lambdaContext,
   makeLead,
+  TABLE,
   throttling,
   transactionCanceled,
 } from './pipeline-kit';
@@ -28,7 +30,6 @@ function scoreHandler() {
   const handler = createHandler({
     repository: h.repository,
     publisher: h.publisher,
-    steps: h.steps('score'),
     model: example.scoring,
     now: () => NOW,
   });
@@ -136,6 +137,36 @@ describe('score handler', () => {
     ]);
   });
 
+  it('scores a lead on Lead Captured (enriched at intake) and makes it routable, with trigger captured', async () => {
+    h.table.putLead(vpLead());
+    await scoreHandler()(
+      eventBridgeEvent('Lead Captured', {
+        leadId: 'lead-1',
+        occurredAt: '2026-03-02T09:59:00.000Z',
+        provider: 'form',
+        channel: 'direct',
+      }),
+    );
+    expect(h.table.lead('lead-1').score?.total).toBe(53);
+    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ trigger: 'captured', routable: true });
+  });
+
+  it('does not score a pending Lead Captured (its fields are not there yet)', async () => {
+    h.table.putLead(vpLead({ status: 'pending' }));
+    const result = await scoreHandler()(
+      eventBridgeEvent('Lead Captured', {
+        leadId: 'lead-1',
+        occurredAt: '2026-03-02T09:59:00.000Z',
+        provider: 'meta',
+        channel: 'paid_social',
+        pending: true,
+      }),
+    );
+    expect(result.outcome).toBe('missing');
+    expect(h.table.lead('lead-1').score).toBeUndefined();
+    expect(h.published).toEqual([]);
+  });
+
   it('makes a new lead routable once enriched even below MQL (routing nurtures it)', async () => {
     h.table.putLead(makeLead({ profile: { email: 'sam@gmail.com', isFreeMail: true } }));
     await scoreHandler()(enriched());
@@ -196,18 +227,57 @@ describe('score handler', () => {
     expect(h.ofType('Lead Qualified')).toEqual([]);
   });
 
-  it('treats a duplicate delivery as a no-op: one history entry, one Lead Qualified', async () => {
+  it('scores a duplicate delivery once and publishes nothing again: one history entry, one Lead Qualified', async () => {
     h.table.putLead(vpLead());
     h.table.putActivities([demo]);
     const handler = scoreHandler();
-    const first = await handler(enriched('lead-1', 'evt-dup'));
+    await handler(enriched('lead-1', 'evt-dup'));
     const second = await handler(enriched('lead-1', 'evt-dup'));
 
-    expect(second).toEqual(first);
+    expect(second).toEqual({ outcome: 'already-scored', events: [] });
     expect(h.table.lead('lead-1').version).toBe(1);
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+    expect(h.table.byPk('IDEMPOTENCY#score')).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
     expect(h.ofType('Lead Qualified')).toHaveLength(1);
     expect(h.ofType('Lead Scored')).toHaveLength(1);
+  });
+
+  it('scores the same event delivered twice concurrently once', async () => {
+    h.table.putLead(vpLead());
+    h.table.putActivities([demo]);
+    const handler = scoreHandler();
+    const results = await Promise.all([
+      handler(enriched('lead-1', 'evt-c')),
+      handler(enriched('lead-1', 'evt-c')),
+    ]);
+    expect(h.table.lead('lead-1')).toMatchObject({ version: 1, stage: 'SQL' });
+    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+    // The loser re-read the lead and found its own trigger: nothing to redo.
+    expect(results.map((r) => r.outcome).sort()).toEqual(['already-scored', 'scored']);
+    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+  });
+
+  it('scores events delivered out of order once each, and announces the crossing once', async () => {
+    h.table.putLead(vpLead());
+    h.table.putActivities([demo]);
+    const handler = scoreHandler();
+    // The activity's event overtakes the capture's: it qualifies the lead, the capture finds it done.
+    await handler(recorded(demo, 'evt-activity'));
+    await handler(
+      eventBridgeEvent(
+        'Lead Captured',
+        { leadId: 'lead-1', occurredAt: '2026-03-02T09:58:00.000Z', provider: 'form', channel: 'direct' },
+        'evt-captured',
+      ),
+    );
+    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
+    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    // The capture still hands the new lead to routing.
+    expect(h.ofType('Lead Scored').map((e) => [e.detail.trigger, e.detail.routable])).toEqual([
+      ['activity', true],
+      ['captured', true],
+    ]);
   });
 
   it('recomputes the same result for a re-announced activity: no history entry, no second Lead Qualified', async () => {
@@ -264,7 +334,7 @@ describe('score handler', () => {
     expect(lead.score?.total).toBe(75);
     expect(lead.stage).toBe('SQL');
     expect(lead.version).toBe(2);
-    // One history entry: the failed attempt's entry was overwritten (same instant).
+    // One history entry: it is written in the lead's transaction, which failed the first time.
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
     expect(h.ofType('Lead Qualified').map((p) => p.detail.stage)).toEqual(['SQL']);
   });
@@ -277,60 +347,36 @@ describe('score handler', () => {
     const handler = scoreHandler();
     await expect(handler(enriched('lead-1', 'evt-x'))).rejects.toMatchObject({ code: 'LEAD_CHANGED' });
     expect(h.published).toEqual([]);
-    // EventBridge's retry starts afresh (the failed step left no idempotency record).
+    // EventBridge's retry starts afresh (nothing was written).
     await handler(enriched('lead-1', 'evt-x'));
     expect(h.ofType('Lead Qualified')).toHaveLength(1);
   });
 
-  it('publishes exactly once when the bus fails after the save: the retry publishes the stored events', async () => {
-    h.table.putLead(vpLead());
-    h.table.putActivities([demo]);
-    h.failNextPublish(throttling());
-    const handler = scoreHandler();
-    await expect(handler(enriched('lead-1', 'evt-b'))).rejects.toBeInstanceOf(DependencyUnavailableError);
-    expect(h.published).toEqual([]);
-
-    await handler(enriched('lead-1', 'evt-b'));
-    // Recomputing would find nothing crossed (the stage is already SQL); the stored decision has it.
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
-    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ routable: true, previousStage: 'lead' });
-    expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
-  });
-
-  it('still announces the crossing when the run died after saving but before its idempotency record completed', async () => {
+  it('keeps the events in the outbox when the bus fails after the save; the relay publishes them once', async () => {
     // A nurtured lead whose demo request makes it an SQL: it must reach sales.
     h.table.putLead(vpLead({ status: 'nurturing', nurtureSequence: 'education' }));
     h.table.putActivities([demo]);
-    // Saving the "decide" step's result fails after the new score was saved.
-    h.table.failNext('UpdateItemCommand', throttling());
+    h.failNextPublish(throttling());
     const handler = scoreHandler();
-    await expect(handler(recorded(demo, 'evt-crash'))).rejects.toBeInstanceOf(
-      IdempotencyPersistenceLayerError,
-    );
-    expect(h.table.lead('lead-1')).toMatchObject({
-      stage: 'SQL',
-      scoredBy: { key: 'evt-crash', previousStage: 'lead' },
-    });
+    // Stored with its events: the refusal is the relay's to handle, not a retry's.
+    await expect(handler(recorded(demo, 'evt-crash'))).resolves.toMatchObject({ outcome: 'scored' });
+    expect(h.table.lead('lead-1')).toMatchObject({ stage: 'SQL', scoredBy: { key: 'evt-crash' } });
     expect(h.published).toEqual([]);
-    // The invocation's time runs out, so its in-progress record expires.
-    for (const record of h.table.byPk('IDEMPOTENCY#score'))
-      h.table.put({ ...record, in_progress_expiration: Date.now() - 1 });
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
 
-    const retried = await handler(recorded(demo, 'evt-crash'));
-    expect(retried).toMatchObject({
-      outcome: 'scored',
-      previousStage: 'lead',
-      qualified: 'SQL',
-      routable: true,
+    // A redelivery finds its own write and publishes nothing; the relay publishes the entry.
+    expect(await handler(recorded(demo, 'evt-crash'))).toEqual({ outcome: 'already-scored', events: [] });
+    const relayed = await relayOutbox(new Date(NOW.getTime() + 60_000), {
+      publisher: h.publisher,
+      outbox: new DynamoOutbox(TABLE, h.docClient),
     });
+    expect(relayed).toEqual({ due: 1, published: 1, failed: 0 });
     expect(h.ofType('Lead Qualified').map((p) => p.detail)).toEqual([
       expect.objectContaining({ stage: 'SQL', previousStage: 'lead' }),
     ]);
-    expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({
-      stage: 'SQL',
-      previousStage: 'lead',
-      routable: true,
-    });
+    expect(h.ofType('Lead Scored').map((p) => p.detail)).toEqual([
+      expect.objectContaining({ stage: 'SQL', previousStage: 'lead', routable: true }),
+    ]);
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
 
     // Another event finds the stage already reached: nothing is announced twice.
@@ -347,6 +393,8 @@ describe('score handler', () => {
 describe('isRoutable', () => {
   it('routes new leads once enriched, and unowned open leads that reach MQL or SQL', () => {
     expect(isRoutable({ status: 'new' }, 'enriched', undefined)).toBe(true);
+    expect(isRoutable({ status: 'new' }, 'captured', undefined)).toBe(true);
+    expect(isRoutable({ status: 'held' }, 'captured', undefined)).toBe(false);
     expect(isRoutable({ status: 'new' }, 'activity', undefined)).toBe(false);
     expect(isRoutable({ status: 'new' }, 'activity', 'MQL')).toBe(true);
     expect(isRoutable({ status: 'nurturing' }, 'activity', 'MQL')).toBe(true);

@@ -207,15 +207,15 @@ describe('unsubscribe POST', () => {
     expect(h.table.activities('lead-1')).toHaveLength(1);
   });
 
-  it('announces an earlier unsubscribe whose events never went out, exactly once', async () => {
+  it('confirms while the bus refuses (the events wait in the outbox) and a repeat visit announces them, exactly once', async () => {
     h.table.putLead(nurtured());
     h.failNextPublish(throttling());
-    const failed = await unsubscribe()(request('POST', { token: TOKEN }));
-    expect(failed.statusCode).toBe(503);
-    expect(failed.headers?.['retry-after']).toBe('5');
-    // The unsubscribe itself is already in effect.
+    const refused = await unsubscribe()(request('POST', { token: TOKEN }));
+    // The unsubscribe is in effect and its events are stored with it: the relay would publish them.
+    expect(refused.statusCode).toBe(200);
     expect(h.table.lead('lead-1').unsubscribed).toBe(true);
     expect(h.published).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
 
     const retried = await unsubscribe()(request('POST', { token: TOKEN }));
     expect(retried.statusCode).toBe(200);
@@ -224,6 +224,8 @@ describe('unsubscribe POST', () => {
 
     await unsubscribe()(request('POST', { token: TOKEN }));
     expect(h.published).toHaveLength(2);
+    // Announced from the outbox entry, which is gone: the relay has nothing left to publish.
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
   });
 
   it('does not announce a lead unsubscribed another way, and keeps the first suppression reason', async () => {

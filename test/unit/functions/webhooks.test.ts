@@ -394,8 +394,10 @@ describe('Google Ads', () => {
         }),
       },
     ]);
-    expect(idempotencyRecords()).toHaveLength(1);
-    expect(idempotencyRecords()[0]).toMatchObject({ status: 'COMPLETED' });
+    // No Powertools record per lead: the provider id is claimed in the lead's transaction, and
+    // the announcement left the outbox once it was on the bus.
+    expect(idempotencyRecords()).toHaveLength(0);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
   });
 
   it('answers 200 to a duplicate delivery without a second lead or event', async () => {
@@ -403,17 +405,31 @@ describe('Google Ads', () => {
     await handler(googlePost());
     const again = await handler(googlePost());
     expect(again.statusCode).toBe(200);
-    expect(bodyOf(again).results).toEqual([{ outcome: 'created', leadId: 'id-1' }]);
-
-    // Long after the idempotency record expired, intake still knows the provider id.
-    for (const record of idempotencyRecords()) h.table.delete(record);
-    const later = await handler(googlePost());
-    expect(later.statusCode).toBe(200);
-    expect(bodyOf(later).results).toEqual([{ outcome: 'already-received', leadId: 'id-1' }]);
+    expect(bodyOf(again).results).toEqual([{ outcome: 'already-received', leadId: 'id-1' }]);
 
     expect(leads()).toHaveLength(1);
     expect(h.ofType('Lead Captured')).toHaveLength(1);
     expect(h.table.calls.filter((c) => c === 'TransactWriteCommand')).toHaveLength(1);
+  });
+
+  it('answers 200 while the bus refuses, keeps Lead Captured in the outbox, and a resend announces it', async () => {
+    const handler = build();
+    h.failNextPublish(throttling());
+    const first = await handler(googlePost());
+    // Stored with its announcement: the provider must not retry, the relay (or a resend) publishes.
+    expect(first.statusCode).toBe(200);
+    expect(h.ofType('Lead Captured')).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
+
+    const resend = await handler(googlePost());
+    expect(resend.statusCode).toBe(200);
+    expect(bodyOf(resend).results).toEqual([{ outcome: 'already-received', leadId: 'id-1' }]);
+    expect(h.ofType('Lead Captured').map((e) => e.detail.leadId)).toEqual(['id-1']);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
+    // Announced once: a further resend finds nothing waiting.
+    await handler(googlePost());
+    expect(h.ofType('Lead Captured')).toHaveLength(1);
+    expect(leads()).toHaveLength(1);
   });
 
   it('answers 401 to a wrong google_key and stores nothing', async () => {
@@ -549,19 +565,33 @@ describe('Meta Lead Ads', () => {
     expect(h.ofType('Lead Captured')[0]?.detail).toMatchObject({ leadId: 'id-1', pending: true });
   });
 
-  it('stores the lead as pending when the Graph API times out', async () => {
+  it('answers 503 when the Graph API times out, storing nothing, so Meta delivers again', async () => {
     const hanging = (async (_input: string | URL | Request, init?: RequestInit) =>
       new Promise<Response>((_resolve, reject) => {
         init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
       })) as typeof fetch;
     const result = await build({ fetch: hanging, graphTimeoutMs: 20 })(metaPost(metaBatch('900003')));
-    expect(result.statusCode).toBe(200);
+    expect(result.statusCode).toBe(503);
     expect(bodyOf(result).results[0]).toMatchObject({
       leadgenId: '900003',
-      outcome: 'created',
-      pending: true,
+      outcome: 'failed',
+      error: expect.stringContaining('Meta Graph API is unavailable'),
     });
-    expect(h.table.lead('id-1').status).toBe('pending');
+    expect(leads()).toEqual([]);
+
+    // Meta's redelivery, once Graph answers, creates the complete lead.
+    const redelivered = await build({
+      fetch: graphFetch({ '900003': graphLead('900003', 'cy@hooli.example', 'Cy Hooli') }),
+    })(metaPost(metaBatch('900003')));
+    expect(redelivered.statusCode).toBe(200);
+    expect(leads().map((l) => l.status)).toEqual(['new']);
+  });
+
+  it('answers 503 when the Graph API answers 5xx', async () => {
+    const failing = (async () => new Response('{}', { status: 502 })) as typeof fetch;
+    const result = await build({ fetch: failing })(metaPost(metaBatch('900005')));
+    expect(result.statusCode).toBe(503);
+    expect(leads()).toEqual([]);
   });
 
   it('stores the lead as pending when Meta refuses the token', async () => {
@@ -597,8 +627,9 @@ describe('Meta Lead Ads', () => {
 
     const redelivery = await handler(metaPost(metaBatch('910001', '910002')));
     expect(redelivery.statusCode).toBe(200);
+    // Ann is known by her leadgen id now; Bob is created.
     expect(bodyOf(redelivery).results.map((r: { outcome: string }) => r.outcome)).toEqual([
-      'created',
+      'already-received',
       'created',
     ]);
     expect(
@@ -1027,11 +1058,15 @@ describe('infrastructure failures', () => {
     expect(result.statusCode).toBe(413);
   });
 
-  it('answers 503 when the same unit is being processed by a concurrent delivery', async () => {
+  it('stores one lead when the same lead is delivered twice concurrently', async () => {
     const handler = build();
-    const slow = Promise.all([handler(googlePost()), handler(googlePost())]);
-    const [a, b] = await slow;
-    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 503]);
+    const [a, b] = await Promise.all([handler(googlePost()), handler(googlePost())]);
+    // The provider id is claimed in the lead's transaction: the loser finds the winner's lead.
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect(
+      [...bodyOf(a).results, ...bodyOf(b).results].map((r: { outcome: string }) => r.outcome).sort(),
+    ).toEqual(['already-received', 'created']);
     expect(leads()).toHaveLength(1);
+    expect(h.ofType('Lead Captured')).toHaveLength(1);
   });
 });
