@@ -179,5 +179,27 @@ export function nurtureGraphProblems(nurture: Nurture): GraphProblem[] {
     state.set(k, 'done');
   };
   for (const k of edges.keys()) if (zeroWait(k) && !state.has(k)) visit(k, [k]);
+
+  // A Standard execution runs at most a year: the longest path through a sequence (its waits
+  // added up along steps that do not repeat) must fit, or the machine would be cut off mid-way.
+  sequences.forEach((sequence, si) => {
+    const first = sequence.steps[0];
+    if (!first) return;
+    const longest = (k: string, seen: ReadonlySet<string>): number => {
+      const inside = (edges.get(k) ?? []).filter((to) => to.startsWith(`${sequence.id}/`) && !seen.has(to));
+      const after = Math.max(0, ...inside.map((to) => longest(to, new Set([...seen, to]))));
+      return (waits.get(k) ?? 0) + after;
+    };
+    const start = key(sequence.id, first.id);
+    const hours = longest(start, new Set([start]));
+    if (hours > MAX_SEQUENCE_HOURS)
+      problems.push({
+        path: ['nurture', 'sequences', si, 'steps'],
+        message: `waits add up to ${hours} hours; a sequence must finish within one year (${MAX_SEQUENCE_HOURS} hours)`,
+      });
+  });
   return problems;
 }
+
+/** A Standard workflow execution's limit (one year), which a whole sequence must fit in. */
+export const MAX_SEQUENCE_HOURS = 24 * 365;
