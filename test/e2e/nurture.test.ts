@@ -65,6 +65,9 @@ function nurtureLead(first: string, email: string, phone: string): FormLead & Re
     phone,
     marketing_consent: 'yes',
     sms_consent: 'yes',
+    // A guide download, not the demo request: the example scores a demo request sales-ready,
+    // and a lead routed to a rep leaves nurture.
+    form_id: 'guide-download',
   };
 }
 
