@@ -4,10 +4,11 @@
  * Typeform, Unbounce, Calendly, a generic webhook), mixed fit levels, duplicates, tracking
  * events and a few bad submissions. Everything goes over HTTP, exactly as in production.
  */
-import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { WEBHOOK_ADAPTERS, type WebhookProvider } from '../shared/webhooks';
 import { webhookToken } from '../shared/webhooks/common';
+import { WEBHOOK_SIGNERS } from '../shared/webhooks/sign';
 import type { Endpoints } from './runtime';
 
 const { values } = parseArgs({
@@ -39,6 +40,16 @@ async function post(
   const note = response.headers.get('location') ?? undefined;
   outcomes.push({ what, status: response.status, ...(note ? { note } : {}) });
   return response;
+}
+
+/** Posts a JSON delivery to `/webhooks/<provider>`, signed as that vendor signs it. */
+function postSigned(what: string, provider: WebhookProvider, body: string): Promise<Response> {
+  const secret = secrets[WEBHOOK_ADAPTERS[provider].secret] ?? '';
+  const delivery = WEBHOOK_SIGNERS[provider](body, secret, new Date());
+  return post(what, `/webhooks/${provider}`, delivery.body, {
+    'content-type': 'application/json',
+    ...delivery.headers,
+  });
 }
 
 const renderedAt = () => String(Date.now() - 20_000);
@@ -326,12 +337,7 @@ const metaBody = JSON.stringify({
     },
   ],
 });
-await post('Meta Lead Ads (no access token: stored as pending)', '/webhooks/meta', metaBody, {
-  'content-type': 'application/json',
-  'x-hub-signature-256': `sha256=${createHmac('sha256', secrets.metaAppSecret ?? '')
-    .update(metaBody)
-    .digest('hex')}`,
-});
+await postSigned('Meta Lead Ads (no access token: stored as pending)', 'meta', metaBody);
 
 const typeformBody = JSON.stringify({
   event_id: `demo-tf-${Date.now()}`,
@@ -363,12 +369,7 @@ const typeformBody = JSON.stringify({
     ],
   },
 });
-await post('Typeform response', '/webhooks/typeform', typeformBody, {
-  'content-type': 'application/json',
-  'typeform-signature': `sha256=${createHmac('sha256', secrets.typeformSecret ?? '')
-    .update(typeformBody)
-    .digest('base64')}`,
-});
+await postSigned('Typeform response', 'typeform', typeformBody);
 
 const unbounce = new URLSearchParams({
   page_id: 'a2b3c4d5-demo',
@@ -410,17 +411,11 @@ const calendlyBody = JSON.stringify({
     },
   },
 });
-const t = Math.floor(Date.now() / 1000);
-await post('Calendly booking (existing lead)', '/webhooks/calendly', calendlyBody, {
-  'content-type': 'application/json',
-  'calendly-webhook-signature': `t=${t},v1=${createHmac('sha256', secrets.calendlySigningKey ?? '')
-    .update(`${t}.${calendlyBody}`)
-    .digest('hex')}`,
-});
+await postSigned('Calendly booking (existing lead)', 'calendly', calendlyBody);
 
-await post(
+await postSigned(
   'Generic JSON webhook',
-  `/webhooks/generic`,
+  'generic',
   JSON.stringify({
     contact: {
       email: 'nina.petrova@quantleaf.com',
@@ -430,10 +425,6 @@ await post(
     },
     company: { name: 'Quantleaf' },
   }),
-  {
-    'content-type': 'application/json',
-    'x-webhook-token': webhookToken(signingKey, 'generic'),
-  },
 );
 
 // Nurture addresses that exercise SES's mailbox simulator.
