@@ -158,6 +158,13 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': join(REPO_ROOT, 'shared', 'runtime', 'lambda-credentials.ts'),
 };
 
+/**
+ * Modules the AWS SDK imports only with a dynamic `import()` on a path our functions never take,
+ * left out of the bundles (esbuild `--external`). If one were ever reached, the import would
+ * fail loudly with the module's name rather than misbehave.
+ */
+export const LAZY_SDK_MODULES: readonly string[] = ['@smithy/core/event-streams'];
+
 /** The step after esbuild that adds the data files a bundle reads (`shared/domain/data/`). */
 const COPY_BUNDLED_DATA = join('infra', 'lib', 'copy-bundled-data.mjs');
 
@@ -166,7 +173,7 @@ const COPY_BUNDLED_DATA = join('infra', 'lib', 'copy-bundled-data.mjs');
  * (`functions/<name>/handler.ts`, ESM, Node 22, arm64, X-Ray), its log group and retention, its
  * environment, and least-privilege grants derived from {@link LeadFunctionAccess}.
  *
- * The AWS SDK is bundled (`externalModules: []`) rather than taken from the runtime, so the SDK
+ * The AWS SDK is bundled (all but {@link LAZY_SDK_MODULES}) rather than taken from the runtime, so the SDK
  * version is the one pinned in `package-lock.json` and tested, not whatever Lambda ships that day.
  */
 export class LeadFunction extends Construct {
@@ -233,8 +240,11 @@ export class LeadFunction extends Construct {
       esbuildArgs: Object.fromEntries(
         Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
       ),
-      // Bundle everything, the AWS SDK included, for a pinned and tested SDK version.
-      externalModules: [],
+      // Bundle everything, the AWS SDK included, for a pinned and tested SDK version; except
+      // the SDK's event-stream codec, which the SDK loads with a dynamic `import()` only for an
+      // operation that streams events (none of the clients the functions use has one), so
+      // bundling it added 15 KB to every function for code that never runs.
+      externalModules: [...LAZY_SDK_MODULES],
       forceDockerBundling: false,
       commandHooks: {
         beforeBundling: () => [],
