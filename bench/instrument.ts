@@ -396,7 +396,8 @@ export class Instrumentation {
     if (event.source.startsWith('aws.')) this.serviceEvents += 1;
     else {
       this.customEvents += 1;
-      this.customEventsByType[event['detail-type']] = (this.customEventsByType[event['detail-type']] ?? 0) + 1;
+      this.customEventsByType[event['detail-type']] =
+        (this.customEventsByType[event['detail-type']] ?? 0) + 1;
     }
     const detail = event.detail as { leadId?: unknown; stage?: unknown; sequenceId?: unknown } | null;
     const leadId = typeof detail?.leadId === 'string' ? detail.leadId : undefined;
