@@ -364,6 +364,52 @@ export class LeadRepository {
     return added;
   }
 
+  /**
+   * Records an activity of an existing lead in one transaction: a condition that the lead's
+   * profile exists, a put conditional on the activity id, and the outbox entry announcing it.
+   */
+  async recordLeadActivity(
+    activity: Activity,
+    outbox?: OutboxEntry,
+  ): Promise<'recorded' | 'repeated' | 'lead-missing'> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.lead(activity.leadId),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.activityItem(activity),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...(outbox ? [{ Put: { TableName: this.tableName, Item: outboxItem(outbox) } }] : []),
+          ],
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (errorName(error) === 'TransactionCanceledException') {
+        const [lead, put] = ((error as TransactionCanceledException).CancellationReasons ?? []).map(
+          (r) => r.Code,
+        );
+        if (lead === 'ConditionalCheckFailed') return 'lead-missing';
+        if (put === 'ConditionalCheckFailed') return 'repeated';
+        if (lead !== 'TransactionConflict' && put !== 'TransactionConflict')
+          return rethrowAsDomain('DynamoDB', error);
+        throw new DependencyUnavailableError('DynamoDB', error);
+      }
+      return rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
   /** The lead's activity timeline, oldest first. */
   async listActivities(leadId: string): Promise<Activity[]> {
     const items = await this.queryAll({
