@@ -4,13 +4,13 @@ import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { DynamoOutbox } from '../../shared/adapters/outbox-store';
 import { clientConfig } from '../../shared/config/runtime';
-import type { ActivityType } from '../../shared/domain/lead';
 import { InvalidInputError } from '../../shared/domain/errors';
+import type { ActivityType } from '../../shared/domain/lead';
 import { SesEventSchema } from '../../shared/domain/ses-events';
-import { lazyHandler } from '../../shared/runtime/handler';
-import { logger, metrics } from '../../shared/runtime/observability';
 import type { EventSink } from '../../shared/ports/events';
 import type { Outbox } from '../../shared/ports/outbox';
+import { lazyHandler } from '../../shared/runtime/handler';
+import { logger, metrics } from '../../shared/runtime/observability';
 import { announce } from '../../shared/services/announce';
 import {
   announcedActivityTypes,

@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createNurtureHandler } from '../../../functions/nurture/handler';
+import { createHandler as createRelayHandler } from '../../../functions/relay/handler';
 import { createHandler } from '../../../functions/ses-events/handler';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { loadClientConfig } from '../../../shared/config/load';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
-import type { Lead } from '../../../shared/domain/lead';
+import type { ActivityType, Lead } from '../../../shared/domain/lead';
 import { sesActivityId } from '../../../shared/domain/ses-events';
-import { createHandler as createRelayHandler } from '../../../functions/relay/handler';
-import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
-import type { ActivityType } from '../../../shared/domain/lead';
 import { announcedActivityTypes, type SesEventDecision } from '../../../shared/services/ses-events';
 import { API_URL, DELIVERED, EmailHarness, SENT, sesEvent } from './email-kit';
 import { activity, makeLead, TABLE, throttling } from './pipeline-kit';
