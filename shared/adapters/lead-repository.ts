@@ -102,6 +102,25 @@ export interface SaveLeadOptions {
   readonly outbox?: OutboxEntry;
 }
 
+/** A send claim as stored: under its lead, one per sequence step (see `claimSend`). */
+function sendClaimItem(
+  leadId: string,
+  sequenceId: string,
+  stepId: string,
+  at: string,
+  extra?: SendClaimExtra,
+): Record<string, unknown> {
+  return {
+    ...keys.send(leadId, sequenceId, stepId),
+    entity: 'send',
+    leadId,
+    sequenceId,
+    stepId,
+    at,
+    ...extra,
+  };
+}
+
 /** A task as stored: under its lead, sorted by due time. */
 function taskItem(task: LeadTask): Record<string, unknown> {
   return { ...keys.task(task.leadId, task.dueAt, task.id), entity: 'task', ...task };
@@ -443,17 +462,6 @@ export class LeadRepository {
 
   // ---------------------------------------------------------------- routing state
 
-  /** Open-lead counters for the given reps (missing reps have 0). */
-  async getOpenLeadCounts(repIds: readonly string[]): Promise<Map<string, number>> {
-    const result = new Map<string, number>(repIds.map((id) => [id, 0]));
-    const items = await this.batchGet(repIds.map((id) => keys.repCounters(id)));
-    for (const item of items) {
-      const repId = String(item.pk).slice('REP#'.length);
-      result.set(repId, Number(item.openLeads ?? 0));
-    }
-    return result;
-  }
-
   /**
    * What routing reads, in one strongly consistent BatchGetItem: the lead, the reps' open-lead
    * counters (missing reps have 0) and the teams' round-robin cursors (missing teams have none).
@@ -512,15 +520,7 @@ export class LeadRepository {
         {
           Put: {
             TableName: this.tableName,
-            Item: {
-              ...keys.send(leadId, sequenceId, stepId),
-              entity: 'send',
-              leadId,
-              sequenceId,
-              stepId,
-              at,
-              ...extra,
-            },
+            Item: sendClaimItem(leadId, sequenceId, stepId, at, extra),
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -529,44 +529,75 @@ export class LeadRepository {
     );
   }
 
+  /**
+   * The auto-response's three checks in one transaction: the address is not suppressed, the
+   * address was not auto-answered today for another lead (the day's claim is taken), and the
+   * lead's send is new (the send claim is taken). @returns `claimed`, or the first reason not to send.
+   */
+  async claimAutoResponse(claim: {
+    readonly leadId: string;
+    readonly sequenceId: string;
+    readonly stepId: string;
+    readonly at: string;
+    readonly suppressionHash: string;
+    readonly addressHash: string;
+    readonly day: string;
+    readonly expiresAt: number;
+  }): Promise<'claimed' | 'already-sent' | 'suppressed' | 'address-mailed-today'> {
+    const { leadId } = claim;
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: sendClaimItem(leadId, claim.sequenceId, claim.stepId, claim.at),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.suppression(claim.suppressionHash),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.autoResponseDay(claim.addressHash, claim.day),
+                  entity: 'autoResponseDay',
+                  leadId,
+                  [TTL_ATTRIBUTE]: claim.expiresAt,
+                },
+                ConditionExpression: 'attribute_not_exists(pk) OR leadId = :leadId',
+                ExpressionAttributeValues: { ':leadId': leadId },
+              },
+            },
+          ],
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (errorName(error) !== 'TransactionCanceledException') return rethrowAsDomain('DynamoDB', error);
+      const [send, suppression, day] = (
+        (error as TransactionCanceledException).CancellationReasons ?? []
+      ).map((r) => r.Code === 'ConditionalCheckFailed');
+      if (send) return 'already-sent';
+      if (suppression) return 'suppressed';
+      if (day) return 'address-mailed-today';
+      throw new DependencyUnavailableError('DynamoDB', error);
+    }
+  }
+
   /** Whether the hashed address is on the suppression list. */
   async isSuppressed(emailHash: string): Promise<boolean> {
     const out = await this.send(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.suppression(emailHash) })),
     );
     return out.Item !== undefined;
-  }
-
-  /**
-   * Claims the day's auto-response to an address for `leadId`, in one conditional write: free, or
-   * already this lead's (a retried send). The item expires with the TTL after `expiresAt`.
-   * @returns false when another lead's auto-response to the address has the day.
-   */
-  async claimAutoResponseDay(
-    addressHash: string,
-    day: string,
-    leadId: string,
-    expiresAt: number,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.autoResponseDay(addressHash, day),
-            entity: 'autoResponseDay',
-            leadId,
-            [TTL_ATTRIBUTE]: expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR leadId = :leadId',
-          ExpressionAttributeValues: { ':leadId': leadId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') return false;
-      return rethrowAsDomain('DynamoDB', error);
-    }
   }
 
   /** Puts a hashed address on the suppression list (idempotent). */
