@@ -27,14 +27,13 @@ import {
   type Activity,
   ActivitySchema,
   type Lead,
-  type LeadFilter,
-  type LeadIndexScope,
   LeadSchema,
   leadMatches,
   OPEN_STATUSES,
   stillInScope,
 } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
+import type { HeldLeadEntry, LeadQuery, Page, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
 import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
@@ -59,48 +58,10 @@ type ItemMeaning =
 const StoredLead = z.object(LeadSchema.shape);
 const StoredActivity = z.object(ActivitySchema.shape);
 
-/** A team's round-robin cursor as stored: an opaque routing value plus a write version. */
-export interface StoredCursor {
-  readonly value: unknown;
-  readonly version: number;
-}
-
-/** A held lead waiting in the queue for its next routing attempt (see `queueHeldLead`). */
-export interface HeldLeadEntry {
-  readonly leadId: string;
-  /** ISO time the lead is due to be routed again. */
-  readonly until: string;
-}
-
 const HeldLeadEntrySchema = z.object({ leadId: z.string().min(1), until: z.iso.datetime() });
 
 /** Marks a tracked activity whose `Activity Recorded` event is not confirmed published yet. */
 const UNPUBLISHED_ATTRIBUTE = 'unpublished';
-
-/** A page of query results with an opaque continuation token. */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextToken?: string;
-}
-
-/** Options for {@link LeadRepository.saveLead}. */
-export interface SaveLeadOptions {
-  /** Activities written in the same transaction. */
-  readonly activities?: readonly Activity[];
-  /**
-   * When the owner changes to a rep, refuse the write if it would take that rep past this
-   * capacity. Omit for the last-resort default owner, who takes leads even when full.
-   */
-  readonly capacity?: number;
-  /** Advance a team's round-robin cursor in the same transaction (conditional on its version). */
-  readonly cursor?: { readonly teamId: string; readonly value: unknown; readonly expectedVersion: number };
-  /** Require the lead to have no owner at write time (first assignment). */
-  readonly requireUnassigned?: boolean;
-  /** A score-history entry written in the same transaction as the lead. */
-  readonly scoreHistory?: { readonly at: string; readonly score: unknown };
-  /** The events this change must publish, stored in the same transaction (see `ports/outbox.ts`). */
-  readonly outbox?: OutboxEntry;
-}
 
 /** A send claim as stored: under its lead, one per sequence step (see `claimSend`). */
 function sendClaimItem(
@@ -1342,14 +1303,8 @@ export class LeadRepository {
 
 // ---------------------------------------------------------------- leads-api: list queries
 
-/** A page request of {@link LeadRepository.findLeads}. */
-export interface LeadQuery {
-  readonly scope: LeadIndexScope;
-  readonly filter: LeadFilter;
-  /** Leads per page, 1..100. */
-  readonly limit: number;
-  readonly nextToken?: string;
-}
+// The port types, for callers that still import them from here.
+export type { HeldLeadEntry, LeadQuery, Page, SaveLeadOptions, StoredCursor };
 
 /** Index reads per list page before a short page is returned with a token. */
 const LIST_MAX_READS = 5;

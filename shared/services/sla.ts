@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import type { ClientConfig, Rep } from '../config/schema';
 import { LeadChangedError, RepAtCapacityError, RoundRobinMovedError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
@@ -23,6 +22,7 @@ import {
   waitTimestamp,
 } from '../domain/sla';
 import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 
 /**
  * The SLA ladder's use cases: start the ladder for an assignment (its first deadline, under a
