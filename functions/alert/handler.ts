@@ -131,12 +131,23 @@ export function parseAlertEvent(event: unknown): { readonly id: string; readonly
 /**
  * What makes an alert the same alert: the effect, not the EventBridge event id. Routing
  * re-publishes a stored `Lead Assigned` when a redelivery cannot tell whether its first publish
- * reached the bus (a new event id, the same assignment), so an assignment is keyed by the lead
- * and its `assignedAt`. The other alert events are published once by their producers' own
- * guards (SLA execution steps, the stale-deal marker), so their event id identifies them.
+ * reached the bus (a new event id, the same assignment), and a retried SLA task re-publishes its
+ * step's events from the lead's record (same times), so an assignment is keyed by the lead and
+ * its `assignedAt`, an escalation by its ladder step and time, an unworked verdict by its time.
+ * The other alert events are published once by their producers' own guards (the stale-deal
+ * marker, the overdue sweep), so their event id identifies them.
  */
 export function alertKey(id: string, event: AlertEvent): string {
-  return event.type === 'Lead Assigned' ? `assigned#${event.detail.leadId}#${event.detail.assignedAt}` : id;
+  switch (event.type) {
+    case 'Lead Assigned':
+      return `assigned#${event.detail.leadId}#${event.detail.assignedAt}`;
+    case 'Lead Escalated':
+      return `escalated#${event.detail.leadId}#${event.detail.ladderStep}#${event.detail.occurredAt}`;
+    case 'Lead Unworked':
+      return `unworked#${event.detail.leadId}#${event.detail.occurredAt}`;
+    default:
+      return id;
+  }
 }
 
 /** Builds the handler. `deps` may be a factory so adapters are created on first use. */

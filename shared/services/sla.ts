@@ -32,9 +32,13 @@ import type { SaveLeadOptions, StoredCursor } from '../ports/lead-store';
  *
  * Retries: Step Functions may run a task again after it already took effect (the invocation
  * succeeded but the response was lost, or the task failed after its write). Every change is
- * written together with `lead.slaProgress` (this execution, the step, whether it was announced),
+ * written together with `lead.slaProgress` (this execution, the step, its recipient and time),
  * so a repeated `escalate` or `unworked` recognises its own write: it never reassigns again, and
- * publishes its events only if the earlier attempt did not get that far.
+ * publishes the same events again, derived from that record with the same times. Their consumers
+ * key their effects by what happened (the alert by the assignment, the step or the verdict; the
+ * follow-up task by the assignment), so a second publish changes nothing, and the step costs one
+ * transaction instead of a second one marking it announced (`announced` stays false: kept for
+ * progress records written before).
  */
 
 /** Storage the ladder needs (implemented by `LeadRepository`). */
@@ -151,26 +155,6 @@ function ownProgress(lead: Lead | undefined, task: SlaTimedTask, action: 'escala
   if (!p || p.execution !== task.executionArn || p.action !== action) return undefined;
   if (action === 'escalate' && p.ladderStep <= task.timer.ladderStep) return undefined;
   return p;
-}
-
-/** Marks the lead's progress as announced, re-reading on a conflicting write. */
-async function markAnnounced(deps: SlaDeps, lead: Lead): Promise<void> {
-  let current: Lead | undefined = lead;
-  for (let attempt = 1; current?.slaProgress; attempt++) {
-    const progress = current.slaProgress;
-    try {
-      await deps.store.saveLead(current, { ...current, slaProgress: { ...progress, announced: true } });
-      return;
-    } catch (error) {
-      if (!(error instanceof LeadChangedError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-      const fresh = await deps.store.getLead(lead.id);
-      const p = fresh?.slaProgress;
-      // Someone else changed the lead; keep going only while it still carries this write, unannounced.
-      if (!p || p.announced || p.execution !== progress.execution || p.action !== progress.action) return;
-      if (p.ladderStep !== progress.ladderStep) return;
-      current = fresh;
-    }
-  }
 }
 
 function stepEvents(
@@ -301,10 +285,8 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
         at: new Date(own.at),
         reassign: config.sla.ladder[own.ladderStep - 1]?.reassign ?? lead.owner === own.to,
       };
-      if (!own.announced) {
-        await deps.publisher.publish(...stepEvents(deps, task, lead, applied));
-        await markAnnounced(deps, lead);
-      }
+      // Re-derived from the stored step, with the same times: the alert keys it by the effect.
+      await deps.publisher.publish(...stepEvents(deps, task, lead, applied));
       return timerAfterEscalation(config.sla, task.timer, applied, repOf(deps, own.to));
     }
     if (!lead || assessLead(lead, task.timer, config.sla).outcome !== 'escalate')
@@ -372,7 +354,6 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
       throw error;
     }
     await deps.publisher.publish(...stepEvents(deps, task, saved, applied));
-    await markAnnounced(deps, saved);
     return timerAfterEscalation(config.sla, task.timer, applied, target);
   }
 }
@@ -410,10 +391,7 @@ export async function markUnworked(deps: SlaDeps, task: SlaTimedTask): Promise<U
     const lastOwner = lead.owner ?? task.timer.owner;
     const own = ownProgress(lead, task, 'unworked');
     if (own) {
-      if (!own.announced) {
-        await deps.publisher.publish(unworkedEvent(task, lead, own.to, lastOwner, new Date(own.at)));
-        await markAnnounced(deps, lead);
-      }
+      await deps.publisher.publish(unworkedEvent(task, lead, own.to, lastOwner, new Date(own.at)));
       return { outcome: 'unworked', managerId: own.to, lastOwner };
     }
     const assessment = assessLead(lead, task.timer, deps.config.sla);
@@ -448,7 +426,6 @@ export async function markUnworked(deps: SlaDeps, task: SlaTimedTask): Promise<U
       throw error;
     }
     await deps.publisher.publish(unworkedEvent(task, saved, managerId, lastOwner, now));
-    await markAnnounced(deps, saved);
     return { outcome: 'unworked', managerId, lastOwner };
   }
 }

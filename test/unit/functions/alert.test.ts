@@ -427,6 +427,34 @@ describe('alert handler', () => {
     expect(published()).toHaveLength(0);
   });
 
+  it('alerts a re-published escalation or unworked verdict once (keyed by the step and its time)', async () => {
+    const handler = handlerFor({
+      ...config,
+      sla: { ...config.sla, ladder: [{ to: 'manager', afterMinutes: 10, reassign: false }] },
+    });
+    const escalated = (id: string, occurredAt = '2025-11-24T14:56:00.000Z') => ({
+      ...assignedEvent(id),
+      'detail-type': 'Lead Escalated',
+      detail: {
+        leadId: 'lead-1',
+        occurredAt,
+        fromRepId: 'liam',
+        toRepId: 'ana',
+        ladderStep: 1,
+        to: 'manager',
+        minutesWithoutContact: 6,
+      },
+    });
+    expect(await handler(escalated('e-1'), context())).toMatchObject({ outcome: 'alerted' });
+    expect(await handler(escalated('e-retried-task'), context())).toMatchObject({ outcome: 'skipped' });
+    expect(slackCalls).toHaveLength(1);
+    // Another escalation (a later time) is another alert.
+    expect(await handler(escalated('e-2', '2025-11-24T15:06:00.000Z'), context())).toMatchObject({
+      outcome: 'alerted',
+    });
+    expect(slackCalls).toHaveLength(2);
+  });
+
   it('tells the manager about an unworked lead, filtered to them on SNS', async () => {
     leads.set('lead-1', storedLead({ status: 'unworked', owner: 'ana' }));
     const unworked = {
