@@ -23,18 +23,17 @@ import { markUnsubscribed, suppressAddress, type UnsubscribeStore } from './unsu
  * re-reads the timeline, so they never earn engagement points.
  *
  * Exactly once without a bookkeeping record: the activity id derives from the SES event id, so
- * the activity's conditional write is the record of what was done. A redelivery finds it
- * (`repeated`) and derives the same events again; their consumers key their effects on the
- * activity, so a second publish changes nothing. `Activity Recorded` is published only for the
- * activity types a rule consumes (the client's engagement scoring rules, through `rescore`): a
- * plain delivery is one conditional write and no event.
+ * the activity's conditional write is the record of what was done, and the events it causes are
+ * an outbox entry in the same transaction (published at once, or by the relay). A redelivery
+ * finds the activity (`repeated`) and publishes nothing. `Activity Recorded` is published only
+ * for the activity types a rule consumes (the client's engagement scoring rules, through
+ * `rescore`): a plain delivery is one conditional write and no event.
  */
 
 /** Storage (implemented by `LeadRepository`). */
 export interface SesEventStore
   extends Pick<UnsubscribeStore, 'getLead' | 'saveLead' | 'isSuppressed' | 'suppress'> {
   listActivities(leadId: string): Promise<Activity[]>;
-  addActivities(activities: readonly Activity[]): Promise<Activity[]>;
   /**
    * Records an activity of an existing lead in one conditional write (the lead must exist, the
    * activity must be new), with its outbox entry if any. @returns what it found.
