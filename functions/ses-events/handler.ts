@@ -30,8 +30,9 @@ import {
  * an `Activity Recorded` for re-scoring. A permanent bounce or a complaint suppresses the
  * address, flags the lead unsubscribed and publishes `Lead Unsubscribed` (`via: bounce |
  * complaint`); a transient bounce is only recorded. Exactly once per event by the activity's
- * conditional write: a redelivery finds it and publishes the same events again, which their
- * consumers absorb (see `services/ses-events.ts`). Transient failures are thrown, so Lambda and
+ * conditional write, with its events in an outbox entry of the same transaction: a redelivery
+ * finds it and publishes nothing; a refused publish is the relay's (see `services/ses-events.ts`).
+ * Transient failures are thrown, so Lambda and
  * EventBridge retry and then the rule's DLQ keeps the event; a malformed event is thrown as
  * {@link InvalidInputError} and ends in the DLQ too.
  */
