@@ -73,6 +73,8 @@ export interface Snapshot {
   /** Leads created so far (`Lead Captured` events seen). */
   readonly capturedLeads: number;
   readonly customEvents: number;
+  /** Custom events by detail-type. */
+  readonly customEventsByType: Record<string, number>;
   readonly serviceEvents: number;
   readonly deadLetters: number;
 }
@@ -112,6 +114,8 @@ export class Instrumentation {
   readonly leads = new Map<string, LeadTrace>();
   readonly warnings: string[] = [];
   customEvents = 0;
+  /** Custom events by detail-type: which steps make up the events per lead. */
+  readonly customEventsByType: Record<string, number> = {};
   serviceEvents = 0;
   /** Leads created (`Lead Captured`), whether or not their client saw the answer. */
   capturedLeads = 0;
@@ -158,6 +162,7 @@ export class Instrumentation {
       busAccepted: this.runtime.bus.accepted,
       capturedLeads: this.capturedLeads,
       customEvents: this.customEvents,
+      customEventsByType: this.customEventsByType,
       serviceEvents: this.serviceEvents,
       deadLetters: this.runtime.bus.deadLetters.length,
     });
@@ -389,7 +394,11 @@ export class Instrumentation {
 
   private onEvent(event: BusEvent): void {
     if (event.source.startsWith('aws.')) this.serviceEvents += 1;
-    else this.customEvents += 1;
+    else {
+      this.customEvents += 1;
+      this.customEventsByType[event['detail-type']] =
+        (this.customEventsByType[event['detail-type']] ?? 0) + 1;
+    }
     const detail = event.detail as { leadId?: unknown; stage?: unknown; sequenceId?: unknown } | null;
     const leadId = typeof detail?.leadId === 'string' ? detail.leadId : undefined;
     if (!leadId) return;

@@ -147,6 +147,8 @@ export interface BenchResult {
   readonly awsCallsPerLead: Record<string, number>;
   /** The same, by the function that made the calls. */
   readonly awsCallsPerLeadByFunction: Record<string, Record<string, number>>;
+  /** Custom EventBridge events per lead by detail-type (absent in results written before it existed). */
+  readonly eventsPerLeadByType?: Record<string, number>;
   /** The highest sustained rate (absent in results written before it existed). */
   readonly sustained?: {
     readonly p99LimitMs: number;
@@ -371,6 +373,17 @@ export function renderMarkdown(r: BenchResult): string {
     ),
     '',
   );
+  if (r.eventsPerLeadByType) {
+    out.push(
+      table(
+        ['Custom event (detail-type)', 'Per lead'],
+        Object.entries(r.eventsPerLeadByType)
+          .sort(([, a], [, b]) => b - a)
+          .map(([type, n]) => [type, num(n, 2)]),
+      ),
+      '',
+    );
+  }
 
   if (r.sustained) {
     const st = r.sustained;

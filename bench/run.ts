@@ -499,6 +499,7 @@ async function main(): Promise<number> {
           perLead(calls, leads),
         ]),
       ),
+      eventsPerLeadByType: perLead(diffCounts(end.customEventsByType, start.customEventsByType), leads),
       cost: cost.result,
     };
 

@@ -86,8 +86,6 @@ export class LeadStory {
         return undefined;
       case 'Lead Scored':
         return `scored ${d.total} ${d.stage === 'lead' ? 'lead' : d.stage}`;
-      case 'Lead Qualified':
-        return `qualified ${d.stage}`;
       case 'Lead Assigned':
         return d.via === 'escalation'
           ? `reassigned to ${rep(d.repId)} (SLA step ${d.ladderStep})`

@@ -1,11 +1,8 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { DynamoAlertLedger } from '../../shared/adapters/alert-ledger';
 import { AlertTopic } from '../../shared/adapters/alert-topic';
 import { requireEnv } from '../../shared/adapters/clients';
 import {
@@ -21,7 +18,6 @@ import {
   SlackWebhook,
   type SlackWebhookOptions,
 } from '../../shared/adapters/slack';
-import { TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/config/retention';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
@@ -37,6 +33,7 @@ import {
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
 import { EVENT_SOURCE, parseDetail } from '../../shared/events/catalogue';
+import type { AlertChannel, AlertLedger } from '../../shared/ports/alert-ledger';
 import { lambdaHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 
@@ -46,21 +43,25 @@ import { logger, metrics } from '../../shared/runtime/observability';
  *
  * Exactly once per alert and channel: EventBridge may deliver an event twice, Lambda retries
  * failed async invocations and routing may re-publish an assignment, and neither a Slack post nor
- * an SNS publish can be made conditional, so each channel's send is wrapped in Powertools
- * idempotency keyed on the alert ({@link alertKey}: the assignment, else the event id) plus the
- * channel. A redelivery sends nothing twice, and when one
- * channel failed (say Slack rate-limited us) the retry re-sends only that channel.
+ * an SNS publish can be made conditional, so the alert is claimed first with one conditional
+ * write keyed by the effect ({@link alertKey}: the assignment, else the event id; see
+ * `ports/alert-ledger.ts`). A redelivery finds the claim and sends nothing; when one channel
+ * failed (say Slack rate-limited us) the claim is released with the channels that went out, and
+ * the retry sends only the rest. A process that dies between the claim and the send (not a
+ * thrown error: a crash) leaves the claim taken, so that alert is not sent again: at most once
+ * for crashes, where a duplicate Slack ping is the worse failure; the SLA ladder still
+ * escalates a lead nobody works.
  *
  * Failures: retryable ones (Slack 429 beyond the time left, Slack 5xx/network after backoff, SNS
  * throttling) are thrown so Lambda's async retries (two, minutes apart) try again, then the
  * function's DLQ keeps the event. A Slack rejection (404 revoked webhook, 400 invalid_blocks...)
  * cannot be fixed by retrying but is still thrown, after the other channel was delivered and with
  * an actionable error logged: the event lands in the DLQ after the two retries (each a single cheap
- * request), ready to be redriven once the webhook is fixed, and the idempotency record keeps the
+ * request), ready to be redriven once the webhook is fixed, and the released claim keeps the
  * SNS side from repeating on redrive.
  */
 
-/** How long a delivered event id is remembered: covers retries and DLQ redrives (see `retention.ts`). */
+/** How long an alert's claim is remembered: covers retries and DLQ redrives (see `retention.ts`). */
 export const IDEMPOTENCY_TTL_SECONDS = EVENT_IDEMPOTENCY_TTL_SECONDS;
 
 /** Everything the handler needs; injectable in tests. */
@@ -69,8 +70,8 @@ export interface AlertDeps {
   readonly leads: Pick<LeadRepository, 'getLead'>;
   readonly slack: Pick<SlackWebhook, 'post'>;
   readonly topic: Pick<AlertTopic, 'publish'>;
-  /** Powertools idempotency store (DynamoDB, same table). */
-  readonly idempotency: BasePersistenceLayer;
+  /** One claim per alert (see `ports/alert-ledger.ts`). */
+  readonly ledger: AlertLedger;
   /** Where the alert's links point (the console). @default - no console link */
   readonly links?: AlertLinks;
 }
@@ -127,66 +128,38 @@ export function parseAlertEvent(event: unknown): { readonly id: string; readonly
   }
 }
 
-/** One send per alert and channel, remembered in the idempotency store. */
-interface ChannelRequest {
-  /** `<alert key>#<channel>`: the idempotency key. */
-  readonly key: string;
-}
-
 /**
  * What makes an alert the same alert: the effect, not the EventBridge event id. Routing
  * re-publishes a stored `Lead Assigned` when a redelivery cannot tell whether its first publish
- * reached the bus (a new event id, the same assignment), so an assignment is keyed by the lead
- * and its `assignedAt`. The other alert events are published once by their producers' own
- * guards (SLA execution steps, the stale-deal marker), so their event id identifies them.
+ * reached the bus (a new event id, the same assignment), and a retried SLA task re-publishes its
+ * step's events from the lead's record (same times), so an assignment is keyed by the lead and
+ * its `assignedAt`, an escalation by its ladder step and time, an unworked verdict by its time.
+ * The other alert events are published once by their producers' own guards (the stale-deal
+ * marker, the overdue sweep), so their event id identifies them.
  */
 export function alertKey(id: string, event: AlertEvent): string {
-  return event.type === 'Lead Assigned' ? `assigned#${event.detail.leadId}#${event.detail.assignedAt}` : id;
+  switch (event.type) {
+    case 'Lead Assigned':
+      return `assigned#${event.detail.leadId}#${event.detail.assignedAt}`;
+    case 'Lead Escalated':
+      return `escalated#${event.detail.leadId}#${event.detail.ladderStep}#${event.detail.occurredAt}`;
+    case 'Lead Unworked':
+      return `unworked#${event.detail.leadId}#${event.detail.occurredAt}`;
+    default:
+      return id;
+  }
 }
 
 /** Builds the handler. `deps` may be a factory so adapters are created on first use. */
 export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
-  let ready:
-    | {
-        deps: AlertDeps;
-        idempotencyConfig: IdempotencyConfig;
-        sendSlack: (r: ChannelRequest, m: SlackMessage, remaining: RemainingTime) => Promise<string>;
-        publishSns: (r: ChannelRequest, m: TopicMessage) => Promise<string>;
-      }
-    | undefined;
-
-  const setup = () => {
-    if (ready) return ready;
-    const resolved = typeof deps === 'function' ? deps() : deps;
-    const idempotencyConfig = new IdempotencyConfig({
-      eventKeyJmesPath: 'key',
-      throwOnNoIdempotencyKey: true,
-      expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
-    });
-    const options = { persistenceStore: resolved.idempotency, config: idempotencyConfig, keyPrefix: 'alert' };
-    ready = {
-      deps: resolved,
-      idempotencyConfig,
-      sendSlack: makeIdempotent(
-        async (_r: ChannelRequest, message: SlackMessage, remaining: RemainingTime) =>
-          resolved.slack.post(message, remaining),
-        { ...options, dataIndexArgument: 0 },
-      ),
-      publishSns: makeIdempotent(
-        async (_r: ChannelRequest, message: TopicMessage) => resolved.topic.publish(message),
-        { ...options, dataIndexArgument: 0 },
-      ),
-    };
-    return ready;
-  };
+  let ready: AlertDeps | undefined;
 
   return async (
     event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<AlertResult> => {
-    const { deps: d, idempotencyConfig, sendSlack, publishSns } = setup();
-    // In-progress records then expire with this invocation, so a timed-out attempt can be retried.
-    if (context) idempotencyConfig.registerLambdaContext(context as Context);
+    ready ??= typeof deps === 'function' ? deps() : deps;
+    const d = ready;
     const remaining: RemainingTime = () => context?.getRemainingTimeInMillis() ?? 30_000;
 
     const { id, event: alertEvent } = parseAlertEvent(event);
@@ -207,36 +180,52 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
     if (!plan.send) return skip(plan.reason);
     const alert: Alert = plan.alert;
 
+    // One conditional write per alert; a redelivery, concurrent or late, finds the claim.
+    const key = alertKey(id, alertEvent);
+    const claim = await d.ledger.claim(key);
+    if (!claim) return skip('already alerted by an earlier delivery of this alert');
+    const delivered = new Set<AlertChannel>(claim.delivered);
+
     const failures: unknown[] = [];
     let sns: ChannelOutcome = 'disabled';
     if (snsConfig.enabled) {
-      try {
-        await publishSns({ key: `${alertKey(id, alertEvent)}#sns` }, alert.topic);
-        sns = 'sent';
-        metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
-      } catch (error) {
-        sns = 'failed';
-        failures.push(error);
-        logger.error('SNS alert failed; the event will be retried', { error });
+      if (delivered.has('sns')) sns = 'sent';
+      else {
+        try {
+          await d.topic.publish(alert.topic);
+          sns = 'sent';
+          delivered.add('sns');
+          metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
+        } catch (error) {
+          sns = 'failed';
+          failures.push(error);
+          logger.error('SNS alert failed; the event will be retried', { error });
+        }
       }
     }
 
     let slack: ChannelOutcome = 'disabled';
     if (slackConfig.enabled) {
-      try {
-        const result = await sendSlack({ key: `${alertKey(id, alertEvent)}#slack` }, alert.slack, remaining);
-        slack = result === 'not-configured' ? 'not-configured' : 'sent';
-        if (slack === 'not-configured')
-          logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
-        else metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
-      } catch (error) {
-        slack = 'failed';
-        failures.push(error);
-        logSlackFailure(error);
+      if (delivered.has('slack')) slack = 'sent';
+      else {
+        try {
+          const result = await d.slack.post(alert.slack, remaining);
+          slack = result === 'not-configured' ? 'not-configured' : 'sent';
+          delivered.add('slack');
+          if (slack === 'not-configured')
+            logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
+          else metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
+        } catch (error) {
+          slack = 'failed';
+          failures.push(error);
+          logSlackFailure(error);
+        }
       }
     }
 
     if (failures.length > 0) {
+      // Released with what went out, so the retry (or a DLQ redrive) sends only the rest.
+      await d.ledger.release(key, [...delivered]);
       // Retryable first: Lambda retries either way, but the log and DLQ show the cause to act on.
       const first = failures.find((e) => e instanceof LeadPipelineError && e.retryable) ?? failures[0];
       throw first;
@@ -272,12 +261,11 @@ export interface AlertAdapterOptions {
   readonly slack?: SlackWebhookOptions;
   readonly snsClient?: SNSClient;
   readonly secrets?: IntegrationsSecretReader;
-  readonly dynamoClient?: DynamoDBClient;
   /** The console's base URL (`CONSOLE_URL`). @default - no console link */
   readonly consoleUrl?: string;
 }
 
-/** The real adapters: DynamoDB (lead + idempotency), SNS, Secrets Manager and Slack. */
+/** The real adapters: DynamoDB (lead + alert claims), SNS, Secrets Manager and Slack. */
 export function alertDeps(options: AlertAdapterOptions): AlertDeps {
   const secrets = options.secrets ?? new SecretsManagerIntegrations(options.secretArn);
   return {
@@ -286,14 +274,7 @@ export function alertDeps(options: AlertAdapterOptions): AlertDeps {
     leads: new LeadRepository(options.tableName),
     slack: new SlackWebhook(async () => (await secrets.read()).slackWebhookUrl, options.slack),
     topic: new AlertTopic(options.topicArn, options.snsClient),
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: options.tableName,
-      keyAttr: 'pk',
-      sortKeyAttr: 'sk',
-      staticPkValue: 'IDEMPOTENCY#alert',
-      expiryAttr: TTL_ATTRIBUTE,
-      awsSdkV3Client: options.dynamoClient ?? new DynamoDBClient({ maxAttempts: 4 }),
-    }),
+    ledger: new DynamoAlertLedger(options.tableName),
   };
 }
 

@@ -13,8 +13,8 @@ import { type RescoreLeadResult, rescoreLead, type ScoreTrigger } from '../../sh
  * already applied the built-in enrichment), `Lead Enriched` (a third-party provider answered) or
  * `Activity Recorded`, recompute the lead's score from its profile and every activity, store
  * score, stage and explanation (stage never moves backwards) plus a score-history entry in one
- * transaction, and publish `Lead Scored` (with `routable`) and, when a threshold was newly
- * crossed, `Lead Qualified`.
+ * transaction, and publish `Lead Scored` (with `routable`; a newly crossed threshold is its
+ * `stage` above `previousStage`).
  *
  * Exactly once by its own write: the saved lead records the triggering event (`scoredBy`) and
  * its events (an outbox entry) in one transaction, so a redelivery finds it and does nothing,

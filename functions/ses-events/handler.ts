@@ -1,19 +1,23 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  DynamoDBStepRunner,
-  decideThenPublish,
-  type EventSink,
-  type StepRunner,
-} from '../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { DynamoOutbox } from '../../shared/adapters/outbox-store';
+import { clientConfig } from '../../shared/config/runtime';
 import { InvalidInputError } from '../../shared/domain/errors';
+import type { ActivityType } from '../../shared/domain/lead';
 import { SesEventSchema } from '../../shared/domain/ses-events';
+import type { EventSink } from '../../shared/ports/events';
+import type { Outbox } from '../../shared/ports/outbox';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
-import { recordSesEvent, type SesEventDecision, type SesEventStore } from '../../shared/services/ses-events';
+import { announce } from '../../shared/services/announce';
+import {
+  announcedActivityTypes,
+  recordSesEvent,
+  type SesEventDecision,
+  type SesEventStore,
+} from '../../shared/services/ses-events';
 
 /**
  * SES EVENTS: SES sending events of this client's configuration set, from the default
@@ -22,23 +26,29 @@ import { recordSesEvent, type SesEventDecision, type SesEventStore } from '../..
  * not lead activities). The lead is the message's `lead_id` tag.
  *
  * Each event becomes an activity (id derived from the event id, so a redelivery records it
- * once) and, unless it was a machine open or click, an `Activity Recorded` for scoring. A
- * permanent bounce or a complaint suppresses the address, flags the lead unsubscribed and
- * publishes `Lead Unsubscribed` (`via: bounce | complaint`); a transient bounce is only
- * recorded. Exactly once per event: decide, then publish (`idempotent-steps.ts`). Transient
- * failures are thrown, so Lambda and EventBridge retry and then the rule's DLQ keeps the event;
- * a malformed event is thrown as {@link InvalidInputError} and ends in the DLQ too.
+ * once) and, when the client's scoring counts its type and it was not a machine open or click,
+ * an `Activity Recorded` for re-scoring. A permanent bounce or a complaint suppresses the
+ * address, flags the lead unsubscribed and publishes `Lead Unsubscribed` (`via: bounce |
+ * complaint`); a transient bounce is only recorded. Exactly once per event by the activity's
+ * conditional write, with its events in an outbox entry of the same transaction: a redelivery
+ * finds it and publishes nothing; a refused publish is the relay's (see `services/ses-events.ts`).
+ * Transient failures are thrown, so Lambda and
+ * EventBridge retry and then the rule's DLQ keeps the event; a malformed event is thrown as
+ * {@link InvalidInputError} and ends in the DLQ too.
  */
 
 export interface Deps {
   readonly repository: SesEventStore;
   readonly publisher: EventSink;
-  readonly steps: StepRunner;
+  readonly outbox: Pick<Outbox, 'clear'>;
+  /** Activity types a rule consumes. @default - those of the client's engagement scoring rules */
+  readonly announced?: ReadonlySet<ActivityType>;
 }
 
 export function createHandler(deps: Deps) {
-  return async (event: unknown, context?: Context): Promise<SesEventDecision> => {
-    deps.steps.useLambdaContext(context);
+  let announced = deps.announced;
+  return async (event: unknown): Promise<SesEventDecision> => {
+    announced ??= announcedActivityTypes(clientConfig().scoring);
     const parsed = SesEventSchema.safeParse(event);
     if (!parsed.success) {
       throw new InvalidInputError(
@@ -49,15 +59,19 @@ export function createHandler(deps: Deps) {
       );
     }
     const ses = parsed.data;
-    const decision = await decideThenPublish(deps.steps, deps.publisher, ses.id, () =>
-      recordSesEvent(ses, { store: deps.repository }),
-    );
+    const decision = await recordSesEvent(ses, { store: deps.repository, announced });
+    // Stored with the change: a bus that refuses now leaves the entry to the relay.
+    const relayed = decision.outbox
+      ? !(await announce(decision.outbox, { publisher: deps.publisher, outbox: deps.outbox })).published
+      : false;
     const log = {
       eventId: ses.id,
       detailType: ses['detail-type'],
       messageId: ses.detail.mail.messageId,
       ...decision,
       events: decision.events.map((e) => e.detailType),
+      outbox: decision.outbox?.id,
+      relayed,
     };
     if (decision.machine) metrics.addMetric('MachineEmailEngagement', MetricUnit.Count, 1);
     if (decision.suppressed) metrics.addMetric('EmailAddressesSuppressed', MetricUnit.Count, 1);
@@ -75,7 +89,7 @@ function defaultDeps(): Deps {
   return {
     repository: new LeadRepository(tableName),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    steps: new DynamoDBStepRunner({ tableName, functionName: 'ses-events' }),
+    outbox: new DynamoOutbox(tableName),
   };
 }
 

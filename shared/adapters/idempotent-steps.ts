@@ -9,8 +9,9 @@ import { TABLE_KEYS, TTL_ATTRIBUTE } from './table-design';
 /**
  * Exactly-once steps for event handlers, on Powertools idempotency. The lead's hot path (score,
  * route) no longer uses them: its steps are exactly once by their own conditional writes (see
- * `shared/runtime/consumer.ts`). What still uses them: the SES-events consumer, the optional
- * third-party enrichment and the webhooks' provider records.
+ * `shared/runtime/consumer.ts`), nor do the SES-events consumer and the alert any more. What
+ * still uses them: the optional third-party enrichment, the meetings consumer and the webhooks'
+ * provider records.
  *
  * An event handler that changes state and then publishes events has two effects, and a retry
  * may come between them: the save worked, the publish was throttled, the platform redelivers.

@@ -27,14 +27,13 @@ import {
   type Activity,
   ActivitySchema,
   type Lead,
-  type LeadFilter,
-  type LeadIndexScope,
   LeadSchema,
   leadMatches,
   OPEN_STATUSES,
   stillInScope,
 } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
+import type { HeldLeadEntry, LeadQuery, Page, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
 import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
@@ -59,47 +58,28 @@ type ItemMeaning =
 const StoredLead = z.object(LeadSchema.shape);
 const StoredActivity = z.object(ActivitySchema.shape);
 
-/** A team's round-robin cursor as stored: an opaque routing value plus a write version. */
-export interface StoredCursor {
-  readonly value: unknown;
-  readonly version: number;
-}
-
-/** A held lead waiting in the queue for its next routing attempt (see `queueHeldLead`). */
-export interface HeldLeadEntry {
-  readonly leadId: string;
-  /** ISO time the lead is due to be routed again. */
-  readonly until: string;
-}
-
 const HeldLeadEntrySchema = z.object({ leadId: z.string().min(1), until: z.iso.datetime() });
 
 /** Marks a tracked activity whose `Activity Recorded` event is not confirmed published yet. */
 const UNPUBLISHED_ATTRIBUTE = 'unpublished';
 
-/** A page of query results with an opaque continuation token. */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextToken?: string;
-}
-
-/** Options for {@link LeadRepository.saveLead}. */
-export interface SaveLeadOptions {
-  /** Activities written in the same transaction. */
-  readonly activities?: readonly Activity[];
-  /**
-   * When the owner changes to a rep, refuse the write if it would take that rep past this
-   * capacity. Omit for the last-resort default owner, who takes leads even when full.
-   */
-  readonly capacity?: number;
-  /** Advance a team's round-robin cursor in the same transaction (conditional on its version). */
-  readonly cursor?: { readonly teamId: string; readonly value: unknown; readonly expectedVersion: number };
-  /** Require the lead to have no owner at write time (first assignment). */
-  readonly requireUnassigned?: boolean;
-  /** A score-history entry written in the same transaction as the lead. */
-  readonly scoreHistory?: { readonly at: string; readonly score: unknown };
-  /** The events this change must publish, stored in the same transaction (see `ports/outbox.ts`). */
-  readonly outbox?: OutboxEntry;
+/** A send claim as stored: under its lead, one per sequence step (see `claimSend`). */
+function sendClaimItem(
+  leadId: string,
+  sequenceId: string,
+  stepId: string,
+  at: string,
+  extra?: SendClaimExtra,
+): Record<string, unknown> {
+  return {
+    ...keys.send(leadId, sequenceId, stepId),
+    entity: 'send',
+    leadId,
+    sequenceId,
+    stepId,
+    at,
+    ...extra,
+  };
 }
 
 /** A task as stored: under its lead, sorted by due time. */
@@ -364,6 +344,52 @@ export class LeadRepository {
     return added;
   }
 
+  /**
+   * Records an activity of an existing lead in one transaction: a condition that the lead's
+   * profile exists, a put conditional on the activity id, and the outbox entry announcing it.
+   */
+  async recordLeadActivity(
+    activity: Activity,
+    outbox?: OutboxEntry,
+  ): Promise<'recorded' | 'repeated' | 'lead-missing'> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.lead(activity.leadId),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.activityItem(activity),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...(outbox ? [{ Put: { TableName: this.tableName, Item: outboxItem(outbox) } }] : []),
+          ],
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (errorName(error) === 'TransactionCanceledException') {
+        const [lead, put] = ((error as TransactionCanceledException).CancellationReasons ?? []).map(
+          (r) => r.Code,
+        );
+        if (lead === 'ConditionalCheckFailed') return 'lead-missing';
+        if (put === 'ConditionalCheckFailed') return 'repeated';
+        if (lead !== 'TransactionConflict' && put !== 'TransactionConflict')
+          return rethrowAsDomain('DynamoDB', error);
+        throw new DependencyUnavailableError('DynamoDB', error);
+      }
+      return rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
   /** The lead's activity timeline, oldest first. */
   async listActivities(leadId: string): Promise<Activity[]> {
     const items = await this.queryAll({
@@ -396,17 +422,6 @@ export class LeadRepository {
   }
 
   // ---------------------------------------------------------------- routing state
-
-  /** Open-lead counters for the given reps (missing reps have 0). */
-  async getOpenLeadCounts(repIds: readonly string[]): Promise<Map<string, number>> {
-    const result = new Map<string, number>(repIds.map((id) => [id, 0]));
-    const items = await this.batchGet(repIds.map((id) => keys.repCounters(id)));
-    for (const item of items) {
-      const repId = String(item.pk).slice('REP#'.length);
-      result.set(repId, Number(item.openLeads ?? 0));
-    }
-    return result;
-  }
 
   /**
    * What routing reads, in one strongly consistent BatchGetItem: the lead, the reps' open-lead
@@ -466,15 +481,7 @@ export class LeadRepository {
         {
           Put: {
             TableName: this.tableName,
-            Item: {
-              ...keys.send(leadId, sequenceId, stepId),
-              entity: 'send',
-              leadId,
-              sequenceId,
-              stepId,
-              at,
-              ...extra,
-            },
+            Item: sendClaimItem(leadId, sequenceId, stepId, at, extra),
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -483,44 +490,75 @@ export class LeadRepository {
     );
   }
 
+  /**
+   * The auto-response's three checks in one transaction: the address is not suppressed, the
+   * address was not auto-answered today for another lead (the day's claim is taken), and the
+   * lead's send is new (the send claim is taken). @returns `claimed`, or the first reason not to send.
+   */
+  async claimAutoResponse(claim: {
+    readonly leadId: string;
+    readonly sequenceId: string;
+    readonly stepId: string;
+    readonly at: string;
+    readonly suppressionHash: string;
+    readonly addressHash: string;
+    readonly day: string;
+    readonly expiresAt: number;
+  }): Promise<'claimed' | 'already-sent' | 'suppressed' | 'address-mailed-today'> {
+    const { leadId } = claim;
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: sendClaimItem(leadId, claim.sequenceId, claim.stepId, claim.at),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.suppression(claim.suppressionHash),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.autoResponseDay(claim.addressHash, claim.day),
+                  entity: 'autoResponseDay',
+                  leadId,
+                  [TTL_ATTRIBUTE]: claim.expiresAt,
+                },
+                ConditionExpression: 'attribute_not_exists(pk) OR leadId = :leadId',
+                ExpressionAttributeValues: { ':leadId': leadId },
+              },
+            },
+          ],
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (errorName(error) !== 'TransactionCanceledException') return rethrowAsDomain('DynamoDB', error);
+      const [send, suppression, day] = (
+        (error as TransactionCanceledException).CancellationReasons ?? []
+      ).map((r) => r.Code === 'ConditionalCheckFailed');
+      if (send) return 'already-sent';
+      if (suppression) return 'suppressed';
+      if (day) return 'address-mailed-today';
+      throw new DependencyUnavailableError('DynamoDB', error);
+    }
+  }
+
   /** Whether the hashed address is on the suppression list. */
   async isSuppressed(emailHash: string): Promise<boolean> {
     const out = await this.send(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.suppression(emailHash) })),
     );
     return out.Item !== undefined;
-  }
-
-  /**
-   * Claims the day's auto-response to an address for `leadId`, in one conditional write: free, or
-   * already this lead's (a retried send). The item expires with the TTL after `expiresAt`.
-   * @returns false when another lead's auto-response to the address has the day.
-   */
-  async claimAutoResponseDay(
-    addressHash: string,
-    day: string,
-    leadId: string,
-    expiresAt: number,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.autoResponseDay(addressHash, day),
-            entity: 'autoResponseDay',
-            leadId,
-            [TTL_ATTRIBUTE]: expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR leadId = :leadId',
-          ExpressionAttributeValues: { ':leadId': leadId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') return false;
-      return rethrowAsDomain('DynamoDB', error);
-    }
   }
 
   /** Puts a hashed address on the suppression list (idempotent). */
@@ -893,6 +931,80 @@ export class LeadRepository {
     return this.putOnce(taskItem(task));
   }
 
+  /**
+   * The lead and its tasks in one strongly consistent Query: the profile (`PROFILE`) sorts before
+   * the tasks (`TASK#...`) in the lead's partition; the few items between them (score history,
+   * send claims, stale-deal markers) are read and skipped.
+   */
+  async getLeadWithTasks(leadId: string): Promise<{ lead: Lead; tasks: LeadTask[] } | undefined> {
+    const profile = keys.lead(leadId);
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': profile.pk,
+        ':from': profile.sk,
+        ':to': `${keys.taskPrefix}\uffff`,
+      },
+      ConsistentRead: true,
+    });
+    const leadItem = items.find((item) => item.sk === profile.sk);
+    if (!leadItem) return undefined;
+    const tasks = items.flatMap((item) => {
+      if (!String(item.sk).startsWith(keys.taskPrefix)) return [];
+      const task = LeadTaskSchema.safeParse(item);
+      return task.success ? [task.data] : [];
+    });
+    return { lead: StoredLead.parse(leadItem), tasks };
+  }
+
+  /**
+   * Creates (only if absent) and closes (only if still there) tasks of one lead in one
+   * transaction, optionally guarded by the lead still being uncontacted and owned by the same
+   * assignment. @returns false when a condition failed: re-read and plan again.
+   */
+  async writeTasks(
+    plan: { readonly create: readonly LeadTask[]; readonly close: readonly LeadTask[] },
+    guard?: { readonly leadId: string; readonly owner: string; readonly assignedAt: string },
+  ): Promise<boolean> {
+    const items: TransactItem[] = [
+      ...(guard
+        ? [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.lead(guard.leadId),
+                ConditionExpression:
+                  'attribute_not_exists(firstTouchAt) AND #owner = :owner AND assignedAt = :assignedAt',
+                ExpressionAttributeNames: { '#owner': 'owner' },
+                ExpressionAttributeValues: { ':owner': guard.owner, ':assignedAt': guard.assignedAt },
+              },
+            },
+          ]
+        : []),
+      ...plan.create.map((task) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: taskItem(task),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      })),
+      ...plan.close.map((task) => ({
+        Put: { TableName: this.tableName, Item: taskItem(task), ConditionExpression: 'attribute_exists(pk)' },
+      })),
+    ];
+    if (items.length === 0) return true;
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      if (errorName(error) !== 'TransactionCanceledException') return rethrowAsDomain('DynamoDB', error);
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+      throw new DependencyUnavailableError('DynamoDB', error);
+    }
+  }
+
   /** The lead's tasks, by due time (one query on its partition). Unreadable items are skipped. */
   async listTasks(leadId: string): Promise<LeadTask[]> {
     const items = await this.queryAll({
@@ -1191,14 +1303,8 @@ export class LeadRepository {
 
 // ---------------------------------------------------------------- leads-api: list queries
 
-/** A page request of {@link LeadRepository.findLeads}. */
-export interface LeadQuery {
-  readonly scope: LeadIndexScope;
-  readonly filter: LeadFilter;
-  /** Leads per page, 1..100. */
-  readonly limit: number;
-  readonly nextToken?: string;
-}
+// The port types, for callers that still import them from here.
+export type { HeldLeadEntry, LeadQuery, Page, SaveLeadOptions, StoredCursor };
 
 /** Index reads per list page before a short page is returned with a token. */
 const LIST_MAX_READS = 5;

@@ -62,12 +62,6 @@ export const DETAIL_SCHEMAS = {
     /** True when routing should look at the lead: first score, or a threshold crossed. */
     routable: z.boolean(),
   }),
-  'Lead Qualified': z.object({
-    ...envelope,
-    stage: z.enum(['MQL', 'SQL']),
-    previousStage: LifecycleStageSchema,
-    total: z.number(),
-  }),
   'Lead Assigned': z.object({
     ...envelope,
     repId,

@@ -1,9 +1,19 @@
 import type { Mailer } from '../adapters/mailer';
 import type { ClientConfig, EmailTemplate } from '../config/schema';
 import { canonicalEmail, emailDedupeKey } from '../domain/email';
+import { StepAlreadySentError } from '../domain/errors';
 import type { Lead } from '../domain/lead';
 import { emailHash } from '../domain/tokens';
 import { composeLeadEmail, type SendClaimStore, sendOnce } from './lead-email';
+
+/** The send-result half of the store, bound (the claim is replaced by the auto-response's own). */
+function storeMethods(store: SendClaimStore): SendClaimStore {
+  return {
+    claimSend: store.claimSend.bind(store),
+    recordSendResult: store.recordSendResult.bind(store),
+    releaseSendClaim: store.releaseSendClaim.bind(store),
+  };
+}
 
 /**
  * The auto-response: an immediate acknowledgement to every new, real lead with an address.
@@ -22,8 +32,20 @@ export const AUTO_RESPONSE = { sequenceId: 'auto-response', stepId: 'ack' } as c
 /** Storage (implemented by `LeadRepository`). */
 export interface AutoResponseStore extends SendClaimStore {
   getLead(leadId: string): Promise<Lead | undefined>;
-  isSuppressed(emailHash: string): Promise<boolean>;
-  claimAutoResponseDay(addressHash: string, day: string, leadId: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Claims the send in one conditional write, checking that the address is not suppressed and
+   * was not auto-answered today for another lead. @returns `claimed` or why not to send.
+   */
+  claimAutoResponse(claim: {
+    readonly leadId: string;
+    readonly sequenceId: string;
+    readonly stepId: string;
+    readonly at: string;
+    readonly suppressionHash: string;
+    readonly addressHash: string;
+    readonly day: string;
+    readonly expiresAt: number;
+  }): Promise<'claimed' | 'already-sent' | 'suppressed' | 'address-mailed-today'>;
 }
 
 export interface AutoResponseDeps {
@@ -92,16 +114,8 @@ export async function autoRespond(
   if (lead.isTest) return skip('test-lead');
   if (!lead.profile.email) return skip('no-email');
   if (lead.unsubscribed) return skip('unsubscribed');
-  if (await deps.store.isSuppressed(emailHash(canonicalEmail(lead.profile.email)))) return skip('suppressed');
 
   const now = deps.now();
-  const addressHash = emailHash(emailDedupeKey(lead.profile.email));
-  const expiresAt = Math.floor(now.getTime() / 1000) + 2 * 86_400;
-  if (
-    !(await deps.store.claimAutoResponseDay(addressHash, now.toISOString().slice(0, 10), lead.id, expiresAt))
-  )
-    return skip('address-mailed-today');
-
   const { name, template } = chooseTemplate(deps.config.autoResponse.templates, lead.source);
   const email = composeLeadEmail(lead, template, {
     config: deps.config,
@@ -111,10 +125,31 @@ export async function autoRespond(
     kind: 'auto-response',
     ...AUTO_RESPONSE,
   });
+  const address = lead.profile.email;
+  // The send's claim also checks the suppression list and the address's daily limit: one write.
+  let blocked: AutoResponseSkip | undefined;
+  const claimOnce: SendClaimStore['claimSend'] = async (leadId, sequenceId, stepId, at) => {
+    const claimed = await deps.store.claimAutoResponse({
+      leadId,
+      sequenceId,
+      stepId,
+      at,
+      suppressionHash: emailHash(canonicalEmail(address)),
+      addressHash: emailHash(emailDedupeKey(address)),
+      day: now.toISOString().slice(0, 10),
+      expiresAt: Math.floor(now.getTime() / 1000) + 2 * 86_400,
+    });
+    if (claimed === 'already-sent') throw new StepAlreadySentError(leadId, `${sequenceId}/${stepId}`);
+    if (claimed !== 'claimed') {
+      blocked = claimed;
+      throw new StepAlreadySentError(leadId, `${sequenceId}/${stepId}`);
+    }
+  };
   const result = await sendOnce(
     { leadId: lead.id, ...AUTO_RESPONSE, email, at: now.toISOString() },
-    { store: deps.store, mailer: deps.mailer },
+    { store: { ...storeMethods(deps.store), claimSend: claimOnce }, mailer: deps.mailer },
   );
+  if (blocked) return skip(blocked);
   switch (result.status) {
     case 'sent':
       return { outcome: 'sent', template: name, messageId: result.messageId, confirmed: true };

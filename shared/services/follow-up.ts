@@ -1,11 +1,9 @@
 import type { ClientConfig } from '../config/schema';
-import { TaskNotFoundError } from '../domain/errors';
+import { LeadChangedError } from '../domain/errors';
 import {
-  closeTask,
   planAssignmentFollowUp,
   planContactFollowUp,
   planStageActions,
-  SYSTEM_ACTOR,
   type TaskPlan,
 } from '../domain/follow-up';
 import type { Lead } from '../domain/lead';
@@ -14,20 +12,24 @@ import type { EventDetail } from '../events/catalogue';
 
 /**
  * The follow-up work the system creates, as the `follow-up` function's use case: on `Lead
- * Assigned`, `Lead Contacted` and `Lead Stage Changed` it reads the lead and its tasks, plans
- * with `domain/follow-up.ts`, and writes. Creating is a conditional put on a deterministic key,
- * closing a write of the task with `done` already set; both are safe to repeat, so a redelivered
- * or concurrent event changes nothing twice.
+ * Assigned`, `Lead Contacted` and `Lead Stage Changed` it reads the lead and its tasks (one
+ * Query), plans with `domain/follow-up.ts`, and writes the plan in one conditional transaction.
+ * Creating is conditional on a deterministic key, closing on the task still existing (with
+ * `done` already set); a redelivered or concurrent event changes nothing twice.
  */
 
 /** Storage used here (implemented by `LeadRepository`). */
 export interface FollowUpStore {
-  getLead(leadId: string): Promise<Lead | undefined>;
-  listTasks(leadId: string): Promise<LeadTask[]>;
-  /** Stores the task unless its key exists. @returns whether it was new. */
-  putTask(task: LeadTask): Promise<boolean>;
-  /** @throws TaskNotFoundError when the task is gone (the lead was erased). */
-  saveTask(task: LeadTask): Promise<void>;
+  /** The lead and its tasks, strongly consistent (one read). */
+  getLeadWithTasks(leadId: string): Promise<{ lead: Lead; tasks: LeadTask[] } | undefined>;
+  /**
+   * Creates (if absent) and closes (if present) tasks in one write, guarded by the assignment
+   * being current and uncontacted when `guard` is given. @returns false when a condition failed.
+   */
+  writeTasks(
+    plan: Pick<TaskPlan, 'create' | 'close'>,
+    guard?: { readonly leadId: string; readonly owner: string; readonly assignedAt: string },
+  ): Promise<boolean>;
 }
 
 export interface FollowUpDeps {
@@ -54,52 +56,48 @@ export type FollowUpEvent = {
   [T in FollowUpEventType]: { readonly type: T; readonly detail: EventDetail<T> };
 }[FollowUpEventType];
 
-/** Plans and writes the tasks an event calls for. */
+/** Attempts at a write whose condition failed (each one re-reads and plans again). */
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Plans and writes the tasks an event calls for: one read (the lead and its tasks) and one
+ * conditional transaction. A redelivery, concurrent or late, finds its tasks (or a failed
+ * condition, re-reads and finds them) and writes nothing. A follow-up is created only while
+ * its assignment is current and the lead uncontacted, checked in the same transaction, so a
+ * contact recorded meanwhile either sees the task (and its event closes it) or stops it.
+ */
 export async function handleFollowUpEvent(event: FollowUpEvent, deps: FollowUpDeps): Promise<FollowUpResult> {
   const leadId = event.detail.leadId;
-  const lead = await deps.store.getLead(leadId);
-  if (!lead) return { leadId, created: [], closed: [], skipped: 'the lead no longer exists (erased?)' };
-  const tasks = await deps.store.listTasks(leadId);
-  let plan: TaskPlan;
-  switch (event.type) {
-    case 'Lead Assigned':
-      plan = planAssignmentFollowUp(lead, event.detail, tasks, deps.config);
-      break;
-    case 'Lead Contacted':
-      plan = planContactFollowUp(event.detail, tasks);
-      break;
-    case 'Lead Stage Changed':
-      plan = planStageActions(lead, event.detail, tasks, deps.config);
-      break;
-  }
-  const result = await apply(leadId, plan, deps);
-  if (event.type === 'Lead Assigned' && result.created.length > 0) {
-    // Contact may have been recorded between our read and our write, with its event handled
-    // before the task existed: look again, and close what we just created if so.
-    const after = await deps.store.getLead(leadId);
-    if (after?.firstTouchAt !== undefined) {
-      const late = plan.create.map((t) =>
-        closeTask(t, 'contacted', after.firstTouchAt ?? t.createdAt, after.owner ?? SYSTEM_ACTOR),
-      );
-      const closed = await apply(leadId, { create: [], close: late }, deps);
-      return { ...result, closed: [...result.closed, ...closed.closed] };
+  for (let attempt = 1; ; attempt++) {
+    const read = await deps.store.getLeadWithTasks(leadId);
+    if (!read) return { leadId, created: [], closed: [], skipped: 'the lead no longer exists (erased?)' };
+    const { lead, tasks } = read;
+    let plan: TaskPlan;
+    switch (event.type) {
+      case 'Lead Assigned':
+        plan = planAssignmentFollowUp(lead, event.detail, tasks, deps.config);
+        break;
+      case 'Lead Contacted':
+        plan = planContactFollowUp(event.detail, tasks);
+        break;
+      case 'Lead Stage Changed':
+        plan = planStageActions(lead, event.detail, tasks, deps.config);
+        break;
     }
-  }
-  return result;
-}
-
-async function apply(leadId: string, plan: TaskPlan, deps: FollowUpDeps): Promise<FollowUpResult> {
-  const created: string[] = [];
-  const closed: string[] = [];
-  for (const task of plan.create) if (await deps.store.putTask(task)) created.push(task.id);
-  for (const task of plan.close) {
-    try {
-      await deps.store.saveTask(task);
-      closed.push(task.id);
-    } catch (error) {
-      // Erased meanwhile: nothing left to close.
-      if (!(error instanceof TaskNotFoundError)) throw error;
+    const existing = new Set(tasks.map((t) => t.id));
+    const create = plan.create.filter((t) => !existing.has(t.id));
+    const guard =
+      event.type === 'Lead Assigned' && create.length > 0
+        ? { leadId, owner: event.detail.repId, assignedAt: event.detail.assignedAt }
+        : undefined;
+    if (await deps.store.writeTasks({ create, close: plan.close }, guard)) {
+      return {
+        leadId,
+        created: create.map((t) => t.id),
+        closed: plan.close.map((t) => t.id),
+        ...(plan.skipped ? { skipped: plan.skipped } : {}),
+      };
     }
+    if (attempt >= MAX_ATTEMPTS) throw new LeadChangedError(leadId);
   }
-  return { leadId, created, closed, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import {
   LeadChangedError,
   LeadPipelineError,
@@ -21,6 +20,7 @@ import {
 } from '../domain/routing';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import type { EventSink } from '../ports/events';
+import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { Outbox, OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';
 import { ROUTABLE_STATUSES } from './scoring';

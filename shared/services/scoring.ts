@@ -14,8 +14,8 @@ import type { OutboxEntry } from '../ports/outbox';
 
 /**
  * Scoring use case: recompute a lead's score from its profile and every activity, store it (and
- * a score-history entry) when it changed, and announce `Lead Scored`, plus `Lead Qualified` when
- * the lead newly reached MQL or SQL.
+ * a score-history entry) when it changed, and announce `Lead Scored`. A newly reached MQL or
+ * SQL is read from it (`stage` against `previousStage`); no separate event, as no rule needed one.
  *
  * Exactly once: a changed score records its trigger (`scoredBy`) and its events (an outbox
  * entry) in the same conditional transaction, so a redelivery finds its own write and does
@@ -108,7 +108,7 @@ function canonicalJson(value: unknown): string {
 
 /**
  * Re-scores a lead and returns the events to publish: `Lead Scored` whenever the score changed
- * or the lead is routable, `Lead Qualified` when a threshold was crossed. The stage never moves
+ * or the lead is routable (a crossed threshold shows as `stage` above `previousStage`). The stage never moves
  * backwards (`previousStage` is the stored stage).
  *
  * The score-history entry is written in the same transaction as the lead, so there is one
@@ -160,18 +160,6 @@ export async function rescoreLead(
           previousStage,
           trigger,
           routable,
-        }),
-      );
-    }
-    if (qualified) {
-      events.push(
-        pipelineEvent('Lead Qualified', {
-          leadId,
-          occurredAt: at,
-          isTest: lead.isTest,
-          stage: qualified,
-          previousStage,
-          total: score.total,
         }),
       );
     }

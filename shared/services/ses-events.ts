@@ -1,3 +1,4 @@
+import type { ClientConfig } from '../config/schema';
 import type { Activity, ActivityType, Lead } from '../domain/lead';
 import {
   interpretSesEvent,
@@ -8,6 +9,7 @@ import {
   type SesEvent,
 } from '../domain/ses-events';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { OutboxEntry } from '../ports/outbox';
 import { markUnsubscribed, suppressAddress, type UnsubscribeStore } from './unsubscribe';
 
 /**
@@ -20,16 +22,44 @@ import { markUnsubscribed, suppressAddress, type UnsubscribeStore } from './unsu
  * published for them, and the scoring engine ignores machine-flagged activities when it
  * re-reads the timeline, so they never earn engagement points.
  *
- * This is the `decide` half of `decideThenPublish` (see `adapters/idempotent-steps.ts`): it
- * changes state and returns the events to publish; every write is idempotent against its own
- * earlier attempt (the activity id derives from the SES event id).
+ * Exactly once without a bookkeeping record: the activity id derives from the SES event id, so
+ * the activity's conditional write is the record of what was done, and the events it causes are
+ * an outbox entry in the same transaction (published at once, or by the relay). A redelivery
+ * finds the activity (`repeated`) and publishes nothing. `Activity Recorded` is published only
+ * for the activity types a rule consumes (the client's engagement scoring rules, through
+ * `rescore`): a plain delivery is one conditional write and no event.
  */
 
 /** Storage (implemented by `LeadRepository`). */
 export interface SesEventStore
   extends Pick<UnsubscribeStore, 'getLead' | 'saveLead' | 'isSuppressed' | 'suppress'> {
   listActivities(leadId: string): Promise<Activity[]>;
-  addActivities(activities: readonly Activity[]): Promise<Activity[]>;
+  /**
+   * Records an activity of an existing lead in one conditional write (the lead must exist, the
+   * activity must be new), with its outbox entry if any. @returns what it found.
+   */
+  recordLeadActivity(
+    activity: Activity,
+    outbox?: OutboxEntry,
+  ): Promise<'recorded' | 'repeated' | 'lead-missing'>;
+}
+
+/** What recording needs besides storage. */
+export interface SesEventDeps {
+  readonly store: SesEventStore;
+  /** Activity types a rule consumes (see {@link announcedActivityTypes}); the rest are only stored. */
+  readonly announced: ReadonlySet<ActivityType>;
+}
+
+/**
+ * The activity types whose `Activity Recorded` some rule needs: those the client's engagement
+ * scoring rules count (the `rescore` rule re-scores on them). Meetings and page views, the other
+ * consumed types, never come from SES.
+ */
+export function announcedActivityTypes(
+  scoring: Pick<ClientConfig['scoring'], 'engagement'>,
+): Set<ActivityType> {
+  return new Set(scoring.engagement.map((rule) => rule.activity));
 }
 
 /** What recording one SES event did; `events` are published afterwards. */
@@ -48,13 +78,12 @@ export interface SesEventDecision {
   /** Whether this event flagged the lead unsubscribed. */
   readonly unsubscribed?: boolean;
   readonly events: ReadonlyArray<PipelineEvent<DetailType>>;
+  /** The outbox entry written with the change, holding `events`. */
+  readonly outbox?: OutboxEntry;
 }
 
 /** Records one SES event; see the module comment. */
-export async function recordSesEvent(
-  event: SesEvent,
-  deps: { readonly store: SesEventStore },
-): Promise<SesEventDecision> {
+export async function recordSesEvent(event: SesEvent, deps: SesEventDeps): Promise<SesEventDecision> {
   const { store } = deps;
   const type = SES_ACTIVITY_TYPES[event['detail-type']];
   const taggedLeadId = messageTags(event).leadId;
@@ -76,41 +105,57 @@ export async function recordSesEvent(
   if (!meaning.leadId) return { outcome: 'untagged', ...suppressed, events: [] };
   const leadId = meaning.leadId;
   if (!meaning.activity) return { outcome: 'ignored', leadId, events: [] };
+  const machine = meaning.machine ? { machine: meaning.machine } : {};
+  const announce = !meaning.machine && deps.announced.has(meaning.activity.type);
+  if (!meaning.suppress && !announce) {
+    // Nothing to publish, so the lead need not be read: one conditional write.
+    const activity: Activity = { ...meaning.activity, leadId };
+    const outcome = await store.recordLeadActivity(activity);
+    if (outcome === 'lead-missing') return { outcome, leadId, events: [] };
+    return { outcome, leadId, type: activity.type, ...machine, unsubscribed: false, events: [] };
+  }
   const lead: Lead | undefined = await store.getLead(leadId);
   if (!lead) return { outcome: 'lead-missing', leadId, ...suppressed, events: [] };
 
   const activity: Activity = { ...meaning.activity, leadId };
-  const isNew = (await store.addActivities([activity])).length > 0;
-  let unsubscribed = false;
+  const envelope = { leadId, occurredAt: activity.at, isTest: lead.isTest };
+  const recorded = announce
+    ? [pipelineEvent('Activity Recorded', { ...envelope, activityId: activity.id, type: activity.type })]
+    : [];
+  const entry = (events: PipelineEvent<DetailType>[]): OutboxEntry | undefined =>
+    events.length > 0 ? { id: activity.id, at: new Date().toISOString(), events } : undefined;
+  const result = { leadId, type: activity.type, ...machine, ...suppressed };
+
   if (meaning.suppress) {
+    // The flag, the activity and the announcement in the lead's one transaction.
+    const events = [
+      ...recorded,
+      pipelineEvent('Lead Unsubscribed', { ...envelope, via: meaning.suppress.reason }),
+    ];
+    const outbox = entry(events);
     const reason = meaning.suppress.reason;
     const marked = await markUnsubscribed(store, leadId, {
       at,
       via: reason,
       withdrawConsent: reason === 'complaint',
+      activity,
+      ...(outbox ? { outbox } : {}),
     });
-    unsubscribed = marked.changed;
+    if (marked.changed)
+      return { outcome: 'recorded', ...result, unsubscribed: true, events, ...(outbox ? { outbox } : {}) };
+    if (!marked.lead) return { outcome: 'lead-missing', leadId, ...suppressed, events: [] };
   }
-
-  const events: PipelineEvent<DetailType>[] = [];
-  const envelope = { leadId, occurredAt: activity.at, isTest: lead.isTest };
-  if (!meaning.machine) {
-    events.push(
-      pipelineEvent('Activity Recorded', { ...envelope, activityId: activity.id, type: activity.type }),
-    );
-  }
-  // `!isNew`: an earlier attempt of this same event stopped after its writes, before its
-  // decision was stored, so it may have been the one that unsubscribed the lead.
-  if (meaning.suppress && (unsubscribed || !isNew)) {
-    events.push(pipelineEvent('Lead Unsubscribed', { ...envelope, via: meaning.suppress.reason }));
-  }
+  // Already unsubscribed (this event's earlier delivery, or another way), or nothing to flag.
+  const outbox = entry(recorded);
+  const outcome = await store.recordLeadActivity(activity, outbox);
+  if (outcome === 'lead-missing') return { outcome, leadId, ...suppressed, events: [] };
+  const fresh = outcome === 'recorded';
   return {
-    outcome: isNew ? 'recorded' : 'repeated',
-    leadId,
-    type: activity.type,
-    ...(meaning.machine ? { machine: meaning.machine } : {}),
-    ...suppressed,
-    unsubscribed,
-    events,
+    outcome,
+    ...result,
+    unsubscribed: false,
+    // A repeat finds its own write: its events went out then, or the relay has them.
+    events: fresh ? recorded : [],
+    ...(fresh && outbox ? { outbox } : {}),
   };
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { SaveLeadOptions, StoredCursor } from '../adapters/lead-repository';
 import type { ClientConfig, Rep } from '../config/schema';
 import { LeadChangedError, RepAtCapacityError, RoundRobinMovedError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
@@ -23,6 +22,7 @@ import {
   waitTimestamp,
 } from '../domain/sla';
 import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 
 /**
  * The SLA ladder's use cases: start the ladder for an assignment (its first deadline, under a
@@ -32,16 +32,25 @@ import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } 
  *
  * Retries: Step Functions may run a task again after it already took effect (the invocation
  * succeeded but the response was lost, or the task failed after its write). Every change is
- * written together with `lead.slaProgress` (this execution, the step, whether it was announced),
+ * written together with `lead.slaProgress` (this execution, the step, its recipient and time),
  * so a repeated `escalate` or `unworked` recognises its own write: it never reassigns again, and
- * publishes its events only if the earlier attempt did not get that far.
+ * publishes the same events again, derived from that record with the same times. Their consumers
+ * key their effects by what happened (the alert by the assignment, the step or the verdict; the
+ * follow-up task by the assignment), so a second publish changes nothing, and the step costs one
+ * transaction instead of a second one marking it announced (`announced` stays false: kept for
+ * progress records written before).
  */
 
 /** Storage the ladder needs (implemented by `LeadRepository`). */
 export interface SlaStore {
   getLead(leadId: string): Promise<Lead | undefined>;
+  /** The lead, the reps' open-lead counters and the teams' cursors in one strongly consistent read. */
+  getRoutingState(
+    leadId: string,
+    repIds: readonly string[],
+    teamIds: readonly string[],
+  ): Promise<{ lead: Lead | undefined; counts: Map<string, number>; cursors: Map<string, StoredCursor> }>;
   saveLead(previous: Lead, next: Lead, options?: SaveLeadOptions): Promise<Lead>;
-  getOpenLeadCounts(repIds: readonly string[]): Promise<Map<string, number>>;
   getCursors(teamIds: readonly string[]): Promise<Map<string, StoredCursor>>;
 }
 
@@ -148,26 +157,6 @@ function ownProgress(lead: Lead | undefined, task: SlaTimedTask, action: 'escala
   return p;
 }
 
-/** Marks the lead's progress as announced, re-reading on a conflicting write. */
-async function markAnnounced(deps: SlaDeps, lead: Lead): Promise<void> {
-  let current: Lead | undefined = lead;
-  for (let attempt = 1; current?.slaProgress; attempt++) {
-    const progress = current.slaProgress;
-    try {
-      await deps.store.saveLead(current, { ...current, slaProgress: { ...progress, announced: true } });
-      return;
-    } catch (error) {
-      if (!(error instanceof LeadChangedError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-      const fresh = await deps.store.getLead(lead.id);
-      const p = fresh?.slaProgress;
-      // Someone else changed the lead; keep going only while it still carries this write, unannounced.
-      if (!p || p.announced || p.execution !== progress.execution || p.action !== progress.action) return;
-      if (p.ladderStep !== progress.ladderStep) return;
-      current = fresh;
-    }
-  }
-}
-
 function stepEvents(
   deps: SlaDeps,
   task: SlaTimedTask,
@@ -177,9 +166,10 @@ function stepEvents(
   const step = deps.config.sla.ladder[applied.ladderStep - 1];
   const at = applied.at.toISOString();
   const from = task.timer.owner;
-  const events: Array<PipelineEvent<DetailType>> = [];
+  // A reassigning step is announced by its `Lead Assigned` alone (the alert, the follow-up task
+  // and the console read it); `Lead Escalated` is for a step that only notifies.
   if (applied.reassign)
-    events.push(
+    return [
       pipelineEvent('Lead Assigned', {
         leadId: lead.id,
         occurredAt: at,
@@ -193,8 +183,8 @@ function stepEvents(
         previousOwner: from,
         ladderStep: applied.ladderStep,
       }),
-    );
-  events.push(
+    ];
+  return [
     pipelineEvent('Lead Escalated', {
       leadId: lead.id,
       occurredAt: at,
@@ -205,19 +195,26 @@ function stepEvents(
       to: step?.to ?? 'manager',
       minutesWithoutContact: minutesWithoutContact(task.assignment.assignedAt, applied.at),
     }),
-  );
-  return events;
+  ];
 }
 
-async function loadCursors(deps: SlaDeps, teamIds: readonly string[]) {
-  const stored = await deps.store.getCursors(teamIds);
+function parseCursors(stored: Map<string, StoredCursor>): Map<string, RoundRobinCursor> {
   const cursors = new Map<string, RoundRobinCursor>();
   for (const [teamId, cursor] of stored) {
     const parsed = StoredCursorValue.safeParse(cursor.value);
     cursors.set(teamId, parsed.success ? parsed.data : EMPTY_CURSOR);
   }
-  return { stored, cursors };
+  return cursors;
 }
+
+/** A team and its backup team: the cursors an escalation may move. */
+function teamAndBackup(config: Pick<ClientConfig, 'teams'>, teamId: string): string[] {
+  const team = config.teams.find((t) => t.id === teamId);
+  return team ? [team.id, team.backupTeam].filter((t): t is string => t !== undefined) : [];
+}
+
+/** What an escalation reads, in one BatchGetItem: the lead, every rep's counter, the team's cursors. */
+type RoutingState = Awaited<ReturnType<SlaStore['getRoutingState']>>;
 
 /** The first ladder step, from the timer's position on, that has somebody to escalate to. */
 async function chooseStep(
@@ -225,17 +222,19 @@ async function chooseStep(
   task: SlaTimedTask,
   lead: Lead,
   now: Date,
+  state: RoutingState,
 ): Promise<{ index: number; decision: AssignDecision; stored: Map<string, StoredCursor> } | undefined> {
   const { config } = deps;
   const teamId = lead.team ?? task.assignment.teamId;
   const team = config.teams.find((t) => t.id === teamId);
   if (!team) return undefined;
-  const counts = await deps.store.getOpenLeadCounts(config.reps.map((r) => r.id));
-  const reps = new Map<string, RepState>([...counts].map(([id, openLeads]) => [id, { openLeads }]));
-  const { stored, cursors } = await loadCursors(
-    deps,
-    [team.id, team.backupTeam].filter((t): t is string => t !== undefined),
-  );
+  const reps = new Map<string, RepState>([...state.counts].map(([id, openLeads]) => [id, { openLeads }]));
+  const teamIds = teamAndBackup(config, team.id);
+  // Read with the lead unless the lead moved to another team since its assignment (rare).
+  const stored = teamIds.every((id) => teamAndBackup(config, task.assignment.teamId).includes(id))
+    ? state.cursors
+    : await deps.store.getCursors(teamIds);
+  const cursors = parseCursors(stored);
   const exclude = [
     ...new Set([...task.timer.involved, task.timer.owner, ...(lead.owner ? [lead.owner] : [])]),
   ];
@@ -259,9 +258,10 @@ async function chooseStep(
 }
 
 /**
- * `escalate`: applies the next ladder step that has a recipient (reassigning the lead when the
- * step says so, through the capacity-checked transaction), publishes `Lead Assigned` (via
- * `escalation`) and `Lead Escalated`, and returns the recipient's timer. When nobody is left on
+ * `escalate`: reads the lead, the reps' counters and the team's cursors in one BatchGetItem,
+ * applies the next ladder step that has a recipient (reassigning the lead when the step says so,
+ * through the capacity-checked transaction), publishes `Lead Assigned` (via `escalation`) for a
+ * reassignment or `Lead Escalated` for a notification, and returns the recipient's timer. When nobody is left on
  * any remaining step, returns an exhausted timer so the next check ends the ladder as unworked.
  * A lead that was contacted or reassigned meanwhile is left alone: the timer fires at once and
  * the check ends the ladder.
@@ -270,7 +270,12 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
   const { config } = deps;
   const now = nowOf(deps);
   for (let attempt = 1; ; attempt++) {
-    const lead = await deps.store.getLead(task.assignment.leadId);
+    const state = await deps.store.getRoutingState(
+      task.assignment.leadId,
+      config.reps.map((r) => r.id),
+      teamAndBackup(config, task.assignment.teamId),
+    );
+    const lead = state.lead;
     const own = ownProgress(lead, task, 'escalate');
     if (lead && own) {
       // This execution already applied the step (a retried task): finish it, never redo it.
@@ -280,16 +285,14 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
         at: new Date(own.at),
         reassign: config.sla.ladder[own.ladderStep - 1]?.reassign ?? lead.owner === own.to,
       };
-      if (!own.announced) {
-        await deps.publisher.publish(...stepEvents(deps, task, lead, applied));
-        await markAnnounced(deps, lead);
-      }
+      // Re-derived from the stored step, with the same times: the alert keys it by the effect.
+      await deps.publisher.publish(...stepEvents(deps, task, lead, applied));
       return timerAfterEscalation(config.sla, task.timer, applied, repOf(deps, own.to));
     }
     if (!lead || assessLead(lead, task.timer, config.sla).outcome !== 'escalate')
       return { ...task.timer, waitUntil: waitTimestamp(now) };
 
-    const choice = await chooseStep(deps, task, lead, now);
+    const choice = await chooseStep(deps, task, lead, now, state);
     if (!choice) return exhaustedTimer(task.timer, now);
     const step = config.sla.ladder[choice.index];
     const target = repOf(deps, choice.decision.repId);
@@ -351,7 +354,6 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
       throw error;
     }
     await deps.publisher.publish(...stepEvents(deps, task, saved, applied));
-    await markAnnounced(deps, saved);
     return timerAfterEscalation(config.sla, task.timer, applied, target);
   }
 }
@@ -389,10 +391,7 @@ export async function markUnworked(deps: SlaDeps, task: SlaTimedTask): Promise<U
     const lastOwner = lead.owner ?? task.timer.owner;
     const own = ownProgress(lead, task, 'unworked');
     if (own) {
-      if (!own.announced) {
-        await deps.publisher.publish(unworkedEvent(task, lead, own.to, lastOwner, new Date(own.at)));
-        await markAnnounced(deps, lead);
-      }
+      await deps.publisher.publish(unworkedEvent(task, lead, own.to, lastOwner, new Date(own.at)));
       return { outcome: 'unworked', managerId: own.to, lastOwner };
     }
     const assessment = assessLead(lead, task.timer, deps.config.sla);
@@ -427,7 +426,6 @@ export async function markUnworked(deps: SlaDeps, task: SlaTimedTask): Promise<U
       throw error;
     }
     await deps.publisher.publish(unworkedEvent(task, saved, managerId, lastOwner, now));
-    await markAnnounced(deps, saved);
     return { outcome: 'unworked', managerId, lastOwner };
   }
 }

@@ -1,16 +1,7 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -34,7 +25,6 @@ const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:integration
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/secret-token';
 
 const docClient = mockClient(DynamoDBDocumentClient);
-const dynamo = mockClient(DynamoDBClient);
 const sns = mockClient(SNSClient);
 const secrets = mockClient(SecretsManagerClient);
 
@@ -42,10 +32,10 @@ const secrets = mockClient(SecretsManagerClient);
 
 /** Leads the document client returns, by id. */
 let leads: Map<string, Lead>;
-/** Idempotency records written by Powertools through the low-level client. */
-let records: Map<string, Record<string, AttributeValue>>;
+/** Alert claims, by `pk|sk`, as the ledger wrote them through the document client. */
+let records: Map<string, Record<string, unknown>>;
 
-const recordKey = (key: Record<string, AttributeValue> | undefined) => `${key?.pk?.S}|${key?.sk?.S}`;
+const recordKey = (key: Record<string, unknown> | undefined) => `${key?.pk}|${key?.sk}`;
 
 function installTable(): void {
   docClient.on(GetCommand).callsFake((input: { Key: { pk: string } }) => {
@@ -54,42 +44,28 @@ function installTable(): void {
       Item: lead ? { ...structuredClone(lead), pk: input.Key.pk, sk: 'PROFILE', entity: 'lead' } : undefined,
     };
   });
-  // Powertools' conditional put: fails while a live record (completed, or in progress and not
-  // expired) exists, returning it, exactly like DynamoDB with ReturnValuesOnConditionCheckFailure.
-  dynamo.on(PutItemCommand).callsFake((input) => {
+  // The claim: written when new or released (DynamoDB's condition), answering the old item.
+  docClient.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
     const key = recordKey(input.Item);
     const existing = records.get(key);
-    if (existing) {
-      const item = unmarshall(existing);
-      const expired = Number(item.expiresAt) < Date.now() / 1000;
-      const inProgressExpired =
-        item.status === 'INPROGRESS' &&
-        item.in_progress_expiration !== undefined &&
-        Number(item.in_progress_expiration) < Date.now();
-      if (!expired && !inProgressExpired)
-        throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: existing });
-    }
+    if (existing && existing.releasedAt === undefined)
+      throw new ConditionalCheckFailedException({ message: 'claimed', $metadata: {} });
     records.set(key, input.Item);
-    return {};
+    return { Attributes: existing };
   });
-  dynamo.on(UpdateItemCommand).callsFake((input) => {
-    const key = recordKey(input.Key);
-    const item = { ...(records.get(key) ?? {}) };
-    const names = input.ExpressionAttributeNames ?? {};
-    for (const assignment of String(input.UpdateExpression).replace(/^SET /, '').split(', ')) {
-      const [name, value] = assignment.split(' = ');
-      const attr = names[name ?? ''];
-      const v = input.ExpressionAttributeValues?.[value ?? ''];
-      if (attr && v) item[attr] = v;
-    }
-    records.set(key, item);
-    return {};
-  });
-  dynamo.on(DeleteItemCommand).callsFake((input) => {
-    records.delete(recordKey(input.Key));
-    return {};
-  });
-  dynamo.on(GetItemCommand).callsFake((input) => ({ Item: records.get(recordKey(input.Key)) }));
+  docClient
+    .on(UpdateCommand)
+    .callsFake(
+      (input: { Key: Record<string, unknown>; ExpressionAttributeValues: Record<string, unknown> }) => {
+        const key = recordKey(input.Key);
+        records.set(key, {
+          ...records.get(key),
+          delivered: input.ExpressionAttributeValues[':delivered'],
+          releasedAt: input.ExpressionAttributeValues[':at'],
+        });
+        return {};
+      },
+    );
 }
 
 // ---------------------------------------------------------------- Slack over an injected fetch
@@ -168,7 +144,6 @@ const secretWith = (slackWebhookUrl: string) => ({
 
 beforeEach(() => {
   docClient.reset();
-  dynamo.reset();
   sns.reset();
   secrets.reset();
   leads = new Map([['lead-1', storedLead()]]);
@@ -186,8 +161,8 @@ afterEach(() => {
 });
 
 const published = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
-const completed = () =>
-  [...records.values()].map((r) => unmarshall(r)).filter((r) => r.status === 'COMPLETED').length;
+/** Alerts claimed and not released: done (or being sent). */
+const completed = () => [...records.values()].filter((r) => r.releasedAt === undefined).length;
 
 // ---------------------------------------------------------------- tests
 
@@ -221,9 +196,12 @@ describe('alert handler', () => {
       leadId: 'lead-1',
       recipientId: 'liam',
     });
-    // One completed idempotency record per channel, under the function's static partition.
-    expect(completed()).toBe(2);
-    expect([...records.keys()].every((k) => k.startsWith('IDEMPOTENCY#alert|alert#'))).toBe(true);
+    // One claim for both channels, keyed by the effect under the function's own partition, and
+    // no write after the sends.
+    expect(completed()).toBe(1);
+    expect([...records.keys()]).toEqual(['IDEMPOTENCY#alert|assigned#lead-1#2025-11-24T14:50:00.000Z']);
+    expect(docClient.commandCalls(PutCommand)).toHaveLength(1);
+    expect(docClient.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('rejects bad input naming the field, and sends nothing', async () => {
@@ -287,8 +265,9 @@ describe('alert handler', () => {
     expect((error as Error).message).toBe('Slack is unavailable: Slack answered HTTP 502 bad gateway');
     expect(slackCalls).toHaveLength(3);
     expect(sleeps).toEqual([250, 500]);
-    // The failed channel left no idempotency record behind, so the retry can send.
-    expect(completed()).toBe(1);
+    // The claim was released with SNS delivered, so the retry sends Slack only.
+    expect(completed()).toBe(0);
+    expect([...records.values()][0]?.delivered).toEqual(['sns']);
   });
 
   it('does not retry a Slack rejection and says what to fix; SNS is still delivered', async () => {
@@ -324,7 +303,11 @@ describe('alert handler', () => {
     const handler = handlerFor();
     const first = await handler(assignedEvent('evt-dup'), context());
     const second = await handler(assignedEvent('evt-dup'), context());
-    expect(second).toEqual(first);
+    expect(first).toMatchObject({ outcome: 'alerted' });
+    expect(second).toMatchObject({
+      outcome: 'skipped',
+      reason: 'already alerted by an earlier delivery of this alert',
+    });
     expect(slackCalls).toHaveLength(1);
     expect(published()).toHaveLength(1);
 
@@ -343,10 +326,12 @@ describe('alert handler', () => {
       handler(assignedEvent('evt-a'), context()),
       handler(assignedEvent('evt-b'), context()),
     ]);
-    // Whichever finds a channel in progress throws, and Lambda's retry finds it completed.
-    for (const outcome of outcomes)
-      if (outcome.status === 'rejected') await handler(assignedEvent('evt-retry'), context());
-    expect(completed()).toBe(2);
+    // One takes the claim and sends; the other finds it and sends nothing.
+    expect(outcomes.map((o) => o.status === 'fulfilled' && o.value.outcome).sort()).toEqual([
+      'alerted',
+      'skipped',
+    ]);
+    expect(completed()).toBe(1);
     expect(slackCalls).toHaveLength(1);
     expect(published()).toHaveLength(1);
   });
@@ -394,7 +379,10 @@ describe('alert handler', () => {
     expect(slackCalls).toHaveLength(0);
 
     const noSns: ClientConfig = { ...config, alerts: { ...config.alerts, sns: { enabled: false } } };
-    expect(await handlerFor(noSns)(assignedEvent('e2'), context())).toMatchObject({
+    // Another assignment: the first one's alert is done.
+    expect(
+      await handlerFor(noSns)(assignedEvent('e2', { assignedAt: '2025-11-24T15:00:00.000Z' }), context()),
+    ).toMatchObject({
       slack: 'sent',
       sns: 'disabled',
     });
@@ -437,6 +425,34 @@ describe('alert handler', () => {
     expect(await handler(escalated, context())).toMatchObject({ outcome: 'skipped' });
     expect(slackCalls).toHaveLength(0);
     expect(published()).toHaveLength(0);
+  });
+
+  it('alerts a re-published escalation or unworked verdict once (keyed by the step and its time)', async () => {
+    const handler = handlerFor({
+      ...config,
+      sla: { ...config.sla, ladder: [{ to: 'manager', afterMinutes: 10, reassign: false }] },
+    });
+    const escalated = (id: string, occurredAt = '2025-11-24T14:56:00.000Z') => ({
+      ...assignedEvent(id),
+      'detail-type': 'Lead Escalated',
+      detail: {
+        leadId: 'lead-1',
+        occurredAt,
+        fromRepId: 'liam',
+        toRepId: 'ana',
+        ladderStep: 1,
+        to: 'manager',
+        minutesWithoutContact: 6,
+      },
+    });
+    expect(await handler(escalated('e-1'), context())).toMatchObject({ outcome: 'alerted' });
+    expect(await handler(escalated('e-retried-task'), context())).toMatchObject({ outcome: 'skipped' });
+    expect(slackCalls).toHaveLength(1);
+    // Another escalation (a later time) is another alert.
+    expect(await handler(escalated('e-2', '2025-11-24T15:06:00.000Z'), context())).toMatchObject({
+      outcome: 'alerted',
+    });
+    expect(slackCalls).toHaveLength(2);
   });
 
   it('tells the manager about an unworked lead, filtered to them on SNS', async () => {

@@ -111,6 +111,21 @@ describe('auto-respond', () => {
     expect(h.sent()).toHaveLength(1);
   });
 
+  it('sends once when the event is delivered twice concurrently, in one conditional write each', async () => {
+    h.table.putLead(lead());
+    const results = await Promise.all([autoRespond()(captured()), autoRespond()(captured({}, 'evt-2'))]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['sent', 'skipped']);
+    expect(h.sent()).toHaveLength(1);
+    // The lead read, the claim (suppression, daily limit and send in one transaction), the result.
+    expect(h.table.calls.filter((c) => c !== 'QueryCommand')).toEqual([
+      'GetCommand',
+      'GetCommand',
+      'TransactWriteCommand',
+      'TransactWriteCommand',
+      'UpdateCommand',
+    ]);
+  });
+
   it.each<[string, LeadOverrides, string]>([
     ['a test lead', { isTest: true }, 'test-lead'],
     ['a lead without an address', { profile: { email: undefined } }, 'no-email'],

@@ -164,6 +164,28 @@ describe('contact', () => {
   });
 });
 
+describe('follow-up races', () => {
+  it('creates nothing when the contact is recorded between the read and the write (one read, one write each)', async () => {
+    await seed({ assignedAt: ASSIGNED_AT });
+    h.table.calls.length = 0;
+    h.queries.length = 0;
+    // The rep records contact after the handler read the lead, before its transaction.
+    h.table.beforeNext('TransactWriteCommand', () =>
+      h.table.putLead({
+        ...h.table.lead('lead-1'),
+        firstTouchAt: '2025-11-24T14:51:00.000Z',
+        status: 'contacted',
+      }),
+    );
+    const result = await handler()(assigned('liam', ASSIGNED_AT));
+    // Read, refused write, read again: the plan now says the lead was already contacted.
+    expect(h.table.calls).toEqual(['TransactWriteCommand']);
+    expect(h.queries).toHaveLength(2);
+    expect(result).toMatchObject({ created: [], skipped: 'the lead was already contacted' });
+    expect(await tasks()).toEqual([]);
+  });
+});
+
 describe('required actions of a stage', () => {
   const ENTERED = '2025-12-01T10:00:00.000Z';
 

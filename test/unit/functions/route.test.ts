@@ -509,7 +509,7 @@ describe('scenario: the example client', () => {
     );
     const leadScored = h.ofType('Lead Scored')[0];
     expect(leadScored?.detail).toMatchObject({ stage: 'SQL', routable: true });
-    expect(h.ofType('Lead Qualified').map((p) => p.detail.stage)).toEqual(['SQL']);
+    expect(h.published.map((p) => p.detailType)).toEqual(['Lead Scored']);
 
     // The bus delivers Lead Scored to the route function (the rule matches routable: true).
     await routeHandler()(

@@ -77,6 +77,17 @@ const managerLead = (overrides: Partial<Lead> = {}) =>
 
 const demo = activity('lead-1', 'demo_request', '2026-03-01T12:00:00.000Z', {}, 'act-demo');
 
+/**
+ * Threshold crossings as a consumer reads them from `Lead Scored` (no separate event: no rule
+ * needed one): the stage moved up to MQL or SQL.
+ */
+const crossings = () =>
+  h
+    .ofType('Lead Scored')
+    .filter(
+      (p) => p.detail.stage !== p.detail.previousStage && ['MQL', 'SQL'].includes(String(p.detail.stage)),
+    );
+
 describe('score handler', () => {
   it('scores an enriched lead, stores score, stage and explanation, and announces SQL once', async () => {
     h.table.putLead(vpLead());
@@ -123,17 +134,6 @@ describe('score handler', () => {
           routable: true,
         },
       },
-      {
-        detailType: 'Lead Qualified',
-        detail: {
-          leadId: 'lead-1',
-          occurredAt: NOW.toISOString(),
-          isTest: false,
-          stage: 'SQL',
-          previousStage: 'lead',
-          total: 83,
-        },
-      },
     ]);
   });
 
@@ -172,7 +172,7 @@ describe('score handler', () => {
     await scoreHandler()(enriched());
     expect(h.table.lead('lead-1').score?.total).toBe(-15);
     expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ stage: 'lead', routable: true });
-    expect(h.ofType('Lead Qualified')).toEqual([]);
+    expect(crossings()).toEqual([]);
   });
 
   it('announces a threshold crossed by an activity, but does not route a lead that already has an owner', async () => {
@@ -189,7 +189,7 @@ describe('score handler', () => {
     await scoreHandler()(recorded(download));
 
     expect(h.table.lead('lead-1').stage).toBe('MQL');
-    expect(h.ofType('Lead Qualified').map((p) => p.detail.stage)).toEqual(['MQL']);
+    expect(crossings().map((p) => p.detail.stage)).toEqual(['MQL']);
     expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({ trigger: 'activity', routable: false });
   });
 
@@ -211,7 +211,7 @@ describe('score handler', () => {
     expect(lead.score?.total).toBe(-12);
     expect(lead.stage).toBe('SQL');
     expect(lead.score?.stage).toBe('SQL');
-    expect(h.ofType('Lead Qualified')).toEqual([]);
+    expect(crossings()).toEqual([]);
     expect(h.ofType('Lead Scored')[0]?.detail).toMatchObject({
       stage: 'SQL',
       previousStage: 'SQL',
@@ -224,10 +224,10 @@ describe('score handler', () => {
     h.table.putActivities([demo]);
     await scoreHandler()(recorded(demo));
     expect(h.table.lead('lead-1').stage).toBe('opportunity');
-    expect(h.ofType('Lead Qualified')).toEqual([]);
+    expect(crossings()).toEqual([]);
   });
 
-  it('scores a duplicate delivery once and publishes nothing again: one history entry, one Lead Qualified', async () => {
+  it('scores a duplicate delivery once and publishes nothing again: one history entry, one crossing', async () => {
     h.table.putLead(vpLead());
     h.table.putActivities([demo]);
     const handler = scoreHandler();
@@ -239,7 +239,7 @@ describe('score handler', () => {
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
     expect(h.table.byPk('IDEMPOTENCY#score')).toEqual([]);
     expect(h.table.byPk('OUTBOX')).toEqual([]);
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
     expect(h.ofType('Lead Scored')).toHaveLength(1);
   });
 
@@ -255,7 +255,7 @@ describe('score handler', () => {
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
     // The loser re-read the lead and found its own trigger: nothing to redo.
     expect(results.map((r) => r.outcome).sort()).toEqual(['already-scored', 'scored']);
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
   });
 
   it('scores events delivered out of order once each, and announces the crossing once', async () => {
@@ -272,7 +272,7 @@ describe('score handler', () => {
       ),
     );
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
     // The capture still hands the new lead to routing.
     expect(h.ofType('Lead Scored').map((e) => [e.detail.trigger, e.detail.routable])).toEqual([
       ['activity', true],
@@ -280,7 +280,7 @@ describe('score handler', () => {
     ]);
   });
 
-  it('recomputes the same result for a re-announced activity: no history entry, no second Lead Qualified', async () => {
+  it('recomputes the same result for a re-announced activity: no history entry, no second crossing', async () => {
     h.table.putLead(managerLead());
     const download = activity('lead-1', 'content_download', '2026-03-02T09:00:00.000Z', {}, 'act-1');
     h.table.putActivities([download]);
@@ -292,7 +292,7 @@ describe('score handler', () => {
     expect(again).toMatchObject({ outcome: 'unchanged', events: [] });
     expect(h.table.lead('lead-1').version).toBe(1);
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
     expect(h.ofType('Lead Scored')).toHaveLength(1);
   });
 
@@ -315,7 +315,7 @@ describe('score handler', () => {
 
     await handler(enriched('lead-1', 'evt-t'));
     expect(h.table.lead('lead-1').stage).toBe('SQL');
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
   });
 
   it('re-reads and re-scores when the lead changed concurrently (ConditionalCheckFailed on the lead)', async () => {
@@ -336,7 +336,7 @@ describe('score handler', () => {
     expect(lead.version).toBe(2);
     // One history entry: it is written in the lead's transaction, which failed the first time.
     expect(h.table.scoreHistory('lead-1')).toHaveLength(1);
-    expect(h.ofType('Lead Qualified').map((p) => p.detail.stage)).toEqual(['SQL']);
+    expect(crossings().map((p) => p.detail.stage)).toEqual(['SQL']);
   });
 
   it('gives up after repeated conflicts with a retryable error and announces nothing', async () => {
@@ -349,7 +349,7 @@ describe('score handler', () => {
     expect(h.published).toEqual([]);
     // EventBridge's retry starts afresh (nothing was written).
     await handler(enriched('lead-1', 'evt-x'));
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
   });
 
   it('keeps the events in the outbox when the bus fails after the save; the relay publishes them once', async () => {
@@ -371,7 +371,7 @@ describe('score handler', () => {
       outbox: new DynamoOutbox(TABLE, h.docClient),
     });
     expect(relayed).toEqual({ due: 1, published: 1, failed: 0 });
-    expect(h.ofType('Lead Qualified').map((p) => p.detail)).toEqual([
+    expect(crossings().map((p) => p.detail)).toEqual([
       expect.objectContaining({ stage: 'SQL', previousStage: 'lead' }),
     ]);
     expect(h.ofType('Lead Scored').map((p) => p.detail)).toEqual([
@@ -381,7 +381,7 @@ describe('score handler', () => {
 
     // Another event finds the stage already reached: nothing is announced twice.
     await handler(recorded(demo, 'evt-later'));
-    expect(h.ofType('Lead Qualified')).toHaveLength(1);
+    expect(crossings()).toHaveLength(1);
   });
 
   it('drops events for leads that no longer exist', async () => {

@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createNurtureHandler } from '../../../functions/nurture/handler';
+import { createHandler as createRelayHandler } from '../../../functions/relay/handler';
 import { createHandler } from '../../../functions/ses-events/handler';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { loadClientConfig } from '../../../shared/config/load';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
-import type { Lead } from '../../../shared/domain/lead';
+import type { ActivityType, Lead } from '../../../shared/domain/lead';
 import { sesActivityId } from '../../../shared/domain/ses-events';
-import type { SesEventDecision } from '../../../shared/services/ses-events';
+import { announcedActivityTypes, type SesEventDecision } from '../../../shared/services/ses-events';
 import { API_URL, DELIVERED, EmailHarness, SENT, sesEvent } from './email-kit';
-import { activity, lambdaContext, makeLead, throttling } from './pipeline-kit';
+import { activity, makeLead, TABLE, throttling } from './pipeline-kit';
 
 const example = loadClientConfig('example', 'clients');
 const CHROME =
@@ -20,13 +22,25 @@ beforeEach(() => {
 });
 afterEach(() => h.restore());
 
-function sesEvents() {
+/** The example's scoring counts opens and clicks, not deliveries or bounces. */
+const ANNOUNCED = announcedActivityTypes(example.scoring);
+
+function sesEvents(announced: ReadonlySet<ActivityType> = ANNOUNCED) {
   const handler = createHandler({
     repository: h.repository,
     publisher: h.publisher,
-    steps: h.steps('ses-events'),
+    outbox: new DynamoOutbox(TABLE, h.docClient),
+    announced,
   });
-  return (event: unknown): Promise<SesEventDecision> => handler(event, lambdaContext());
+  return (event: unknown): Promise<SesEventDecision> => handler(event);
+}
+
+function relay(now: Date) {
+  return createRelayHandler({
+    outbox: new DynamoOutbox(TABLE, h.docClient),
+    publisher: h.publisher,
+    now: () => now,
+  })();
 }
 
 const nurtured = (overrides: Partial<Lead> = {}) =>
@@ -81,9 +95,22 @@ const complaint = (id = 'evt-complaint') =>
   );
 
 describe('ses-events', () => {
-  it('records a delivery and announces it for scoring', async () => {
+  it('records a delivery in one conditional write and announces nothing when no rule counts it', async () => {
     h.table.putLead(nurtured());
     const decision = await sesEvents()(delivery());
+    expect(decision).toMatchObject({ outcome: 'recorded', leadId: 'lead-1', type: 'email_delivered' });
+    expect(h.table.activities('lead-1')).toHaveLength(1);
+    expect(h.table.calls).toEqual(['TransactWriteCommand']);
+    expect(h.published).toEqual([]);
+    // Erased meanwhile: nothing recorded.
+    h.table.delete({ pk: 'LEAD#lead-1', sk: 'PROFILE' });
+    expect(await sesEvents()(delivery('evt-delivery-2'))).toMatchObject({ outcome: 'lead-missing' });
+    expect(h.table.activities('lead-1')).toHaveLength(1);
+  });
+
+  it('announces a delivery for scoring when the client scores deliveries', async () => {
+    h.table.putLead(nurtured());
+    const decision = await sesEvents(new Set(['email_delivered']))(delivery());
     expect(decision).toMatchObject({ outcome: 'recorded', leadId: 'lead-1', type: 'email_delivered' });
     expect(h.table.activities('lead-1')).toMatchObject([
       {
@@ -107,12 +134,30 @@ describe('ses-events', () => {
     ]);
   });
 
-  it('records and announces a redelivered event once', async () => {
+  it('records and announces a redelivered event once, delivered twice, concurrently or not', async () => {
     h.table.putLead(nurtured());
-    await sesEvents()(delivery());
-    await sesEvents()(delivery());
+    const handler = sesEvents(new Set(['email_delivered']));
+    await handler(delivery());
+    await handler(delivery());
+    await Promise.all([handler(delivery()), handler(delivery())]);
     expect(h.table.activities('lead-1')).toHaveLength(1);
     expect(h.published).toHaveLength(1);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
+  });
+
+  it('announces an out-of-order open and its later delivery once each', async () => {
+    h.table.putLead(nurtured());
+    const handler = sesEvents();
+    await handler(open(CHROME, '2026-03-02T10:30:00.000Z'));
+    await handler(delivery());
+    await handler(open(CHROME, '2026-03-02T10:30:00.000Z'));
+    expect(
+      h.table
+        .activities('lead-1')
+        .map((a) => a.type)
+        .sort(),
+    ).toEqual(['email_delivered', 'email_opened']);
+    expect(h.published.map((e) => e.detail.type)).toEqual(['email_opened']);
   });
 
   it('records a person opening later as engagement', async () => {
@@ -167,7 +212,6 @@ describe('ses-events', () => {
     // A dead address is not a withdrawal of consent.
     expect(lead.consent?.marketing).toBe(true);
     expect(h.published.map((e) => [e.detailType, e.detail.via ?? e.detail.type])).toEqual([
-      ['Activity Recorded', 'email_bounced'],
       ['Lead Unsubscribed', 'bounce'],
     ]);
   });
@@ -179,7 +223,8 @@ describe('ses-events', () => {
     expect(decision.suppressed).toBeUndefined();
     expect(h.suppression(ADDRESS)).toBeUndefined();
     expect(h.table.lead('lead-1').unsubscribed).toBe(false);
-    expect(h.published.map((e) => e.detailType)).toEqual(['Activity Recorded']);
+    expect(h.table.activities('lead-1').map((a) => a.type)).toEqual(['email_bounced']);
+    expect(h.published).toEqual([]);
   });
 
   it('on a complaint suppresses, withdraws consent and announces via complaint', async () => {
@@ -227,36 +272,36 @@ describe('ses-events', () => {
   it('does not announce a second unsubscribe for a lead that had already unsubscribed', async () => {
     h.table.putLead(nurtured({ unsubscribed: true }));
     const decision = await sesEvents()(complaint());
-    expect(decision.unsubscribed).toBe(false);
-    expect(h.published.map((e) => e.detailType)).toEqual(['Activity Recorded']);
+    expect(decision).toMatchObject({ outcome: 'recorded', unsubscribed: false });
+    expect(h.table.activities('lead-1').map((a) => a.type)).toEqual(['email_complained']);
+    expect(h.published).toEqual([]);
   });
 
-  it('publishes the stored decision when the bus failed the first time, exactly once', async () => {
+  it('leaves the announcement to the relay when the bus refuses, and publishes it once', async () => {
     h.table.putLead(nurtured());
     h.failNextPublish(throttling());
-    await expect(sesEvents()(complaint())).rejects.toBeInstanceOf(DependencyUnavailableError);
+    const first = await sesEvents()(complaint());
+    expect(first).toMatchObject({ outcome: 'recorded', unsubscribed: true });
     expect(h.published).toEqual([]);
     expect(h.table.lead('lead-1').unsubscribed).toBe(true);
-
+    // A redelivery finds its own write and publishes nothing; the relay publishes the entry.
+    expect(await sesEvents()(complaint())).toMatchObject({ outcome: 'repeated', events: [] });
+    expect(await relay(new Date(Date.now() + 120_000))).toMatchObject({ published: 1 });
+    expect(h.published.map((e) => e.detailType)).toEqual(['Lead Unsubscribed']);
     await sesEvents()(complaint());
-    expect(h.published.map((e) => e.detailType)).toEqual(['Activity Recorded', 'Lead Unsubscribed']);
-    await sesEvents()(complaint());
-    expect(h.published).toHaveLength(2);
+    expect(await relay(new Date(Date.now() + 240_000))).toMatchObject({ published: 0 });
+    expect(h.published).toHaveLength(1);
   });
 
-  it('after a crash mid-decision, the retry still announces the unsubscribe it caused', async () => {
+  it('after a crash between the write and the publish, the relay announces the unsubscribe once', async () => {
     h.table.putLead(nurtured());
-    // The lead is saved, then the step record cannot be completed (the invocation dies)...
-    h.table.failNext('UpdateItemCommand', throttling());
-    await expect(sesEvents()(complaint())).rejects.toThrow();
-    expect(h.table.lead('lead-1').unsubscribed).toBe(true);
-    expect(h.published).toEqual([]);
-    // ...and its in-progress record expires with the invocation, so the redelivery decides again.
-    for (const record of h.table.byPk('IDEMPOTENCY#ses-events')) h.table.delete(record);
-
-    const decision = await sesEvents()(complaint());
-    expect(decision).toMatchObject({ outcome: 'repeated', unsubscribed: false });
-    expect(h.published.map((e) => e.detailType)).toEqual(['Activity Recorded', 'Lead Unsubscribed']);
+    // The invocation dies inside the publish: nothing reaches the bus, the entry stays.
+    h.failNextPublish(new Error('Runtime exited'));
+    await sesEvents()(complaint());
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
+    expect(await sesEvents()(complaint())).toMatchObject({ outcome: 'repeated', unsubscribed: false });
+    await relay(new Date(Date.now() + 120_000));
+    expect(h.published.map((e) => e.detailType)).toEqual(['Lead Unsubscribed']);
   });
 
   it('after a failed lead write, the retry records the unsubscribe and announces it', async () => {
@@ -266,17 +311,18 @@ describe('ses-events', () => {
     expect(h.table.lead('lead-1').unsubscribed).toBe(false);
     expect(h.suppression(ADDRESS)).toMatchObject({ reason: 'complaint' });
 
-    expect(await sesEvents()(complaint())).toMatchObject({ outcome: 'repeated', unsubscribed: true });
+    expect(await sesEvents()(complaint())).toMatchObject({ outcome: 'recorded', unsubscribed: true });
     expect(h.table.lead('lead-1').unsubscribed).toBe(true);
-    expect(h.published.map((e) => e.detailType)).toEqual(['Activity Recorded', 'Lead Unsubscribed']);
+    expect(h.published.map((e) => e.detailType)).toEqual(['Lead Unsubscribed']);
   });
 
   it('throws on DynamoDB throttling so the event is retried, then records it', async () => {
     h.table.putLead(nurtured());
-    h.table.failNext('PutCommand', throttling());
-    await expect(sesEvents()(delivery())).rejects.toBeInstanceOf(DependencyUnavailableError);
+    h.table.failNext('TransactWriteCommand', throttling());
+    const handler = sesEvents(new Set(['email_delivered']));
+    await expect(handler(delivery())).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(h.table.activities('lead-1')).toHaveLength(0);
-    await sesEvents()(delivery());
+    await handler(delivery());
     expect(h.table.activities('lead-1')).toHaveLength(1);
     expect(h.published).toHaveLength(1);
   });
