@@ -190,7 +190,10 @@ export function createHandler(deps: Deps) {
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));
         case 'DELETE /admin/people/{email}': {
           // Accepted, not done: the erase job reads the whole table, which an API call must not.
-          const started = await startErasure(caller, event.pathParameters?.email ?? '', deps);
+          const started = await startErasure(caller, event.pathParameters?.email ?? '', {
+            ...deps,
+            outbox: { clear: (entry) => deps.store.clearOutbox(entry) },
+          });
           return ok(202, started, { location: started.statusUrl });
         }
         case 'GET /admin/erasures/{id}': {

@@ -224,7 +224,7 @@ export type FirstTouchPlan =
       readonly outcome: 'recorded';
       /** The lead to save. */
       readonly lead: Lead;
-      /** The `contacted` activity to save with it (its `data.announced` starts false). */
+      /** The `contacted` activity to save with it (its events go in the same write's outbox entry). */
       readonly activity: Activity;
       readonly repId: string;
       /** Capture to first touch: speed to lead. */
@@ -268,7 +268,7 @@ export function planFirstTouch(lead: Lead, caller: Caller, at: Date): FirstTouch
     leadId: lead.id,
     type: 'contacted',
     at: iso,
-    data: { repId, by: actorName(caller), secondsToFirstTouch, announced: false },
+    data: { repId, by: actorName(caller), secondsToFirstTouch },
   };
   return {
     outcome: 'recorded',
@@ -467,7 +467,6 @@ export function planLeadUpdate(
       ...(next.lostReason !== undefined && targetStage?.outcome === 'lost'
         ? { lostReason: next.lostReason }
         : {}),
-      announced: false,
     },
   };
   return {
@@ -499,7 +498,7 @@ export type ReassignPlan =
       readonly previousOwner?: string;
       /** Capacity to enforce on the new owner; undefined when forced. */
       readonly capacity?: number;
-      /** The `assigned` activity saved with the lead (its `data.announced` starts false). */
+      /** The `assigned` activity saved with the lead (its events go in the same write's outbox entry). */
       readonly activity: Activity;
     }
   | { readonly outcome: 'unchanged'; readonly lead: Lead; readonly rep: Rep };
@@ -561,7 +560,6 @@ export function planReassignment(
       by: actorName(caller),
       ...(lead.owner !== undefined ? { previousOwner: lead.owner } : {}),
       ...(request.force === true ? { forced: true } : {}),
-      announced: false,
     },
   };
   return {

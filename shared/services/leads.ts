@@ -47,6 +47,8 @@ import { topReasons } from '../domain/scoring';
 import { assignmentDeadline, slaExecutionName } from '../domain/sla';
 import { emailHash } from '../domain/tokens';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { OutboxEntry } from '../ports/outbox';
+import { announce } from './announce';
 import { mapLimit } from './map-limit';
 
 /**
@@ -55,10 +57,12 @@ import { mapLimit } from './map-limit';
  * erasure of a person. Rules live in `domain/pipeline.ts`; this module reads, decides, writes
  * and announces.
  *
- * Announcing is an outbox: the activity that records a change (`contacted`, `assigned`,
- * `stage_changed`) is written in the same transaction as the lead with `data.announced = false`,
- * the event is published, then the activity is marked announced. A retry of a request whose
- * publish failed finds the change already made and the activity unannounced, and publishes then.
+ * Announcing goes through the transactional outbox (`ports/outbox.ts`): the events a command
+ * must publish (`Lead Contacted`, `Lead Stage Changed`, `Lead Assigned`, `Activity Recorded`)
+ * are stored as an outbox entry in the same transaction as the change, keyed by the activity
+ * that records it; the command then publishes and clears the entry. A bus that refuses leaves
+ * the entry for the relay, so the command still answers 2xx and the change is announced once
+ * the bus is back. A retry of the same command announces a waiting entry at once.
  */
 
 // ------------------------------------------------------------------------------------ ports
@@ -67,15 +71,19 @@ import { mapLimit } from './map-limit';
 export interface LeadsStore {
   getLead(leadId: string): Promise<Lead | undefined>;
   requireLead(leadId: string): Promise<Lead>;
+  findLeads(query: LeadQuery): Promise<Page<Lead>>;
+  listLeadPartition(leadId: string): Promise<Record<string, unknown>[]>;
   saveLead(
     previous: Lead,
     next: Lead,
-    options?: { activities?: readonly Activity[]; capacity?: number },
+    options?: { activities?: readonly Activity[]; capacity?: number; outbox?: OutboxEntry },
   ): Promise<Lead>;
-  findLeads(query: LeadQuery): Promise<Page<Lead>>;
-  listLeadPartition(leadId: string): Promise<Record<string, unknown>[]>;
   getActivity(leadId: string, at: string, activityId: string): Promise<Activity | undefined>;
   markActivityAnnounced(leadId: string, at: string, activityId: string): Promise<void>;
+  /** An outbox entry still waiting to be published, if any. */
+  getOutboxEntry(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<OutboxEntry | undefined>;
+  /** Removes an outbox entry whose events are on the bus. */
+  clearOutbox(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<void>;
   putNote(note: LeadNote): Promise<boolean>;
   putTask(task: LeadTask): Promise<boolean>;
   saveTask(task: LeadTask): Promise<void>;
@@ -553,6 +561,58 @@ export function workspace(caller: Caller, config: ClientConfig): Workspace {
   };
 }
 
+// ------------------------------------------------------------------------------------ announcing
+
+/**
+ * The outbox entry of a change recorded by `activity`: its events, keyed by the activity so that
+ * a retry of the command finds it.
+ */
+function outboxEntry(activity: Activity, events: ReadonlyArray<PipelineEvent<DetailType>>): OutboxEntry {
+  return { id: activity.id, at: activity.at, events };
+}
+
+/**
+ * Publishes a stored change's outbox entry and clears it. Never throws: the change is stored with
+ * its entry, so a refusing bus only means the relay publishes it later.
+ * @returns whether the events are on the bus now.
+ */
+export async function announceEntry(entry: OutboxEntry, leadId: string, deps: LeadsDeps): Promise<boolean> {
+  const result = await announce(entry, {
+    publisher: deps.publisher,
+    outbox: { clear: (e) => deps.store.clearOutbox(e) },
+  });
+  if (!result.published)
+    deps.warn?.('The bus refused the events; the relay publishes them from the outbox', {
+      leadId,
+      entry: entry.id,
+      error: result.error instanceof Error ? result.error.message : String(result.error),
+    });
+  return result.published;
+}
+
+/**
+ * On a repeat of a command whose change is already stored (recorded by `activity`): announces what
+ * the first call left unpublished. That is its outbox entry while the relay has not taken it; a
+ * change stored before the outbox existed carries `data.announced: false` on its activity instead,
+ * and its events are derived again (a refusing bus is thrown then: nothing else would announce it).
+ * @returns whether anything was announced.
+ */
+async function announceLeftover(
+  lead: Lead,
+  activity: Activity | undefined,
+  events: (activity: Activity) => ReadonlyArray<PipelineEvent<DetailType>>,
+  deps: LeadsDeps,
+): Promise<boolean> {
+  if (!activity) return false;
+  if (activity.data.announced === false) {
+    await deps.publisher.publish(...events(activity));
+    await deps.store.markActivityAnnounced(lead.id, activity.at, activity.id);
+    return true;
+  }
+  const waiting = await deps.store.getOutboxEntry({ id: activity.id, at: activity.at });
+  return waiting ? announceEntry(waiting, lead.id, deps) : false;
+}
+
 // ------------------------------------------------------------------------------------ first touch
 
 /** Result of {@link markContacted}. */
@@ -565,9 +625,9 @@ export interface ContactedResult {
 }
 
 /**
- * `POST /leads/{id}/contacted`: records the first touch once, publishes `Lead Contacted` with
- * the speed to lead, and ends the SLA ladder. Idempotent: a repeat answers with the original
- * first touch (and publishes only if the first call's publish had failed).
+ * `POST /leads/{id}/contacted`: records the first touch once with `Lead Contacted` (the speed to
+ * lead) in the outbox, publishes it, and ends the SLA ladder. Idempotent: a repeat answers with
+ * the original first touch (and announces only what the first call left in the outbox).
  */
 export async function markContacted(
   caller: Caller,
@@ -585,7 +645,8 @@ export async function markContacted(
         plan.firstTouchAt,
         firstTouchActivityId(lead.id),
       );
-      if (activity && activity.data.announced !== true) await announceContacted(lead, activity, deps);
+      if (await announceLeftover(lead, activity, (a) => contactedEvents(lead, a), deps))
+        await stopSlaLadder(lead, 'the lead was contacted', deps);
       return {
         lead: summarise(lead),
         firstTouchAt: plan.firstTouchAt,
@@ -596,14 +657,16 @@ export async function markContacted(
         alreadyContacted: true,
       };
     }
+    const entry = outboxEntry(plan.activity, contactedEvents(plan.lead, plan.activity));
     let saved: Lead;
     try {
-      saved = await deps.store.saveLead(lead, plan.lead, { activities: [plan.activity] });
+      saved = await deps.store.saveLead(lead, plan.lead, { activities: [plan.activity], outbox: entry });
     } catch (error) {
       if (error instanceof LeadChangedError && attempt < MAX_ATTEMPTS) continue;
       throw error;
     }
-    await announceContacted(saved, plan.activity, deps);
+    await announceEntry(entry, saved.id, deps);
+    await stopSlaLadder(saved, 'the lead was contacted', deps);
     return {
       lead: summarise(saved),
       firstTouchAt: plan.activity.at,
@@ -613,8 +676,9 @@ export async function markContacted(
   }
 }
 
-async function announceContacted(lead: Lead, activity: Activity, deps: LeadsDeps): Promise<void> {
-  await deps.publisher.publish(
+/** `Lead Contacted` for a `contacted` activity. */
+function contactedEvents(lead: Lead, activity: Activity): PipelineEvent<DetailType>[] {
+  return [
     pipelineEvent('Lead Contacted', {
       leadId: lead.id,
       occurredAt: activity.at,
@@ -625,9 +689,7 @@ async function announceContacted(lead: Lead, activity: Activity, deps: LeadsDeps
         secondsBetween(lead.createdAt, activity.at),
       ),
     }),
-  );
-  await stopSlaLadder(lead, 'the lead was contacted', deps);
-  await deps.store.markActivityAnnounced(lead.id, activity.at, activity.id);
+  ];
 }
 
 /**
@@ -690,14 +752,18 @@ export async function updateLead(
           lead.pipelineStageAt,
           stageChangeActivityId(lead.id, lead.pipelineStageAt),
         );
-        if (activity && activity.data.announced !== true) await announceStageChange(lead, activity, deps);
+        await announceLeftover(lead, activity, (a) => stageChangedEvents(lead, a), deps);
       }
       return { lead, changed: [] };
     }
+    const entry = plan.stageChange
+      ? outboxEntry(plan.stageChange.activity, stageChangedEvents(plan.lead, plan.stageChange.activity))
+      : undefined;
     let saved: Lead;
     try {
       saved = await deps.store.saveLead(lead, plan.lead, {
         activities: plan.stageChange ? [plan.stageChange.activity] : [],
+        ...(entry ? { outbox: entry } : {}),
       });
     } catch (error) {
       if (error instanceof LeadChangedError) {
@@ -710,14 +776,15 @@ export async function updateLead(
       }
       throw error;
     }
-    if (plan.stageChange) await announceStageChange(saved, plan.stageChange.activity, deps);
+    if (entry) await announceEntry(entry, saved.id, deps);
     return { lead: saved, changed: plan.changed };
   }
 }
 
-async function announceStageChange(lead: Lead, activity: Activity, deps: LeadsDeps): Promise<void> {
+/** `Lead Stage Changed` for a `stage_changed` activity. */
+function stageChangedEvents(lead: Lead, activity: Activity): PipelineEvent<DetailType>[] {
   const from = typeof activity.data.from === 'string' ? activity.data.from : undefined;
-  await deps.publisher.publish(
+  return [
     pipelineEvent('Lead Stage Changed', {
       leadId: lead.id,
       occurredAt: activity.at,
@@ -726,8 +793,7 @@ async function announceStageChange(lead: Lead, activity: Activity, deps: LeadsDe
       to: String(activity.data.to),
       by: String(activity.data.by),
     }),
-  );
-  await deps.store.markActivityAnnounced(lead.id, activity.at, activity.id);
+  ];
 }
 
 // ------------------------------------------------------------------------------------ reassignment
@@ -765,22 +831,26 @@ export async function reassignLead(
           lead.assignedAt,
           assignmentActivityId(lead.id, lead.assignedAt),
         );
-        if (activity && activity.data.via === 'manual' && activity.data.announced !== true)
-          await announceAssignment(lead, lead, activity, deps);
+        // Only a reassignment by hand is this command's to announce (routing announces its own).
+        if (activity?.data.via === 'manual')
+          await announceLeftover(lead, activity, (a) => assignedEvents(lead, a), deps);
       }
       return { lead: summarise(lead), unchanged: true };
     }
+    const entry = outboxEntry(plan.activity, assignedEvents(plan.lead, plan.activity));
     let saved: Lead;
     try {
       saved = await deps.store.saveLead(lead, plan.lead, {
         activities: [plan.activity],
         ...(plan.capacity !== undefined ? { capacity: plan.capacity } : {}),
+        outbox: entry,
       });
     } catch (error) {
       if (error instanceof LeadChangedError && attempt < MAX_ATTEMPTS) continue;
       throw error;
     }
-    await announceAssignment(lead, saved, plan.activity, deps);
+    await announceEntry(entry, saved.id, deps);
+    await stopSlaLadder(lead, 'the lead was reassigned by hand', deps);
     return {
       lead: summarise(saved),
       ...(plan.previousOwner !== undefined ? { previousOwner: plan.previousOwner } : {}),
@@ -789,15 +859,11 @@ export async function reassignLead(
   }
 }
 
-async function announceAssignment(
-  before: Lead,
-  lead: Lead,
-  activity: Activity,
-  deps: LeadsDeps,
-): Promise<void> {
+/** `Lead Assigned` (via `manual`) for an `assigned` activity of a reassignment by hand. */
+function assignedEvents(lead: Lead, activity: Activity): PipelineEvent<DetailType>[] {
   const previousOwner =
     typeof activity.data.previousOwner === 'string' ? activity.data.previousOwner : undefined;
-  await deps.publisher.publish(
+  return [
     pipelineEvent('Lead Assigned', {
       leadId: lead.id,
       occurredAt: activity.at,
@@ -811,9 +877,7 @@ async function announceAssignment(
       ...(previousOwner !== undefined ? { previousOwner } : {}),
       ladderStep: 0,
     }),
-  );
-  await stopSlaLadder(before, 'the lead was reassigned by hand', deps);
-  await deps.store.markActivityAnnounced(lead.id, activity.at, activity.id);
+  ];
 }
 
 // ------------------------------------------------------------------------------------ notes and tasks

@@ -237,7 +237,7 @@ describe('first touch', () => {
       leadId: 'lead-1',
       type: 'contacted',
       at: at.toISOString(),
-      data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210, announced: false },
+      data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210 },
     });
   });
 
@@ -289,7 +289,7 @@ describe('status and pipeline stage', () => {
         leadId: 'lead-1',
         type: 'stage_changed',
         at: at.toISOString(),
-        data: { to: 'demo', by: 'liam', announced: false },
+        data: { to: 'demo', by: 'liam' },
       },
     });
   });
@@ -414,7 +414,6 @@ describe('reassignment', () => {
         via: 'manual',
         by: 'ana',
         previousOwner: 'liam',
-        announced: false,
       },
     });
   });
