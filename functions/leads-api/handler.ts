@@ -15,23 +15,17 @@ import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
+import { markContacted, reassignLead, updateLead } from '../../shared/services/lead-commands';
 import { importLeads } from '../../shared/services/lead-import';
+import { addNote, addTask, updateTask } from '../../shared/services/lead-notes-tasks';
+import { exportPerson } from '../../shared/services/lead-privacy';
+import { getLeadDetail, listLeads, workspace } from '../../shared/services/lead-queries';
 import {
-  addNote,
-  addTask,
-  exportPerson,
-  getLeadDetail,
   type LeadsDeps,
   type LeadsPublisher,
   type LeadsStore,
-  listLeads,
-  markContacted,
   parseInput,
-  reassignLead,
   type SlaClock,
-  updateLead,
-  updateTask,
-  workspace,
 } from '../../shared/services/leads';
 import { acceptDetails } from '../../shared/services/submitted-details';
 

@@ -5,7 +5,8 @@ import { emailHash } from '../domain/tokens';
 import { pipelineEvent } from '../events/catalogue';
 import type { Outbox, OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';
-import { type LeadsPublisher, type LeadsStore, personEmail } from './leads';
+import { personEmail } from './lead-privacy';
+import type { LeadsPublisher, LeadsStore } from './leads';
 
 /**
  * Erasure of a person, as a job. `DELETE /admin/people/{email}` suppresses the address at once

@@ -4,7 +4,9 @@ import { acceptSubmittedDetails, type SubmittedDetails } from '../domain/normali
 import { actorName, type Caller, LeadStateConflictError, requireLeadAccess } from '../domain/pipeline';
 import { pipelineEvent } from '../events/catalogue';
 import type { OutboxEntry } from '../ports/outbox';
-import { announceEntry, type LeadsDeps, splitPartition } from './leads';
+import { announceEntry } from './lead-commands';
+import { splitPartition } from './lead-queries';
+import type { LeadsDeps } from './leads';
 
 /**
  * Submitted details: a resubmission never overwrites what a lead already has (see
