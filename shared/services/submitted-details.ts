@@ -1,7 +1,7 @@
 import { LeadChangedError, SubmittedDetailsNotFoundError } from '../domain/errors';
 import { type Activity, type Lead, LeadProfileSchema } from '../domain/lead';
-import { acceptSubmittedDetails, type SubmittedDetails } from '../domain/normalise';
 import { actorName, type Caller, LeadStateConflictError, requireLeadAccess } from '../domain/pipeline';
+import { acceptSubmittedDetails, type SubmittedDetails } from '../domain/profile-merge';
 import { pipelineEvent } from '../events/catalogue';
 import type { OutboxEntry } from '../ports/outbox';
 import { announceEntry } from './lead-commands';

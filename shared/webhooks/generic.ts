@@ -1,6 +1,6 @@
 import { type FieldPath, fieldPathSegments } from '../domain/field-path';
 import { vendorSubmissionFields } from '../domain/form-vendors';
-import { compactKey } from '../domain/normalise';
+import { compactKey } from '../domain/submission';
 import {
   bodyText,
   boundedId,

@@ -1,5 +1,5 @@
 import type { ClientConfig } from '../config/schema';
-import { compactKey } from '../domain/normalise';
+import { compactKey } from '../domain/submission';
 import { parseCalcom, verifyCalcom } from './calcom';
 import { parseCalendly, verifyCalendly } from './calendly';
 import type { SignatureCheck, WebhookPayload, WebhookRequest } from './common';

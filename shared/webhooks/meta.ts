@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { fieldForKey, guessFieldFromQuestion } from '../domain/normalise';
+import { fieldForKey, guessFieldFromQuestion } from '../domain/submission';
 import { verifyHmacHex } from '../domain/tokens';
 import {
   bodyText,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors';
-import { compactKey, FIELD_ALIASES } from '../domain/normalise';
+import { compactKey, FIELD_ALIASES } from '../domain/submission';
 import { verifyHmacBase64 } from '../domain/tokens';
 import {
   bodyText,
