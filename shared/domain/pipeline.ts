@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type ClientConfig, type PipelineStage, type Rep, TASK_TITLE_MAX_LENGTH } from '../config/schema';
+import type { ClientConfig, PipelineStage, Rep } from '../config/schema';
+import { TASK_TITLE_MAX_LENGTH } from '../config/schema-pipeline';
 import { InvalidInputError, LeadNotFoundError, LeadPipelineError, NotAllowedError } from './errors';
 import {
   type Activity,

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
-import {
-  type ClientConfig,
-  type Priority,
-  type Rep,
-  type RoutingRule,
-  type Seniority,
-  type Team,
-  WEEKDAYS,
-  type WorkingHours,
+import type {
+  ClientConfig,
+  Priority,
+  Rep,
+  RoutingRule,
+  Seniority,
+  Team,
+  WorkingHours,
 } from '../../shared/config/schema';
+import { WEEKDAYS } from '../../shared/config/schema-team';
 import { type LeadProfile, type LifecycleStage, leadFacts } from '../../shared/domain/lead';
 import {
   type AssignDecision,
