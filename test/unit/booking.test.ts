@@ -19,7 +19,7 @@ import {
   verifyNextStepToken,
 } from '../../shared/domain/booking';
 import { NEXT_STEP_FRAGMENT_PARAM, successLocation } from '../../shared/domain/capture';
-import { bookingsReport } from '../../shared/domain/reports';
+import { bookingsReport } from '../../shared/domain/report-bookings';
 import { signToken } from '../../shared/domain/tokens';
 import { parseCalcom, parseCalendly } from '../../shared/webhooks';
 import { activity, makeLead } from './functions/pipeline-kit';
