@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type Caller, requireAdmin } from '../domain/access';
 import { canonicalEmail, emailDedupeKey } from '../domain/email';
-import { type Caller, isOpenLead, requireAdmin } from '../domain/pipeline';
+import { isOpenLead } from '../domain/reassignment';
 import { emailHash } from '../domain/tokens';
 import { pipelineEvent } from '../events/catalogue';
 import type { Outbox, OutboxEntry } from '../ports/outbox';

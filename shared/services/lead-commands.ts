@@ -1,20 +1,10 @@
 import { z } from 'zod';
+import { actorName, type Caller, PreconditionFailedError, requireLeadAccess } from '../domain/access';
 import { LeadChangedError, LeadNotFoundError } from '../domain/errors';
+import { firstTouchActivityId, planFirstTouch } from '../domain/first-touch';
 import type { Activity, Lead } from '../domain/lead';
-import {
-  actorName,
-  assignmentActivityId,
-  type Caller,
-  firstTouchActivityId,
-  type LeadUpdate,
-  MANUAL_STATUSES,
-  PreconditionFailedError,
-  planFirstTouch,
-  planLeadUpdate,
-  planReassignment,
-  requireLeadAccess,
-  stageChangeActivityId,
-} from '../domain/pipeline';
+import { type LeadUpdate, MANUAL_STATUSES, planLeadUpdate, stageChangeActivityId } from '../domain/pipeline';
+import { assignmentActivityId, planReassignment } from '../domain/reassignment';
 import { slaExecutionName } from '../domain/sla';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import type { OutboxEntry } from '../ports/outbox';

@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { type Caller, requireAdmin } from '../domain/access';
 import { InvalidInputError } from '../domain/errors';
 import { normaliseSubmission } from '../domain/normalise';
-import { type Caller, requireAdmin } from '../domain/pipeline';
 import { type IntakeDeps, intakeLead } from './intake';
 import { mapLimit } from './map-limit';
 

@@ -1,16 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { TASK_TITLE_MAX_LENGTH } from '../config/schema-pipeline';
+import { actorName, type Caller, requireLeadAccess } from '../domain/access';
 import { TaskNotFoundError } from '../domain/errors';
-import {
-  actorName,
-  type Caller,
-  changeTask,
-  type LeadNote,
-  type LeadTask,
-  NOTE_MAX_LENGTH,
-  requireLeadAccess,
-  TASK_TITLE_MAX_LENGTH,
-} from '../domain/pipeline';
+import { changeTask, type LeadNote, type LeadTask, NOTE_MAX_LENGTH } from '../domain/lead-tasks';
 import { NoteItem, splitPartition, TaskItem } from './lead-queries';
 import { clock, type LeadsDeps, parseInput } from './leads';
 /** Notes and tasks on a lead, added once per `Idempotency-Key`. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { type Caller, requireAdmin } from '../domain/access';
 import { canonicalEmail, emailDedupeKey, LeadEmailSchema } from '../domain/email';
-import { type Caller, requireAdmin } from '../domain/pipeline';
 import { emailHash } from '../domain/tokens';
 import { splitPartition } from './lead-queries';
 import { clock, type LeadsDeps, parseInput } from './leads';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClientConfig } from '../config/schema';
+import { type Caller, type LeadAccess, listScope, requireLeadAccess } from '../domain/access';
 import { InvalidInputError } from '../domain/errors';
 import { digestTasks } from '../domain/follow-up';
 import {
@@ -9,19 +10,11 @@ import {
   LifecycleStageSchema,
   type ScoreReason,
 } from '../domain/lead';
-import {
-  type Caller,
-  isStaleDeal,
-  type LeadAccess,
-  type LeadNote,
-  type LeadTask,
-  LeadTaskSchema,
-  listScope,
-  pipelineStage,
-  requireLeadAccess,
-} from '../domain/pipeline';
+import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/lead-tasks';
+import { pipelineStage } from '../domain/pipeline';
 import { topReasons } from '../domain/scoring';
 import { assignmentDeadline } from '../domain/sla';
+import { isStaleDeal } from '../domain/stale-deals';
 import { clock, type LeadsDeps, parseInput } from './leads';
 import { mapLimit } from './map-limit';
 

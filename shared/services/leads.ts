@@ -3,7 +3,7 @@ import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { type FieldProblem, InvalidInputError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
-import type { LeadNote, LeadTask } from '../domain/pipeline';
+import type { LeadNote, LeadTask } from '../domain/lead-tasks';
 import type { DetailType, PipelineEvent } from '../events/catalogue';
 import type { OutboxEntry } from '../ports/outbox';
 /**

@@ -1,5 +1,5 @@
+import type { Caller } from '../domain/access';
 import type { Activity } from '../domain/lead';
-import type { Caller } from '../domain/pipeline';
 import { type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import { markContacted } from './lead-commands';
 import type { LeadsDeps } from './leads';

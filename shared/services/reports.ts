@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
+import { type Caller, hasRole, teamOfLead } from '../domain/access';
 import { InvalidInputError, NotAllowedError } from '../domain/errors';
 import { type Activity, ActivitySchema, type Lead } from '../domain/lead';
-import { type Caller, hasRole, teamOfLead } from '../domain/pipeline';
 import type { LeadEmailHistory, SendRecord } from '../domain/report-nurture';
 import { reportableLeads } from '../domain/report-stats';
 import { computeReport, REPORT_NAMES, REPORTS_NEEDING_EMAILS, type ReportName } from '../domain/reports';

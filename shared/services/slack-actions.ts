@@ -1,5 +1,5 @@
+import { LeadStateConflictError } from '../domain/access';
 import { LeadNotFoundError, LeadPipelineError, NotAllowedError } from '../domain/errors';
-import { LeadStateConflictError } from '../domain/pipeline';
 import {
   BlockActionsSchema,
   contactedMessage,

@@ -1,6 +1,6 @@
+import { actorName, type Caller, LeadStateConflictError, requireLeadAccess } from '../domain/access';
 import { LeadChangedError, SubmittedDetailsNotFoundError } from '../domain/errors';
 import { type Activity, type Lead, LeadProfileSchema } from '../domain/lead';
-import { actorName, type Caller, LeadStateConflictError, requireLeadAccess } from '../domain/pipeline';
 import { acceptSubmittedDetails, type SubmittedDetails } from '../domain/profile-merge';
 import { pipelineEvent } from '../events/catalogue';
 import type { OutboxEntry } from '../ports/outbox';
