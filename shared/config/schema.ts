@@ -153,11 +153,8 @@ function checkReferences(c: RawConfig, ctx: z.RefinementCtx): void {
 
 /** A validated client configuration, defaults applied. */
 export type ClientConfig = z.output<typeof ClientConfigSchema>;
-/** A client configuration as written in `clients/<name>.yaml`. */
-export type ClientConfigInput = z.input<typeof ClientConfigSchema>;
 export type Rep = ClientConfig['reps'][number];
 export type Team = ClientConfig['teams'][number];
-export type Territory = ClientConfig['territories'][number];
 export type WorkingHours = Rep['workingHours'];
 export type Weekday = z.output<typeof WeekdaySchema>;
 export type Seniority = z.output<typeof SenioritySchema>;

@@ -55,7 +55,6 @@ export const ListLeadsQuerySchema = z
     message: 'must not be before from',
     path: ['to'],
   });
-export type ListLeadsQuery = z.input<typeof ListLeadsQuerySchema>;
 
 /** Start of a `from` bound: a bare date means its first instant (UTC). */
 export function lowerBound(value: string): string {

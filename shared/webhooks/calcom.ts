@@ -67,7 +67,6 @@ export const CalcomEventSchema = z.looseObject({
     metadata: z.record(z.string(), z.unknown()).nullish(),
   }),
 });
-export type CalcomEvent = z.output<typeof CalcomEventSchema>;
 
 const ACTIONS: Readonly<Record<string, { action: 'booked' | 'canceled'; rescheduled: boolean }>> = {
   BOOKING_CREATED: { action: 'booked', rescheduled: false },

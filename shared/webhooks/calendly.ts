@@ -88,7 +88,6 @@ export const CalendlyEventSchema = z.looseObject({
       .nullish(),
   }),
 });
-export type CalendlyEvent = z.output<typeof CalendlyEventSchema>;
 
 const HANDLED = new Set(['invitee.created', 'invitee.canceled']);
 const TRACKING_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
