@@ -1,5 +1,5 @@
 /** Small statistics helpers for the benchmark (numbers in, numbers out). */
-import { median as domainMedian, percentile as domainPercentile } from '../shared/domain/reports';
+import { median as domainMedian, percentile as domainPercentile } from '../shared/domain/report-stats';
 
 /**
  * The p-th percentile (0-100) by nearest rank, or `undefined` for no samples. Failed measurements

@@ -1010,30 +1010,25 @@ const LOCAL_SLACK_RESPONSE_BASE = 'https://hooks.slack.com/actions/';
 const LOCAL_SLACK_SIGNING_SECRET = 'local-slack-signing-secret';
 
 /**
- * Values for the integration secrets that make the local pipeline work end to end, one per key of
- * `INTEGRATION_SECRETS` (the type makes a new key need a local value). Empty means "not
- * configured" offline too: no Meta page token (leads stay pending) and no enrichment key.
+ * Values for the integration secrets that make the local pipeline work end to end: every key of
+ * `INTEGRATION_SECRETS` gets `local-<key in kebab case>` (so a new provider's secret needs no
+ * edit here), except these. Empty means "not configured" offline too: no Meta page token (leads
+ * stay pending), no LinkedIn token and no enrichment key.
  */
-const LOCAL_INTEGRATION_VALUES: Omit<IntegrationsSecret, 'signingKey'> = {
+const LOCAL_INTEGRATION_OVERRIDES: Partial<IntegrationsSecret> = {
   slackWebhookUrl: `${LOCAL_SLACK_WEBHOOK_BASE}T000LOCAL/B000LOCAL/local`,
   slackSigningSecret: LOCAL_SLACK_SIGNING_SECRET,
-  googleAdsKey: 'local-google-ads-key',
-  metaAppSecret: 'local-meta-app-secret',
-  metaVerifyToken: 'local-meta-verify-token',
   metaAccessToken: '',
-  typeformSecret: 'local-typeform-secret',
-  calendlySigningKey: 'local-calendly-signing-key',
-  calcomSecret: 'local-calcom-secret',
-  linkedinClientSecret: 'local-linkedin-client-secret',
   linkedinAccessToken: '',
   enrichmentApiKey: '',
 };
 
 /** Fills a secret's empty keys with their local values. */
 function localIntegrationValues(base: Record<string, string>): Record<string, string> {
-  const local: Record<string, string> = LOCAL_INTEGRATION_VALUES;
+  const overrides: Record<string, string | undefined> = LOCAL_INTEGRATION_OVERRIDES;
   const out: Record<string, string> = { ...base };
-  for (const k of Object.keys(base)) out[k] = out[k] || local[k] || '';
+  for (const k of Object.keys(base))
+    out[k] = out[k] || (overrides[k] ?? `local-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   return out;
 }
 

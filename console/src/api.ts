@@ -1,11 +1,5 @@
-import type {
-  ContactedResult,
-  LeadDetail,
-  LeadSummary,
-  ReassignResult,
-  UpdateResult,
-  Workspace,
-} from '../../shared/services/leads';
+import type { ContactedResult, ReassignResult, UpdateResult } from '../../shared/services/lead-commands';
+import type { LeadDetail, LeadSummary, Workspace } from '../../shared/services/lead-queries';
 import type { ReportResult } from '../../shared/services/reports';
 
 export type { LeadDetail, LeadSummary, Workspace };

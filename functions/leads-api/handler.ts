@@ -7,31 +7,25 @@ import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { LeadStateConflictError, PreconditionFailedError } from '../../shared/domain/access';
 import { InvalidInputError, RepAtCapacityError } from '../../shared/domain/errors';
-import { LeadStateConflictError, PreconditionFailedError } from '../../shared/domain/pipeline';
 import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } from '../../shared/http/api';
 import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
+import { markContacted, reassignLead, updateLead } from '../../shared/services/lead-commands';
 import { importLeads } from '../../shared/services/lead-import';
+import { addNote, addTask, updateTask } from '../../shared/services/lead-notes-tasks';
+import { exportPerson } from '../../shared/services/lead-privacy';
+import { getLeadDetail, listLeads, workspace } from '../../shared/services/lead-queries';
 import {
-  addNote,
-  addTask,
-  exportPerson,
-  getLeadDetail,
   type LeadsDeps,
   type LeadsPublisher,
   type LeadsStore,
-  listLeads,
-  markContacted,
   parseInput,
-  reassignLead,
   type SlaClock,
-  updateLead,
-  updateTask,
-  workspace,
 } from '../../shared/services/leads';
 import { acceptDetails } from '../../shared/services/submitted-details';
 
@@ -190,7 +184,10 @@ export function createHandler(deps: Deps) {
           return ok(200, await exportPerson(caller, event.pathParameters?.email ?? '', service));
         case 'DELETE /admin/people/{email}': {
           // Accepted, not done: the erase job reads the whole table, which an API call must not.
-          const started = await startErasure(caller, event.pathParameters?.email ?? '', deps);
+          const started = await startErasure(caller, event.pathParameters?.email ?? '', {
+            ...deps,
+            outbox: { clear: (entry) => deps.store.clearOutbox(entry) },
+          });
           return ok(202, started, { location: started.statusUrl });
         }
         case 'GET /admin/erasures/{id}': {

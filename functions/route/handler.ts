@@ -3,7 +3,7 @@ import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
-import type { RoutingConfig } from '../../shared/domain/routing';
+import type { RoutingConfig } from '../../shared/domain/routing-decisions';
 import { isEventOf } from '../../shared/events/receive';
 import type { EventSink } from '../../shared/ports/events';
 import { eventConsumer } from '../../shared/runtime/consumer';

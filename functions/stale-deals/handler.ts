@@ -7,13 +7,8 @@ import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
-import {
-  findStaleDeals,
-  isOverdue,
-  type LeadTask,
-  openStageIds,
-  type StaleDeal,
-} from '../../shared/domain/pipeline';
+import { isOverdue, type LeadTask } from '../../shared/domain/lead-tasks';
+import { findStaleDeals, openStageIds, type StaleDeal } from '../../shared/domain/stale-deals';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../../shared/events/catalogue';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';

@@ -40,15 +40,13 @@ import {
 } from '../../shared/services/webhook-intake';
 import {
   isProviderEnabled,
-  linkedInValidation,
-  type MetaLeadChange,
-  metaHandshake,
   resolveProvider,
   WEBHOOK_ADAPTERS,
   WEBHOOK_PROVIDERS,
-  type WebhookAdapter,
-  type WebhookRequest,
 } from '../../shared/webhooks';
+import type { MetaLeadChange, WebhookAdapter, WebhookRequest } from '../../shared/webhooks/common';
+import { linkedInValidation } from '../../shared/webhooks/linkedin';
+import { metaHandshake } from '../../shared/webhooks/meta';
 
 /**
  * `GET|POST /webhooks/{provider}`: leads and bookings pushed by ad platforms, form builders and

@@ -59,7 +59,8 @@ import {
   integrationsReadBy,
 } from '../../shared/adapters/integrations-secret';
 import { INDEXES, keys } from '../../shared/adapters/table-design';
-import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
+import type { ClientConfig } from '../../shared/config/schema';
+import type { ApiRouteGroup } from '../../shared/config/schema-stack';
 import { ALERT_EVENT_TYPES } from '../../shared/domain/alerts';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
 import { ConsoleSite } from '../constructs/console-site';

@@ -1,8 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { OutboxEntry } from '../ports/outbox';
 import type { ErasureRecord, ErasureResult, ErasureStore } from '../services/erasure';
 import { rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
+import { outboxItem } from './outbox-store';
 import { TTL_ATTRIBUTE } from './table-design';
 
 /** Key of an erasure job's item: pk `ERASURE#<id>`, sk `ERASURE` (expires after the audit period). */
@@ -22,13 +24,25 @@ export class DynamoErasureStore implements ErasureStore {
     this.client = client ?? dynamoDocumentClient();
   }
 
-  async createErasure(record: ErasureRecord, expiresAtEpoch: number): Promise<void> {
+  async createErasure(record: ErasureRecord, expiresAtEpoch: number, outbox: OutboxEntry): Promise<void> {
     await this.send(() =>
       this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...erasureKey(record.id), entity: 'erasure', ...record, [TTL_ATTRIBUTE]: expiresAtEpoch },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...erasureKey(record.id),
+                  entity: 'erasure',
+                  ...record,
+                  [TTL_ATTRIBUTE]: expiresAtEpoch,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.tableName, Item: outboxItem(outbox) } },
+          ],
         }),
       ),
     );
@@ -57,12 +71,6 @@ export class DynamoErasureStore implements ErasureStore {
           ExpressionAttributeValues: { ':done': 'completed', ':at': completedAt, ':result': result },
         }),
       ),
-    );
-  }
-
-  async deleteErasure(id: string): Promise<void> {
-    await this.send(() =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: erasureKey(id) })),
     );
   }
 

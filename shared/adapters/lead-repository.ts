@@ -32,7 +32,7 @@ import {
   OPEN_STATUSES,
   stillInScope,
 } from '../domain/lead';
-import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
+import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/lead-tasks';
 import type { HeldLeadEntry, LeadQuery, Page, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
 import type { SendClaimExtra } from '../services/lead-email';

@@ -1,7 +1,8 @@
 import { escapeHtml } from '../http/api';
+import { cleanText } from './clean-text';
 import type { FieldProblem } from './errors';
 import { type LeadSource, TEXT_LIMITS } from './lead';
-import { cleanText, compactKey, FIELD_ALIASES, type SubmissionField } from './normalise';
+import { compactKey, FIELD_ALIASES, type SubmissionField } from './submission';
 
 /**
  * Pure rules of the capture endpoint (landing-page forms posting leads): which submissions are

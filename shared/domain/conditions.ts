@@ -61,8 +61,6 @@ export const ConditionSchema = z.discriminatedUnion('op', [
 
 /** One validated condition. */
 export type Condition = z.output<typeof ConditionSchema>;
-/** A condition as written in a client file (defaults not yet applied). */
-export type ConditionInput = z.input<typeof ConditionSchema>;
 
 /** Any JSON-like object a condition can read; the lead facts are one. */
 export type Facts = Readonly<Record<string, unknown>>;

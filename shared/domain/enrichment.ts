@@ -1,8 +1,9 @@
+import { cleanText } from './clean-text';
 import { defaultTimezone, normaliseCountry } from './country';
 import { domainFromWebsite, emailFacts, isFreeMailDomain } from './email';
 import { type LeadProfile, TEXT_LIMITS } from './lead';
-import { cleanText, parseCompanySize } from './normalise';
 import { isInternationalFormat, normalisePhone } from './phone';
+import { parseCompanySize } from './submission';
 
 /**
  * Built-in enrichment: what can be derived from the lead's own profile without calling anyone,

@@ -74,14 +74,6 @@ export class LeadChangedError extends LeadPipelineError {
   }
 }
 
-/** The lead already has this (or another) owner, so the assignment must not happen twice. */
-export class LeadAlreadyAssignedError extends LeadPipelineError {
-  readonly code = 'LEAD_ALREADY_ASSIGNED';
-  constructor(readonly leadId: string) {
-    super(`Lead ${leadId} is already assigned`);
-  }
-}
-
 /** The rep reached their capacity between the routing decision and the write. */
 export class RepAtCapacityError extends LeadPipelineError {
   readonly code = 'REP_AT_CAPACITY';

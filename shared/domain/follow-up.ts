@@ -1,14 +1,8 @@
 import type { ClientConfig } from '../config/schema';
 import type { EventDetail } from '../events/catalogue';
 import type { Lead } from './lead';
-import {
-  changeTask,
-  isOverdue,
-  type LeadTask,
-  leadActivityId,
-  pipelineStage,
-  type TaskCloseReason,
-} from './pipeline';
+import { changeTask, isOverdue, type LeadTask, type TaskCloseReason } from './lead-tasks';
+import { leadActivityId, pipelineStage } from './pipeline';
 import { assignmentDeadline } from './sla';
 
 /**

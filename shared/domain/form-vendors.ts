@@ -1,5 +1,3 @@
-import { compactKey, fieldForKey } from './normalise';
-
 /**
  * Submissions as form vendors post them to the capture endpoint, turned into the flat record of
  * fields that normalisation reads. Pure; `functions/capture/handler.ts` applies it to every
@@ -20,6 +18,8 @@ import { compactKey, fieldForKey } from './normalise';
  *   aliases in `normalise.ts`; `your-subject` is kept in `extra`.
  * - Any form: `capture.fieldMap` renames a posted field to a lead field or an extra key.
  */
+
+import { compactKey, fieldForKey } from './submission';
 
 /** HubSpot's object type of company properties (contacts are `0-1`). */
 const HUBSPOT_COMPANY_OBJECT = '0-2';

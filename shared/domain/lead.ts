@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type ActivityType, ActivityTypeSchema, CONSENT_TEXT_MAX, PrioritySchema } from '../config/schema';
+import { PrioritySchema } from '../config/schema-routing';
+import { type ActivityType, ActivityTypeSchema, CONSENT_TEXT_MAX } from '../config/schema-scoring';
 
 /**
  * The lead model: what a stored lead and its activities look like. Normalisation

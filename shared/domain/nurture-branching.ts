@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { ClientConfig, NurtureBehaviourSchema, NurtureSequence, WorkingHours } from '../config/schema';
+import type { ClientConfig, NurtureSequence, WorkingHours } from '../config/schema';
+import type { NurtureBehaviourSchema } from '../config/schema-nurture';
 import type { Activity } from './lead';
 import { branchTarget, type NurtureTarget } from './nurture-graph';
 import { normalisePath } from './tracking';

@@ -1,6 +1,20 @@
-import type { ClientConfig, Priority, Rep, RoutingRule, Seniority, Team } from '../config/schema';
+import type { Priority, Rep, RoutingRule, Seniority, Team } from '../config/schema';
 import { describeCondition, matches } from './conditions';
 import type { LeadFacts } from './lead';
+import {
+  type AssignDecision,
+  EMPTY_CURSOR,
+  type HoldDecision,
+  type RepState,
+  type RoundRobinCursor,
+  type RoutingConfig,
+  RoutingConfigError,
+  type RoutingDecision,
+  type RoutingExplanation,
+  type RoutingInput,
+  type SkippedRep,
+  type SkipReason,
+} from './routing-decisions';
 import { isOutOfOffice, isWithinWorkingHours, nextWorkingStart, zonedTime } from './working-hours';
 
 /**
@@ -31,115 +45,6 @@ import { isOutOfOffice, isWithinWorkingHours, nextWorkingStart, zonedTime } from
  */
 
 /** The parts of the client configuration routing reads. */
-export type RoutingConfig = Pick<ClientConfig, 'teams' | 'reps' | 'territories' | 'routing'>;
-
-/** Per-rep counters kept in the database. A rep without an entry counts as holding no leads. */
-export interface RepState {
-  /** Leads currently open (assigned, contacted or working) with this rep. */
-  readonly openLeads: number;
-}
-
-/**
- * A team's smooth weighted round-robin state (the nginx SWRR algorithm), small enough to store as
- * one DynamoDB attribute. At each pick every eligible rep gains its weight in credit, the richest
- * rep wins and pays back the sum of the eligible weights; reps who are not eligible gain nothing,
- * so a rep coming back from leave or from a full queue gets no burst of catch-up leads.
- *
- * Persist it with a conditional write on `seq` (`seq = :previous`, or `attribute_not_exists` for
- * a new team) so two concurrent routings cannot both spend the same turn; on a conflict reload
- * and route again.
- */
-export interface RoundRobinCursor {
-  /** Round-robin picks made for the team so far; the optimistic-lock version. */
-  readonly seq: number;
-  /** Credit per rep id; missing means 0. */
-  readonly credits: Readonly<Record<string, number>>;
-}
-
-/** The cursor of a team that has never had a round-robin pick. */
-export const EMPTY_CURSOR: RoundRobinCursor = Object.freeze({ seq: 0, credits: Object.freeze({}) });
-
-/** Why an otherwise possible rep did not get the lead. */
-export type SkipReason = 'out-of-office' | 'at-capacity' | 'outside-hours' | 'less-senior';
-
-export interface SkippedRep {
-  readonly repId: string;
-  /** The team the rep was considered for. */
-  readonly teamId: string;
-  readonly reason: SkipReason;
-}
-
-/** Everything a person needs to see why a lead went where it went. */
-export interface RoutingExplanation {
-  /** The matched routing rule; `null` when none matched. */
-  readonly rule: { readonly id: string; readonly label: string } | null;
-  /** Human descriptions of the matched rule's conditions (empty for a catch-all rule). */
-  readonly matchedConditions: string[];
-  /** Reps passed over, with the reason, in the order they were considered. */
-  readonly skipped: SkippedRep[];
-  /** The decision as sentences, in order. */
-  readonly steps: string[];
-}
-
-/**
- * How the owner was found. `manager` is only produced by {@link chooseEscalationTarget}.
- */
-export type AssignVia = 'returning-owner' | 'round-robin' | 'team-backup' | 'default-owner' | 'manager';
-
-/** The lead gets an owner now. */
-export interface AssignDecision {
-  readonly outcome: 'assign';
-  readonly repId: string;
-  /** The team the owner was picked from (the owner's own team for returning and default owners). */
-  readonly teamId: string;
-  /** The matched rule; `null` when no rule matched (default owner). */
-  readonly ruleId: string | null;
-  readonly priority: Priority;
-  readonly via: AssignVia;
-  /** The team's new round-robin cursor when a round-robin pick was made; write it back. */
-  readonly cursor?: { readonly teamId: string; readonly value: RoundRobinCursor };
-  readonly explanation: RoutingExplanation;
-}
-
-/** Nobody is on shift and the rule says wait: route again at `until`. */
-export interface HoldDecision {
-  readonly outcome: 'hold';
-  readonly teamId: string;
-  readonly ruleId: string;
-  readonly priority: Priority;
-  /** The earliest next working start among the team's reps who are free (not away, not full). */
-  readonly until: Date;
-  readonly explanation: RoutingExplanation;
-}
-
-/** The lead is not for sales yet: enrol it in a nurture sequence, no owner. */
-export interface NurtureDecision {
-  readonly outcome: 'nurture';
-  readonly sequenceId: string;
-  readonly ruleId: string;
-  readonly explanation: RoutingExplanation;
-}
-
-/** Exactly one outcome per lead. */
-export type RoutingDecision = AssignDecision | HoldDecision | NurtureDecision;
-
-export interface RoutingInput {
-  /** The lead's facts (profile plus `score`, `stage`, `priority`...), see `leadFacts`. */
-  readonly facts: LeadFacts;
-  readonly config: RoutingConfig;
-  readonly now: Date;
-  /** The lead's owner, when it already has one (a returning or re-scored lead). */
-  readonly currentOwner?: string;
-  /** Open-lead counters by rep id. */
-  readonly reps: ReadonlyMap<string, RepState>;
-  /** Round-robin cursors by team id; a missing team starts from {@link EMPTY_CURSOR}. */
-  readonly cursors: ReadonlyMap<string, RoundRobinCursor>;
-}
-
-/** The configuration contradicts itself in a way the schema checks should have caught. */
-export class RoutingConfigError extends Error {
-  override readonly name = 'RoutingConfigError';
-}
 
 const PRIORITY_RANK: Readonly<Record<Priority, number>> = { low: 0, normal: 1, high: 2 };
 const SENIORITY_TIERS: readonly Seniority[] = ['senior', 'mid', 'junior'];
@@ -152,7 +57,7 @@ const REASON_TEXT: Readonly<Record<SkipReason, string>> = {
 };
 
 /** Shared state of one routing call. */
-interface Context {
+export interface Context {
   readonly config: RoutingConfig;
   readonly now: Date;
   readonly reps: ReadonlyMap<string, RepState>;
@@ -161,7 +66,7 @@ interface Context {
 }
 
 /** One team looked at for one lead. */
-interface TeamAssessment {
+export interface TeamAssessment {
   readonly team: Team;
   readonly members: readonly Rep[];
   /** Free and on shift. */
@@ -171,7 +76,7 @@ interface TeamAssessment {
   readonly skipped: readonly SkippedRep[];
 }
 
-function openLeads(ctx: Context, repId: string): number {
+export function openLeads(ctx: Context, repId: string): number {
   return ctx.reps.get(repId)?.openLeads ?? 0;
 }
 
@@ -191,17 +96,21 @@ function listSkips(skipped: readonly SkippedRep[]): string {
   return skipped.map((s) => `${s.repId} ${REASON_TEXT[s.reason]}`).join(', ');
 }
 
-function teamLabel(team: Team): string {
+export function teamLabel(team: Team): string {
   return `team "${team.name}" (${team.id})`;
 }
 
-function findTeam(config: RoutingConfig, teamId: string): Team {
+export function findTeam(config: RoutingConfig, teamId: string): Team {
   const team = config.teams.find((t) => t.id === teamId);
   if (!team) throw new RoutingConfigError(`routing refers to unknown team "${teamId}"; add it under teams:`);
   return team;
 }
 
-function assessTeam(ctx: Context, team: Team, exclude: ReadonlySet<string> = new Set()): TeamAssessment {
+export function assessTeam(
+  ctx: Context,
+  team: Team,
+  exclude: ReadonlySet<string> = new Set(),
+): TeamAssessment {
   const members = ctx.config.reps.filter((r) => r.team === team.id);
   const considered = members.filter((r) => !exclude.has(r.id));
   const eligible: Rep[] = [];
@@ -278,17 +187,21 @@ function roundRobin(
   return { rep: best, cursor: { seq: cursor.seq + 1, credits } };
 }
 
-interface RuleContext {
+export interface RuleContext {
   readonly rule: RoutingRule | undefined;
   readonly explanationBase: Pick<RoutingExplanation, 'rule' | 'matchedConditions'>;
   readonly priority: Priority;
 }
 
-function explanation(rc: RuleContext, ctx: Context, skipped: readonly SkippedRep[]): RoutingExplanation {
+export function explanation(
+  rc: RuleContext,
+  ctx: Context,
+  skipped: readonly SkippedRep[],
+): RoutingExplanation {
   return { ...rc.explanationBase, skipped: [...skipped], steps: ctx.steps };
 }
 
-function pickInTeam(
+export function pickInTeam(
   ctx: Context,
   rc: RuleContext,
   assessment: TeamAssessment,
@@ -552,99 +465,3 @@ export function routeLead(input: RoutingInput): RoutingDecision {
 }
 
 /** Ladder step recipients, as in the client's `sla.ladder[].to`. */
-export type EscalationRecipient = ClientConfig['sla']['ladder'][number]['to'];
-
-export interface EscalationInput {
-  /** The team the lead was routed to. */
-  readonly teamId: string;
-  readonly to: EscalationRecipient;
-  /** Reps who already had the lead (current and previous owners): never picked again. */
-  readonly exclude: readonly string[];
-  readonly config: RoutingConfig;
-  readonly reps: ReadonlyMap<string, RepState>;
-  readonly cursors: ReadonlyMap<string, RoundRobinCursor>;
-  readonly now: Date;
-  /** Carried into the decision; from the lead's original routing. */
-  readonly ruleId?: string | null;
-  /** @default "normal" */
-  readonly priority?: Priority;
-}
-
-/**
- * Picks who receives a lead at one step of the SLA escalation ladder, with the same eligibility
- * rules as {@link routeLead} (out of office and full reps never; reps who already had the lead
- * never):
- *
- * - `team`: round robin among the team's on-shift reps, else its free off-shift reps;
- * - `teamBackup`: the backup team's on-shift reps, then the team's own on-shift reps, then the
- *   off-shift reps of each in that order (a rep awake now beats a backup rep asleep);
- * - `manager`: the team's manager, even outside hours or over capacity (escalation is about
- *   accountability, not load), but not when out of office or already excluded.
- *
- * Returns `undefined` when nobody is left, so the caller can mark the lead unworked.
- */
-export function chooseEscalationTarget(input: EscalationInput): AssignDecision | undefined {
-  const steps: string[] = [];
-  const ctx: Context = {
-    config: input.config,
-    now: input.now,
-    reps: input.reps,
-    cursors: input.cursors,
-    steps,
-  };
-  const rc: RuleContext = {
-    rule: undefined,
-    priority: input.priority ?? 'normal',
-    explanationBase: { rule: null, matchedConditions: [] },
-  };
-  const ruleId = input.ruleId ?? null;
-  const team = findTeam(input.config, input.teamId);
-  const exclude = new Set(input.exclude);
-  if (exclude.size > 0)
-    steps.push(`Escalating; excluded because they already had the lead: ${[...exclude].join(', ')}.`);
-
-  if (input.to === 'manager') {
-    const manager = input.config.reps.find((r) => r.id === team.manager);
-    if (!manager || exclude.has(manager.id)) return undefined;
-    if (isOutOfOffice(manager, input.now)) return undefined;
-    steps.push(`Escalated to ${manager.id}, the manager of ${teamLabel(team)}.`);
-    return {
-      outcome: 'assign',
-      repId: manager.id,
-      teamId: team.id,
-      ruleId,
-      priority: rc.priority,
-      via: 'manager',
-      explanation: explanation(rc, ctx, []),
-    };
-  }
-
-  const order: { team: Team; via: 'round-robin' | 'team-backup' }[] = [];
-  if (input.to === 'teamBackup' && team.backupTeam !== undefined)
-    order.push({ team: findTeam(input.config, team.backupTeam), via: 'team-backup' });
-  order.push({ team, via: 'round-robin' });
-
-  // Teams are looked at lazily, so the explanation only lists the teams that were considered.
-  const assessed: { team: Team; via: 'round-robin' | 'team-backup'; assessment: TeamAssessment }[] = [];
-  for (const o of order) {
-    const assessment = assessTeam(ctx, o.team, exclude);
-    assessed.push({ ...o, assessment });
-    if (assessment.eligible.length > 0) {
-      const skipped = assessed.flatMap((a) => a.assessment.skipped);
-      return withRuleId(pickInTeam(ctx, rc, assessment, assessment.eligible, o.via, skipped), ruleId);
-    }
-  }
-  for (const a of assessed)
-    if (a.assessment.offShift.length > 0) {
-      steps.push(`Nobody is on shift; escalating within ${teamLabel(a.team)} outside working hours.`);
-      const skipped = assessed
-        .flatMap((x) => x.assessment.skipped)
-        .filter((s) => !(s.teamId === a.team.id && s.reason === 'outside-hours'));
-      return withRuleId(pickInTeam(ctx, rc, a.assessment, a.assessment.offShift, a.via, skipped), ruleId);
-    }
-  return undefined;
-}
-
-function withRuleId(decision: AssignDecision, ruleId: string | null): AssignDecision {
-  return { ...decision, ruleId };
-}

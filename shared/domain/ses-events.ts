@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ActivityType } from '../config/schema';
 import { EMAIL_TAGS } from './email-render';
-import type { Activity } from './lead';
+import type { Activity, ActivityType } from './lead';
 
 /**
  * SES sending events (published by the configuration set to the default EventBridge bus) turned

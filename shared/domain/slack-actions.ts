@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ClientConfig, Rep } from '../config/schema';
+import { type Caller, managedTeamsOf, type Role } from './access';
 import { ALERT_BUTTONS, formatMinutes, mrkdwnText, type SlackBlock } from './alerts';
-import { type Caller, managedTeamsOf, type Role } from './pipeline';
 
 /**
  * Acting on a lead from a Slack alert: Slack's request signature, the interaction payload of a

@@ -26,7 +26,6 @@ export const TRACKABLE_TYPES = [
   'webinar_attended',
   'meeting_booked',
 ] as const satisfies readonly ActivityType[];
-export type TrackableType = (typeof TRACKABLE_TYPES)[number];
 
 /** Most events accepted in one request (`{ events: [...] }`). */
 export const MAX_EVENTS_PER_REQUEST = 20;

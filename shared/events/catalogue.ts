@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ActivityTypeSchema, PrioritySchema } from '../config/schema';
+import { PrioritySchema } from '../config/schema-routing';
+import { ActivityTypeSchema } from '../config/schema-scoring';
 import { LifecycleStageSchema } from '../domain/lead';
 
 /**

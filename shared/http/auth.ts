@@ -1,6 +1,6 @@
 import type { ClientConfig } from '../config/schema';
+import { type Caller, managedTeamsOf, ROLES, type Role } from '../domain/access';
 import { LeadPipelineError, NotAllowedError } from '../domain/errors';
-import { type Caller, managedTeamsOf, ROLES, type Role } from '../domain/pipeline';
 import type { ApiEvent } from './api';
 
 /**

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { type Caller, requireAdmin } from '../domain/access';
 import { canonicalEmail, emailDedupeKey } from '../domain/email';
-import { type Caller, isOpenLead, requireAdmin } from '../domain/pipeline';
+import { isOpenLead } from '../domain/reassignment';
 import { emailHash } from '../domain/tokens';
 import { pipelineEvent } from '../events/catalogue';
-import { type LeadsPublisher, type LeadsStore, personEmail } from './leads';
+import type { Outbox, OutboxEntry } from '../ports/outbox';
+import { announce } from './announce';
+import { personEmail } from './lead-privacy';
+import type { LeadsPublisher, LeadsStore } from './leads';
 
 /**
  * Erasure of a person, as a job. `DELETE /admin/people/{email}` suppresses the address at once
@@ -50,13 +54,11 @@ export type ErasedKind = 'leads' | 'leadItems' | 'pointers' | 'idempotencyRecord
 
 /** Where the job keeps its state and how it reads the whole table. */
 export interface ErasureStore {
-  /** Records a new job (fails if the id exists). */
-  createErasure(record: ErasureRecord, expiresAtEpoch: number): Promise<void>;
+  /** Records a new job (fails if the id exists) with its outbox entry, in one transaction. */
+  createErasure(record: ErasureRecord, expiresAtEpoch: number, outbox: OutboxEntry): Promise<void>;
   getErasure(id: string): Promise<ErasureRecord | undefined>;
   /** Marks the job completed with its result and forgets the address. */
   completeErasure(id: string, completedAt: string, result: ErasureResult): Promise<void>;
-  /** Removes a job that was never started (its event could not be published). */
-  deleteErasure(id: string): Promise<void>;
   /**
    * Reads every item of the table, page by page (a paginated Scan), calling `visit` for each
    * page. @returns the number of items read.
@@ -108,7 +110,11 @@ export const ERASURE_LIMITS = [
  * `DELETE /admin/people/{email}`: suppresses the address, starts the erasure job and answers at
  * once with its id and status URL (202).
  */
-export async function startErasure(caller: Caller, rawEmail: string, deps: ErasureDeps) {
+export async function startErasure(
+  caller: Caller,
+  rawEmail: string,
+  deps: ErasureDeps & { readonly outbox: Pick<Outbox, 'clear'> },
+) {
   requireAdmin(caller, 'erase personal data');
   const email = personEmail(rawEmail);
   const now = (deps.now ?? (() => new Date()))();
@@ -117,17 +123,19 @@ export async function startErasure(caller: Caller, rawEmail: string, deps: Erasu
   // First, so that nothing is emailed to the person from the moment of the request.
   await deps.store.suppress(emailHash(email), 'erased', at);
   const expires = Math.floor(now.getTime() / 1000) + ERASURE_RECORD_DAYS * 86_400;
+  // The job and its `Erasure Requested` are one write (the outbox): a bus that refuses now leaves
+  // the event for the relay, so an accepted request always starts its job.
+  const entry: OutboxEntry = {
+    id: `erasure-${id}`,
+    at,
+    events: [pipelineEvent('Erasure Requested', { erasureId: id, occurredAt: at })],
+  };
   await deps.erasures.createErasure(
     { id, status: 'running', requestedAt: at, requestedBy: caller.subject, email },
     expires,
+    entry,
   );
-  try {
-    await deps.publisher.publish(pipelineEvent('Erasure Requested', { erasureId: id, occurredAt: at }));
-  } catch (error) {
-    // Never started: drop the record (it holds the address) and let the admin ask again.
-    await deps.erasures.deleteErasure(id).catch(() => {});
-    throw error;
-  }
+  await announce(entry, { publisher: deps.publisher, outbox: deps.outbox });
   return { erasureId: id, status: 'running' as const, requestedAt: at, statusUrl: erasureStatusPath(id) };
 }
 

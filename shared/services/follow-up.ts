@@ -7,7 +7,7 @@ import {
   type TaskPlan,
 } from '../domain/follow-up';
 import type { Lead } from '../domain/lead';
-import type { LeadTask } from '../domain/pipeline';
+import type { LeadTask } from '../domain/lead-tasks';
 import type { EventDetail } from '../events/catalogue';
 
 /**

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientConfig } from '../config/schema';
+import { deriveChannel } from '../domain/attribution';
+import { cleanText } from '../domain/clean-text';
 import { consentStatement, nextConsent } from '../domain/consent';
 import { enrichProfile } from '../domain/enrichment';
 import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
@@ -11,7 +13,8 @@ import {
   type LeadSource,
   TEXT_LIMITS,
 } from '../domain/lead';
-import { cleanText, deriveChannel, mergeProfiles, normaliseSubmission } from '../domain/normalise';
+import { normaliseSubmission } from '../domain/normalise';
+import { mergeProfiles } from '../domain/profile-merge';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import type { OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';

@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { type Caller, requireAdmin } from '../domain/access';
 import { InvalidInputError } from '../domain/errors';
 import { normaliseSubmission } from '../domain/normalise';
-import { type Caller, requireAdmin } from '../domain/pipeline';
 import { type IntakeDeps, intakeLead } from './intake';
 import { mapLimit } from './map-limit';
 
@@ -41,7 +41,6 @@ export const ImportRequestSchema = z.strictObject({
   /** Name of the list ("SaaStr Annual 2026 badge scans"), kept as the leads' `source.formId`. */
   list: z.string().trim().min(1).max(100).optional(),
 });
-export type ImportRequest = z.input<typeof ImportRequestSchema>;
 
 /** What happened to one row. */
 export type ImportRowResult =

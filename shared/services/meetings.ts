@@ -1,7 +1,8 @@
+import type { Caller } from '../domain/access';
 import type { Activity } from '../domain/lead';
-import type { Caller } from '../domain/pipeline';
 import { type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
-import { type LeadsDeps, markContacted } from './leads';
+import { markContacted } from './lead-commands';
+import type { LeadsDeps } from './leads';
 
 /**
  * What follows a meeting booked through a scheduling tool (the booking itself is recorded by the

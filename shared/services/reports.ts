@@ -1,18 +1,12 @@
 import { z } from 'zod';
 import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
+import { type Caller, hasRole, teamOfLead } from '../domain/access';
 import { InvalidInputError, NotAllowedError } from '../domain/errors';
 import { type Activity, ActivitySchema, type Lead } from '../domain/lead';
-import { type Caller, hasRole, teamOfLead } from '../domain/pipeline';
-import {
-  computeReport,
-  type LeadEmailHistory,
-  REPORT_NAMES,
-  REPORTS_NEEDING_EMAILS,
-  type ReportName,
-  reportableLeads,
-  type SendRecord,
-} from '../domain/reports';
+import type { LeadEmailHistory, SendRecord } from '../domain/report-nurture';
+import { reportableLeads } from '../domain/report-stats';
+import { computeReport, REPORT_NAMES, REPORTS_NEEDING_EMAILS, type ReportName } from '../domain/reports';
 import { parseInput } from './leads';
 import { mapLimit } from './map-limit';
 

@@ -7,6 +7,8 @@ import {
   RoundRobinMovedError,
 } from '../domain/errors';
 import { type Activity, type Lead, leadFacts } from '../domain/lead';
+import { routeLead } from '../domain/routing';
+import type { RoutingConfig } from '../domain/routing-decisions';
 import {
   type AssignDecision,
   EMPTY_CURSOR,
@@ -14,10 +16,8 @@ import {
   type NurtureDecision,
   type RepState,
   type RoundRobinCursor,
-  type RoutingConfig,
   type RoutingExplanation,
-  routeLead,
-} from '../domain/routing';
+} from '../domain/routing-decisions';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import type { EventSink } from '../ports/events';
 import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../ports/lead-store';

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import type { ClientConfig, Rep } from '../config/schema';
 import { LeadChangedError, RepAtCapacityError, RoundRobinMovedError } from '../domain/errors';
+import { chooseEscalationTarget } from '../domain/escalation';
 import type { Activity, Lead } from '../domain/lead';
 import { leadActivityId } from '../domain/pipeline';
 import {
   type AssignDecision,
-  chooseEscalationTarget,
   EMPTY_CURSOR,
   type RepState,
   type RoundRobinCursor,
-} from '../domain/routing';
+} from '../domain/routing-decisions';
 import {
   type AppliedStep,
   assessLead,

@@ -1,5 +1,5 @@
+import { LeadStateConflictError } from '../domain/access';
 import { LeadNotFoundError, LeadPipelineError, NotAllowedError } from '../domain/errors';
-import { LeadStateConflictError } from '../domain/pipeline';
 import {
   BlockActionsSchema,
   contactedMessage,
@@ -11,7 +11,8 @@ import {
   slackCaller,
   verifySlackSignature,
 } from '../domain/slack-actions';
-import { type LeadsDeps, markContacted } from './leads';
+import { markContacted } from './lead-commands';
+import type { LeadsDeps } from './leads';
 
 /**
  * The Slack interactivity endpoint's use case: a rep presses "Mark contacted" on an alert. The

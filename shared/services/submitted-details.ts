@@ -1,9 +1,12 @@
+import { actorName, type Caller, LeadStateConflictError, requireLeadAccess } from '../domain/access';
 import { LeadChangedError, SubmittedDetailsNotFoundError } from '../domain/errors';
 import { type Activity, type Lead, LeadProfileSchema } from '../domain/lead';
-import { acceptSubmittedDetails, type SubmittedDetails } from '../domain/normalise';
-import { actorName, type Caller, LeadStateConflictError, requireLeadAccess } from '../domain/pipeline';
+import { acceptSubmittedDetails, type SubmittedDetails } from '../domain/profile-merge';
 import { pipelineEvent } from '../events/catalogue';
-import { type LeadsDeps, splitPartition } from './leads';
+import type { OutboxEntry } from '../ports/outbox';
+import { announceEntry } from './lead-commands';
+import { splitPartition } from './lead-queries';
+import type { LeadsDeps } from './leads';
 
 /**
  * Submitted details: a resubmission never overwrites what a lead already has (see
@@ -74,27 +77,33 @@ export async function acceptDetails(
       at,
       data: { offer: activityId, changed, by: actorName(caller) },
     };
+    // Scoring hears of it through `Activity Recorded`, stored with the change (the outbox).
+    const entry: OutboxEntry = {
+      id: accepted.id,
+      at,
+      events: [
+        pipelineEvent('Activity Recorded', {
+          leadId: lead.id,
+          occurredAt: at,
+          isTest: lead.isTest,
+          activityId: accepted.id,
+          type: 'details_accepted',
+        }),
+      ],
+    };
     let saved: Lead;
     try {
       saved = await deps.store.saveLead(
         lead,
         { ...lead, profile, updatedAt: at },
-        { activities: [accepted] },
+        { activities: [accepted], outbox: entry },
       );
     } catch (error) {
       // A concurrent write (perhaps the same acceptance): read again, which answers 409 if so.
       if (error instanceof LeadChangedError && attempt < MAX_ATTEMPTS) continue;
       throw error;
     }
-    await deps.publisher.publish(
-      pipelineEvent('Activity Recorded', {
-        leadId: lead.id,
-        occurredAt: at,
-        isTest: lead.isTest,
-        activityId: accepted.id,
-        type: 'details_accepted',
-      }),
-    );
+    await announceEntry(entry, saved.id, deps);
     return { lead: saved, changed };
   }
 }

@@ -8,13 +8,12 @@ import {
   type BookingEvent,
   clip,
   definedOnly,
-  type LinkedInLeadNotice,
-  linkedInLeadFields,
   type MetaLeadChange,
-  metaLeadFields,
   sha256Hex,
   type WebhookLead,
-} from '../webhooks';
+} from '../webhooks/common';
+import { type LinkedInLeadNotice, linkedInLeadFields } from '../webhooks/linkedin';
+import { metaLeadFields } from '../webhooks/meta';
 import { type IntakeDeps, type IntakeResult, intakeLead } from './intake';
 
 /**

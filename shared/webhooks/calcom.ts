@@ -6,12 +6,14 @@ import {
   bodyText,
   boundedId,
   definedOnly,
+  hmacSha256,
   isoTime,
   isRecord,
   parseJsonObject,
   parseWith,
   type SignatureCheck,
   text,
+  type WebhookAdapter,
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
@@ -67,7 +69,6 @@ export const CalcomEventSchema = z.looseObject({
     metadata: z.record(z.string(), z.unknown()).nullish(),
   }),
 });
-export type CalcomEvent = z.output<typeof CalcomEventSchema>;
 
 const ACTIONS: Readonly<Record<string, { action: 'booked' | 'canceled'; rescheduled: boolean }>> = {
   BOOKING_CREATED: { action: 'booked', rescheduled: false },
@@ -144,3 +145,13 @@ function responseValue(response: unknown): string | undefined {
   }
   return text(value);
 }
+
+/** The calcom adapter, listed once in the registry (`index.ts`). */
+export const calcomAdapter = {
+  provider: 'calcom',
+  configKey: 'calcom',
+  secret: 'calcomSecret',
+  verify: (request, secret) => verifyCalcom(request, secret),
+  parse: (request) => parseCalcom(request),
+  sign: (body, secret) => ({ body, headers: { [CALCOM_SIGNATURE_HEADER]: hmacSha256(secret, body, 'hex') } }),
+} as const satisfies WebhookAdapter;

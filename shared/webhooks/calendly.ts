@@ -5,11 +5,13 @@ import {
   bodyText,
   boundedId,
   definedOnly,
+  hmacSha256,
   isoTime,
   parseJsonObject,
   parseWith,
   type SignatureCheck,
   text,
+  type WebhookAdapter,
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
@@ -88,7 +90,6 @@ export const CalendlyEventSchema = z.looseObject({
       .nullish(),
   }),
 });
-export type CalendlyEvent = z.output<typeof CalendlyEventSchema>;
 
 const HANDLED = new Set(['invitee.created', 'invitee.canceled']);
 const TRACKING_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
@@ -143,3 +144,19 @@ export function parseCalendly(request: WebhookRequest): WebhookPayload {
     },
   };
 }
+
+/** The calendly adapter, listed once in the registry (`index.ts`). */
+export const calendlyAdapter = {
+  provider: 'calendly',
+  configKey: 'calendly',
+  secret: 'calendlySigningKey',
+  verify: (request, secret, now) => verifyCalendly(request, secret, now),
+  parse: (request) => parseCalendly(request),
+  sign: (body, secret, now) => {
+    const t = Math.floor(now.getTime() / 1000);
+    return {
+      body,
+      headers: { [CALENDLY_SIGNATURE_HEADER]: `t=${t},v1=${hmacSha256(secret, `${t}.${body}`, 'hex')}` },
+    };
+  },
+} as const satisfies WebhookAdapter;

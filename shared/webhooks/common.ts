@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import type { ClientConfig } from '../config/schema';
 import { type FieldProblem, InvalidInputError } from '../domain/errors';
 
 /**
@@ -251,3 +252,39 @@ export function verifyWebhookToken(
     ? { ok: true }
     : { ok: false, reason: 'webhook token does not match' };
 }
+
+/** A delivery as the vendor would send it: the body (Google Ads carries its key inside) and headers. */
+export interface SignedDelivery {
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Signs `body` the way the provider does, with `secret` (the key the adapter verifies with). */
+export type WebhookSigner = (body: string, secret: string, now: Date) => SignedDelivery;
+
+/** The client file's `webhooks` section. */
+export type WebhooksConfig = ClientConfig['webhooks'];
+
+/**
+ * One provider's adapter, declared in the provider's own file and listed once in the registry
+ * (`index.ts`): its id, switch, secret, how a delivery is verified and parsed, and (for the demo,
+ * the tests and the chaos harness) how the vendor signs one.
+ */
+export interface WebhookAdapter<P extends string = string, S extends string = string> {
+  /** The URL path segment and the lead's `source.provider`. */
+  readonly provider: P;
+  /** Its switch in `clients/<name>.yaml`: `webhooks.<configKey>.enabled`. */
+  readonly configKey: keyof WebhooksConfig;
+  /** The integrations-secret key its deliveries are verified with. */
+  readonly secret: S;
+  /** Is this delivery authentic? Constant-time; `secret` is never empty here. */
+  verify(request: WebhookRequest, secret: string, now: Date): SignatureCheck;
+  /** What the (verified) delivery says. @throws InvalidInputError naming the bad field. */
+  parse(request: WebhookRequest, config: WebhooksConfig): WebhookPayload;
+  /** The sending side of `verify`: a delivery signed here is the one the vendor would send. */
+  readonly sign: WebhookSigner;
+}
+
+/** HMAC-SHA256 of `data` with `secret`, as the vendors sign. */
+export const hmacSha256 = (secret: string, data: string, encoding: 'hex' | 'base64'): string =>
+  createHmac('sha256', secret).update(data, 'utf8').digest(encoding);

@@ -1,6 +1,6 @@
 import { type FieldPath, fieldPathSegments } from '../domain/field-path';
 import { vendorSubmissionFields } from '../domain/form-vendors';
-import { compactKey } from '../domain/normalise';
+import { compactKey } from '../domain/submission';
 import {
   bodyText,
   boundedId,
@@ -10,8 +10,11 @@ import {
   sha256Hex,
   text,
   verifyWebhookToken,
+  WEBHOOK_TOKEN_HEADER,
+  type WebhookAdapter,
   type WebhookPayload,
   type WebhookRequest,
+  webhookToken,
 } from './common';
 
 /**
@@ -79,3 +82,16 @@ export function valueAt(body: unknown, path: FieldPath): unknown {
   }
   return current;
 }
+
+/** The generic adapter, listed once in the registry (`index.ts`). */
+export const genericAdapter = {
+  provider: 'generic',
+  configKey: 'generic',
+  secret: 'signingKey',
+  verify: (request, secret) => verifyGeneric(request, secret),
+  parse: (request, config) => parseGeneric(request, config.generic.fieldMap),
+  sign: (body, secret) => ({
+    body,
+    headers: { [WEBHOOK_TOKEN_HEADER]: webhookToken(secret, GENERIC_PROVIDER) },
+  }),
+} as const satisfies WebhookAdapter;

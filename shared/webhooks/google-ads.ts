@@ -8,6 +8,7 @@ import {
   parseWith,
   type SignatureCheck,
   safeEqual,
+  type WebhookAdapter,
   type WebhookLead,
   type WebhookPayload,
   type WebhookRequest,
@@ -120,3 +121,26 @@ export function googleAdsLead(lead: GoogleAdsLead): WebhookLead {
 function rank(columnId: string | undefined): number {
   return COLUMN_RANK.get(columnId?.trim().toUpperCase() ?? '') ?? COLUMN_FIELDS.length;
 }
+
+/** The google-ads adapter, listed once in the registry (`index.ts`). */
+export const googleAdsAdapter = {
+  provider: 'google_ads',
+  configKey: 'googleAds',
+  secret: 'googleAdsKey',
+  verify: (request, secret) => verifyGoogleAds(request, secret),
+  parse: (request) => parseGoogleAds(request),
+  sign: (body, secret) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+    // Google Ads has no header: the key travels in the JSON body, so only an object can carry it.
+    const withKey =
+      parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+        ? JSON.stringify({ ...parsed, google_key: secret })
+        : body;
+    return { body: withKey, headers: {} };
+  },
+} as const satisfies WebhookAdapter;

@@ -1,17 +1,19 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { fieldForKey, guessFieldFromQuestion } from '../domain/normalise';
+import { fieldForKey, guessFieldFromQuestion } from '../domain/submission';
 import { verifyHmacHex } from '../domain/tokens';
 import {
   bodyText,
   boundedId,
   definedOnly,
+  hmacSha256,
   isoTime,
   type LinkedInLeadNoticeRef,
   parseJsonObject,
   parseWith,
   type SignatureCheck,
   text,
+  type WebhookAdapter,
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
@@ -273,3 +275,17 @@ export function linkedInLeadFields(
     }),
   );
 }
+
+/** The linkedin adapter, listed once in the registry (`index.ts`). */
+export const linkedinAdapter = {
+  provider: 'linkedin',
+  configKey: 'linkedin',
+  // The app's client secret: it signs deliveries and the endpoint validation.
+  secret: 'linkedinClientSecret',
+  verify: (request, secret) => verifyLinkedIn(request, secret),
+  parse: (request) => parseLinkedIn(request),
+  sign: (body, secret) => ({
+    body,
+    headers: { [LINKEDIN_SIGNATURE_HEADER]: hmacSha256(secret, `hmacsha256=${body}`, 'hex') },
+  }),
+} as const satisfies WebhookAdapter;

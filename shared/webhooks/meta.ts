@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { fieldForKey, guessFieldFromQuestion } from '../domain/normalise';
+import { fieldForKey, guessFieldFromQuestion } from '../domain/submission';
 import { verifyHmacHex } from '../domain/tokens';
 import {
   bodyText,
   boundedId,
   definedOnly,
+  hmacSha256,
   isoTime,
   type MetaLeadChange,
   ProviderIdSchema,
@@ -14,6 +15,7 @@ import {
   type SignatureCheck,
   safeEqual,
   text,
+  type WebhookAdapter,
   type WebhookPayload,
   type WebhookRequest,
   zodProblems,
@@ -216,3 +218,16 @@ export function metaGraphLeadUrl(version: string, leadgenId: string, appsecretPr
 export function appSecretProof(accessToken: string, appSecret: string): string {
   return createHmac('sha256', appSecret).update(accessToken, 'utf8').digest('hex');
 }
+
+/** The meta adapter, listed once in the registry (`index.ts`). */
+export const metaAdapter = {
+  provider: 'meta',
+  configKey: 'meta',
+  secret: 'metaAppSecret',
+  verify: (request, secret) => verifyMeta(request, secret),
+  parse: (request) => parseMeta(request),
+  sign: (body, secret) => ({
+    body,
+    headers: { [META_SIGNATURE_HEADER]: `sha256=${hmacSha256(secret, body, 'hex')}` },
+  }),
+} as const satisfies WebhookAdapter;

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors';
-import { compactKey, FIELD_ALIASES } from '../domain/normalise';
+import { compactKey, FIELD_ALIASES } from '../domain/submission';
 import { verifyHmacBase64 } from '../domain/tokens';
 import {
   bodyText,
   boundedId,
   definedOnly,
+  hmacSha256,
   ProviderIdSchema,
   parseJsonObject,
   parseWith,
   type SignatureCheck,
   text,
+  type WebhookAdapter,
   type WebhookLead,
   type WebhookPayload,
   type WebhookRequest,
@@ -176,3 +178,16 @@ function answerKey(answer: Answer, title: string | undefined, taken: Record<stri
   if (title) return titleField(title) ?? title;
   return answer.field.id;
 }
+
+/** The typeform adapter, listed once in the registry (`index.ts`). */
+export const typeformAdapter = {
+  provider: 'typeform',
+  configKey: 'typeform',
+  secret: 'typeformSecret',
+  verify: (request, secret) => verifyTypeform(request, secret),
+  parse: (request) => parseTypeform(request),
+  sign: (body, secret) => ({
+    body,
+    headers: { [TYPEFORM_SIGNATURE_HEADER]: `sha256=${hmacSha256(secret, body, 'base64')}` },
+  }),
+} as const satisfies WebhookAdapter;

@@ -9,9 +9,12 @@ import {
   sha256Hex,
   text,
   verifyWebhookToken,
+  WEBHOOK_TOKEN_HEADER,
+  type WebhookAdapter,
   type WebhookLead,
   type WebhookPayload,
   type WebhookRequest,
+  webhookToken,
 } from './common';
 
 /**
@@ -122,3 +125,16 @@ function readEnvelope(request: WebhookRequest): {
   if (isRecord(inner)) return { dataJson: JSON.stringify(inner), top: {} };
   return { dataJson: body, top: {} };
 }
+
+/** The unbounce adapter, listed once in the registry (`index.ts`). */
+export const unbounceAdapter = {
+  provider: 'unbounce',
+  configKey: 'unbounce',
+  secret: 'signingKey',
+  verify: (request, secret) => verifyUnbounce(request, secret),
+  parse: (request) => parseUnbounce(request),
+  sign: (body, secret) => ({
+    body,
+    headers: { [WEBHOOK_TOKEN_HEADER]: webhookToken(secret, UNBOUNCE_PROVIDER) },
+  }),
+} as const satisfies WebhookAdapter;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../infra/lib/paths';
 import type { Endpoints } from '../../local/runtime';
-import { webhookToken } from '../../shared/webhooks';
+import { webhookToken } from '../../shared/webhooks/common';
 import { type E2eRuntime, eventually, type PipelineClient, startE2eRuntime } from './support';
 
 /**

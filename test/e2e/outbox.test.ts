@@ -58,3 +58,50 @@ test('the bus refuses PutEvents for 10 s while leads are captured: every lead is
   }
   expect(rt.runtime.bus.deadLetters).toEqual([]);
 }, 360_000);
+
+test("a leads API command while the bus refuses answers 200, and the relay announces it once: an admin's reassignment", async () => {
+  const events: BusEvent[] = [];
+  const unsubscribe = rt.runtime.bus.subscribe((event) => events.push(event));
+  const manualAssignments = (leadId: string) =>
+    events.filter(
+      (e) =>
+        e['detail-type'] === 'Lead Assigned' &&
+        (e.detail as { leadId?: string; via?: string }).leadId === leadId &&
+        (e.detail as { via?: string }).via === 'manual',
+    );
+
+  const leadId = await submitLead(rt.endpoints, normalLead('outbox-command'));
+  expect(leadId).toBeDefined();
+  // Routing first, so that the reassignment is the only change to the lead's owner.
+  const routed = await eventually(
+    async () =>
+      events.some(
+        (e) =>
+          ['Lead Assigned', 'Lead Held', 'Lead Nurtured'].includes(e['detail-type']) &&
+          (e.detail as { leadId?: string }).leadId === leadId,
+      ),
+    60_000,
+  );
+  expect(routed).toBe(true);
+  const before = await rt.api.get<{ lead: { owner?: string } }>(`/leads/${leadId}`);
+  const { reps } = await rt.api.get<{ reps: Array<{ id: string }> }>('/me');
+  const rep = reps.find((r) => r.id !== before.lead.owner);
+  expect(rep).toBeDefined();
+
+  rt.runtime.faults.refuseEvents(10);
+  const answer = await rt.api.post<{ unchanged: boolean }>(`/leads/${leadId}/reassign`, {
+    repId: rep?.id,
+    force: true,
+  });
+  // The change and its `Lead Assigned` are one write; the refused publish is left to the relay.
+  expect(answer.status).toBe(200);
+  expect(manualAssignments(leadId as string), 'not announced while the bus refuses').toEqual([]);
+  const detail = await rt.api.get<{ lead: { owner?: string } }>(`/leads/${leadId}`);
+  expect(detail.lead.owner).toBe(rep?.id);
+
+  const announced = await eventually(async () => manualAssignments(leadId as string).length > 0, 180_000);
+  expect(announced, 'the relay publishes the reassignment once the bus is back').toBe(true);
+  await rt.runtime.quiesce({ timeoutMs: 120_000 });
+  unsubscribe();
+  expect(manualAssignments(leadId as string)).toHaveLength(1);
+}, 360_000);

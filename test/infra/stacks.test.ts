@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listClients } from '../../infra/lib/build-app';
-import { DATA_LOGICAL_IDS, USER_GROUPS } from '../../infra/lib/data-stack';
+import { DATA_LOGICAL_IDS, integrationSecretLogicalId, USER_GROUPS } from '../../infra/lib/data-stack';
 import {
   HELD_LEADS_SWEEP,
   OUTBOX_RELAY_SWEEP,
@@ -12,9 +12,15 @@ import {
   TARGET_RETRY,
 } from '../../infra/lib/pipeline-stack';
 import { APP_TAG, stackNames } from '../../infra/lib/settings';
+import {
+  INTEGRATION_NAMES,
+  INTEGRATION_SECRETS,
+  integrationSecretEnv,
+} from '../../shared/adapters/integrations-secret';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import { EVENT_SOURCE } from '../../shared/events/catalogue';
 import { REP_ID_ATTRIBUTE, REP_ID_CLAIM } from '../../shared/http/auth';
+import { WEBHOOK_REGISTRY } from '../../shared/webhooks';
 import {
   type CfnResource,
   findCycle,
@@ -31,15 +37,21 @@ const BASE_ENV = [
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_SERVICE_NAME',
 ];
-const WEBHOOK_SECRETS = [
-  'SIGNING_SECRET_ARN',
-  'GOOGLE_ADS_SECRET_ARN',
-  'META_SECRET_ARN',
-  'TYPEFORM_SECRET_ARN',
-  'CALENDLY_SECRET_ARN',
-  'CALCOM_SECRET_ARN',
-  'LINKEDIN_SECRET_ARN',
+/**
+ * The integrations the webhooks function must read: those holding the secret key of each
+ * provider in the webhook registry. Derived from the two registries, so a new provider needs no
+ * edit here, and the checks below fail if the stack's secrets or grants stop following them.
+ */
+const WEBHOOK_INTEGRATIONS = [
+  ...new Set(
+    WEBHOOK_REGISTRY.map((adapter) => {
+      const name = INTEGRATION_NAMES.find((n) => adapter.secret in INTEGRATION_SECRETS[n].keys);
+      if (!name) throw new Error(`No integration secret holds ${adapter.secret} (${adapter.provider})`);
+      return name;
+    }),
+  ),
 ];
+const WEBHOOK_SECRETS = WEBHOOK_INTEGRATIONS.map(integrationSecretEnv);
 const FUNCTION_ENV: Record<string, string[]> = {
   capture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
   webhooks: ['TABLE_NAME', 'EVENT_BUS_NAME', ...WEBHOOK_SECRETS],
@@ -74,19 +86,13 @@ const FUNCTION_ENV: Record<string, string[]> = {
   relay: ['TABLE_NAME', 'EVENT_BUS_NAME'],
 };
 
-/** Integration secrets (data stack logical id) and the keys each one holds. */
-const SECRETS: Record<string, string[]> = {
-  SigningSecret: ['signingKey'],
-  SlackSecret: ['slackWebhookUrl'],
-  SlackInteractivitySecret: ['slackSigningSecret'],
-  GoogleAdsSecret: ['googleAdsKey'],
-  MetaSecret: ['metaAppSecret', 'metaVerifyToken', 'metaAccessToken'],
-  TypeformSecret: ['typeformSecret'],
-  CalendlySecret: ['calendlySigningKey'],
-  CalcomSecret: ['calcomSecret'],
-  LinkedinSecret: ['linkedinClientSecret', 'linkedinAccessToken'],
-  EnrichmentSecret: ['enrichmentApiKey'],
-};
+/** Integration secrets (data stack logical id) and the keys each one holds, from the registry. */
+const SECRETS: Record<string, string[]> = Object.fromEntries(
+  INTEGRATION_NAMES.map((name) => [
+    integrationSecretLogicalId(name),
+    Object.keys(INTEGRATION_SECRETS[name].keys),
+  ]),
+);
 /** Which secrets each function may read; every other function reads none. */
 const SECRET_READERS: Record<string, string[]> = {
   capture: ['SigningSecret'],
@@ -95,15 +101,7 @@ const SECRET_READERS: Record<string, string[]> = {
   nurture: ['SigningSecret'],
   'auto-respond': ['SigningSecret'],
   'next-step': ['SigningSecret'],
-  webhooks: [
-    'SigningSecret',
-    'GoogleAdsSecret',
-    'MetaSecret',
-    'TypeformSecret',
-    'CalendlySecret',
-    'CalcomSecret',
-    'LinkedinSecret',
-  ],
+  webhooks: WEBHOOK_INTEGRATIONS.map(integrationSecretLogicalId),
   alert: ['SlackSecret'],
   enrich: ['EnrichmentSecret'],
   'slack-actions': ['SlackInteractivitySecret'],

@@ -19,9 +19,10 @@ import {
   verifyNextStepToken,
 } from '../../shared/domain/booking';
 import { NEXT_STEP_FRAGMENT_PARAM, successLocation } from '../../shared/domain/capture';
-import { bookingsReport } from '../../shared/domain/reports';
+import { bookingsReport } from '../../shared/domain/report-bookings';
 import { signToken } from '../../shared/domain/tokens';
-import { parseCalcom, parseCalendly } from '../../shared/webhooks';
+import { parseCalcom } from '../../shared/webhooks/calcom';
+import { parseCalendly } from '../../shared/webhooks/calendly';
 import { activity, makeLead } from './functions/pipeline-kit';
 import { webhookRequest } from './webhooks/request';
 

@@ -2,11 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { matchesAll } from '../../shared/domain/conditions';
 import { hubSpotFields, isHubSpotSubmission, vendorSubmissionFields } from '../../shared/domain/form-vendors';
 import { leadFacts } from '../../shared/domain/lead';
-import {
-  guessFieldFromQuestion,
-  type NormaliseOptions,
-  normaliseSubmission,
-} from '../../shared/domain/normalise';
+import { type NormaliseOptions, normaliseSubmission } from '../../shared/domain/normalise';
+import { guessFieldFromQuestion } from '../../shared/domain/submission';
 
 const OPTIONS: NormaliseOptions = {
   defaultCountry: 'GB',

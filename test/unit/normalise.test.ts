@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CHANNELS, deriveChannel } from '../../shared/domain/attribution';
+import { cleanText } from '../../shared/domain/clean-text';
 import {
   COUNTRY_TIMEZONES,
   countryCodes,
@@ -8,6 +10,7 @@ import {
   isCountryCode,
   normaliseCountry,
 } from '../../shared/domain/country';
+import { extraKey } from '../../shared/domain/extra-fields';
 import {
   ConsentSchema,
   type LeadProfile,
@@ -16,22 +19,19 @@ import {
   TEXT_LIMITS,
 } from '../../shared/domain/lead';
 import {
-  acceptSubmittedDetails,
-  CHANNELS,
-  cleanText,
-  deriveChannel,
-  extraKey,
-  FIELD_ALIASES,
   type FieldError,
-  mergeProfiles,
   type NormaliseOptions,
   type NormaliseResult,
   normaliseSubmission,
+} from '../../shared/domain/normalise';
+import { acceptSubmittedDetails, mergeProfiles } from '../../shared/domain/profile-merge';
+import {
+  FIELD_ALIASES,
   parseCompanySize,
   parseConsent,
   SubmissionSchema,
   splitFullName,
-} from '../../shared/domain/normalise';
+} from '../../shared/domain/submission';
 
 const NOW = new Date('2025-06-02T12:00:00.000Z');
 const OPTIONS: NormaliseOptions = { defaultCountry: 'GB', maxExtraFields: 25, now: NOW };

@@ -2,26 +2,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
-import { type InvalidInputError, LeadNotFoundError, NotAllowedError } from '../../shared/domain/errors';
-import type { Lead, LeadProfile } from '../../shared/domain/lead';
 import {
   type Caller,
-  findStaleDeals,
-  firstTouchActivityId,
   LeadStateConflictError,
   leadAccess,
-  leadActivityId,
   listScope,
   managedTeamsOf,
-  openStageIds,
-  planFirstTouch,
-  planLeadUpdate,
-  planReassignment,
   type Role,
   requireLeadAccess,
-  staleCutoff,
-  statusForOutcome,
-} from '../../shared/domain/pipeline';
+} from '../../shared/domain/access';
+import { type InvalidInputError, LeadNotFoundError, NotAllowedError } from '../../shared/domain/errors';
+import { firstTouchActivityId, planFirstTouch } from '../../shared/domain/first-touch';
+import type { Lead, LeadProfile } from '../../shared/domain/lead';
+import { leadActivityId, planLeadUpdate, statusForOutcome } from '../../shared/domain/pipeline';
+import { planReassignment } from '../../shared/domain/reassignment';
+import { findStaleDeals, openStageIds, staleCutoff } from '../../shared/domain/stale-deals';
 import { callerFromClaims, parseGroupsClaim } from '../../shared/http/auth';
 
 const config: ClientConfig = loadClientConfig('example', 'clients');
@@ -237,7 +232,7 @@ describe('first touch', () => {
       leadId: 'lead-1',
       type: 'contacted',
       at: at.toISOString(),
-      data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210, announced: false },
+      data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210 },
     });
   });
 
@@ -289,7 +284,7 @@ describe('status and pipeline stage', () => {
         leadId: 'lead-1',
         type: 'stage_changed',
         at: at.toISOString(),
-        data: { to: 'demo', by: 'liam', announced: false },
+        data: { to: 'demo', by: 'liam' },
       },
     });
   });
@@ -414,7 +409,6 @@ describe('reassignment', () => {
         via: 'manual',
         by: 'ana',
         previousOwner: 'liam',
-        announced: false,
       },
     });
   });

@@ -2,21 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
 import type { Activity, Lead } from '../../shared/domain/lead';
-import {
-  computeReport,
-  funnelReport,
-  furthestStage,
-  type LeadEmailHistory,
-  median,
-  nurtureReport,
-  percentile,
-  pipelineReport,
-  rate,
-  reportableLeads,
-  slaReport,
-  sourcesReport,
-  speedToLeadReport,
-} from '../../shared/domain/reports';
+import { funnelReport, sourcesReport } from '../../shared/domain/report-funnel';
+import { type LeadEmailHistory, nurtureReport } from '../../shared/domain/report-nurture';
+import { pipelineReport } from '../../shared/domain/report-pipeline';
+import { slaReport, speedToLeadReport } from '../../shared/domain/report-speed';
+import { furthestStage, median, percentile, rate, reportableLeads } from '../../shared/domain/report-stats';
+import { computeReport } from '../../shared/domain/reports';
 import { mapLimit } from '../../shared/services/map-limit';
 import { daysBetween, reportRange } from '../../shared/services/reports';
 

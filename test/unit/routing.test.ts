@@ -1,28 +1,28 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
-import {
-  type ClientConfig,
-  type Priority,
-  type Rep,
-  type RoutingRule,
-  type Seniority,
-  type Team,
-  WEEKDAYS,
-  type WorkingHours,
+import type {
+  ClientConfig,
+  Priority,
+  Rep,
+  RoutingRule,
+  Seniority,
+  Team,
+  WorkingHours,
 } from '../../shared/config/schema';
+import { WEEKDAYS } from '../../shared/config/schema-team';
+import { chooseEscalationTarget } from '../../shared/domain/escalation';
 import { type LeadProfile, type LifecycleStage, leadFacts } from '../../shared/domain/lead';
+import { routeLead } from '../../shared/domain/routing';
+import type { RoutingConfig } from '../../shared/domain/routing-decisions';
 import {
   type AssignDecision,
-  chooseEscalationTarget,
   EMPTY_CURSOR,
   type RepState,
   type RoundRobinCursor,
-  type RoutingConfig,
   type RoutingDecision,
   type RoutingInput,
-  routeLead,
-} from '../../shared/domain/routing';
+} from '../../shared/domain/routing-decisions';
 import { isOutOfOffice, isWithinWorkingHours, nextWorkingStart } from '../../shared/domain/working-hours';
 
 const example: ClientConfig = loadClientConfig('example', 'clients');

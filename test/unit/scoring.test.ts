@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
-import { ACTIVITY_TYPES, type ScoringModel, ScoringSchema } from '../../shared/config/schema';
+import type { ScoringModel } from '../../shared/config/schema';
+import { ACTIVITY_TYPES, ScoringSchema } from '../../shared/config/schema-scoring';
 import {
   type Activity,
   type ActivityType,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WEEKDAYS, type Weekday, type WorkingHours } from '../../shared/config/schema';
+import type { Weekday, WorkingHours } from '../../shared/config/schema';
+import { WEEKDAYS } from '../../shared/config/schema-team';
 import {
   addWorkingMinutes,
   isOutOfOffice,

@@ -1,14 +1,10 @@
 import type { ChartConfiguration } from 'chart.js';
 import { useMemo } from 'preact/hooks';
-import type {
-  BookingsReport,
-  FunnelReport,
-  NurtureReport,
-  PipelineReport,
-  SlaReport,
-  SourcesReport,
-  SpeedToLeadReport,
-} from '../../../shared/domain/reports';
+import type { BookingsReport } from '../../../shared/domain/report-bookings';
+import type { FunnelReport, SourcesReport } from '../../../shared/domain/report-funnel';
+import type { NurtureReport } from '../../../shared/domain/report-nurture';
+import type { PipelineReport } from '../../../shared/domain/report-pipeline';
+import type { SlaReport, SpeedToLeadReport } from '../../../shared/domain/report-speed';
 import { ChartCanvas } from '../chart';
 import {
   ErrorNote,

@@ -11,7 +11,7 @@ import { InvalidInputError } from '../../../shared/domain/errors';
 import { followUpTaskId, stageActionTaskId } from '../../../shared/domain/follow-up';
 import type { Lead } from '../../../shared/domain/lead';
 import { callerFromClaims } from '../../../shared/http/auth';
-import { listLeads } from '../../../shared/services/leads';
+import { listLeads } from '../../../shared/services/lead-queries';
 import { claimsFor, config, LeadsHarness, makeLead, SLA_MACHINE } from './leads-kit';
 
 // Monday 24 November 2025, 14:50 UTC: Liam (Dublin, 09:00-17:30) is on shift; the SLA is 5 minutes.

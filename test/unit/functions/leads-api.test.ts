@@ -8,11 +8,13 @@ vi.hoisted(() => {
 import { createHandler, expectedVersion, SfnSlaClock } from '../../../functions/leads-api/handler';
 import { DynamoErasureStore } from '../../../shared/adapters/erasure-store';
 import type { LeadRepository } from '../../../shared/adapters/lead-repository';
+import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
 import { keys } from '../../../shared/adapters/table-design';
 import { DependencyUnavailableError } from '../../../shared/domain/errors';
 import type { Lead } from '../../../shared/domain/lead';
 import { slaExecutionName } from '../../../shared/domain/sla';
 import { emailHash } from '../../../shared/domain/tokens';
+import { relayOutbox } from '../../../shared/services/announce';
 import { runErasure } from '../../../shared/services/erasure';
 import {
   activity,
@@ -399,9 +401,11 @@ describe('POST /leads/{id}/contacted', () => {
       expect.objectContaining({
         id: 'lead-1-contacted',
         type: 'contacted',
-        data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210, announced: true },
+        data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210 },
       }),
     ]);
+    // Published at once, so its outbox entry is cleared.
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
     expect(h.table.openLeads('liam')).toBe(1);
 
     const second = await contacted();
@@ -499,18 +503,65 @@ describe('POST /leads/{id}/contacted', () => {
     ]);
   });
 
-  it('answers 503 when the bus is down, and the retry publishes exactly once', async () => {
+  it('answers 200 while the bus refuses: the entry stays in the outbox, a retry announces it once', async () => {
     await h.seed(liamsLead());
     h.failNextPublish(throttling());
-    const failed = await contacted();
-    expect(failed.statusCode).toBe(503);
+    const refused = await contacted();
+    expect(refused.statusCode).toBe(200);
+    expect(body(refused)).toMatchObject({ alreadyContacted: false, secondsToFirstTouch: 210 });
     expect(h.table.lead('lead-1').firstTouchAt).toBe(NOW.toISOString());
     expect(h.published).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toEqual([
+      expect.objectContaining({
+        entryId: 'lead-1-contacted',
+        events: [expect.objectContaining({ detailType: 'Lead Contacted' })],
+      }),
+    ]);
 
     const retried = await contacted();
     expect(retried.statusCode).toBe(200);
     expect(body(retried)).toMatchObject({ alreadyContacted: true, secondsToFirstTouch: 210 });
     expect(h.ofType('Lead Contacted')).toHaveLength(1);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
+    await contacted();
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+  });
+
+  it('while the bus refuses, the relay publishes the entry once and clears it', async () => {
+    await h.seed(liamsLead());
+    h.failNextPublish(throttling());
+    expect((await contacted()).statusCode).toBe(200);
+    expect(h.published).toEqual([]);
+    const outbox = new DynamoOutbox(TABLE, h.docClient);
+    const later = new Date(NOW.getTime() + 120_000);
+    const first = await relayOutbox(later, { publisher: h.publisher, outbox });
+    expect(first).toEqual({ due: 1, published: 1, failed: 0 });
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
+    expect(await relayOutbox(later, { publisher: h.publisher, outbox })).toEqual({
+      due: 0,
+      published: 0,
+      failed: 0,
+    });
+    // A repeat of the command finds nothing left to announce.
+    await contacted();
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+  });
+
+  it('announces a first touch stored before the outbox (unannounced activity) on a retry', async () => {
+    await h.seed(liamsLead({ firstTouchAt: NOW.toISOString(), status: 'contacted' }));
+    h.table.put({
+      ...keys.activity('lead-1', NOW.toISOString(), 'lead-1-contacted'),
+      entity: 'activity',
+      id: 'lead-1-contacted',
+      leadId: 'lead-1',
+      type: 'contacted',
+      at: NOW.toISOString(),
+      data: { repId: 'liam', by: 'liam', secondsToFirstTouch: 210, announced: false },
+    });
+    expect((await contacted()).statusCode).toBe(200);
+    expect(h.ofType('Lead Contacted')).toHaveLength(1);
+    expect(h.table.activities('lead-1')[0]?.data).toMatchObject({ announced: true });
     await contacted();
     expect(h.ofType('Lead Contacted')).toHaveLength(1);
   });
@@ -580,10 +631,8 @@ describe('PATCH /leads/{id}', () => {
         detail: { leadId: 'lead-1', occurredAt: NOW.toISOString(), isTest: false, to: 'demo', by: 'liam' },
       },
     ]);
-    expect(h.partition('lead-1', 'ACT#')[0]).toMatchObject({
-      type: 'stage_changed',
-      data: { announced: true },
-    });
+    expect(h.partition('lead-1', 'ACT#')[0]).toMatchObject({ type: 'stage_changed' });
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
   });
 
   it('answers 412 when If-Match names another version, with or without a concurrent writer', async () => {
@@ -1091,6 +1140,21 @@ describe('personal data (admin)', () => {
     expect(finished?.status).toBe('completed');
     expect(h.table.byPk('LEAD#lead-1')).toEqual([]);
     expect(h.table.openLeads('liam')).toBe(2);
+  });
+
+  it('starts the job while the bus refuses: Erasure Requested waits in the outbox for the relay', async () => {
+    h.failNextPublish(throttling());
+    const started = await person('DELETE');
+    expect(started.statusCode).toBe(202);
+    expect(h.ofType('Erasure Requested')).toEqual([]);
+    expect(h.table.byPk('OUTBOX')).toHaveLength(1);
+    const outbox = new DynamoOutbox(TABLE, h.docClient);
+    const later = new Date(NOW.getTime() + 120_000);
+    expect(await relayOutbox(later, { publisher: h.publisher, outbox })).toMatchObject({ published: 1 });
+    expect(h.ofType('Erasure Requested')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ erasureId: body(started).erasureId }) }),
+    ]);
+    expect(h.table.byPk('OUTBOX')).toEqual([]);
   });
 
   it('is for admins only, and names a bad address', async () => {

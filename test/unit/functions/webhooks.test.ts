@@ -16,7 +16,7 @@ import { keys } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import { bookingActivityId } from '../../../shared/services/webhook-intake';
-import { webhookToken } from '../../../shared/webhooks';
+import { webhookToken } from '../../../shared/webhooks/common';
 import { Harness, makeLead, throttling } from './pipeline-kit';
 
 const CONFIG: ClientConfig = loadClientConfig('example', 'clients');

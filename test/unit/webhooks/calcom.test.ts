@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../shared/domain/errors';
-import { parseCalcom, verifyCalcom } from '../../../shared/webhooks';
+import { parseCalcom, verifyCalcom } from '../../../shared/webhooks/calcom';
 import { hmac, webhookRequest } from './request';
 
 const SECRET = 'calcom-webhook-secret';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../shared/domain/errors';
-import { parseCalendly, verifyCalendly } from '../../../shared/webhooks';
+import { parseCalendly, verifyCalendly } from '../../../shared/webhooks/calendly';
 import { hmac, webhookRequest } from './request';
 
 const KEY = 'calendly-signing-key-northwind';

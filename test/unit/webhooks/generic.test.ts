@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../shared/domain/errors';
+import { isProviderEnabled, resolveProvider, WEBHOOK_PROVIDERS } from '../../../shared/webhooks';
 import {
   boundedId,
-  isProviderEnabled,
-  parseGeneric,
   parseJsonObject,
-  resolveProvider,
   safeEqual,
   sha256Hex,
-  valueAt,
-  verifyGeneric,
-  WEBHOOK_PROVIDERS,
   webhookToken,
-} from '../../../shared/webhooks';
+} from '../../../shared/webhooks/common';
+import { parseGeneric, valueAt, verifyGeneric } from '../../../shared/webhooks/generic';
 import { webhookRequest } from './request';
 
 const SIGNING_KEY = 'generated-signing-key-0123456789abcdef';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { normaliseSubmission } from '../../../shared/domain/normalise';
-import { googleAdsLead, parseGoogleAds, verifyGoogleAds } from '../../../shared/webhooks';
+import { googleAdsLead, parseGoogleAds, verifyGoogleAds } from '../../../shared/webhooks/google-ads';
 import { webhookRequest } from './request';
 
 const KEY = 'northwind-google-key-2024';

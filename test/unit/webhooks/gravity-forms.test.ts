@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fieldPathSegments } from '../../../shared/domain/field-path';
 import { normaliseSubmission } from '../../../shared/domain/normalise';
-import { parseGeneric, valueAt, type WebhookPayload } from '../../../shared/webhooks';
+import type { WebhookPayload } from '../../../shared/webhooks/common';
+import { parseGeneric, valueAt } from '../../../shared/webhooks/generic';
 import { webhookRequest } from './request';
 
 /**

@@ -8,7 +8,7 @@ import {
   linkedInValidation,
   parseLinkedIn,
   verifyLinkedIn,
-} from '../../../shared/webhooks';
+} from '../../../shared/webhooks/linkedin';
 import { hmac, webhookRequest } from './request';
 
 const CLIENT_SECRET = 'WPL_AP1.linkedin-client-secret';

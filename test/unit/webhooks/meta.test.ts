@@ -9,7 +9,7 @@ import {
   metaLeadFields,
   parseMeta,
   verifyMeta,
-} from '../../../shared/webhooks';
+} from '../../../shared/webhooks/meta';
 import { hmac, webhookRequest } from './request';
 
 const APP_SECRET = 'f1d2d2f924e986ac86fdf7b36c94bcdf';

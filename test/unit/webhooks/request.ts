@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { WebhookRequest } from '../../../shared/webhooks';
+import type { WebhookRequest } from '../../../shared/webhooks/common';
 
 /** A webhook request as the adapters receive it. */
 export function webhookRequest(

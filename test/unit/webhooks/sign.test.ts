@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_ADAPTERS, WEBHOOK_PROVIDERS, type WebhookRequest } from '../../../shared/webhooks';
+import { WEBHOOK_ADAPTERS, WEBHOOK_PROVIDERS } from '../../../shared/webhooks';
+import type { WebhookRequest } from '../../../shared/webhooks/common';
 import { WEBHOOK_SIGNERS } from '../../../shared/webhooks/sign';
 
 const NOW = new Date('2026-12-03T12:00:00Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { normaliseSubmission } from '../../../shared/domain/normalise';
-import { parseTypeform, verifyTypeform } from '../../../shared/webhooks';
+import { parseTypeform, verifyTypeform } from '../../../shared/webhooks/typeform';
 import { hmac, webhookRequest } from './request';
 
 const SECRET = 'tf-webhook-secret-northwind';

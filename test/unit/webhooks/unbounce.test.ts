@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { normaliseSubmission } from '../../../shared/domain/normalise';
-import { parseUnbounce, unbounceExternalId, verifyUnbounce, webhookToken } from '../../../shared/webhooks';
+import { webhookToken } from '../../../shared/webhooks/common';
+import { parseUnbounce, unbounceExternalId, verifyUnbounce } from '../../../shared/webhooks/unbounce';
 import { webhookRequest } from './request';
 
 const SIGNING_KEY = 'generated-signing-key-0123456789abcdef';
