@@ -25,8 +25,6 @@ import {
   readVisitorId,
   readVisitorToken,
   redirectField,
-  renderMessagePage,
-  renderProblemsPage,
   type SpamReason,
   sourceHints,
   submittedField,
@@ -49,6 +47,7 @@ import {
   redirect,
   UnsupportedMediaTypeError,
 } from '../../shared/http/api';
+import { renderMessagePage, renderProblemsPage } from '../../shared/http/pages';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger, metrics as sharedMetrics } from '../../shared/runtime/observability';
 import {

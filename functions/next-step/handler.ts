@@ -7,15 +7,10 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import {
-  type NextStep,
-  nextStep,
-  nextStepJson,
-  renderNextStepPage,
-  verifyNextStepToken,
-} from '../../shared/domain/booking';
+import { type NextStep, nextStep, nextStepJson, verifyNextStepToken } from '../../shared/domain/booking';
 import type { Lead } from '../../shared/domain/lead';
 import { type ApiEvent, type ApiResult, header, html, json } from '../../shared/http/api';
+import { renderNextStepPage } from '../../shared/http/pages';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger } from '../../shared/runtime/observability';
 

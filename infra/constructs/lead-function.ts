@@ -19,9 +19,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type IntegrationName, integrationSecretEnv } from '../../shared/adapters/integrations-secret';
 import { configDigest } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { type IntegrationName, integrationSecretEnv } from '../../shared/contracts/integration-secrets';
 import { acknowledgeGrantWildcards } from '../lib/nag';
 import { REPO_ROOT } from '../lib/paths';
 

@@ -36,6 +36,7 @@ import {
 } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/pipeline';
 import type { OutboxEntry } from '../ports/outbox';
+import type { Page } from '../ports/page';
 import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
@@ -77,11 +78,7 @@ const HeldLeadEntrySchema = z.object({ leadId: z.string().min(1), until: z.iso.d
 /** Marks a tracked activity whose `Activity Recorded` event is not confirmed published yet. */
 const UNPUBLISHED_ATTRIBUTE = 'unpublished';
 
-/** A page of query results with an opaque continuation token. */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextToken?: string;
-}
+export type { Page } from '../ports/page';
 
 /** Options for {@link LeadRepository.saveLead}. */
 export interface SaveLeadOptions {

@@ -1,6 +1,6 @@
 import type { ClientConfig } from '../config/schema';
-import type { EventDetail } from '../events/catalogue';
 import type { Lead } from './lead';
+import type { AssignmentFacts, ContactFacts, StageChangeFacts } from './lead-events';
 import {
   changeTask,
   isOverdue,
@@ -60,7 +60,7 @@ export function closeTask(task: LeadTask, reason: TaskCloseReason, at: string, b
  */
 export function planAssignmentFollowUp(
   lead: Lead,
-  assignment: EventDetail<'Lead Assigned'>,
+  assignment: AssignmentFacts,
   tasks: readonly LeadTask[],
   config: Pick<ClientConfig, 'sla' | 'reps'>,
 ): TaskPlan {
@@ -93,10 +93,7 @@ export function planAssignmentFollowUp(
 }
 
 /** `Lead Contacted` closes every open follow-up of the lead, credited to the rep who made contact. */
-export function planContactFollowUp(
-  contact: EventDetail<'Lead Contacted'>,
-  tasks: readonly LeadTask[],
-): TaskPlan {
+export function planContactFollowUp(contact: ContactFacts, tasks: readonly LeadTask[]): TaskPlan {
   return {
     create: [],
     close: tasks
@@ -113,7 +110,7 @@ export function planContactFollowUp(
  */
 export function planStageActions(
   lead: Lead,
-  change: EventDetail<'Lead Stage Changed'>,
+  change: StageChangeFacts,
   tasks: readonly LeadTask[],
   config: Pick<ClientConfig, 'pipeline'>,
 ): TaskPlan {

@@ -2,6 +2,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { FieldProblem } from '../domain/errors';
 import { InvalidInputError, LeadPipelineError } from '../domain/errors';
 
+/** Escapes text for HTML element and attribute content (defined with the domain's email rules). */
+export { escapeHtml } from '../domain/html';
+
 /**
  * Small helpers for API Gateway HTTP API (payload format 2.0) handlers: reading bodies of the
  * content types browsers and webhooks send, and answering with consistent JSON problems.
@@ -120,16 +123,6 @@ export function html(statusCode: number, body: string, headers: Record<string, s
     },
     body,
   };
-}
-
-/** Escapes text for HTML element and attribute content. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 /** A 400 problem listing every bad field and why. */

@@ -1,8 +1,8 @@
-import type { Mailer } from '../adapters/mailer';
 import type { ClientConfig, EmailTemplate } from '../config/schema';
 import { canonicalEmail, emailDedupeKey } from '../domain/email';
 import type { Lead } from '../domain/lead';
 import { emailHash } from '../domain/tokens';
+import type { Mailer } from '../ports/mailer';
 import { composeLeadEmail, type SendClaimStore, sendOnce } from './lead-email';
 
 /**

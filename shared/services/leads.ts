@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { LeadQuery, Page } from '../adapters/lead-repository';
+import type { LeadQuery } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { canonicalEmail, emailDedupeKey, LeadEmailSchema } from '../domain/email';
 import {
@@ -47,6 +47,7 @@ import { topReasons } from '../domain/scoring';
 import { assignmentDeadline, slaExecutionName } from '../domain/sla';
 import { emailHash } from '../domain/tokens';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { Page } from '../ports/page';
 import { mapLimit } from './map-limit';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LeadQuery, Page } from '../adapters/lead-repository';
+import type { LeadQuery } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { InvalidInputError, NotAllowedError } from '../domain/errors';
 import { type Activity, ActivitySchema, type Lead } from '../domain/lead';
@@ -13,6 +13,7 @@ import {
   reportableLeads,
   type SendRecord,
 } from '../domain/reports';
+import type { Page } from '../ports/page';
 import { parseInput } from './leads';
 import { mapLimit } from './map-limit';
 

@@ -13,7 +13,6 @@ import {
   nextStep,
   nextStepJson,
   prefilledBookingLink,
-  renderNextStepPage,
   schedulingTool,
   signNextStepToken,
   verifyNextStepToken,
@@ -21,6 +20,7 @@ import {
 import { NEXT_STEP_FRAGMENT_PARAM, successLocation } from '../../shared/domain/capture';
 import { bookingsReport } from '../../shared/domain/reports';
 import { signToken } from '../../shared/domain/tokens';
+import { renderNextStepPage } from '../../shared/http/pages';
 import { parseCalcom, parseCalendly } from '../../shared/webhooks';
 import { activity, makeLead } from './functions/pipeline-kit';
 import { webhookRequest } from './webhooks/request';
