@@ -3,14 +3,9 @@ import { z } from 'zod';
 import type { LeadQuery } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { canonicalEmail, emailDedupeKey, LeadEmailSchema } from '../domain/email';
-import {
-  type FieldProblem,
-  InvalidInputError,
-  LeadChangedError,
-  LeadNotFoundError,
-  TaskNotFoundError,
-} from '../domain/errors';
+import { InvalidInputError, LeadChangedError, LeadNotFoundError, TaskNotFoundError } from '../domain/errors';
 import { digestTasks } from '../domain/follow-up';
+import { parseInput } from '../domain/input';
 import {
   type Activity,
   type Lead,
@@ -119,20 +114,8 @@ const MAX_ATTEMPTS = 3;
 
 // ------------------------------------------------------------------------------------ input
 
-/**
- * Parses input with a zod schema, turning every issue into a {@link FieldProblem} named by its
- * path (unknown keys are named too), so a 400 tells the caller exactly what to fix.
- */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems: FieldProblem[] = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys')
-      return { field: issue.keys.join(', '), reason: 'not a recognised parameter' };
-    return { field: issue.path.length > 0 ? issue.path.join('.') : 'body', reason: issue.message };
-  });
-  throw new InvalidInputError(problems);
-}
+/** Parses input with a zod schema; a bad field is answered 400 naming it (`shared/domain/input.ts`). */
+export { parseInput };
 
 const isoDate = z.iso.date();
 const dateOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
