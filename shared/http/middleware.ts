@@ -39,13 +39,11 @@ export interface HttpApiOptions {
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /** Copies `headers` with lower-case names (the first value wins when a name repeats in two casings). */
-export function lowerCaseHeaders(
-  headers: ApiEvent['headers'] | undefined,
-): Record<string, string | undefined> {
-  const lower: Record<string, string | undefined> = {};
+export function lowerCaseHeaders(headers: ApiEvent['headers'] | undefined): Record<string, string> {
+  const lower: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     const key = name.toLowerCase();
-    if (!(key in lower)) lower[key] = value;
+    if (value !== undefined && !(key in lower)) lower[key] = value;
   }
   return lower;
 }
@@ -75,17 +73,21 @@ export function httpApi(options: HttpApiOptions = {}): MiddlewareObj<ApiEvent, A
   };
 }
 
+/** Stands in for "no Lambda context" (a test's call), which middy would replace with `{}`. */
+const NO_CONTEXT = Object.freeze({}) as Context;
+
 /**
  * An HTTP route handler wrapped in {@link httpApi}. Returns a plain function of the event, so
  * tests call it like the handler it wraps, and the Lambda entry wraps it once more in
- * `lambdaHandler` (logging, metrics).
+ * `lambdaHandler` (logging, metrics). The route gets the Lambda context as given, `undefined`
+ * when there is none.
  */
 export function httpRoute(
-  route: (event: HttpEvent, context: Context) => Promise<ApiResult>,
+  route: (event: HttpEvent, context: Context | undefined) => Promise<ApiResult>,
   options: HttpApiOptions = {},
 ): (event: ApiEvent, context?: Context) => Promise<ApiResult> {
-  const wrapped = middy(route as unknown as (event: ApiEvent, context: Context) => Promise<ApiResult>).use(
-    httpApi(options),
-  );
-  return (event, context) => wrapped(event, context ?? ({} as Context));
+  const wrapped = middy((event: ApiEvent, context: Context) =>
+    route(event as HttpEvent, context === NO_CONTEXT ? undefined : context),
+  ).use(httpApi(options));
+  return (event, context) => wrapped(event, context ?? NO_CONTEXT);
 }
