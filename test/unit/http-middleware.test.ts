@@ -33,7 +33,7 @@ describe('problemFor: status by error class', () => {
     [new PreconditionFailedError('lead-1', 3, 4), 412],
     [new BodyTooLargeError(10), 413],
     [new DependencyUnavailableError('DynamoDB', new Error('down')), 503],
-    [new StepAlreadySentError('lead-1', 'seq', 'step'), 409],
+    [new StepAlreadySentError('lead-1', 'seq#step'), 409],
   ])('%s → %i', (error, status) => {
     expect(problemFor(error)?.status).toBe(status);
   });
