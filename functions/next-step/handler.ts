@@ -7,6 +7,7 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { optionalEnv } from '../../shared/contracts/function-env';
 import { type NextStep, nextStep, nextStepJson, verifyNextStepToken } from '../../shared/domain/booking';
 import type { Lead } from '../../shared/domain/lead';
 import { type ApiEvent, type ApiResult, header, html, json } from '../../shared/http/api';
@@ -118,7 +119,7 @@ function defaultDeps(): NextStepDeps {
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     logger: sharedLogger,
     now: () => new Date(),
-    ...(process.env.API_URL ? { apiUrl: process.env.API_URL } : {}),
+    ...(optionalEnv('API_URL') ? { apiUrl: optionalEnv('API_URL') } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { optionalEnv } from '../../shared/contracts/function-env';
 import { DependencyUnavailableError } from '../../shared/domain/errors';
 import type { Activity } from '../../shared/domain/lead';
 import { verifyToken } from '../../shared/domain/tokens';
@@ -257,7 +258,7 @@ function defaultDeps(): Deps {
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     config: clientConfig(),
     now: () => new Date(),
-    apiUrl: process.env.API_URL,
+    apiUrl: optionalEnv('API_URL'),
   };
 }
 

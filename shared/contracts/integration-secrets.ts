@@ -103,8 +103,8 @@ type AllKeys = { [N in IntegrationName]: keyof (typeof INTEGRATION_SECRETS)[N]['
 export type IntegrationsSecret = Record<AllKeys, string>;
 
 /** The environment variable holding an integration secret's ARN: `meta` → `META_SECRET_ARN`. */
-export function integrationSecretEnv(name: IntegrationName): string {
-  return `${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_SECRET_ARN`;
+export function integrationSecretEnv(name: IntegrationName): `${string}_SECRET_ARN` {
+  return `${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_SECRET_ARN` as const;
 }
 
 /** The integrations a function may read, from {@link INTEGRATION_SECRETS}. */
