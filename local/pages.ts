@@ -1,8 +1,9 @@
 import type { ClientConfig } from '../shared/config/schema';
-import { NEXT_STEP_POLL_MS, renderBookingOffer } from '../shared/domain/booking';
+import { NEXT_STEP_POLL_MS } from '../shared/domain/booking';
 import { NEXT_STEP_FRAGMENT_PARAM, TOKEN_FRAGMENT_PARAM } from '../shared/domain/capture';
 import { verifyToken } from '../shared/domain/tokens';
 import { escapeHtml } from '../shared/http/api';
+import { renderBookingOffer } from '../shared/http/pages';
 
 /**
  * The local pages a browser sees offline: the demo landing page (a real form posting to the

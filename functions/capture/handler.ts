@@ -25,8 +25,6 @@ import {
   readVisitorId,
   readVisitorToken,
   redirectField,
-  renderMessagePage,
-  renderProblemsPage,
   type SpamReason,
   sourceHints,
   submittedField,
@@ -49,6 +47,8 @@ import {
   redirect,
   UnsupportedMediaTypeError,
 } from '../../shared/http/api';
+import { httpRoute, lowerCaseHeaders } from '../../shared/http/middleware';
+import { renderMessagePage, renderProblemsPage } from '../../shared/http/pages';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger, metrics as sharedMetrics } from '../../shared/runtime/observability';
 import {
@@ -156,7 +156,7 @@ export function createHandler(deps: CaptureDeps) {
     },
   );
 
-  return async (event: ApiEvent, context?: Context): Promise<ApiResult> => {
+  return httpRoute(async (event, context) => {
     const receivedAt = deps.now();
     const style = answerStyle(event);
     const referer = header(event, 'referer');
@@ -196,7 +196,7 @@ export function createHandler(deps: CaptureDeps) {
     } catch (error) {
       return failure(error, request, config, logger);
     }
-  };
+  });
 }
 
 /** The idempotent part: intake and the success answer. Every failure is thrown, never returned. */
@@ -446,14 +446,6 @@ function answerStyle(event: ApiEvent): AnswerStyle {
 
 function isFormEncoded(headers: Record<string, string>): boolean {
   return (headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
-}
-
-function lowerCaseHeaders(headers: ApiEvent['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) out[key.toLowerCase()] = value;
-  }
-  return out;
 }
 
 function errorNamed(error: unknown, name: string): boolean {

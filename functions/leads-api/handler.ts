@@ -1,4 +1,3 @@
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { requireEnv } from '../../shared/adapters/clients';
 import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
@@ -7,10 +6,10 @@ import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { LeadStateConflictError, PreconditionFailedError } from '../../shared/domain/access';
-import { InvalidInputError, RepAtCapacityError } from '../../shared/domain/errors';
-import { type ApiEvent, type ApiResult, errorResponse, header, json, readBody } from '../../shared/http/api';
-import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
+import { InvalidInputError } from '../../shared/domain/errors';
+import { type ApiEvent, type ApiResult, header, json } from '../../shared/http/api';
+import { callerFromEvent } from '../../shared/http/auth';
+import { httpRoute } from '../../shared/http/middleware';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import { type ErasureStore, erasureStatus, startErasure } from '../../shared/services/erasure';
@@ -60,26 +59,6 @@ const IdempotencyKeySchema = z.string().min(1).max(200);
 /** Stops SLA ladders (moved to the adapters, so the Slack actions use the same one). */
 export { SfnSlaClock };
 
-/** Maps what the use cases throw to HTTP answers; unknown errors are re-thrown (500, logged by Lambda). */
-export function apiError(error: unknown): ApiResult {
-  if (error instanceof NotAuthenticatedError) return json(401, { error: error.code, message: error.message });
-  if (error instanceof PreconditionFailedError)
-    return json(412, {
-      error: error.code,
-      message: error.message,
-      currentVersion: error.actualVersion,
-    });
-  if (error instanceof RepAtCapacityError)
-    return json(409, {
-      error: error.code,
-      message: `${error.message}: pick another rep, or (admins) send "force": true`,
-      repId: error.repId,
-    });
-  if (error instanceof LeadStateConflictError)
-    return json(409, { error: error.code, message: error.message });
-  return errorResponse(error);
-}
-
 function pathParam(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
   return parseInput(z.object({ [name]: PathIdSchema }), { [name]: value })[name] as string;
@@ -122,10 +101,10 @@ export function createHandler(deps: Deps) {
     ...deps,
     warn: (message, details) => logger.warn(message, details),
   };
-  return async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
-    try {
+  return httpRoute(
+    async (event) => {
       const caller = callerFromEvent(event, deps.config);
-      const body = () => readBody(event, MAX_BODY_BYTES);
+      const body = () => event.parsedBody;
       switch (event.routeKey) {
         case 'GET /me':
           return ok(200, workspace(caller, deps.config));
@@ -197,14 +176,17 @@ export function createHandler(deps: Deps) {
           return ok(200, status);
         }
         case 'POST /admin/imports':
-          return ok(200, await importLeads(caller, readBody(event, MAX_IMPORT_BODY_BYTES), deps));
+          return ok(200, await importLeads(caller, event.parsedBody, deps));
         default:
           return json(404, { error: 'NO_SUCH_ROUTE', message: `No route ${event.routeKey}` });
       }
-    } catch (error) {
-      return apiError(error);
-    }
-  };
+    },
+    // An import carries a whole CSV file; every other route a small JSON body.
+    {
+      maxBodyBytes: (event) =>
+        event.routeKey === 'POST /admin/imports' ? MAX_IMPORT_BODY_BYTES : MAX_BODY_BYTES,
+    },
+  );
 }
 
 /** Adapters from the environment, built once per function instance (on first use). */

@@ -7,15 +7,13 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import {
-  type NextStep,
-  nextStep,
-  nextStepJson,
-  renderNextStepPage,
-  verifyNextStepToken,
-} from '../../shared/domain/booking';
+import { optionalEnv } from '../../shared/contracts/function-env';
+import { type NextStep, nextStep, nextStepJson, verifyNextStepToken } from '../../shared/domain/booking';
 import type { Lead } from '../../shared/domain/lead';
 import { type ApiEvent, type ApiResult, header, html, json } from '../../shared/http/api';
+import type { Problem } from '../../shared/http/errors';
+import { httpRoute } from '../../shared/http/middleware';
+import { renderNextStepPage } from '../../shared/http/pages';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger } from '../../shared/runtime/observability';
 
@@ -47,36 +45,54 @@ export interface NextStepDeps {
 /** Builds the `GET /next/{token}` handler. */
 export function createHandler(deps: NextStepDeps) {
   const { config } = deps;
-  return async (event: ApiEvent): Promise<ApiResult> => {
-    const now = deps.now();
-    const asJson = wantsJson(event);
-    const token = event.pathParameters?.token ?? '';
-    let signingKey: string;
-    try {
-      ({ signingKey } = await deps.secrets.read());
-    } catch (error) {
-      deps.logger.info('Next step unavailable: the signing key cannot be read', { error: String(error) });
-      // The page gives up waiting and thanks the visitor; a JSON caller may retry.
-      if (asJson) return json(503, { error: 'TEMPORARILY_UNAVAILABLE', message: 'Retry shortly' }, NO_STORE);
-      return html(503, renderNextStepPage({ state: 'thanks' }, config), { ...NO_STORE, 'retry-after': '2' });
-    }
-    const verified = verifyNextStepToken(token, signingKey, now);
-    if (!verified.ok) {
-      deps.logger.info('Next-step token refused', { problem: verified.problem });
-      const status = verified.problem === 'expired' ? 410 : 404;
-      const message =
-        status === 410 ? 'This link has expired' : 'No such next step: the link is incomplete or was changed';
-      if (asJson) return json(status, { error: status === 410 ? 'EXPIRED' : 'NOT_FOUND', message }, NO_STORE);
-      // A person still gets a polite page, the same one as when nothing is offered.
-      return html(status, renderNextStepPage({ state: 'thanks' }, config), NO_STORE);
-    }
-    const lead = await deps.store.getLead(verified.leadId);
-    const step: NextStep = nextStep(lead, config, now, verified.waitUntil);
-    deps.logger.info('Next step', { leadId: verified.leadId, state: step.state });
-    const self = deps.apiUrl ? `${deps.apiUrl.replace(/\/+$/, '')}${event.rawPath ?? ''}` : selfUrl(event);
-    if (asJson) return json(200, nextStepJson(step, self), NO_STORE);
-    return html(200, renderNextStepPage(step, config), NO_STORE);
-  };
+  // A failure the caller may retry (the table throttled): a person still gets the polite thanks page.
+  const page = (problem: Problem, event: ApiEvent): ApiResult | undefined =>
+    wantsJson(event)
+      ? undefined
+      : html(problem.status, renderNextStepPage({ state: 'thanks' }, config), {
+          ...NO_STORE,
+          ...problem.headers,
+        });
+  return httpRoute(
+    async (event) => {
+      const now = deps.now();
+      const asJson = wantsJson(event);
+      const token = event.pathParameters?.token ?? '';
+      let signingKey: string;
+      try {
+        ({ signingKey } = await deps.secrets.read());
+      } catch (error) {
+        deps.logger.info('Next step unavailable: the signing key cannot be read', { error: String(error) });
+        // The page gives up waiting and thanks the visitor; a JSON caller may retry.
+        if (asJson)
+          return json(503, { error: 'TEMPORARILY_UNAVAILABLE', message: 'Retry shortly' }, NO_STORE);
+        return html(503, renderNextStepPage({ state: 'thanks' }, config), {
+          ...NO_STORE,
+          'retry-after': '2',
+        });
+      }
+      const verified = verifyNextStepToken(token, signingKey, now);
+      if (!verified.ok) {
+        deps.logger.info('Next-step token refused', { problem: verified.problem });
+        const status = verified.problem === 'expired' ? 410 : 404;
+        const message =
+          status === 410
+            ? 'This link has expired'
+            : 'No such next step: the link is incomplete or was changed';
+        if (asJson)
+          return json(status, { error: status === 410 ? 'EXPIRED' : 'NOT_FOUND', message }, NO_STORE);
+        // A person still gets a polite page, the same one as when nothing is offered.
+        return html(status, renderNextStepPage({ state: 'thanks' }, config), NO_STORE);
+      }
+      const lead = await deps.store.getLead(verified.leadId);
+      const step: NextStep = nextStep(lead, config, now, verified.waitUntil);
+      deps.logger.info('Next step', { leadId: verified.leadId, state: step.state });
+      const self = deps.apiUrl ? `${deps.apiUrl.replace(/\/+$/, '')}${event.rawPath ?? ''}` : selfUrl(event);
+      if (asJson) return json(200, nextStepJson(step, self), NO_STORE);
+      return html(200, renderNextStepPage(step, config), NO_STORE);
+    },
+    { page },
+  );
 }
 
 /** The answer depends on the moment it is asked: never cached, never stored. */
@@ -103,7 +119,7 @@ function defaultDeps(): NextStepDeps {
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     logger: sharedLogger,
     now: () => new Date(),
-    ...(process.env.API_URL ? { apiUrl: process.env.API_URL } : {}),
+    ...(optionalEnv('API_URL') ? { apiUrl: optionalEnv('API_URL') } : {}),
   };
 }
 

@@ -1,10 +1,10 @@
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { type ApiEvent, type ApiResult, errorResponse, json } from '../../shared/http/api';
-import { callerFromEvent, NotAuthenticatedError } from '../../shared/http/auth';
+import { json } from '../../shared/http/api';
+import { callerFromEvent } from '../../shared/http/auth';
+import { httpRoute } from '../../shared/http/middleware';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { type ReportsStore, runReport } from '../../shared/services/reports';
 
@@ -23,24 +23,18 @@ export interface Deps {
 }
 
 export function createHandler(deps: Deps) {
-  return async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
-    try {
-      const caller = callerFromEvent(event, deps.config);
-      if (event.routeKey !== 'GET /reports/{report}')
-        return json(404, { error: 'NO_SUCH_ROUTE', message: `No route ${event.routeKey}` });
-      const result = await runReport(
-        caller,
-        { ...(event.queryStringParameters ?? {}), report: event.pathParameters?.report },
-        deps,
-      );
-      // Reports name reps and leads: never cached outside the caller's browser session.
-      return json(200, result, { 'cache-control': 'no-store' });
-    } catch (error) {
-      if (error instanceof NotAuthenticatedError)
-        return json(401, { error: error.code, message: error.message });
-      return errorResponse(error);
-    }
-  };
+  return httpRoute(async (event) => {
+    const caller = callerFromEvent(event, deps.config);
+    if (event.routeKey !== 'GET /reports/{report}')
+      return json(404, { error: 'NO_SUCH_ROUTE', message: `No route ${event.routeKey}` });
+    const result = await runReport(
+      caller,
+      { ...(event.queryStringParameters ?? {}), report: event.pathParameters?.report },
+      deps,
+    );
+    // Reports name reps and leads: never cached outside the caller's browser session.
+    return json(200, result, { 'cache-control': 'no-store' });
+  });
 }
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */

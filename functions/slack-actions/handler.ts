@@ -6,15 +6,8 @@ import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
 import { SlackResponder } from '../../shared/adapters/slack';
 import { SlackRequestLog } from '../../shared/adapters/slack-requests';
 import { clientConfig } from '../../shared/config/runtime';
-import {
-  type ApiEvent,
-  type ApiResult,
-  errorResponse,
-  header,
-  invalid,
-  json,
-  rawBody,
-} from '../../shared/http/api';
+import { invalid, json, rawBody } from '../../shared/http/api';
+import { httpRoute } from '../../shared/http/middleware';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import { handleSlackAction, type SlackActionsDeps } from '../../shared/services/slack-actions';
@@ -31,36 +24,33 @@ import { handleSlackAction, type SlackActionsDeps } from '../../shared/services/
 const MAX_BODY_BYTES = 64 * 1024;
 
 export function createHandler(deps: SlackActionsDeps) {
-  return async (event: ApiEvent): Promise<ApiResult> => {
-    try {
-      const result = await handleSlackAction(
-        {
-          body: rawBody(event, MAX_BODY_BYTES),
-          timestamp: header(event, 'x-slack-request-timestamp'),
-          signature: header(event, 'x-slack-signature'),
-        },
-        deps,
-      );
-      switch (result.status) {
-        case 401:
-          logger.warn('Slack request refused', { refused: result.refused });
-          return json(401, {
-            error: 'SLACK_SIGNATURE_INVALID',
-            message:
-              result.refused === 'not-configured'
-                ? 'The Slack signing secret is not configured (slackSigningSecret in the integration secret)'
-                : `The request is not signed by Slack (${result.refused})`,
-          });
-        case 400:
-          return invalid([{ field: result.field, reason: result.reason }]);
-        default:
-          logger.info('Slack action', { ...result });
-          return { statusCode: 200, body: '' };
-      }
-    } catch (error) {
-      return errorResponse(error);
+  return httpRoute(async (event) => {
+    // The signature covers the raw bytes, so the body is read as sent, not parsed.
+    const result = await handleSlackAction(
+      {
+        body: rawBody(event, MAX_BODY_BYTES),
+        timestamp: event.headers['x-slack-request-timestamp'],
+        signature: event.headers['x-slack-signature'],
+      },
+      deps,
+    );
+    switch (result.status) {
+      case 401:
+        logger.warn('Slack request refused', { refused: result.refused });
+        return json(401, {
+          error: 'SLACK_SIGNATURE_INVALID',
+          message:
+            result.refused === 'not-configured'
+              ? 'The Slack signing secret is not configured (slackSigningSecret in the integration secret)'
+              : `The request is not signed by Slack (${result.refused})`,
+        });
+      case 400:
+        return invalid([{ field: result.field, reason: result.reason }]);
+      default:
+        logger.info('Slack action', { ...result });
+        return { statusCode: 200, body: '' };
     }
-  };
+  });
 }
 
 /** Adapters from the environment, built once per function instance (on first use). */

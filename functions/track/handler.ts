@@ -9,6 +9,7 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { optionalEnv } from '../../shared/contracts/function-env';
 import { DependencyUnavailableError } from '../../shared/domain/errors';
 import type { Activity } from '../../shared/domain/lead';
 import { verifyToken } from '../../shared/domain/tokens';
@@ -22,16 +23,9 @@ import {
   trackedActivity,
 } from '../../shared/domain/tracking';
 import { pipelineEvent } from '../../shared/events/catalogue';
-import {
-  type ApiEvent,
-  type ApiResult,
-  errorResponse,
-  header,
-  invalid,
-  json,
-  readBody,
-} from '../../shared/http/api';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { type ApiResult, invalid, json } from '../../shared/http/api';
+import { type HttpEvent, httpRoute } from '../../shared/http/middleware';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { renderTrackingScript, trackingApiBase } from '../../shared/tracking/script';
 
@@ -143,14 +137,14 @@ class Identifier {
 }
 
 /** Records the events of one `POST /events`. */
-async function recordEvents(event: ApiEvent, deps: Deps): Promise<ApiResult> {
+async function recordEvents(event: HttpEvent, deps: Deps): Promise<ApiResult> {
   const now = deps.now();
   const { config } = deps;
-  const parsed = parseTrackingRequest(readBody(event, TRACKING_MAX_BODY_BYTES), now);
+  const parsed = parseTrackingRequest(event.parsedBody, now);
   if (!parsed.ok) return invalid(parsed.problems);
   const accepted = parsed.events.length;
 
-  const privacySignal = hasPrivacySignal({ dnt: header(event, 'dnt'), secGpc: header(event, 'sec-gpc') });
+  const privacySignal = hasPrivacySignal({ dnt: event.headers.dnt, secGpc: event.headers['sec-gpc'] });
   const storable = parsed.events.filter((e) => mayStore(e, config.client.consentMode, privacySignal));
   metrics.addMetric('TrackedEventsWithoutConsent', MetricUnit.Count, accepted - storable.length);
   if (storable.length === 0) return json(202, { accepted, stored: 0 });
@@ -219,11 +213,11 @@ async function recordEvents(event: ApiEvent, deps: Deps): Promise<ApiResult> {
 }
 
 /** Serves the tracking script pointed at the API the request came to. */
-function serveScript(event: ApiEvent, deps: Deps): ApiResult {
+function serveScript(event: HttpEvent, deps: Deps): ApiResult {
   const apiUrl = trackingApiBase(
     {
-      host: event.requestContext?.domainName ?? header(event, 'host'),
-      proto: header(event, 'x-forwarded-proto'),
+      host: event.requestContext?.domainName ?? event.headers.host,
+      proto: event.headers['x-forwarded-proto'],
       rawPath: event.rawPath,
       stage: event.requestContext?.stage,
     },
@@ -244,43 +238,29 @@ function serveScript(event: ApiEvent, deps: Deps): ApiResult {
 
 /** Builds the handler around its dependencies (injected in tests). */
 export function createHandler(deps: Deps) {
-  return async (event: ApiEvent): Promise<ApiResult> => {
-    const method = event.requestContext?.http?.method?.toUpperCase();
-    const path = event.rawPath ?? '';
-    try {
+  return httpRoute(
+    async (event) => {
+      const method = event.requestContext?.http?.method?.toUpperCase();
+      const path = event.rawPath ?? '';
       if (method === 'GET' && path.endsWith('/t.js')) return serveScript(event, deps);
       if (method === 'POST' && path.endsWith('/events')) return await recordEvents(event, deps);
       return json(404, { error: 'NOT_FOUND', message: `No route for ${method ?? '?'} ${path}` });
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+    },
+    { maxBodyBytes: TRACKING_MAX_BODY_BYTES },
+  );
 }
 
-/** Adapters are built on first use, so importing this module (tests) needs no environment. */
+/** Adapters from the environment, built once per function instance (on first use). */
 function defaultDeps(): Deps {
-  let leads: LeadRepository | undefined;
-  let publisher: EventPublisher | undefined;
-  let secrets: SecretsManagerIntegrations | undefined;
   return {
-    get leads() {
-      leads ??= new LeadRepository(requireEnv('TABLE_NAME'));
-      return leads;
-    },
-    get publisher() {
-      publisher ??= new EventPublisher(requireEnv('EVENT_BUS_NAME'));
-      return publisher;
-    },
-    get secrets() {
-      secrets ??= SecretsManagerIntegrations.fromEnvironment();
-      return secrets;
-    },
-    get config() {
-      return clientConfig();
-    },
+    leads: new LeadRepository(requireEnv('TABLE_NAME')),
+    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    secrets: SecretsManagerIntegrations.fromEnvironment(),
+    config: clientConfig(),
     now: () => new Date(),
-    apiUrl: process.env.API_URL,
+    apiUrl: optionalEnv('API_URL'),
   };
 }
 
-export const handler = lambdaHandler(createHandler(defaultDeps()));
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() => createHandler(defaultDeps()));

@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import {
@@ -9,17 +8,10 @@ import {
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { LeadPipelineError } from '../../shared/domain/errors';
 import { verifyToken } from '../../shared/domain/tokens';
-import {
-  type ApiEvent,
-  type ApiResult,
-  BodyTooLargeError,
-  escapeHtml,
-  html,
-  mediaType,
-  rawBody,
-} from '../../shared/http/api';
+import { type ApiEvent, type ApiResult, escapeHtml, html, mediaType, rawBody } from '../../shared/http/api';
+import type { Problem } from '../../shared/http/errors';
+import { httpRoute } from '../../shared/http/middleware';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { readSigningKey } from '../../shared/services/lead-email';
@@ -146,24 +138,23 @@ function bodyFields(event: ApiEvent): Map<string, string> {
 }
 
 export function createHandler(deps: Deps) {
-  return async (event: ApiEvent, _context?: Context): Promise<ApiResult> => {
-    const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
-    const respond = (status: number, body: string, extra: Record<string, string> = {}) =>
-      html(status, body, { ...PAGE_HEADERS, ...extra });
-    if (method !== 'GET' && method !== 'POST')
-      return respond(405, invalidLinkPage(deps.config), { allow: 'GET, POST' });
-
-    let fields = new Map<string, string>();
-    if (method === 'POST') {
-      try {
-        fields = bodyFields(event);
-      } catch (error) {
-        if (!(error instanceof BodyTooLargeError)) throw error;
-        return respond(413, invalidLinkPage(deps.config));
-      }
-    }
-    const token = event.queryStringParameters?.token ?? fields.get('token') ?? '';
-    try {
+  const respond = (status: number, body: string, extra: Record<string, string> = {}) =>
+    html(status, body, { ...PAGE_HEADERS, ...extra });
+  // Every answer is a page. A dependency failure says "try again" (the person can retry; 5 s
+  // because a person, not a program, retries); any other problem (a body over the limit) shows
+  // the same page as a link that does not verify, and says nothing about why.
+  const page = (problem: Problem): ApiResult => {
+    if (problem.status !== 503) return respond(problem.status, invalidLinkPage(deps.config));
+    logger.warn('Unsubscribe failed on a dependency; the person can retry', { problem: problem.body });
+    return respond(503, unavailablePage(deps.config), { 'retry-after': '5' });
+  };
+  return httpRoute(
+    async (event) => {
+      const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
+      if (method !== 'GET' && method !== 'POST')
+        return respond(405, invalidLinkPage(deps.config), { allow: 'GET, POST' });
+      const fields = method === 'POST' ? bodyFields(event) : new Map<string, string>();
+      const token = event.queryStringParameters?.token ?? fields.get('token') ?? '';
       const signingKey = await readSigningKey(deps.secrets);
       const verified = verifyToken(token, 'unsubscribe', signingKey, deps.now());
       if (!verified.ok) {
@@ -183,14 +174,9 @@ export function createHandler(deps: Deps) {
       logger.info('Unsubscribe handled', { leadId: verified.leadId, via, ...result });
       if (result.outcome === 'unsubscribed') metrics.addMetric('LeadsUnsubscribed', MetricUnit.Count, 1);
       return respond(200, donePage(deps.config));
-    } catch (error) {
-      if (error instanceof LeadPipelineError && error.retryable) {
-        logger.warn('Unsubscribe failed on a dependency; the person can retry', { error });
-        return respond(503, unavailablePage(deps.config), { 'retry-after': '5' });
-      }
-      throw error;
-    }
-  };
+    },
+    { page },
+  );
 }
 
 function defaultDeps(): Deps {

@@ -5,7 +5,6 @@ import {
   IdempotencyPersistenceLayerError,
 } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoDBStepRunner, type StepRunner } from '../../shared/adapters/idempotent-steps';
@@ -29,6 +28,7 @@ import {
   json,
   mediaType,
 } from '../../shared/http/api';
+import { httpRoute } from '../../shared/http/middleware';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
@@ -94,7 +94,7 @@ export function createHandler(deps: Deps) {
     ...(deps.newId ? { newId: deps.newId } : {}),
   };
 
-  return async (event: ApiEvent, context?: Context): Promise<ApiResult> => {
+  return httpRoute(async (event, context) => {
     const segment = event.pathParameters?.provider;
     const provider = resolveProvider(segment);
     if (!provider) {
@@ -210,7 +210,7 @@ export function createHandler(deps: Deps) {
     } finally {
       logger.removeKeys(['provider']);
     }
-  };
+  });
 }
 
 /**

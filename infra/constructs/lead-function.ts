@@ -19,9 +19,10 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type IntegrationName, integrationSecretEnv } from '../../shared/adapters/integrations-secret';
 import { configDigest } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { ENV } from '../../shared/contracts/function-env';
+import { type IntegrationName, integrationSecretEnv } from '../../shared/contracts/integration-secrets';
 import { acknowledgeGrantWildcards } from '../lib/nag';
 import { REPO_ROOT } from '../lib/paths';
 
@@ -115,26 +116,8 @@ export interface LeadFunctionProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
-/**
- * Environment variable names every function may receive (the contract with `functions/`); the
- * integration secrets' ARNs come as `<NAME>_SECRET_ARN` (`integrationSecretEnv`).
- */
-export const ENV = {
-  serviceName: 'POWERTOOLS_SERVICE_NAME',
-  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
-  logLevel: 'POWERTOOLS_LOG_LEVEL',
-  debugSampleRate: 'POWERTOOLS_LOGGER_SAMPLE_RATE',
-  nodeOptions: 'NODE_OPTIONS',
-  clientName: 'CLIENT_NAME',
-  tableName: 'TABLE_NAME',
-  eventBusName: 'EVENT_BUS_NAME',
-  alertTopicArn: 'ALERT_TOPIC_ARN',
-  configurationSetName: 'CONFIGURATION_SET_NAME',
-  slaStateMachineArn: 'SLA_STATE_MACHINE_ARN',
-  nurtureStateMachineArn: 'NURTURE_STATE_MACHINE_ARN',
-  apiUrl: 'API_URL',
-  consoleUrl: 'CONSOLE_URL',
-} as const;
+/** Environment variable names every function may receive: the function environment's schema. */
+export { ENV };
 
 /** CloudWatch metrics namespace shared by every function (Powertools Metrics). */
 export const METRICS_NAMESPACE = 'LeadPipeline';

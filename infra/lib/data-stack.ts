@@ -32,13 +32,13 @@ import {
 import { type CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type CfnEmailIdentity, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
+import type { ClientConfig } from '../../shared/config/schema';
 import {
   INTEGRATION_NAMES,
   INTEGRATION_SECRETS,
   type IntegrationName,
-} from '../../shared/adapters/integrations-secret';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
-import type { ClientConfig } from '../../shared/config/schema';
+} from '../../shared/contracts/integration-secrets';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/contracts/table-design';
 import { REP_ID_ATTRIBUTE } from '../../shared/http/auth';
 
 /**

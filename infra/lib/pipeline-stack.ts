@@ -52,15 +52,15 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { LogLevel, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { ClientConfig } from '../../shared/config/schema';
+import type { ApiRouteGroup } from '../../shared/config/schema-stack';
 import {
   INTEGRATION_NAMES,
   INTEGRATION_SECRETS,
   type IntegrationName,
   integrationsReadBy,
-} from '../../shared/adapters/integrations-secret';
-import { INDEXES, keys } from '../../shared/adapters/table-design';
-import type { ClientConfig } from '../../shared/config/schema';
-import type { ApiRouteGroup } from '../../shared/config/schema-stack';
+} from '../../shared/contracts/integration-secrets';
+import { INDEXES, keys } from '../../shared/contracts/table-design';
 import { ALERT_EVENT_TYPES } from '../../shared/domain/alerts';
 import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
 import { ConsoleSite } from '../constructs/console-site';

@@ -16,9 +16,5 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
   return documentClient;
 }
 
-/** Reads a required environment variable, failing fast at cold start with its name. */
-export function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`Missing environment variable ${name}`);
-  return value;
-}
+/** Reads a required environment variable through the function environment's schema. */
+export { requireEnv } from '../contracts/function-env';

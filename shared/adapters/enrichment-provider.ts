@@ -2,8 +2,11 @@ import { z } from 'zod';
 import type { ClientConfig } from '../config/schema';
 import { type ProviderFacts, providerFacts } from '../domain/enrichment';
 import type { LeadProfile } from '../domain/lead';
+import type { EnrichmentProvider } from '../ports/enrichment';
+import type { IntegrationsSecretReader } from '../ports/integrations-secret';
 import { logger } from '../runtime/observability';
-import type { IntegrationsSecretReader } from './integrations-secret';
+
+export type { EnrichmentProvider } from '../ports/enrichment';
 
 /**
  * The optional third-party enrichment provider (a Clearbit-style company lookup over HTTP).
@@ -12,14 +15,6 @@ import type { IntegrationsSecretReader } from './integrations-secret';
  * So every failure here (no key, network error, timeout, 4xx/5xx, a body that is not what we
  * expect) is logged and turned into "no facts"; nothing is thrown and nothing is retried.
  */
-export interface EnrichmentProvider {
-  /**
-   * Company facts for the lead, or `undefined` when there is nothing to look up, the provider
-   * knows nothing, or it failed or timed out (logged). Never throws.
-   */
-  lookup(profile: LeadProfile): Promise<ProviderFacts | undefined>;
-}
-
 /** The provider used when `enrichment.provider` is absent or disabled. */
 export const NO_ENRICHMENT_PROVIDER: EnrichmentProvider = { lookup: async () => undefined };
 

@@ -33,8 +33,9 @@ import {
   stillInScope,
 } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/lead-tasks';
-import type { HeldLeadEntry, LeadQuery, Page, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
+import type { HeldLeadEntry, LeadQuery, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
+import type { Page } from '../ports/page';
 import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';

@@ -1,10 +1,7 @@
-import { LeadPipelineError } from '../domain/errors';
-import {
-  type LinkedInFormResponse,
-  LinkedInFormResponseSchema,
-  type LinkedInLeadForm,
-  LinkedInLeadFormSchema,
-} from '../webhooks/linkedin';
+import { LinkedInApiError, type LinkedInLead, type LinkedInLeadFetcher } from '../ports/lead-sources';
+import { LinkedInFormResponseSchema, LinkedInLeadFormSchema } from '../webhooks/linkedin';
+
+export { LinkedInApiError, type LinkedInLead, type LinkedInLeadFetcher } from '../ports/lead-sources';
 
 /**
  * Reads a LinkedIn lead's answers from the Lead Sync API: the form response, then its form (to
@@ -14,29 +11,6 @@ import {
 
 /** Base of LinkedIn's versioned REST API. */
 export const LINKEDIN_API_ORIGIN = 'https://api.linkedin.com';
-
-/** A lead's response and, when its form could be read, the form. */
-export interface LinkedInLead {
-  readonly response: LinkedInFormResponse;
-  readonly form?: LinkedInLeadForm;
-}
-
-/** Fetches a lead. Injectable, so tests never reach the network. */
-export interface LinkedInLeadFetcher {
-  fetchLead(responseId: string, formId: string | undefined, accessToken: string): Promise<LinkedInLead>;
-}
-
-/** LinkedIn refused, timed out, or answered something that is not a lead. */
-export class LinkedInApiError extends LeadPipelineError {
-  readonly code = 'LINKEDIN_API_FAILED';
-  constructor(
-    message: string,
-    readonly status?: number,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
-}
 
 export interface LinkedInApiClientOptions {
   /** `LinkedIn-Version` header, `YYYYMM` (`webhooks.linkedin.apiVersion`). */

@@ -1,5 +1,7 @@
-import { LeadPipelineError } from '../domain/errors';
+import { type MetaCredentials, MetaGraphError, type MetaLeadFetcher } from '../ports/lead-sources';
 import { appSecretProof, type MetaGraphLead, MetaGraphLeadSchema, metaGraphLeadUrl } from '../webhooks/meta';
+
+export { type MetaCredentials, MetaGraphError, type MetaLeadFetcher } from '../ports/lead-sources';
 
 /**
  * Reads a Meta lead's answers from the Graph API (`GET /<version>/<leadgen_id>`). A webhook
@@ -7,41 +9,6 @@ import { appSecretProof, type MetaGraphLead, MetaGraphLeadSchema, metaGraphLeadU
  * must answer Meta quickly and a lead whose fields cannot be read is stored as `pending` rather
  * than waited for.
  */
-
-/** Credentials for one call (read from the integrations secret per invocation). */
-export interface MetaCredentials {
-  readonly accessToken: string;
-  /** Adds `appsecret_proof` when set (required by apps with "Require App Secret"). */
-  readonly appSecret?: string;
-}
-
-/** Fetches a lead's Graph record. Injectable, so tests never reach the network. */
-export interface MetaLeadFetcher {
-  fetchLead(leadgenId: string, credentials: MetaCredentials): Promise<MetaGraphLead>;
-}
-
-/** The Graph API refused, timed out, or answered something that is not a lead. */
-export class MetaGraphError extends LeadPipelineError {
-  readonly code = 'META_GRAPH_FAILED';
-  constructor(
-    message: string,
-    /** HTTP status, when Meta answered. */
-    readonly status?: number,
-    /** Graph error code (190: the access token expired or was revoked). */
-    readonly graphCode?: number,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
-
-  /**
-   * A timeout, an unreachable Graph API, a 5xx or a 429: Meta should deliver again later (the
-   * webhook answers 503), rather than the lead being stored without its fields.
-   */
-  get transient(): boolean {
-    return this.status === undefined || this.status >= 500 || this.status === 429;
-  }
-}
 
 export interface MetaGraphClientOptions {
   /** Graph API version, e.g. `v21.0` (`webhooks.meta.graphApiVersion`). */

@@ -1,7 +1,13 @@
 import type { ClientConfig, Priority, Rep } from '../config/schema';
-import type { EventDetail } from '../events/catalogue';
 import { earnsBookingOffer } from './booking';
 import type { Lead } from './lead';
+import type {
+  AssignmentFacts,
+  EscalationFacts,
+  StaleDealFacts,
+  TasksOverdueFacts,
+  UnworkedFacts,
+} from './lead-events';
 import { topReasons } from './scoring';
 import { assignmentDeadline } from './sla';
 
@@ -26,9 +32,12 @@ export const ALERT_EVENT_TYPES = [
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
 /** One alertable event, with its parsed detail. */
-export type AlertEvent = {
-  [T in AlertEventType]: { readonly type: T; readonly detail: EventDetail<T> };
-}[AlertEventType];
+export type AlertEvent =
+  | { readonly type: 'Lead Assigned'; readonly detail: AssignmentFacts }
+  | { readonly type: 'Lead Escalated'; readonly detail: EscalationFacts }
+  | { readonly type: 'Lead Unworked'; readonly detail: UnworkedFacts }
+  | { readonly type: 'Stale Deal Found'; readonly detail: StaleDealFacts }
+  | { readonly type: 'Tasks Overdue'; readonly detail: TasksOverdueFacts };
 
 /** The parts of the client configuration alerts read. */
 export type AlertConfig = Pick<ClientConfig, 'client' | 'reps' | 'alerts' | 'sla' | 'pipeline'>;
@@ -400,7 +409,7 @@ class AlertBuilder {
   }
 }
 
-function assigned(b: AlertBuilder, config: AlertConfig, d: EventDetail<'Lead Assigned'>): Alert {
+function assigned(b: AlertBuilder, config: AlertConfig, d: AssignmentFacts): Alert {
   const owner = b.rep(d.repId);
   const assignedAt = new Date(d.assignedAt);
   const deadline = assignmentDeadline(config.sla, owner, assignedAt, d.ladderStep);
@@ -458,7 +467,7 @@ function assigned(b: AlertBuilder, config: AlertConfig, d: EventDetail<'Lead Ass
   };
 }
 
-function escalatedAlert(b: AlertBuilder, lead: Lead, d: EventDetail<'Lead Escalated'>): Alert {
+function escalatedAlert(b: AlertBuilder, lead: Lead, d: EscalationFacts): Alert {
   const recipient = d.toRepId ?? d.fromRepId;
   const who = cleanText(b.personName(), 60);
   const waited = formatMinutes(d.minutesWithoutContact);
@@ -489,7 +498,7 @@ function escalatedAlert(b: AlertBuilder, lead: Lead, d: EventDetail<'Lead Escala
   };
 }
 
-function unworkedAlert(b: AlertBuilder, lead: Lead, d: EventDetail<'Lead Unworked'>): Alert {
+function unworkedAlert(b: AlertBuilder, lead: Lead, d: UnworkedFacts): Alert {
   const who = cleanText(b.personName(), 60);
   const waited = formatMinutes(d.minutesWithoutContact);
   const intro = `${b.mention(d.managerId)}, nobody contacted this lead in ${waited}. The escalation ladder has ended; it was last with ${b.mention(d.lastOwner)}.`;
@@ -528,12 +537,7 @@ function overdueLines(tasks: ReadonlyArray<{ title: string; dueAt: string }>, no
   });
 }
 
-function tasksOverdueAlert(
-  b: AlertBuilder,
-  config: AlertConfig,
-  lead: Lead,
-  d: EventDetail<'Tasks Overdue'>,
-): Alert {
+function tasksOverdueAlert(b: AlertBuilder, config: AlertConfig, lead: Lead, d: TasksOverdueFacts): Alert {
   const who = cleanText(b.personName(), 60);
   const stage = config.pipeline.stages.find((s) => s.id === d.pipelineStage)?.name ?? d.pipelineStage;
   const count = `${d.tasks.length} overdue task${d.tasks.length === 1 ? '' : 's'}`;
@@ -560,12 +564,7 @@ function tasksOverdueAlert(
   };
 }
 
-function staleAlert(
-  b: AlertBuilder,
-  config: AlertConfig,
-  lead: Lead,
-  d: EventDetail<'Stale Deal Found'>,
-): Alert {
+function staleAlert(b: AlertBuilder, config: AlertConfig, lead: Lead, d: StaleDealFacts): Alert {
   const who = cleanText(b.personName(), 60);
   const stage = config.pipeline.stages.find((s) => s.id === d.pipelineStage)?.name ?? d.pipelineStage;
   const amount =

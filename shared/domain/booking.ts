@@ -1,5 +1,4 @@
 import type { ClientConfig, Rep } from '../config/schema';
-import { escapeHtml } from '../http/api';
 import type { Lead } from './lead';
 import { signToken, tokenExpiry, verifyToken } from './tokens';
 
@@ -201,43 +200,4 @@ export function nextStepJson(step: NextStep, statusUrl: string): Record<string, 
       : {}),
     ...(step.firstName ? { firstName: step.firstName } : {}),
   };
-}
-
-/**
- * The booking offer as an HTML fragment (escaped), shared by the API's thank-you page and the
- * offline one. `data-booking-offer` lets tests and page scripts find it.
- */
-export function renderBookingOffer(offer: Pick<BookingOffer, 'label' | 'bookingUrl'>): string {
-  return `<section class="booking-offer" data-booking-offer>
-<p>You qualify for a call right away: pick a time that suits you, your details are already filled in.</p>
-<p><a class="button" id="book-a-time" href="${escapeHtml(offer.bookingUrl)}" rel="noopener">${escapeHtml(offer.label)}</a></p>
-</section>`;
-}
-
-/**
- * The thank-you page the API serves for a next-step URL (deployed stacks with no thank-you URL
- * of their own). No script: while `pending` the page reloads itself (`<meta http-equiv=refresh>`),
- * so it works under any Content-Security-Policy and without JavaScript.
- */
-export function renderNextStepPage(step: NextStep, config: ClientConfig): string {
-  const who = step.firstName ? `, ${escapeHtml(step.firstName)}` : '';
-  const title = `Thank you${who}!`;
-  let body: string;
-  if (step.state === 'offer') body = renderBookingOffer(step.offer);
-  else if (step.state === 'pending')
-    body = '<p aria-live="polite" data-next-pending>One moment: we are finding the right person for you…</p>';
-  else body = '<p data-next-thanks>We have your request; someone from our team will be in touch soon.</p>';
-  const refresh =
-    step.state === 'pending'
-      ? `<meta http-equiv="refresh" content="${Math.max(1, Math.round(step.retryAfterMs / 1000))}">`
-      : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">${refresh}
-<title>${escapeHtml(config.client.displayName)}: ${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2933}h1{font-size:1.5rem}.button{display:inline-block;padding:.7rem 1.4rem;background:#2563eb;color:#fff;border-radius:.3rem;text-decoration:none}</style>
-</head>
-<body><main><h1>${title}</h1>
-${body}
-</main></body></html>`;
 }

@@ -1,4 +1,3 @@
-import { escapeHtml } from '../http/api';
 import { cleanText } from './clean-text';
 import type { FieldProblem } from './errors';
 import { type LeadSource, TEXT_LIMITS } from './lead';
@@ -7,7 +6,7 @@ import { compactKey, FIELD_ALIASES, type SubmissionField } from './submission';
 /**
  * Pure rules of the capture endpoint (landing-page forms posting leads): which submissions are
  * bots, where a browser may be sent afterwards, what the form told us about its source beyond
- * the lead's own fields, and the small HTML pages a plain form post is answered with.
+ * the lead's own fields. The pages a plain form post is answered with are in `shared/http/pages.ts`.
  *
  * Nothing here does I/O; `functions/capture/handler.ts` wires these rules to the intake use case.
  */
@@ -173,7 +172,8 @@ export function detectSpam(
 // ---------------------------------------------------------------------------------------------
 // Redirects
 
-function parseHttpUrl(text: string): URL | undefined {
+/** An absolute http(s) URL of a sane length, or `undefined`. */
+export function parseHttpUrl(text: string): URL | undefined {
   if (text.length === 0 || text.length > MAX_REDIRECT_LENGTH) return undefined;
   let url: URL;
   try {
@@ -336,70 +336,4 @@ export function sourceHints(
     if (Object.keys(utm).length > 0) hints.utm = utm;
   }
   return hints;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pages for plain HTML form posts
-
-/** "firstName" → "First name", "utm_source" → "Utm source": field names as a visitor reads them. */
-export function fieldLabel(field: string): string {
-  const words = field
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/[_-]+/g, ' ')
-    .trim()
-    .toLowerCase();
-  return words.length > 0 ? `${words[0]?.toUpperCase()}${words.slice(1)}` : field;
-}
-
-/** A page link, or `undefined`; only http(s) URLs ever become `href`s. */
-function safeHref(url: string | undefined): string | undefined {
-  return url === undefined ? undefined : parseHttpUrl(url)?.href;
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2933}h1{font-size:1.5rem}li{margin:.25rem 0}a{color:#0b5cad}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-${body}
-</body>
-</html>
-`;
-}
-
-function backParagraph(backUrl: string | undefined): string {
-  const href = safeHref(backUrl);
-  const link = href ? ` <a href="${escapeHtml(href)}">Back to the form</a>` : '';
-  return `<p>Use your browser's Back button to return to the form with your entries kept.${link}</p>`;
-}
-
-/**
- * The page a plain form post gets when fields are missing or invalid: every field and why,
- * and a way back. Every piece of text is HTML-escaped; the back link is used only when it is
- * an http(s) URL (pass one that passed {@link allowedRedirect}).
- */
-export function renderProblemsPage(problems: readonly FieldProblem[], backUrl?: string): string {
-  const items = problems
-    .map((p) => `<li><strong>${escapeHtml(fieldLabel(p.field))}</strong>: ${escapeHtml(p.reason)}</li>`)
-    .join('\n');
-  return page(
-    'Please check your details',
-    `<p>We could not send your details because some fields need attention:</p>
-<ul>
-${items}
-</ul>
-${backParagraph(backUrl)}`,
-  );
-}
-
-/** A page with a title, one escaped message and a way back (413, 415, 503 answers to form posts). */
-export function renderMessagePage(title: string, message: string, backUrl?: string): string {
-  return page(title, `<p>${escapeHtml(message)}</p>\n${backParagraph(backUrl)}`);
 }

@@ -1,5 +1,5 @@
 import type { EmailTemplate } from '../config/schema';
-import { escapeHtml } from '../http/api';
+import { escapeHtml } from './html';
 import type { Lead } from './lead';
 
 /**

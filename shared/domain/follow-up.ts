@@ -1,6 +1,6 @@
 import type { ClientConfig } from '../config/schema';
-import type { EventDetail } from '../events/catalogue';
 import type { Lead } from './lead';
+import type { AssignmentFacts, ContactFacts, StageChangeFacts } from './lead-events';
 import { changeTask, isOverdue, type LeadTask, type TaskCloseReason } from './lead-tasks';
 import { leadActivityId, pipelineStage } from './pipeline';
 import { assignmentDeadline } from './sla';
@@ -54,7 +54,7 @@ export function closeTask(task: LeadTask, reason: TaskCloseReason, at: string, b
  */
 export function planAssignmentFollowUp(
   lead: Lead,
-  assignment: EventDetail<'Lead Assigned'>,
+  assignment: AssignmentFacts,
   tasks: readonly LeadTask[],
   config: Pick<ClientConfig, 'sla' | 'reps'>,
 ): TaskPlan {
@@ -87,10 +87,7 @@ export function planAssignmentFollowUp(
 }
 
 /** `Lead Contacted` closes every open follow-up of the lead, credited to the rep who made contact. */
-export function planContactFollowUp(
-  contact: EventDetail<'Lead Contacted'>,
-  tasks: readonly LeadTask[],
-): TaskPlan {
+export function planContactFollowUp(contact: ContactFacts, tasks: readonly LeadTask[]): TaskPlan {
   return {
     create: [],
     close: tasks
@@ -107,7 +104,7 @@ export function planContactFollowUp(
  */
 export function planStageActions(
   lead: Lead,
-  change: EventDetail<'Lead Stage Changed'>,
+  change: StageChangeFacts,
   tasks: readonly LeadTask[],
   config: Pick<ClientConfig, 'pipeline'>,
 ): TaskPlan {

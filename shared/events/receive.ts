@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors';
+import { fieldProblems } from '../domain/input';
 import { DETAIL_SCHEMAS, type DetailType, EVENT_SOURCE, type EventDetail } from './catalogue';
 
 /**
@@ -34,7 +35,7 @@ export function receivePipelineEvent<const T extends DetailType>(
   types: readonly T[],
 ): ReceivedEvent<T> {
   const envelope = EnvelopeSchema.safeParse(event);
-  if (!envelope.success) throw new InvalidInputError(problems(envelope.error, ''));
+  if (!envelope.success) throw new InvalidInputError(fieldProblems(envelope.error, undefined, 'event'));
   const { id, source } = envelope.data;
   const detailType = envelope.data['detail-type'];
   if (source !== EVENT_SOURCE)
@@ -45,13 +46,6 @@ export function receivePipelineEvent<const T extends DetailType>(
     ]);
   const type = detailType as T;
   const detail = DETAIL_SCHEMAS[type].safeParse(envelope.data.detail);
-  if (!detail.success) throw new InvalidInputError(problems(detail.error, 'detail'));
+  if (!detail.success) throw new InvalidInputError(fieldProblems(detail.error, 'detail'));
   return { id, detailType: type, detail: detail.data } as ReceivedEvent<T>;
-}
-
-function problems(error: z.ZodError, prefix: string) {
-  return error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || prefix || 'event',
-    reason: issue.message,
-  }));
 }

@@ -1,6 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { FieldProblem } from '../domain/errors';
-import { InvalidInputError, LeadPipelineError } from '../domain/errors';
+import { InvalidInputError } from '../domain/errors';
+import { BodyTooLargeError, type Problem, problemFor, UnsupportedMediaTypeError } from './errors';
+
+/** Escapes text for HTML element and attribute content (defined with the domain's email rules). */
+export { escapeHtml } from '../domain/html';
+export { BodyTooLargeError, UnsupportedMediaTypeError } from './errors';
 
 /**
  * Small helpers for API Gateway HTTP API (payload format 2.0) handlers: reading bodies of the
@@ -9,24 +14,6 @@ import { InvalidInputError, LeadPipelineError } from '../domain/errors';
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
-
-/** A request body that is too large: answered with 413. */
-export class BodyTooLargeError extends LeadPipelineError {
-  readonly code = 'BODY_TOO_LARGE';
-  constructor(readonly limit: number) {
-    super(`Request body is larger than ${limit} bytes`);
-  }
-}
-
-/** A body in a content type we do not read: answered with 415. */
-export class UnsupportedMediaTypeError extends LeadPipelineError {
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
-  constructor(readonly contentType: string) {
-    super(
-      `Unsupported content type "${contentType}": send application/json or application/x-www-form-urlencoded`,
-    );
-  }
-}
 
 /** A header value, case-insensitively (API Gateway lower-cases them, local tools may not). */
 export function header(event: ApiEvent, name: string): string | undefined {
@@ -122,51 +109,24 @@ export function html(statusCode: number, body: string, headers: Record<string, s
   };
 }
 
-/** Escapes text for HTML element and attribute content. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
 /** A 400 problem listing every bad field and why. */
 export function invalid(problems: readonly FieldProblem[]): ApiResult {
-  return json(400, {
-    error: 'INVALID_INPUT',
-    message: 'Some fields are missing or invalid',
-    fields: problems.map((p) => ({ field: p.field, reason: p.reason })),
-  });
+  return errorResponse(new InvalidInputError(problems));
+}
+
+/** The JSON answer of an HTTP problem (see `shared/http/errors.ts`). */
+export function problemResponse(problem: Problem): ApiResult {
+  return json(problem.status, problem.body, { ...problem.headers });
 }
 
 /**
- * Maps the errors a handler may let escape to HTTP answers: bad input 4xx with the reason,
- * transient dependency failures 503 with Retry-After (the client may retry; nothing was
- * promised), anything else re-thrown so Lambda records the error.
+ * Maps the errors a handler may let escape to HTTP answers, by class (`ERROR_STATUS` in
+ * `shared/http/errors.ts`): bad input 4xx with the reason, transient dependency failures 503
+ * with Retry-After (the client may retry; nothing was promised), anything else re-thrown so
+ * Lambda records the error.
  */
 export function errorResponse(error: unknown): ApiResult {
-  if (error instanceof InvalidInputError) return invalid(error.problems);
-  if (error instanceof BodyTooLargeError) return json(413, { error: error.code, message: error.message });
-  if (error instanceof UnsupportedMediaTypeError)
-    return json(415, { error: error.code, message: error.message });
-  if (error instanceof LeadPipelineError) {
-    const status =
-      error.code === 'LEAD_NOT_FOUND' || error.code === 'TASK_NOT_FOUND' || error.code === 'DETAILS_NOT_FOUND'
-        ? 404
-        : error.code === 'NOT_ALLOWED'
-          ? 403
-          : error.code === 'DUPLICATE_LEAD'
-            ? 409
-            : error.retryable
-              ? 503
-              : 409;
-    return json(
-      status,
-      { error: error.code, message: error.message },
-      status === 503 ? { 'retry-after': '2' } : {},
-    );
-  }
-  throw error;
+  const problem = problemFor(error);
+  if (problem === undefined) throw error;
+  return problemResponse(problem);
 }

@@ -1,6 +1,10 @@
 import type { ClientConfig } from '../config/schema';
 import { type Caller, managedTeamsOf, ROLES, type Role } from '../domain/access';
-import { LeadPipelineError, NotAllowedError } from '../domain/errors';
+import { NotAllowedError } from '../domain/errors';
+import { NotAuthenticatedError } from './errors';
+
+export { NotAuthenticatedError } from './errors';
+
 import type { ApiEvent } from './api';
 
 /**
@@ -17,14 +21,6 @@ import type { ApiEvent } from './api';
 export const REP_ID_ATTRIBUTE = 'repId';
 /** The token claim of {@link REP_ID_ATTRIBUTE}, as Cognito puts custom attributes in ID tokens. */
 export const REP_ID_CLAIM = `custom:${REP_ID_ATTRIBUTE}`;
-
-/** No verified identity on the request (the route is not behind the authorizer, or claims are missing). Maps to 401. */
-export class NotAuthenticatedError extends LeadPipelineError {
-  readonly code = 'NOT_AUTHENTICATED';
-  constructor(reason: string) {
-    super(`Not authenticated: ${reason}`);
-  }
-}
 
 /**
  * Parses the `cognito:groups` claim. The HTTP API JWT authorizer flattens array claims into a

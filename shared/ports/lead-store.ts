@@ -19,11 +19,10 @@ export interface HeldLeadEntry {
   readonly until: string;
 }
 
-/** A page of query results with an opaque continuation token. */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextToken?: string;
-}
+/** A page of query results (`ports/page.ts`). */
+import type { Page } from './page';
+
+export type { Page };
 
 /** Options for the lead store's `saveLead`. */
 export interface SaveLeadOptions {

@@ -19,6 +19,20 @@ export function lambdaHandler<TEvent, TResult>(fn: (event: TEvent, context: Cont
 }
 
 /**
+ * The one way a function wires its dependencies:
+ *
+ * ```ts
+ * export function createHandler(deps: Deps) { ... }          // pure of the environment; tests inject deps
+ * function defaultDeps(): Deps { ... }                        // adapters from the environment
+ * export const handler = lazyHandler(() => createHandler(defaultDeps()));
+ * ```
+ *
+ * `createHandler` takes the dependencies themselves (not a function producing them), and
+ * `defaultDeps` builds every adapter eagerly: `lazyHandler` calls it once, on the first
+ * invocation, so importing a handler module (a test, the bundler) needs no environment and an
+ * instance builds its clients once. HTTP routes wrap their route logic in `httpRoute`
+ * (`shared/http/middleware.ts`) inside `createHandler`, so tests exercise the same middleware.
+ *
  * {@link lambdaHandler} for a handler whose adapters need the function's environment: `build`
  * runs on the first invocation (not at import, so tests can import the module without the
  * stack's environment variables), and its handler is reused for the life of the instance.

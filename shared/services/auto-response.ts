@@ -1,9 +1,9 @@
-import type { Mailer } from '../adapters/mailer';
 import type { ClientConfig, EmailTemplate } from '../config/schema';
 import { canonicalEmail, emailDedupeKey } from '../domain/email';
 import { StepAlreadySentError } from '../domain/errors';
 import type { Lead } from '../domain/lead';
 import { emailHash } from '../domain/tokens';
+import type { Mailer } from '../ports/mailer';
 import { composeLeadEmail, type SendClaimStore, sendOnce } from './lead-email';
 
 /** The send-result half of the store, bound (the claim is replaced by the auto-response's own). */

@@ -1,8 +1,8 @@
-import type { EnrichmentProvider } from '../adapters/enrichment-provider';
 import { enrichProfile } from '../domain/enrichment';
 import { LeadChangedError } from '../domain/errors';
 import type { Lead } from '../domain/lead';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { EnrichmentProvider } from '../ports/enrichment';
 
 /**
  * Third-party enrichment use case: look the lead's company up (the optional provider, failures

@@ -1,6 +1,3 @@
-import type { IntegrationsSecretReader } from '../adapters/integrations-secret';
-import type { Mailer, OutgoingEmail } from '../adapters/mailer';
-import { EmailNotSentError, EmailOutcomeUnknownError } from '../adapters/mailer';
 import type { ClientConfig, EmailTemplate } from '../config/schema';
 import { canonicalEmail } from '../domain/email';
 import {
@@ -14,6 +11,14 @@ import {
 import { DependencyUnavailableError, StepAlreadySentError } from '../domain/errors';
 import type { Lead } from '../domain/lead';
 import { signToken } from '../domain/tokens';
+import type { DeliveryFailure } from '../ports/delivery';
+import type { IntegrationsSecretReader } from '../ports/integrations-secret';
+import {
+  EmailNotSentError,
+  EmailOutcomeUnknownError,
+  type Mailer,
+  type OutgoingEmail,
+} from '../ports/mailer';
 
 /**
  * Emails to leads, sent at most once per lead and step: the shared core of the nurture and
@@ -85,16 +90,6 @@ export type SendOnceResult =
   | { readonly status: 'unconfirmed'; readonly error: string }
   /** The provider refused this message for good; the claim was released. */
   | { readonly status: 'refused'; readonly sesError: string };
-
-/**
- * How a channel's adapter failed: `unknown` when the provider gave no answer (it may have
- * sent), `not-sent` when it answered with an error (`retryable` when a later attempt can
- * succeed), `undefined` for anything else (rethrown as is).
- */
-export type DeliveryFailure =
-  | { readonly kind: 'unknown'; readonly message: string }
-  | { readonly kind: 'not-sent'; readonly retryable: boolean; readonly code: string }
-  | undefined;
 
 /**
  * Claims `request`'s step, delivers with `deliver` and records the outcome (see the module
@@ -231,3 +226,5 @@ export async function readSigningKey(secrets: IntegrationsSecretReader): Promise
     throw new DependencyUnavailableError('SecretsManager', error);
   }
 }
+
+export type { DeliveryFailure } from '../ports/delivery';

@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { type Caller, requireAdmin } from '../domain/access';
 import { InvalidInputError } from '../domain/errors';
+import { parseInput } from '../domain/input';
 import { normaliseSubmission } from '../domain/normalise';
 import { type IntakeDeps, intakeLead } from './intake';
 import { mapLimit } from './map-limit';
@@ -106,13 +107,7 @@ export function readCsv(text: string): CsvRow[] {
  */
 export async function importLeads(caller: Caller, input: unknown, deps: IntakeDeps): Promise<ImportReport> {
   requireAdmin(caller, 'import leads');
-  const parsed = ImportRequestSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'body', reason: i.message })),
-    );
-  }
-  const request = parsed.data;
+  const request = parseInput(ImportRequestSchema, input);
   const rows = readCsv(request.csv);
   if (rows.length === 0)
     throw new InvalidInputError([{ field: 'csv', reason: 'no rows below the header row' }]);

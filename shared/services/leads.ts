@@ -1,11 +1,11 @@
-import type { z } from 'zod';
-import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
-import { type FieldProblem, InvalidInputError } from '../domain/errors';
+import { parseInput } from '../domain/input';
 import type { Activity, Lead } from '../domain/lead';
 import type { LeadNote, LeadTask } from '../domain/lead-tasks';
 import type { DetailType, PipelineEvent } from '../events/catalogue';
+import type { LeadQuery } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
+import type { Page } from '../ports/page';
 /**
  * The reps' and managers' use cases behind the leads API share these ports and this input
  * parsing: queries (`lead-queries.ts`), commands (`lead-commands.ts`), notes and tasks
@@ -68,20 +68,8 @@ export interface LeadsDeps {
 
 // ------------------------------------------------------------------------------------ input
 
-/**
- * Parses input with a zod schema, turning every issue into a {@link FieldProblem} named by its
- * path (unknown keys are named too), so a 400 tells the caller exactly what to fix.
- */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems: FieldProblem[] = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys')
-      return { field: issue.keys.join(', '), reason: 'not a recognised parameter' };
-    return { field: issue.path.length > 0 ? issue.path.join('.') : 'body', reason: issue.message };
-  });
-  throw new InvalidInputError(problems);
-}
+/** Parses input with a zod schema; a bad field is answered 400 naming it (`shared/domain/input.ts`). */
+export { parseInput };
 
 // ------------------------------------------------------------------------------------ helpers
 

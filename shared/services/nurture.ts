@@ -1,4 +1,3 @@
-import type { Mailer } from '../adapters/mailer';
 import type { ClientConfig } from '../config/schema';
 import { canonicalEmail } from '../domain/email';
 import type { Activity, Lead } from '../domain/lead';
@@ -8,6 +7,7 @@ import { defaultTarget, targetKey } from '../domain/nurture-graph';
 import { smsSendTime } from '../domain/sms';
 import { emailHash } from '../domain/tokens';
 import type { EventDetail } from '../events/catalogue';
+import type { Mailer } from '../ports/mailer';
 import { composeLeadEmail, type SendClaimStore, type SendOnceResult, sendOnce } from './lead-email';
 import { leadTimezone, type SmsDeps, sendSmsOnce } from './sms';
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { LeadQuery, Page } from '../adapters/lead-repository';
 import type { ClientConfig } from '../config/schema';
 import { type Caller, hasRole, teamOfLead } from '../domain/access';
 import { InvalidInputError, NotAllowedError } from '../domain/errors';
@@ -7,6 +6,8 @@ import { type Activity, ActivitySchema, type Lead } from '../domain/lead';
 import type { LeadEmailHistory, SendRecord } from '../domain/report-nurture';
 import { reportableLeads } from '../domain/report-stats';
 import { computeReport, REPORT_NAMES, REPORTS_NEEDING_EMAILS, type ReportName } from '../domain/reports';
+import type { LeadQuery } from '../ports/lead-store';
+import type { Page } from '../ports/page';
 import { parseInput } from './leads';
 import { mapLimit } from './map-limit';
 

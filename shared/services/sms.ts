@@ -1,5 +1,3 @@
-import type { SmsSender } from '../adapters/sms-sender';
-import { classifySmsFailure } from '../adapters/sms-sender';
 import type { ClientConfig } from '../config/schema';
 import type { Lead } from '../domain/lead';
 import {
@@ -12,6 +10,7 @@ import {
   smsParts,
   smsSendTime,
 } from '../domain/sms';
+import { classifySmsFailure, type SmsSender } from '../ports/sms';
 import { deliverOnce, type SendClaimStore, type SendOnceResult } from './lead-email';
 
 /**

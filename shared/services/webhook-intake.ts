@@ -1,9 +1,8 @@
-import type { LinkedInLeadFetcher } from '../adapters/linkedin-api';
-import { MetaGraphError, type MetaLeadFetcher } from '../adapters/meta-graph';
 import { DependencyUnavailableError, InvalidInputError } from '../domain/errors';
 import type { Activity, ActivityType } from '../domain/lead';
 import { normaliseSubmission } from '../domain/normalise';
 import { pipelineEvent } from '../events/catalogue';
+import { type LinkedInLeadFetcher, MetaGraphError, type MetaLeadFetcher } from '../ports/lead-sources';
 import {
   type BookingEvent,
   clip,

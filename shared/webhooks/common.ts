@@ -1,7 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ClientConfig } from '../config/schema';
-import { type FieldProblem, InvalidInputError } from '../domain/errors';
+import { InvalidInputError } from '../domain/errors';
+import { fieldProblems, parseInput } from '../domain/input';
 
 /**
  * Shared vocabulary of the webhook adapters: the request they read, what they turn it into, and
@@ -174,19 +175,10 @@ export const ProviderIdSchema = z
   .pipe(z.string().min(1, 'must not be empty'));
 
 /** Turns zod issues into field problems (`entry.0.changes: expected array`), for a 400 naming each field. */
-export function zodProblems(error: z.ZodError, prefix?: string): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '').join('.') || 'body',
-    reason: issue.message,
-  }));
-}
+export const zodProblems = fieldProblems;
 
 /** Parses `value` with `schema`, or throws InvalidInputError naming every bad field. */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.output<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new InvalidInputError(zodProblems(result.error, prefix));
-  return result.data;
-}
+export const parseWith = parseInput;
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -13,7 +13,6 @@ import {
   nextStep,
   nextStepJson,
   prefilledBookingLink,
-  renderNextStepPage,
   schedulingTool,
   signNextStepToken,
   verifyNextStepToken,
@@ -21,6 +20,7 @@ import {
 import { NEXT_STEP_FRAGMENT_PARAM, successLocation } from '../../shared/domain/capture';
 import { bookingsReport } from '../../shared/domain/report-bookings';
 import { signToken } from '../../shared/domain/tokens';
+import { renderNextStepPage } from '../../shared/http/pages';
 import { parseCalcom } from '../../shared/webhooks/calcom';
 import { parseCalendly } from '../../shared/webhooks/calendly';
 import { activity, makeLead } from './functions/pipeline-kit';

@@ -4,16 +4,14 @@ import {
   allowedRedirect,
   detectSpam,
   errorLocation,
-  fieldLabel,
   parseRenderedAt,
   readVisitorId,
-  renderMessagePage,
-  renderProblemsPage,
   sourceHints,
   successLocation,
   withoutPlumbing,
   withVisitorToken,
 } from '../../shared/domain/capture';
+import { fieldLabel, renderMessagePage, renderProblemsPage } from '../../shared/http/pages';
 
 const ALLOW = ['https://www.northwind.example/', 'https://go.northwind.example/campaigns'];
 const THANKS = 'https://www.northwind.example/thank-you';

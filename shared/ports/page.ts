@@ -1,0 +1,5 @@
+/** A page of query results with an opaque continuation token. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ENV,
+  FunctionEnvError,
+  FunctionEnvSchema,
+  optionalEnv,
+  requireEnv,
+} from '../../shared/contracts/function-env';
+import { INTEGRATION_NAMES, integrationSecretEnv } from '../../shared/contracts/integration-secrets';
+
+describe('the function environment schema', () => {
+  it('is where the stack takes every variable name from', () => {
+    expect(Object.values(ENV).sort()).toEqual(Object.keys(FunctionEnvSchema.shape).sort());
+  });
+
+  it('reads a required variable, naming it when it is missing or empty', () => {
+    expect(requireEnv('TABLE_NAME', { TABLE_NAME: 'leads' })).toBe('leads');
+    expect(() => requireEnv('TABLE_NAME', {})).toThrow(FunctionEnvError);
+    expect(() => requireEnv('TABLE_NAME', { TABLE_NAME: '' })).toThrow(/TABLE_NAME is missing/);
+  });
+
+  it('refuses a value of the wrong shape, naming the variable and the reason', () => {
+    expect(() => requireEnv('SLA_STATE_MACHINE_ARN', { SLA_STATE_MACHINE_ARN: 'sla' })).toThrow(
+      /SLA_STATE_MACHINE_ARN must be an ARN/,
+    );
+    expect(() => optionalEnv('API_URL', { API_URL: 'javascript:alert(1)' })).toThrow(/API_URL/);
+    expect(() => requireEnv(integrationSecretEnv('slack'), { SLACK_SECRET_ARN: 'nope' })).toThrow(
+      /must be an ARN/,
+    );
+  });
+
+  it('treats an absent optional variable as undefined', () => {
+    expect(optionalEnv('CONSOLE_URL', {})).toBeUndefined();
+    expect(optionalEnv('API_URL', { API_URL: 'https://api.example.com/' })).toBe('https://api.example.com/');
+  });
+
+  it('reads every integration secret ARN as an ARN', () => {
+    for (const name of INTEGRATION_NAMES) {
+      const variable = integrationSecretEnv(name);
+      expect(
+        requireEnv(variable, { [variable]: `arn:aws:secretsmanager:eu-west-1:1:secret:${name}` }),
+      ).toMatch(/^arn:/);
+    }
+  });
+});
