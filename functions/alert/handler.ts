@@ -207,34 +207,43 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
     if (!plan.send) return skip(plan.reason);
     const alert: Alert = plan.alert;
 
-    const failures: unknown[] = [];
-    let sns: ChannelOutcome = 'disabled';
-    if (snsConfig.enabled) {
-      try {
-        await publishSns({ key: `${alertKey(id, alertEvent)}#sns` }, alert.topic);
-        sns = 'sent';
-        metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
-      } catch (error) {
-        sns = 'failed';
-        failures.push(error);
-        logger.error('SNS alert failed; the event will be retried', { error });
-      }
-    }
-
-    let slack: ChannelOutcome = 'disabled';
-    if (slackConfig.enabled) {
-      try {
-        const result = await sendSlack({ key: `${alertKey(id, alertEvent)}#slack` }, alert.slack, remaining);
-        slack = result === 'not-configured' ? 'not-configured' : 'sent';
-        if (slack === 'not-configured')
-          logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
-        else metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
-      } catch (error) {
-        slack = 'failed';
-        failures.push(error);
-        logSlackFailure(error);
-      }
-    }
+    // The channels are independent (each has its own record), so they are sent at once: the
+    // Slack alert does not wait for the SNS publish and its records.
+    const [snsSent, slackSent] = await Promise.all([
+      (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
+        if (!snsConfig.enabled) return { outcome: 'disabled' };
+        try {
+          await publishSns({ key: `${alertKey(id, alertEvent)}#sns` }, alert.topic);
+          metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
+          return { outcome: 'sent' };
+        } catch (error) {
+          logger.error('SNS alert failed; the event will be retried', { error });
+          return { outcome: 'failed', error };
+        }
+      })(),
+      (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
+        if (!slackConfig.enabled) return { outcome: 'disabled' };
+        try {
+          const result = await sendSlack(
+            { key: `${alertKey(id, alertEvent)}#slack` },
+            alert.slack,
+            remaining,
+          );
+          if (result === 'not-configured') {
+            logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
+            return { outcome: 'not-configured' };
+          }
+          metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
+          return { outcome: 'sent' };
+        } catch (error) {
+          logSlackFailure(error);
+          return { outcome: 'failed', error };
+        }
+      })(),
+    ]);
+    const sns = snsSent.outcome;
+    const slack = slackSent.outcome;
+    const failures = [snsSent, slackSent].filter((c) => c.outcome === 'failed').map((c) => c.error);
 
     if (failures.length > 0) {
       // Retryable first: Lambda retries either way, but the log and DLQ show the cause to act on.
