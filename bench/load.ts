@@ -3,13 +3,23 @@
  * does not share an event loop with the pipeline it measures:
  * `node --import tsx bench/load.ts <config.json>`.
  *
- * It posts a new, unique lead per request (see `leads.ts`) with autocannon at `rate` requests/s
- * for `durationSeconds`, remembers when each request was sent and which lead id its 2xx answer
- * carried, and writes a {@link LoadResult} to `config.out`.
+ * It posts a new, unique lead per request (see `leads.ts`) at `rate` requests/s for
+ * `durationSeconds`, evenly spaced (request i is due at start + i / rate), remembers when each
+ * request was due and which lead id its 2xx answer carried, waits for every answer (up to
+ * `timeoutSeconds` each), and writes a {@link LoadResult} to `config.out`.
+ *
+ * Open loop, on purpose: a request is sent when it is due whether or not earlier ones have been
+ * answered, as independent visitors do, and its latency counts from when it was due, so a
+ * generator that falls behind cannot hide the pipeline's delay (coordinated omission). An
+ * earlier version used autocannon with one connection per request/s; its rate limiter lets every
+ * connection send at the same instant once per second (50/s arrived as a burst of 50 every
+ * second), and its coordinated-omission correction assumed a 1 ms interval, which recorded a
+ * 1.4 s answer about 1,400 times; its duration also cut off requests still being answered.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
 import { benchLead, type LeadKind } from './leads';
+import { percentile } from './stats';
 
 /** What the harness asks for. */
 export interface LoadConfig {
@@ -41,6 +51,7 @@ export interface AcceptedLead {
 export interface LoadResult {
   readonly rate: number;
   readonly durationSeconds: number;
+  /** Most requests in flight at once (sockets the generator needed). */
   readonly connections: number;
   readonly startedAt: number;
   readonly finishedAt: number;
@@ -54,23 +65,23 @@ export interface LoadResult {
   /** Socket errors other than timeouts. */
   readonly errors: number;
   readonly timeouts: number;
-  /** Requests still waiting for an answer when the run ended (they may still create leads). */
+  /** Requests left without an answer (the generator waits for every answer, so 0 unless it was stopped). */
   readonly unanswered: number;
   readonly statusCounts: Record<string, number>;
-  /** Autocannon's latency distribution (ms, corrected for coordinated omission). */
+  /** Latency of the 2xx answers (ms, from when each request was due). */
   readonly latency: { p50: number; p90: number; p99: number; max: number; mean: number };
-  /** Achieved requests/s (autocannon's average). */
+  /** Answers per second, from the first request to the last answer. */
   readonly achievedRate: number;
   /** 2xx answers that carried no lead id (counted as errors by the harness). */
   readonly acceptedWithoutLeadId: number;
   readonly accepted: AcceptedLead[];
 }
 
-interface Context {
-  seq?: number;
-  sentAt?: number;
-  kind?: LeadKind;
-  consent?: boolean;
+/** One answer (or failure) of one request. */
+interface Outcome {
+  readonly status: number;
+  readonly body: string;
+  readonly error?: 'timeout' | 'socket';
 }
 
 async function main(): Promise<void> {
@@ -78,88 +89,125 @@ async function main(): Promise<void> {
   if (!configFile) throw new Error('usage: bench/load.ts <config.json>');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as LoadConfig;
   const url = new URL(config.captureUrl);
-  let seq = config.seqStart;
+  // Keep-alive sockets, as many as the requests in flight need (browsers of different visitors
+  // would each have their own; reusing them keeps TCP set-up out of the figure).
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const total = Math.max(1, Math.round(config.rate * config.durationSeconds));
   const accepted: AcceptedLead[] = [];
   const statusCounts: Record<string, number> = {};
+  const latencies: number[] = [];
   let acceptedWithoutLeadId = 0;
-  // One connection per request/s: each sends at most one request per second, so answers slower
-  // than 1 s make the achieved rate fall below the target (reported), as with a real client pool.
-  const connections = Math.max(1, config.rate);
+  let responses = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+
+  const post = (body: string): Promise<Outcome> =>
+    new Promise((resolve) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            origin: 'https://www.northwind.example',
+          },
+          timeout: config.timeoutSeconds * 1000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', () => resolve({ status: 0, body: '', error: 'socket' }));
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy();
+        resolve({ status: 0, body: '', error: 'timeout' });
+      });
+      req.on('error', () => resolve({ status: 0, body: '', error: 'socket' }));
+      req.end(body);
+    });
+
+  const send = async (seq: number, dueAt: number): Promise<void> => {
+    const lead = benchLead(seq, config.runId);
+    inFlight += 1;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    const outcome = await post(JSON.stringify(lead.body));
+    inFlight -= 1;
+    const answeredAt = Date.now();
+    if (outcome.error === 'timeout') timeouts += 1;
+    if (outcome.error === 'socket') errors += 1;
+    if (outcome.error) return;
+    responses += 1;
+    statusCounts[outcome.status] = (statusCounts[outcome.status] ?? 0) + 1;
+    if (outcome.status < 200 || outcome.status >= 300) return;
+    latencies.push(answeredAt - dueAt);
+    let leadId: string | undefined;
+    try {
+      leadId = (JSON.parse(outcome.body) as { leadId?: unknown }).leadId as string | undefined;
+    } catch {
+      leadId = undefined;
+    }
+    if (typeof leadId !== 'string' || leadId === '') {
+      acceptedWithoutLeadId += 1;
+      return;
+    }
+    accepted.push({
+      leadId,
+      kind: lead.sent.kind,
+      marketingConsent: lead.sent.marketingConsent,
+      sentAt: dueAt,
+      answeredAt,
+      status: outcome.status,
+    });
+  };
 
   const startedAt = Date.now();
-  const result = await autocannon({
-    url: url.origin,
-    connections,
-    overallRate: config.rate,
-    // A duration, not a number of requests: each connection waits for its answer before the
-    // next request, so a saturated pipeline lowers the achieved rate instead of piling up an
-    // unbounded backlog. Answers still in flight at the end are reported as unanswered.
-    duration: config.durationSeconds,
-    timeout: config.timeoutSeconds,
-    requests: [
-      {
-        method: 'POST',
-        path: url.pathname,
-        headers: { 'content-type': 'application/json', origin: 'https://www.northwind.example' },
-        setupRequest: (request, context: Context) => {
-          seq += 1;
-          const lead = benchLead(seq, config.runId);
-          context.seq = seq;
-          context.sentAt = Date.now();
-          context.kind = lead.sent.kind;
-          context.consent = lead.sent.marketingConsent;
-          return { ...request, body: JSON.stringify(lead.body) };
-        },
-        onResponse: (status, body, context: Context) => {
-          statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-          if (status < 200 || status >= 300) return;
-          let leadId: string | undefined;
-          try {
-            leadId = (JSON.parse(body) as { leadId?: unknown }).leadId as string | undefined;
-          } catch {
-            leadId = undefined;
-          }
-          if (typeof leadId !== 'string' || leadId === '') {
-            acceptedWithoutLeadId += 1;
-            return;
-          }
-          accepted.push({
-            leadId,
-            kind: context.kind ?? 'nurture',
-            marketingConsent: context.consent ?? false,
-            sentAt: context.sentAt ?? Date.now(),
-            answeredAt: Date.now(),
-            status,
-          });
-        },
-      },
-    ],
-  });
+  const requests: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    const dueAt = startedAt + (i * 1000) / config.rate;
+    const wait = dueAt - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    requests.push(send(config.seqStart + i + 1, dueAt));
+  }
+  await Promise.all(requests);
   const finishedAt = Date.now();
+  agent.destroy();
 
+  const at = (p: number) => Math.round(percentile(latencies, p) ?? 0);
+  const elapsedSeconds = (finishedAt - startedAt) / 1000;
+  const status2xx = Object.entries(statusCounts)
+    .filter(([status]) => status.startsWith('2'))
+    .reduce((n, [, count]) => n + count, 0);
   const out: LoadResult = {
     rate: config.rate,
     durationSeconds: config.durationSeconds,
-    connections,
+    connections: peakInFlight,
     startedAt,
     finishedAt,
-    elapsedSeconds: (finishedAt - startedAt) / 1000,
-    sent: result.requests.sent,
-    responses: result.requests.total,
-    status2xx: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors - result.timeouts,
-    timeouts: result.timeouts,
-    unanswered: Math.max(0, result.requests.sent - result.requests.total - result.timeouts),
+    elapsedSeconds,
+    sent: total,
+    responses,
+    status2xx,
+    non2xx: responses - status2xx,
+    errors,
+    timeouts,
+    unanswered: total - responses - errors - timeouts,
     statusCounts,
     latency: {
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
-      mean: result.latency.average,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: Math.round(Math.max(0, ...latencies)),
+      mean: Math.round(latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length)),
     },
-    achievedRate: result.requests.average,
+    achievedRate: responses / Math.max(elapsedSeconds, 0.001),
     acceptedWithoutLeadId,
     accepted,
   };

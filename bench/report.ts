@@ -276,7 +276,7 @@ export function renderMarkdown(r: BenchResult): string {
       ]),
     ),
     '',
-    'Latency is autocannon’s (corrected for coordinated omission); one connection per request/s, each waiting for its answer, so a saturated pipeline shows as an achieved rate below the target. Leads created includes requests answered after the generator stopped. Drain: time after the load until no event delivery was in flight; pipeline leads/s: leads created ÷ (load + drain). CPU: share of the machine busy (every process) and event-loop use of the runtime’s main thread (HTTP API, bus, AWS endpoints, Step Functions and SES emulators), over load + drain.',
+    'Latency runs from when each request was due (requests evenly spaced at the target rate, sent whether or not earlier ones were answered, so a slow answer cannot delay the next request and hide itself); every answer is awaited. Achieved rate: answers per second from the first request to the last answer, so a saturated pipeline shows as an achieved rate below the target. Leads created includes leads whose answer came after a failure was counted. Drain: time after the load until no event delivery was in flight; pipeline leads/s: leads created ÷ (load + drain). CPU: share of the machine busy (every process) and event-loop use of the runtime’s main thread (HTTP API, bus, AWS endpoints, Step Functions and SES emulators), over load + drain.',
     '',
   );
 

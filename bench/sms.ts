@@ -6,7 +6,7 @@ import { renderSms, smsParts } from '../shared/domain/sms';
 import type { AslDefinition } from './asl';
 
 /**
- * The benchmark's SMS model and the nurture machine's default path, kept out of `bench/run.ts`
+ * The benchmark's SMS model and the nurture machine's default path, kept out of `bench/main.ts`
  * (which calls {@link attachSmsBench} once and walks nurture with {@link nurturePath}).
  *
  * SMS cost is counted in billed message parts: each configured text (an SMS step, the meeting
@@ -92,7 +92,7 @@ export function smsBench(
   };
 }
 
-/** Adds the SMS model to the bench result (`sms`) and prints its table: `bench/run.ts`'s one hook. */
+/** Adds the SMS model to the bench result (`sms`) and prints its table: `bench/main.ts`'s one hook. */
 export function attachSmsBench(result: object, config: ClientConfig, print: (text: string) => void): void {
   const sms = smsBench(config);
   Object.assign(result, { sms });

@@ -203,6 +203,8 @@ export class FunctionPool {
         functionName: this.spec.name,
         memoryMb: this.spec.memoryMb,
         fetchRedirects: this.options.fetchRedirects ?? [],
+        // The environment appends its own log lines (see lambda-worker.mjs).
+        logFile: this.options.logFile,
       },
       env: { ...this.spec.environment },
       // Not the host's flags: under tsx or vitest they would load their module hooks into every

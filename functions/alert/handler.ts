@@ -186,42 +186,43 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
     if (!claim) return skip('already alerted by an earlier delivery of this alert');
     const delivered = new Set<AlertChannel>(claim.delivered);
 
-    const failures: unknown[] = [];
-    let sns: ChannelOutcome = 'disabled';
-    if (snsConfig.enabled) {
-      if (delivered.has('sns')) sns = 'sent';
-      else {
+    // The channels are independent, so they are sent at once: the Slack alert does not wait for
+    // the SNS publish. Each is skipped if an earlier delivery of this alert already sent it.
+    const [snsSent, slackSent] = await Promise.all([
+      (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
+        if (!snsConfig.enabled) return { outcome: 'disabled' };
+        if (delivered.has('sns')) return { outcome: 'sent' };
         try {
           await d.topic.publish(alert.topic);
-          sns = 'sent';
           delivered.add('sns');
           metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
+          return { outcome: 'sent' };
         } catch (error) {
-          sns = 'failed';
-          failures.push(error);
           logger.error('SNS alert failed; the event will be retried', { error });
+          return { outcome: 'failed', error };
         }
-      }
-    }
-
-    let slack: ChannelOutcome = 'disabled';
-    if (slackConfig.enabled) {
-      if (delivered.has('slack')) slack = 'sent';
-      else {
+      })(),
+      (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
+        if (!slackConfig.enabled) return { outcome: 'disabled' };
+        if (delivered.has('slack')) return { outcome: 'sent' };
         try {
           const result = await d.slack.post(alert.slack, remaining);
-          slack = result === 'not-configured' ? 'not-configured' : 'sent';
           delivered.add('slack');
-          if (slack === 'not-configured')
+          if (result === 'not-configured') {
             logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
-          else metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
+            return { outcome: 'not-configured' };
+          }
+          metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
+          return { outcome: 'sent' };
         } catch (error) {
-          slack = 'failed';
-          failures.push(error);
           logSlackFailure(error);
+          return { outcome: 'failed', error };
         }
-      }
-    }
+      })(),
+    ]);
+    const sns = snsSent.outcome;
+    const slack = slackSent.outcome;
+    const failures = [snsSent, slackSent].filter((c) => c.outcome === 'failed').map((c) => c.error);
 
     if (failures.length > 0) {
       // Released with what went out, so the retry (or a DLQ redrive) sends only the rest.

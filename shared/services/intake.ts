@@ -117,6 +117,13 @@ export type IntakeResult = (
 
 const MAX_MERGE_ATTEMPTS = 3;
 
+/**
+ * Visitor events written in a new lead's transaction. DynamoDB allows 100 items per
+ * transaction; the lead, its dedupe claim, the provider id claim, the `captured` activity and the
+ * outbox entry take at most 5.
+ */
+const HISTORY_IN_TRANSACTION = 90;
+
 /** Takes a submission in. @throws InvalidInputError listing every bad field. */
 export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Promise<IntakeResult> {
   const now = (deps.now ?? (() => new Date()))();
@@ -149,7 +156,12 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
   // A known person (found now, or by a concurrent submission that won the race below).
   const merge = (leadId: string) =>
     mergeInto(leadId, normalised.profile, consent, source, normalised.warnings, request, deps, now);
-  const existingId = await store.findLeadIdByDedupeKey(normalised.profile.dedupeKey);
+  // Independent reads, one round trip: whether the person is known, and the visitor's history
+  // (attached to a new lead in its own transaction below).
+  const [existingId, visitorEvents] = await Promise.all([
+    store.findLeadIdByDedupeKey(normalised.profile.dedupeKey),
+    request.visitorId ? store.listVisitorEvents(request.visitorId) : Promise.resolve([]),
+  ]);
   if (existingId) return merge(existingId);
 
   const leadId = newId();
@@ -183,10 +195,15 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     }),
   };
   const outbox: OutboxEntry = { ...capturedEntryKey(lead), events: [capturedEvent(lead)] };
+  // The visitor's history goes into the lead's own transaction, so the first score already counts
+  // it; whatever does not fit in one transaction is attached right after, still before the
+  // announcement.
+  const history = visitorEvents.map((e) => ({ ...e, leadId }));
+  const inTransaction = history.slice(0, HISTORY_IN_TRANSACTION);
   try {
     await store.createLead(
       lead,
-      [captured],
+      [captured, ...inTransaction],
       request.externalId ? { provider: request.provider, id: request.externalId } : undefined,
       outbox,
     );
@@ -204,8 +221,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     }
     throw error;
   }
-  // Attached before the announcement, so the first score already counts the visitor's history.
-  await attachVisitorEvents(leadId, request.visitorId, store);
+  if (history.length > inTransaction.length) await store.addActivities(history.slice(inTransaction.length));
   const announced = await announce(outbox, { publisher: deps.publisher, outbox: outboxOf(store) });
   return { outcome: 'created', leadId, warnings: normalised.warnings, announced: announced.published };
 }

@@ -168,4 +168,26 @@ describe('intakeLead', () => {
     expect((error as InvalidInputError).problems.map((p) => p.field).sort()).toEqual(['email', 'phone']);
     expect(h.published).toEqual([]);
   });
+  it('writes a new lead’s visitor history in the lead’s own transaction, read beside the dedupe check', async () => {
+    const visit = (id: string, path: string) => ({
+      id,
+      type: 'page_view' as const,
+      at: '2026-03-02T09:58:00.000Z',
+      data: { path },
+    });
+    await h.repository.putVisitorEvent('v-1', visit('pv-1', '/pricing'), 1_900_000_000);
+    await h.repository.putVisitorEvent('v-1', visit('pv-2', '/demo'), 1_900_000_000);
+    h.table.calls.length = 0;
+
+    const result = await intakeLead({ fields: elena, provider: 'form', visitorId: 'v-1' }, deps());
+
+    expect(result).toMatchObject({ outcome: 'created', leadId: 'id-1' });
+    // One transaction stores the lead with its history: no separate put per visitor event.
+    expect(h.table.calls.filter((c) => c === 'TransactWriteCommand')).toHaveLength(1);
+    expect(h.table.calls).not.toContain('PutCommand');
+    const timeline = await h.repository.listActivities('id-1');
+    expect(timeline.map((a) => a.id).sort()).toEqual(['id-1-captured', 'pv-1', 'pv-2']);
+    expect(timeline.every((a) => a.leadId === 'id-1')).toBe(true);
+    expect(h.ofType('Lead Captured').map((e) => e.detail.leadId)).toEqual(['id-1']);
+  });
 });

