@@ -26,6 +26,7 @@ import { FunctionPool, type InvokeResult } from './lambda-runner';
 import { fetchNextStep, LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
 import { SesEventSimulator } from './ses-events';
 import { LocalSmsChannel } from './sms';
+import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './step-functions';
 import {
   type CfnResource,
@@ -136,6 +137,7 @@ export class LocalRuntime {
   bus!: LocalEventBus;
   aws!: LocalAwsEndpoints;
   stepFunctions!: LocalStepFunctions;
+  scheduler!: LocalScheduler;
   api!: LocalHttpApi;
   console!: ConsoleServer;
   ses!: SesEventSimulator;
@@ -222,6 +224,7 @@ export class LocalRuntime {
       AWS_ENDPOINT_URL_DYNAMODB: awsUrl,
       AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
       AWS_ENDPOINT_URL_SFN: awsUrl,
+      AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
       AWS_ENDPOINT_URL_SNS: awsUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
       AWS_ENDPOINT_URL_SESV2: awsUrl,
@@ -330,6 +333,8 @@ export class LocalRuntime {
         .map(({ stack, logicalId }) => resolver.local(stack, logicalId).ref),
     );
     this.aws = new LocalAwsEndpoints(this.bus, this.stepFunctions, secrets, topics);
+    this.scheduler = new LocalScheduler((arn, input) => this.stepFunctions.start(arn, input), timeScale);
+    this.aws.scheduler = this.scheduler;
     this.ses = new SesEventSimulator(this.bus, sesUrl, timeScale);
     this.aws.sesProxy = this.ses;
     this.aws.smsChannel = this.smsChannel(resolver, invoke);
@@ -569,6 +574,7 @@ export class LocalRuntime {
     await this.console?.close();
     if (this.bus) await Promise.race([this.bus.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
     this.bus?.stop();
+    this.scheduler?.stopAll();
     this.stepFunctions?.stopAll();
     this.ses?.stop();
     await this.aws?.close();

@@ -27,6 +27,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   EventBus,
+  EventField,
   type EventPattern,
   type IEventBus,
   type IRuleTarget,
@@ -66,7 +67,8 @@ import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
 import { Monitoring } from '../constructs/monitoring';
-import { NurtureWorkflow, SlaWorkflow, SmsReminderWorkflow } from '../constructs/workflows';
+import { SlaLadder } from '../constructs/sla-ladder';
+import { NurtureWorkflow, SmsReminderWorkflow } from '../constructs/workflows';
 import { logRetention } from './settings';
 
 /** Retry policy of every EventBridge target: transient delivery failures retry, then the DLQ. */
@@ -204,7 +206,9 @@ export class PipelineStack extends Stack {
   readonly publicUrl: string;
   /** Every function, by folder name under `functions/`. */
   readonly functions: Readonly<Record<string, LeadFunction>>;
-  /** The SLA ladder workflow. */
+  /** The SLA ladder: rung schedules and the rung workflow (EXPRESS). */
+  readonly slaLadder: SlaLadder;
+  /** The SLA ladder's rung workflow. */
   readonly slaStateMachine: StateMachine;
   /** The nurture workflow. */
   readonly nurtureStateMachine: StateMachine;
@@ -355,12 +359,19 @@ export class PipelineStack extends Stack {
       level: LogLevel[observability.stateMachineLogLevel],
       includeExecutionData: observability.stateMachineExecutionData,
     };
-    this.slaStateMachine = new SlaWorkflow(this, 'SlaWorkflow', {
+    // Schedules each rung of the SLA ladders (EventBridge Scheduler), named after the assignment
+    // so leads-api cancels a ladder by name once the lead is contacted.
+    const slaStart = this.fn('sla-start', ASYNC_TIMEOUT, {}, 256);
+    this.slaLadder = new SlaLadder(this, 'SlaWorkflow', {
       handler: sla.fn,
+      scheduler: slaStart.fn,
       logRetention: this.retention,
       ladderSteps: this.config.sla.ladder.length,
       logging: workflowLogging,
-    }).stateMachine;
+      deadLetterQueue: this.deadLetterQueue('sla-rungs').queue,
+    });
+    this.slaLadder.grantSchedule(slaStart);
+    this.slaStateMachine = this.slaLadder.stateMachine;
     this.nurtureStateMachine = new NurtureWorkflow(this, 'NurtureWorkflow', {
       handler: nurture.fn,
       logRetention: this.retention,
@@ -376,9 +387,6 @@ export class PipelineStack extends Stack {
             nurtureStart: this.nurtureStateMachine,
           })
         : undefined;
-    // Starts each ladder under a name derived from the assignment (EventBridge's Step Functions
-    // target cannot name an execution), so leads-api can stop it by name once the lead is contacted.
-    const slaStart = this.asyncFn('sla-start', ASYNC_TIMEOUT, { slaLadderStart: this.slaStateMachine }, 256);
 
     const capture = this.fn('capture', API_TIMEOUT, {
       table: table('readWrite'),
@@ -402,7 +410,6 @@ export class PipelineStack extends Stack {
     const leadsApi = this.fn('leads-api', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      slaStateMachine: this.slaStateMachine,
     });
     // The thank-you page's status URL: reads the lead it is signed for and nothing else.
     const nextStep = this.fn('next-step', API_TIMEOUT, {
@@ -422,8 +429,8 @@ export class PipelineStack extends Stack {
         },
       },
       eventBus: bus,
-      slaStateMachine: this.slaStateMachine,
     });
+    for (const canceller of [leadsApi, slackActions]) this.slaLadder.grantCancel(canceller);
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
     // Built-in enrichment runs inside capture and webhooks; this function exists only to ask a
@@ -463,8 +470,8 @@ export class PipelineStack extends Stack {
     const meetings = this.asyncFn('meetings', ASYNC_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
-      slaStateMachine: this.slaStateMachine,
     });
+    this.slaLadder.grantCancel(meetings);
     const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
     const erase = this.asyncFn('erase', Duration.minutes(15), { table: table('readWrite') }, 1024);
@@ -626,11 +633,12 @@ export class PipelineStack extends Stack {
       pipelineEvents(['Erasure Requested']),
       'Run the erasure job an admin started',
     );
-    this.consumeWithFunction(
+    this.consumeWithStateMachine(
       'sla-start',
-      slaStart,
+      this.slaStateMachine,
       pipelineEvents(['Lead Assigned'], { via: Match.anythingBut('escalation'), isTest: [false] }),
-      'Start the SLA clock for every new (non-escalation) assignment of a real lead',
+      'Start the SLA clock (rung 0 of the ladder) for every new (non-escalation) assignment of a real lead',
+      RuleTargetInput.fromObject({ rung: 0, assignment: EventField.fromPath('$.detail') }),
     );
     this.consumeWithFunction(
       'meetings',
@@ -916,13 +924,14 @@ export class PipelineStack extends Stack {
     machine: StateMachine,
     eventPattern: EventPattern,
     description: string,
+    // The execution input is the event's detail unless said otherwise; see infra/CONTRACTS.md.
+    input: RuleTargetInput = RuleTargetInput.fromEventPath('$.detail'),
   ): Rule {
     const dlq = this.deadLetterQueue(consumer);
     return this.rule(
       consumer,
       new SfnStateMachine(machine, {
-        // The execution input is the event's detail; see infra/CONTRACTS.md.
-        input: RuleTargetInput.fromEventPath('$.detail'),
+        input,
         deadLetterQueue: dlq.queue,
         ...TARGET_RETRY,
       }),
