@@ -10,8 +10,8 @@ import {
 import type { AddressInfo } from 'node:net';
 import { SLACK_ACTIONS, slackSignature } from '../shared/domain/slack-actions';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
-import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
 import type { LocalScheduler } from './scheduler';
+import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
 import type { LocalSmsChannel } from './sms';
 import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
 

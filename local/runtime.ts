@@ -24,9 +24,9 @@ import { type BusEvent, LocalEventBus, type LocalRule, type RuleTarget } from '.
 import { type ApiRoute, LocalHttpApi } from './http-api';
 import { FunctionPool, type InvokeResult } from './lambda-runner';
 import { fetchNextStep, LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
+import { LocalScheduler } from './scheduler';
 import { SesEventSimulator } from './ses-events';
 import { LocalSmsChannel } from './sms';
-import { LocalScheduler } from './scheduler';
 import { LocalStepFunctions } from './step-functions';
 import {
   type CfnResource,

@@ -63,7 +63,8 @@ export class LocalScheduler {
   api(method: string, url: URL, body: string): SchedulerAnswer {
     const name = decodeURIComponent(url.pathname.slice('/schedules/'.length));
     try {
-      if (!NAME.test(name)) throw new SchedulerError(400, 'ValidationException', `invalid schedule name ${name}`);
+      if (!NAME.test(name))
+        throw new SchedulerError(400, 'ValidationException', `invalid schedule name ${name}`);
       switch (method) {
         case 'POST':
           return ok('CreateSchedule', { ScheduleArn: this.create(name, JSON.parse(body || '{}')).arn });
@@ -77,8 +78,11 @@ export class LocalScheduler {
       }
     } catch (error) {
       const e =
-        error instanceof SchedulerError ? error : new SchedulerError(400, 'ValidationException', String(error));
-      const operation = { POST: 'CreateSchedule', GET: 'GetSchedule', DELETE: 'DeleteSchedule' }[method] ?? method;
+        error instanceof SchedulerError
+          ? error
+          : new SchedulerError(400, 'ValidationException', String(error));
+      const operation =
+        { POST: 'CreateSchedule', GET: 'GetSchedule', DELETE: 'DeleteSchedule' }[method] ?? method;
       return {
         operation,
         status: e.status,
@@ -101,10 +105,19 @@ export class LocalScheduler {
       throw new SchedulerError(409, 'ConflictException', `Schedule ${name} already exists.`);
     const expression = String(input.ScheduleExpression ?? '');
     const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/.exec(expression);
-    if (!match) throw new SchedulerError(400, 'ValidationException', `only at() expressions run locally: ${expression}`);
+    if (!match)
+      throw new SchedulerError(
+        400,
+        'ValidationException',
+        `only at() expressions run locally: ${expression}`,
+      );
     const zone = input.ScheduleExpressionTimezone;
     if (zone !== undefined && zone !== 'UTC')
-      throw new SchedulerError(400, 'ValidationException', `only UTC schedules run locally, not ${String(zone)}`);
+      throw new SchedulerError(
+        400,
+        'ValidationException',
+        `only UTC schedules run locally, not ${String(zone)}`,
+      );
     const target = input.Target as LocalSchedule['target'] | undefined;
     if (!target?.Arn) throw new SchedulerError(400, 'ValidationException', 'Target.Arn is required');
     const at = new Date(`${match[1]}Z`);
@@ -130,7 +143,8 @@ export class LocalScheduler {
 
   private find(name: string, group: string | null): LocalSchedule {
     const schedule = this.schedules.get(`${group ?? 'default'}/${name}`);
-    if (!schedule) throw new SchedulerError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
+    if (!schedule)
+      throw new SchedulerError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
     return schedule;
   }
 
