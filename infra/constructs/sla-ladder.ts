@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { CfnScheduleGroup, type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import {
   Choice,
@@ -75,7 +75,7 @@ export class SlaLadder extends Construct {
   /** The rung workflow (EXPRESS). */
   readonly stateMachine: StateMachine;
   /** The group every rung schedule is created in. */
-  readonly scheduleGroup: ScheduleGroup;
+  readonly scheduleGroup: IScheduleGroup;
   /** The role Scheduler assumes to start the rung workflow (and to dead-letter a rung). */
   readonly schedulerRole: IRole;
   private readonly deadLetterQueue: IQueue;
@@ -140,7 +140,9 @@ export class SlaLadder extends Construct {
         'Step Functions grants InvokeFunction on the function and its versions (":*"), scoped to the one scheduling function.',
     });
 
-    this.scheduleGroup = new ScheduleGroup(this, 'Rungs');
+    // The L1 resource: CloudFormation names the group (the L2 would fix a name at synth).
+    const group = new CfnScheduleGroup(this, 'Rungs');
+    this.scheduleGroup = ScheduleGroup.fromScheduleGroupName(this, 'RungsGroup', group.ref);
     this.deadLetterQueue = props.deadLetterQueue;
     const role = new Role(this, 'SchedulerRole', {
       description: 'EventBridge Scheduler starts the SLA rung workflow',

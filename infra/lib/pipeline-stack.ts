@@ -1,45 +1,19 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  type CfnStage,
-  CorsHttpMethod,
-  HttpApi,
-  HttpMethod,
-  type HttpRoute,
-  HttpStage,
-  type IHttpRouteAuthorizer,
-  LogGroupLogDestination,
-} from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import {
-  AllowedMethods,
-  CachePolicy,
-  Distribution,
-  OriginProtocolPolicy,
-  OriginRequestPolicy,
-  PriceClass,
-  SecurityPolicyProtocol,
-  ViewerProtocolPolicy,
-} from 'aws-cdk-lib/aws-cloudfront';
-import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   EventBus,
   EventField,
-  type EventPattern,
   type IEventBus,
-  type IRuleTarget,
   Match,
-  Rule,
   RuleTargetInput,
   Schedule,
 } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   ConfigurationSet,
@@ -60,19 +34,33 @@ import {
   integrationsReadBy,
 } from '../../shared/adapters/integrations-secret';
 import { INDEXES, keys } from '../../shared/adapters/table-design';
-import type { ApiRouteGroup, ClientConfig } from '../../shared/config/schema';
+import type { ClientConfig } from '../../shared/config/schema';
 import { ALERT_EVENT_TYPES } from '../../shared/domain/alerts';
-import { type DetailType, EVENT_SOURCE } from '../../shared/events/catalogue';
+import { EVENT_SOURCE } from '../../shared/events/catalogue';
 import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
 import { Monitoring } from '../constructs/monitoring';
+import { PipelineConsumer, type PipelineConsumerProps } from '../constructs/pipeline-consumer';
 import { SlaLadder } from '../constructs/sla-ladder';
 import { NurtureWorkflow, SmsReminderWorkflow } from '../constructs/workflows';
+import { pascal } from './names';
+import { addApiRoutes, publicEdge } from './pipeline-routes';
 import { logRetention } from './settings';
 
-/** Retry policy of every EventBridge target: transient delivery failures retry, then the DLQ. */
-export const TARGET_RETRY = { maxEventAge: Duration.hours(4), retryAttempts: 10 } as const;
+export { TARGET_RETRY } from '../constructs/pipeline-consumer';
+export { PUBLIC_ROUTES, routeThrottle } from './pipeline-routes';
+
+/**
+ * One consumer of the pipeline: what runs, on which events or schedule, and why. A new consumer
+ * is one row in the table of `PipelineStack` plus its handler and service.
+ */
+interface ConsumerRow extends Omit<PipelineConsumerProps, 'bus' | 'deadLetterQueue'> {
+  /** Names the rule (`<Consumer>Rule`) and its dead-letter queue. */
+  readonly consumer: string;
+  /** @default - the pipeline bus */
+  readonly bus?: IEventBus;
+}
 
 /** SES event types published for the nurture and auto-response emails. */
 export const SES_EVENT_TYPES = [
@@ -129,59 +117,6 @@ export interface PipelineStackProps extends StackProps {
    * @default - no WAF, no distribution
    */
   readonly webAclArn?: string;
-}
-
-/** A public or JWT-protected HTTP route. */
-interface RouteSpec {
-  readonly method: HttpMethod;
-  readonly path: string;
-}
-
-/**
- * The public routes (no JWT), by throttle group, and why each is public. The optional WAF
- * (edge-stack.ts) rate-limits exactly these paths.
- */
-export const PUBLIC_ROUTES = {
-  capture: { routes: [{ method: HttpMethod.POST, path: '/leads' }], why: 'landing-page forms post leads' },
-  tracking: {
-    routes: [
-      { method: HttpMethod.POST, path: '/events' },
-      { method: HttpMethod.GET, path: '/t.js' },
-    ],
-    why: "visitors' browsers load the tracking script and post page events",
-  },
-  webhooks: {
-    routes: [
-      { method: HttpMethod.POST, path: '/webhooks/{provider}' },
-      { method: HttpMethod.GET, path: '/webhooks/{provider}' },
-    ],
-    why: 'lead providers call it and are verified by their own signatures in the handler',
-  },
-  unsubscribe: {
-    routes: [
-      { method: HttpMethod.GET, path: '/unsubscribe' },
-      { method: HttpMethod.POST, path: '/unsubscribe' },
-    ],
-    why: 'email recipients follow HMAC-signed links (RFC 8058 one-click)',
-  },
-  booking: {
-    routes: [{ method: HttpMethod.GET, path: '/next/{token}' }],
-    why: "the visitor's thank-you page follows the short-lived HMAC-signed next-step URL capture issued",
-  },
-  slack: {
-    routes: [{ method: HttpMethod.POST, path: '/slack/actions' }],
-    why: "Slack posts the alert buttons' presses, verified by the Slack app's signing secret in the handler",
-  },
-} as const satisfies Partial<Record<ApiRouteGroup, { routes: readonly RouteSpec[]; why: string }>>;
-
-/**
- * Each route's throttle: its group's limits from `stack.throttling.routes`, else the stage
- * default. Set per route key on the stage, so every route has its own token bucket.
- */
-export function routeThrottle(config: ClientConfig, group: ApiRouteGroup) {
-  const limits = config.stack.throttling.routes[group] ?? config.stack.throttling;
-  // CloudFormation's own casing: RouteSettings is a JSON map that CDK passes through unchanged.
-  return { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit };
 }
 
 const API_TIMEOUT = Duration.seconds(10);
@@ -331,7 +266,7 @@ export class PipelineStack extends Stack {
     // Computed from the API id (not from a stage or route), so functions behind the API can
     // receive it without a dependency cycle.
     this.apiUrl = this.api.apiEndpoint;
-    this.publicUrl = props.webAclArn ? this.edge(props.webAclArn) : this.apiUrl;
+    this.publicUrl = props.webAclArn ? publicEdge(this, this.api, config, props.webAclArn) : this.apiUrl;
 
     // ── Functions ──────────────────────────────────────────────────────────────────────────────
     // The table is referenced through an explicit export of its name (the same export CDK would
@@ -493,214 +428,145 @@ export class PipelineStack extends Stack {
     );
 
     // ── Routes ─────────────────────────────────────────────────────────────────────────────────
-    const stageLogs = new LogGroup(this, 'ApiAccessLogs', {
+    addApiRoutes(this, {
+      api: this.api,
+      config,
       retention: this.retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: {
-        rateLimit: config.stack.throttling.rateLimit,
-        burstLimit: config.stack.throttling.burstLimit,
+      authorizer: new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
+        userPoolClients: [data.userPoolClient, this.console.client],
+      }),
+      publicFunctions: {
+        capture,
+        tracking: track,
+        webhooks,
+        unsubscribe,
+        booking: nextStep,
+        slack: slackActions,
       },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(stageLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
-            requestTime: '$context.requestTime',
-            method: '$context.httpMethod',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            protocol: '$context.protocol',
-            responseLength: '$context.responseLength',
-            latencyMs: '$context.responseLatency',
-            integrationError: '$context.integrationErrorMessage',
-            authorizerError: '$context.authorizer.error',
-          }),
-        ),
-      },
-    });
-
-    const routeSettings: Record<string, ReturnType<typeof routeThrottle>> = {};
-    const created: HttpRoute[] = [];
-    const addRoutes = (
-      fn: LeadFunction,
-      group: ApiRouteGroup,
-      routes: RouteSpec[],
-      authorizer?: IHttpRouteAuthorizer,
-      publicBecause?: string,
-    ) => {
-      for (const r of routes) routeSettings[`${r.method} ${r.path}`] = routeThrottle(config, group);
-      created.push(...this.route(fn, routes, authorizer, publicBecause));
-    };
-    const publicRoute = (fn: LeadFunction, group: ApiRouteGroup, routes: RouteSpec[], why: string) =>
-      addRoutes(fn, group, routes, undefined, why);
-    const publicFunctions = {
-      capture,
-      tracking: track,
-      webhooks,
-      unsubscribe,
-      booking: nextStep,
-      slack: slackActions,
-    } as const;
-    for (const [group, { routes, why }] of Object.entries(PUBLIC_ROUTES) as Array<
-      [keyof typeof PUBLIC_ROUTES, (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES]]
-    >) {
-      publicRoute(publicFunctions[group], group, [...routes], why);
-    }
-
-    const authorizer = new HttpUserPoolAuthorizer('RepsAuthorizer', data.userPool, {
-      userPoolClients: [data.userPoolClient, this.console.client],
-    });
-    addRoutes(
       leadsApi,
-      'reps',
-      [
-        { method: HttpMethod.GET, path: '/me' },
-        { method: HttpMethod.GET, path: '/leads' },
-        { method: HttpMethod.GET, path: '/leads/{id}' },
-        { method: HttpMethod.POST, path: '/leads/{id}/contacted' },
-        { method: HttpMethod.PATCH, path: '/leads/{id}' },
-        { method: HttpMethod.POST, path: '/leads/{id}/reassign' },
-        { method: HttpMethod.POST, path: '/leads/{id}/notes' },
-        { method: HttpMethod.POST, path: '/leads/{id}/tasks' },
-        { method: HttpMethod.PATCH, path: '/leads/{id}/tasks/{taskId}' },
-        { method: HttpMethod.POST, path: '/leads/{id}/details/{activityId}/accept' },
-        { method: HttpMethod.GET, path: '/admin/people/{email}' },
-        { method: HttpMethod.DELETE, path: '/admin/people/{email}' },
-        { method: HttpMethod.POST, path: '/admin/imports' },
-        { method: HttpMethod.GET, path: '/admin/erasures/{id}' },
-      ],
-      authorizer,
-    );
-    addRoutes(reportsApi, 'reports', [{ method: HttpMethod.GET, path: '/reports/{report}' }], authorizer);
-    // Route settings name routes by key, so the stage must be created after them.
-    (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
-    for (const r of created) stage.node.addDependency(r);
-
-    // ── Rules: one per consumer, each with an explicit pattern, a retry policy and a DLQ ──────
-    const pipelineEvents = (detailTypes: DetailType[], detail?: Record<string, unknown>): EventPattern => ({
-      source: [EVENT_SOURCE],
-      detailType: detailTypes,
-      ...(detail ? { detail } : {}),
+      reportsApi,
     });
-    if (enrich) {
-      this.consumeWithFunction(
-        'enrich',
-        enrich,
-        pipelineEvents(['Lead Captured'], { pending: [false] }),
-        'Ask the third-party provider about captured leads whose fields are complete',
-      );
-    }
-    // Two rules, as EventBridge patterns cannot make a detail filter depend on the detail-type.
-    this.consumeWithFunction(
-      'score',
-      score,
-      pipelineEvents(['Lead Captured'], { pending: [false] }),
-      'Score complete leads as they are captured (already enriched by the built-in rules)',
-    );
-    this.consumeWithFunction(
-      'rescore',
-      score,
-      pipelineEvents(['Lead Enriched', 'Activity Recorded']),
-      "Re-score a lead after a provider's enrichment or new activity",
-    );
-    this.consumeWithFunction(
-      'route',
-      route,
-      pipelineEvents(['Lead Scored'], { routable: [true] }),
-      'Route leads whose score made them routable',
-    );
-    this.consumeWithFunction(
-      'alert',
-      alert,
-      pipelineEvents([...ALERT_EVENT_TYPES], { isTest: [false] }),
-      'Alert reps and managers (never for test leads)',
-    );
-    this.consumeWithFunction(
-      'auto-respond',
-      autoRespond,
-      pipelineEvents(['Lead Captured'], { isTest: [false], pending: [false] }),
-      'Send the auto-response to real, complete leads',
-    );
-    this.consumeWithFunction(
-      'erase',
-      erase,
-      pipelineEvents(['Erasure Requested']),
-      'Run the erasure job an admin started',
-    );
-    this.consumeWithStateMachine(
-      'sla-start',
-      this.slaStateMachine,
-      pipelineEvents(['Lead Assigned'], { via: Match.anythingBut('escalation'), isTest: [false] }),
-      'Start the SLA clock (rung 0 of the ladder) for every new (non-escalation) assignment of a real lead',
-      RuleTargetInput.fromObject({ rung: 0, assignment: EventField.fromPath('$.detail') }),
-    );
-    this.consumeWithFunction(
-      'meetings',
-      meetings,
-      // A cancellation is recorded as a note; the function tells bookings from other notes.
-      pipelineEvents(['Activity Recorded'], { type: ['meeting_booked', 'note'] }),
-      'Treat a meeting booked through a scheduling tool as first contact, and announce it',
-    );
-    this.consumeWithFunction(
-      'follow-up',
-      followUp,
-      pipelineEvents(['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'], { isTest: [false] }),
-      "Create and close reps' follow-up tasks and stages' required actions (real leads)",
-    );
-    if (nurtureTrigger)
-      this.consumeWithFunction(
-        'nurture-trigger',
-        nurtureTrigger,
-        pipelineEvents(['Activity Recorded'], { type: ['page_view'], isTest: [false] }),
-        "Start a nurture trigger's sequence when a lead's page views fire it",
-      );
-    this.consumeWithStateMachine(
-      'nurture',
-      this.nurtureStateMachine,
-      pipelineEvents(['Lead Nurtured']),
-      'Run the nurture sequence a lead was enrolled in',
-    );
-    this.consumeWithFunction(
-      'ses-events',
-      sesEvents,
-      {
-        source: ['aws.ses'],
-        detailType: [...SES_DETAIL_TYPES],
-        detail: { mail: { tags: { 'ses:configuration-set': [this.configurationSet.configurationSetName] } } },
+
+    // ── Consumers: one row each, with an explicit pattern, a retry policy and a DLQ ───────────
+    const consumers: ReadonlyArray<ConsumerRow | undefined> = [
+      enrich && {
+        consumer: 'enrich',
+        target: enrich,
+        on: ['Lead Captured'],
+        detail: { pending: [false] },
+        description: 'Ask the third-party provider about captured leads whose fields are complete',
       },
-      "Record SES sending events for this client's configuration set",
-      defaultBus,
-    );
-    this.consumeWithFunction(
-      'stale-deals',
-      staleDeals,
-      undefined,
-      'Daily sweep for opportunities stuck in a stage',
-      undefined,
-      Schedule.cron(STALE_DEALS_SCHEDULE),
-    );
-    this.consumeWithFunction(
-      'relay',
-      relay,
-      undefined,
-      'Publish the outbox entries a writer left behind (the bus refused them)',
-      undefined,
-      Schedule.rate(OUTBOX_RELAY_SWEEP),
-    );
-    this.consumeWithFunction(
-      'release-held',
-      route,
-      undefined,
-      'Route held leads once their team is back on shift',
-      undefined,
-      Schedule.rate(HELD_LEADS_SWEEP),
-    );
+      // Two rules, as EventBridge patterns cannot make a detail filter depend on the detail-type.
+      {
+        consumer: 'score',
+        target: score,
+        on: ['Lead Captured'],
+        detail: { pending: [false] },
+        description: 'Score complete leads as they are captured (already enriched by the built-in rules)',
+      },
+      {
+        consumer: 'rescore',
+        target: score,
+        on: ['Lead Enriched', 'Activity Recorded'],
+        description: "Re-score a lead after a provider's enrichment or new activity",
+      },
+      {
+        consumer: 'route',
+        target: route,
+        on: ['Lead Scored'],
+        detail: { routable: [true] },
+        description: 'Route leads whose score made them routable',
+      },
+      {
+        consumer: 'alert',
+        target: alert,
+        on: [...ALERT_EVENT_TYPES],
+        detail: { isTest: [false] },
+        description: 'Alert reps and managers (never for test leads)',
+      },
+      {
+        consumer: 'auto-respond',
+        target: autoRespond,
+        on: ['Lead Captured'],
+        detail: { isTest: [false], pending: [false] },
+        description: 'Send the auto-response to real, complete leads',
+      },
+      {
+        consumer: 'erase',
+        target: erase,
+        on: ['Erasure Requested'],
+        description: 'Run the erasure job an admin started',
+      },
+      {
+        consumer: 'sla-start',
+        target: this.slaStateMachine,
+        on: ['Lead Assigned'],
+        detail: { via: Match.anythingBut('escalation'), isTest: [false] },
+        input: RuleTargetInput.fromObject({ rung: 0, assignment: EventField.fromPath('$.detail') }),
+        description:
+          'Start the SLA clock (rung 0 of the ladder) for every new (non-escalation) assignment of a real lead',
+      },
+      {
+        consumer: 'meetings',
+        target: meetings,
+        // A cancellation is recorded as a note; the function tells bookings from other notes.
+        on: ['Activity Recorded'],
+        detail: { type: ['meeting_booked', 'note'] },
+        description: 'Treat a meeting booked through a scheduling tool as first contact, and announce it',
+      },
+      {
+        consumer: 'follow-up',
+        target: followUp,
+        on: ['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'],
+        detail: { isTest: [false] },
+        description: "Create and close reps' follow-up tasks and stages' required actions (real leads)",
+      },
+      nurtureTrigger && {
+        consumer: 'nurture-trigger',
+        target: nurtureTrigger,
+        on: ['Activity Recorded'],
+        detail: { type: ['page_view'], isTest: [false] },
+        description: "Start a nurture trigger's sequence when a lead's page views fire it",
+      },
+      {
+        consumer: 'nurture',
+        target: this.nurtureStateMachine,
+        on: ['Lead Nurtured'],
+        description: 'Run the nurture sequence a lead was enrolled in',
+      },
+      {
+        consumer: 'ses-events',
+        target: sesEvents,
+        pattern: {
+          source: ['aws.ses'],
+          detailType: [...SES_DETAIL_TYPES],
+          detail: {
+            mail: { tags: { 'ses:configuration-set': [this.configurationSet.configurationSetName] } },
+          },
+        },
+        bus: defaultBus,
+        description: "Record SES sending events for this client's configuration set",
+      },
+      {
+        consumer: 'stale-deals',
+        target: staleDeals,
+        schedule: Schedule.cron(STALE_DEALS_SCHEDULE),
+        description: 'Daily sweep for opportunities stuck in a stage',
+      },
+      {
+        consumer: 'relay',
+        target: relay,
+        schedule: Schedule.rate(OUTBOX_RELAY_SWEEP),
+        description: 'Publish the outbox entries a writer left behind (the bus refused them)',
+      },
+      {
+        consumer: 'release-held',
+        target: route,
+        schedule: Schedule.rate(HELD_LEADS_SWEEP),
+        description: 'Route held leads once their team is back on shift',
+      },
+    ];
+    for (const row of consumers) if (row) this.consume(row);
 
     // ── Monitoring ─────────────────────────────────────────────────────────────────────────────
     const monitoring = new Monitoring(this, 'Monitoring', {
@@ -738,50 +604,6 @@ export class PipelineStack extends Stack {
   }
 
   /**
-   * The CloudFront distribution in front of the API, with the WAF web ACL: nothing is cached
-   * (every request reaches the API with its headers, query string and body) and the API's own
-   * per-route throttles still apply behind it.
-   * @returns its https URL.
-   */
-  private edge(webAclArn: string): string {
-    const apiDomain = Fn.select(2, Fn.split('/', this.api.apiEndpoint));
-    const distribution = new Distribution(this, 'PublicEdge', {
-      comment: `lead-pipeline ${this.config.client.name}: public routes behind AWS WAF`,
-      defaultBehavior: {
-        origin: new HttpOrigin(apiDomain, { protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY }),
-        allowedMethods: AllowedMethods.ALLOW_ALL,
-        cachePolicy: CachePolicy.CACHING_DISABLED,
-        originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-        viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
-      },
-      webAclId: webAclArn,
-      priceClass: PriceClass.PRICE_CLASS_100,
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
-    });
-    const v = Validations.of(distribution);
-    v.acknowledge({
-      id: 'AwsSolutions-CFR1',
-      reason:
-        'Leads come from any country the client sells to; the client file has no geo list to restrict to.',
-    });
-    v.acknowledge({
-      id: 'AwsSolutions-CFR3',
-      reason:
-        'The API access logs behind the distribution already record every request; CloudFront standard logs would need an S3 bucket holding client IPs for no added use.',
-    });
-    v.acknowledge({
-      id: 'AwsSolutions-CFR4',
-      reason:
-        'The default cloudfront.net certificate is used (no client domain is configured), for which CloudFront cannot enforce a minimum TLS version; viewers are HTTPS only.',
-    });
-    new CfnOutput(this, 'PublicUrl', {
-      value: `https://${distribution.distributionDomainName}`,
-      description: 'Public URL behind AWS WAF: forms, the tracking script and email links use it',
-    });
-    return `https://${distribution.distributionDomainName}`;
-  }
-
-  /**
    * SMS (client file `sms.enabled`): the `sms` function, the two-way channel's inbound topic
    * (End User Messaging SMS publishes replies to it; the function opts numbers out on STOP) and
    * the meeting-reminder workflow started by `Meeting Booked`.
@@ -807,12 +629,13 @@ export class PipelineStack extends Stack {
       logRetention: this.retention,
       logging,
     }).stateMachine;
-    this.consumeWithStateMachine(
-      'sms-reminder',
-      this.smsReminderStateMachine,
-      { source: [EVENT_SOURCE], detailType: ['Meeting Booked'], detail: { isTest: [false] } },
-      'Text the lead a reminder of a booked meeting',
-    );
+    this.consume({
+      consumer: 'sms-reminder',
+      target: this.smsReminderStateMachine,
+      on: ['Meeting Booked'],
+      detail: { isTest: [false] },
+      description: 'Text the lead a reminder of a booked meeting',
+    });
     new CfnOutput(this, 'SmsInboundTopicArn', {
       value: this.smsInboundTopic.topicArn,
       description: "SNS topic for the two-way SMS channel's replies (STOP opts the number out)",
@@ -872,94 +695,16 @@ export class PipelineStack extends Stack {
     return dlq;
   }
 
-  private route(
-    fn: LeadFunction,
-    routes: RouteSpec[],
-    authorizer?: IHttpRouteAuthorizer,
-    publicBecause?: string,
-  ): HttpRoute[] {
-    const integration = new HttpLambdaIntegration(`${pascal(fn.functionName)}Integration`, fn.fn);
-    const created: HttpRoute[] = [];
-    for (const r of routes) {
-      const [route] = this.api.addRoutes({
-        path: r.path,
-        methods: [r.method],
-        integration,
-        authorizer,
-      }) as [HttpRoute];
-      created.push(route);
-      if (!authorizer) {
-        Validations.of(route).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: `${r.method} ${r.path} is public by design: ${publicBecause ?? 'it serves anonymous callers'}.`,
-        });
-      }
-    }
-    return created;
-  }
-
-  private consumeWithFunction(
-    consumer: string,
-    fn: LeadFunction,
-    eventPattern: EventPattern | undefined,
-    description: string,
-    eventBus: IEventBus = this.eventBus,
-    schedule?: Schedule,
-  ): Rule {
-    // The function's own async DLQ is the queue named after it; a second rule on the same
-    // function (the held-lead schedule) gets a queue that only the rule target uses.
-    const dlq = this.deadLetterQueue(consumer, consumer === fn.functionName);
-    return this.rule(
-      consumer,
-      new LambdaFunction(fn.fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),
-      eventPattern,
-      description,
-      eventBus,
-      schedule,
-    );
-  }
-
-  private consumeWithStateMachine(
-    consumer: string,
-    machine: StateMachine,
-    eventPattern: EventPattern,
-    description: string,
-    // The execution input is the event's detail unless said otherwise; see infra/CONTRACTS.md.
-    input: RuleTargetInput = RuleTargetInput.fromEventPath('$.detail'),
-  ): Rule {
-    const dlq = this.deadLetterQueue(consumer);
-    return this.rule(
-      consumer,
-      new SfnStateMachine(machine, {
-        input,
-        deadLetterQueue: dlq.queue,
-        ...TARGET_RETRY,
-      }),
-      eventPattern,
-      description,
-    );
-  }
-
-  private rule(
-    consumer: string,
-    target: IRuleTarget,
-    eventPattern: EventPattern | undefined,
-    description: string,
-    eventBus: IEventBus = this.eventBus,
-    schedule?: Schedule,
-  ): Rule {
-    return new Rule(this, `${pascal(consumer)}Rule`, {
-      description,
-      ...(schedule ? { schedule } : { eventBus, eventPattern }),
-      targets: [target],
+  /**
+   * A {@link PipelineConsumer} row. A function's own async DLQ is the queue named after it; a
+   * second rule on the same function (the held-lead schedule) gets a queue only the rule uses.
+   */
+  private consume({ consumer, bus, ...props }: ConsumerRow): PipelineConsumer {
+    const ownQueue = 'fn' in props.target && consumer === props.target.functionName;
+    return new PipelineConsumer(this, `${pascal(consumer)}Rule`, {
+      ...props,
+      bus: bus ?? this.eventBus,
+      deadLetterQueue: this.deadLetterQueue(consumer, ownQueue).queue,
     });
   }
-}
-
-/** `auto-respond` → `AutoRespond`, for construct ids. */
-function pascal(name: string): string {
-  return name
-    .split('-')
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('');
 }

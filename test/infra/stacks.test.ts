@@ -796,7 +796,6 @@ describe.each(clients)('client %s', (clientName) => {
         'ses-events',
         'stale-deals',
         'erase',
-        'sla-start',
         'meetings',
         'follow-up',
         'sms',
