@@ -1,30 +1,14 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
-import {
-  EventBus,
-  EventField,
-  type IEventBus,
-  Match,
-  RuleTargetInput,
-  Schedule,
-} from 'aws-cdk-lib/aws-events';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import {
-  ConfigurationSet,
-  ConfigurationSetTlsPolicy,
-  EmailSendingEvent,
-  EventDestination,
-  type IEmailIdentity,
-  SuppressionReasons,
-} from 'aws-cdk-lib/aws-ses';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { ConfigurationSet, IEmailIdentity } from 'aws-cdk-lib/aws-ses';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { LogLevel, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
@@ -35,65 +19,29 @@ import {
 } from '../../shared/adapters/integrations-secret';
 import { INDEXES, keys } from '../../shared/adapters/table-design';
 import type { ClientConfig } from '../../shared/config/schema';
-import { ALERT_EVENT_TYPES } from '../../shared/domain/alerts';
 import { EVENT_SOURCE } from '../../shared/events/catalogue';
 import { ConsoleSite } from '../constructs/console-site';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { LeadFunction, type LeadFunctionAccess } from '../constructs/lead-function';
 import { Monitoring } from '../constructs/monitoring';
-import { PipelineConsumer, type PipelineConsumerProps } from '../constructs/pipeline-consumer';
+import { PipelineConsumer } from '../constructs/pipeline-consumer';
 import { SlaLadder } from '../constructs/sla-ladder';
-import { NurtureWorkflow, SmsReminderWorkflow } from '../constructs/workflows';
+import { NurtureWorkflow } from '../constructs/workflows';
 import { pascal } from './names';
+import { type ConsumerRow, pipelineConsumers } from './pipeline-consumers';
+import { addSmsChannel, pipelineMessaging } from './pipeline-messaging';
 import { addApiRoutes, publicEdge } from './pipeline-routes';
 import { logRetention } from './settings';
 
 export { TARGET_RETRY } from '../constructs/pipeline-consumer';
+export {
+  HELD_LEADS_SWEEP,
+  OUTBOX_RELAY_SWEEP,
+  SES_DETAIL_TYPES,
+  SES_EVENT_TYPES,
+  STALE_DEALS_SCHEDULE,
+} from './pipeline-consumers';
 export { PUBLIC_ROUTES, routeThrottle } from './pipeline-routes';
-
-/**
- * One consumer of the pipeline: what runs, on which events or schedule, and why. A new consumer
- * is one row in the table of `PipelineStack` plus its handler and service.
- */
-interface ConsumerRow extends Omit<PipelineConsumerProps, 'bus' | 'deadLetterQueue'> {
-  /** Names the rule (`<Consumer>Rule`) and its dead-letter queue. */
-  readonly consumer: string;
-  /** @default - the pipeline bus */
-  readonly bus?: IEventBus;
-}
-
-/** SES event types published for the nurture and auto-response emails. */
-export const SES_EVENT_TYPES = [
-  EmailSendingEvent.SEND,
-  EmailSendingEvent.DELIVERY,
-  EmailSendingEvent.OPEN,
-  EmailSendingEvent.CLICK,
-  EmailSendingEvent.BOUNCE,
-  EmailSendingEvent.COMPLAINT,
-  EmailSendingEvent.REJECT,
-] as const;
-
-/** EventBridge `detail-type` values SES uses for {@link SES_EVENT_TYPES}. */
-export const SES_DETAIL_TYPES = [
-  'Email Sent',
-  'Email Delivered',
-  'Email Opened',
-  'Email Clicked',
-  'Email Bounced',
-  'Email Complaint Received',
-  'Email Rejected',
-] as const;
-
-/** Daily stale-deal sweep, 07:00 UTC (before the working day in EMEA, overnight in the Americas). */
-export const STALE_DEALS_SCHEDULE = { minute: '0', hour: '7' } as const;
-
-/** How often held leads are checked; a held lead waits at most this long past its hour. */
-export const HELD_LEADS_SWEEP = Duration.minutes(5);
-/**
- * How often the relay publishes outbox entries their writers left behind (the bus refused them):
- * the longest a lead accepted while the bus is down waits once the bus is back.
- */
-export const OUTBOX_RELAY_SWEEP = Duration.minutes(1);
 
 /** Everything the pipeline needs from the data stack. */
 export interface PipelineData {
@@ -187,49 +135,12 @@ export class PipelineStack extends Stack {
       retention: Duration.days(config.stack.eventArchiveDays),
     });
 
-    // ── Email: configuration set → default bus (the only bus SES can publish to) ─────────────
-    // No SES templates (CfnTemplate) are created: functions render the client's templates
-    // from the bundled config and send Simple content, so a copy edit is one deploy and the
-    // rendered HTML is unit-tested instead of living in a second place.
-    this.configurationSet = new ConfigurationSet(this, 'Email', {
-      reputationMetrics: true,
-      sendingEnabled: true,
-      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
-      tlsPolicy: ConfigurationSetTlsPolicy.REQUIRE,
-    });
-    const defaultBus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    this.configurationSet.addEventDestination('ToEventBridge', {
-      destination: EventDestination.eventBus(defaultBus),
-      events: [...SES_EVENT_TYPES],
-    });
-
-    // ── Topics ─────────────────────────────────────────────────────────────────────────────────
-    const topicKey = new Key(this, 'TopicKey', {
-      description: `lead-pipeline ${config.client.name}: SNS alert and alarm topics`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // CloudWatch alarms publish to the encrypted alarm topic, so CloudWatch must use the key.
-    topicKey.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
-    /*
-     * Rep alerts. The `alert` function publishes one message per alert with two message
-     * attributes, so each rep subscribes (email, SMS or mobile push) with a filter policy:
-     *   owner    (String) the rep id the alert is about, e.g. {"owner": ["ana"]}
-     *   priority (String) low | normal | high,          e.g. {"priority": ["high"]} for an on-call phone
-     * e.g. aws sns subscribe --topic-arn <AlertTopicArn> --protocol email \
-     *        --notification-endpoint ana@example.com --attributes '{"FilterPolicy":"{\"owner\":[\"ana\"]}"}'
-     * Subscriptions are left to the reps (they confirm by email) rather than created here.
-     */
-    this.alertTopic = new Topic(this, 'RepAlerts', { masterKey: topicKey, enforceSSL: true });
-    this.alarmTopic = new Topic(this, 'Alarms', { masterKey: topicKey, enforceSSL: true });
+    // ── Email: configuration set → default bus; topics ──────────────────────────────────────────
+    const messaging = pipelineMessaging(this, config.client.name);
+    this.configurationSet = messaging.configurationSet;
+    const { defaultBus, topicKey } = messaging;
+    this.alertTopic = messaging.alertTopic;
+    this.alarmTopic = messaging.alarmTopic;
     if (config.stack.alarmEmail) {
       const dlq = this.deadLetterQueue('alarm-email');
       this.alarmTopic.addSubscription(
@@ -313,7 +224,24 @@ export class PipelineStack extends Stack {
       sequences: this.config.nurture.sequences,
       logging: workflowLogging,
     }).stateMachine;
-    if (sms) this.smsChannel(table('readWrite'), topicKey, sms, workflowLogging);
+    if (sms) {
+      const channel = addSmsChannel(this, {
+        fn: this.asyncFn('sms', ASYNC_TIMEOUT, { table: table('readWrite'), sms }, 256),
+        topicKey,
+        logRetention: this.retention,
+        logging: workflowLogging,
+        inboundDeadLetterQueue: this.deadLetterQueue('sms-inbound').queue,
+      });
+      this.smsInboundTopic = channel.inboundTopic;
+      this.smsReminderStateMachine = channel.reminders;
+      this.consume({
+        consumer: 'sms-reminder',
+        target: channel.reminders,
+        on: ['Meeting Booked'],
+        detail: { isTest: [false] },
+        description: 'Text the lead a reminder of a booked meeting',
+      });
+    }
     // Behaviour-started sequences (nurture.triggers): read page views, start a sequence by name.
     const nurtureTrigger =
       config.nurture.triggers.length > 0
@@ -448,124 +376,24 @@ export class PipelineStack extends Stack {
     });
 
     // ── Consumers: one row each, with an explicit pattern, a retry policy and a DLQ ───────────
-    const consumers: ReadonlyArray<ConsumerRow | undefined> = [
-      enrich && {
-        consumer: 'enrich',
-        target: enrich,
-        on: ['Lead Captured'],
-        detail: { pending: [false] },
-        description: 'Ask the third-party provider about captured leads whose fields are complete',
-      },
-      // Two rules, as EventBridge patterns cannot make a detail filter depend on the detail-type.
-      {
-        consumer: 'score',
-        target: score,
-        on: ['Lead Captured'],
-        detail: { pending: [false] },
-        description: 'Score complete leads as they are captured (already enriched by the built-in rules)',
-      },
-      {
-        consumer: 'rescore',
-        target: score,
-        on: ['Lead Enriched', 'Activity Recorded'],
-        description: "Re-score a lead after a provider's enrichment or new activity",
-      },
-      {
-        consumer: 'route',
-        target: route,
-        on: ['Lead Scored'],
-        detail: { routable: [true] },
-        description: 'Route leads whose score made them routable',
-      },
-      {
-        consumer: 'alert',
-        target: alert,
-        on: [...ALERT_EVENT_TYPES],
-        detail: { isTest: [false] },
-        description: 'Alert reps and managers (never for test leads)',
-      },
-      {
-        consumer: 'auto-respond',
-        target: autoRespond,
-        on: ['Lead Captured'],
-        detail: { isTest: [false], pending: [false] },
-        description: 'Send the auto-response to real, complete leads',
-      },
-      {
-        consumer: 'erase',
-        target: erase,
-        on: ['Erasure Requested'],
-        description: 'Run the erasure job an admin started',
-      },
-      {
-        consumer: 'sla-start',
-        target: this.slaStateMachine,
-        on: ['Lead Assigned'],
-        detail: { via: Match.anythingBut('escalation'), isTest: [false] },
-        input: RuleTargetInput.fromObject({ rung: 0, assignment: EventField.fromPath('$.detail') }),
-        description:
-          'Start the SLA clock (rung 0 of the ladder) for every new (non-escalation) assignment of a real lead',
-      },
-      {
-        consumer: 'meetings',
-        target: meetings,
-        // A cancellation is recorded as a note; the function tells bookings from other notes.
-        on: ['Activity Recorded'],
-        detail: { type: ['meeting_booked', 'note'] },
-        description: 'Treat a meeting booked through a scheduling tool as first contact, and announce it',
-      },
-      {
-        consumer: 'follow-up',
-        target: followUp,
-        on: ['Lead Assigned', 'Lead Contacted', 'Lead Stage Changed'],
-        detail: { isTest: [false] },
-        description: "Create and close reps' follow-up tasks and stages' required actions (real leads)",
-      },
-      nurtureTrigger && {
-        consumer: 'nurture-trigger',
-        target: nurtureTrigger,
-        on: ['Activity Recorded'],
-        detail: { type: ['page_view'], isTest: [false] },
-        description: "Start a nurture trigger's sequence when a lead's page views fire it",
-      },
-      {
-        consumer: 'nurture',
-        target: this.nurtureStateMachine,
-        on: ['Lead Nurtured'],
-        description: 'Run the nurture sequence a lead was enrolled in',
-      },
-      {
-        consumer: 'ses-events',
-        target: sesEvents,
-        pattern: {
-          source: ['aws.ses'],
-          detailType: [...SES_DETAIL_TYPES],
-          detail: {
-            mail: { tags: { 'ses:configuration-set': [this.configurationSet.configurationSetName] } },
-          },
-        },
-        bus: defaultBus,
-        description: "Record SES sending events for this client's configuration set",
-      },
-      {
-        consumer: 'stale-deals',
-        target: staleDeals,
-        schedule: Schedule.cron(STALE_DEALS_SCHEDULE),
-        description: 'Daily sweep for opportunities stuck in a stage',
-      },
-      {
-        consumer: 'relay',
-        target: relay,
-        schedule: Schedule.rate(OUTBOX_RELAY_SWEEP),
-        description: 'Publish the outbox entries a writer left behind (the bus refused them)',
-      },
-      {
-        consumer: 'release-held',
-        target: route,
-        schedule: Schedule.rate(HELD_LEADS_SWEEP),
-        description: 'Route held leads once their team is back on shift',
-      },
-    ];
+    const consumers = pipelineConsumers({
+      enrich,
+      score,
+      route,
+      alert,
+      autoRespond,
+      erase,
+      sla: this.slaStateMachine,
+      meetings,
+      followUp,
+      nurtureTrigger,
+      nurture: this.nurtureStateMachine,
+      sesEvents,
+      staleDeals,
+      relay,
+      configurationSetName: this.configurationSet.configurationSetName,
+      defaultBus,
+    });
     for (const row of consumers) if (row) this.consume(row);
 
     // ── Monitoring ─────────────────────────────────────────────────────────────────────────────
@@ -601,45 +429,6 @@ export class PipelineStack extends Stack {
         description: `Integration secret: ${INTEGRATION_SECRETS[name].description}`,
       });
     }
-  }
-
-  /**
-   * SMS (client file `sms.enabled`): the `sms` function, the two-way channel's inbound topic
-   * (End User Messaging SMS publishes replies to it; the function opts numbers out on STOP) and
-   * the meeting-reminder workflow started by `Meeting Booked`.
-   */
-  private smsChannel(
-    table: LeadFunctionAccess['table'],
-    topicKey: Key,
-    sms: ClientConfig['sms'],
-    logging: { level: LogLevel; includeExecutionData: boolean },
-  ): void {
-    const fn = this.asyncFn('sms', ASYNC_TIMEOUT, { table, sms }, 256);
-    this.smsInboundTopic = new Topic(this, 'SmsInbound', { masterKey: topicKey, enforceSSL: true });
-    // End User Messaging SMS publishes the replies of the two-way channel (set the topic on the
-    // phone number's two-way settings); it needs the topic's key to do so.
-    const smsService = new ServicePrincipal('sms-voice.amazonaws.com');
-    this.smsInboundTopic.grantPublish(smsService);
-    topicKey.grant(smsService, 'kms:GenerateDataKey*', 'kms:Decrypt');
-    this.smsInboundTopic.addSubscription(
-      new LambdaSubscription(fn.fn, { deadLetterQueue: this.deadLetterQueue('sms-inbound').queue }),
-    );
-    this.smsReminderStateMachine = new SmsReminderWorkflow(this, 'SmsReminderWorkflow', {
-      handler: fn.fn,
-      logRetention: this.retention,
-      logging,
-    }).stateMachine;
-    this.consume({
-      consumer: 'sms-reminder',
-      target: this.smsReminderStateMachine,
-      on: ['Meeting Booked'],
-      detail: { isTest: [false] },
-      description: 'Text the lead a reminder of a booked meeting',
-    });
-    new CfnOutput(this, 'SmsInboundTopicArn', {
-      value: this.smsInboundTopic.topicArn,
-      description: "SNS topic for the two-way SMS channel's replies (STOP opts the number out)",
-    });
   }
 
   /** A synchronously invoked function (API or Step Functions). */
