@@ -121,11 +121,21 @@ function ladderOver(leadId: string, timeoutMs = 60_000) {
   return eventually(
     `the SLA ladder of lead ${leadId} to end`,
     async () => {
-      const executions = await api.executionsFor('Sla', leadId);
-      const { pending } = await api.schedulesFor(leadId);
-      return executions.length > 0 && pending.length === 0 && executions.every((e) => e.status !== 'RUNNING')
-        ? executions
-        : undefined;
+      // Over twice in a row, 300 ms apart (the two recorders are read one after the other).
+      const over = async () => {
+        const { pending } = await api.schedulesFor(leadId);
+        const executions = await api.executionsFor('Sla', leadId);
+        return executions.length > 0 &&
+          pending.length === 0 &&
+          executions.every((e) => e.status !== 'RUNNING')
+          ? executions
+          : undefined;
+      };
+      const first = await over();
+      if (!first) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = await over();
+      return second && second.length === first.length ? second : undefined;
     },
     { timeoutMs },
   );
