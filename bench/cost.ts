@@ -30,6 +30,9 @@ export type PriceKey =
   | 'dynamoDbReadRequestUnit'
   | 'eventBridgeCustomEvent'
   | 'stepFunctionsStandardTransition'
+  | 'stepFunctionsExpressRequest'
+  | 'stepFunctionsExpressGbSecond'
+  | 'schedulerInvocation'
   | 'sesEmail'
   | 'snsPublish'
   | 'secretsManagerApiCall'
@@ -44,7 +47,14 @@ export interface Usage {
   dynamoWriteUnits: number;
   dynamoReadUnits: number;
   customEvents: number;
+  /** Step Functions Standard state transitions. */
   transitions: number;
+  /** Step Functions Express executions started. */
+  expressRequests: number;
+  /** Step Functions Express duration, GB-seconds (100 ms increments, 64 MB minimum). */
+  expressGbSeconds: number;
+  /** EventBridge Scheduler schedules that fired. */
+  schedulerInvocations: number;
   emails: number;
   snsPublishes: number;
   secretsCalls: number;
@@ -61,7 +71,22 @@ const LINES: ReadonlyArray<{ field: keyof Usage; price: PriceKey; label: string;
   { field: 'dynamoWriteUnits', price: 'dynamoDbWriteRequestUnit', label: 'DynamoDB write request units' },
   { field: 'dynamoReadUnits', price: 'dynamoDbReadRequestUnit', label: 'DynamoDB read request units' },
   { field: 'customEvents', price: 'eventBridgeCustomEvent', label: 'EventBridge custom events' },
-  { field: 'transitions', price: 'stepFunctionsStandardTransition', label: 'Step Functions transitions' },
+  {
+    field: 'transitions',
+    price: 'stepFunctionsStandardTransition',
+    label: 'Step Functions Standard transitions',
+  },
+  {
+    field: 'expressRequests',
+    price: 'stepFunctionsExpressRequest',
+    label: 'Step Functions Express executions',
+  },
+  {
+    field: 'expressGbSeconds',
+    price: 'stepFunctionsExpressGbSecond',
+    label: 'Step Functions Express duration (GB-s)',
+  },
+  { field: 'schedulerInvocations', price: 'schedulerInvocation', label: 'EventBridge Scheduler invocations' },
   { field: 'emails', price: 'sesEmail', label: 'SES emails' },
   { field: 'snsPublishes', price: 'snsPublish', label: 'SNS publishes' },
   { field: 'secretsCalls', price: 'secretsManagerApiCall', label: 'Secrets Manager API calls' },
@@ -94,6 +119,9 @@ export function emptyUsage(): Usage {
     dynamoReadUnits: 0,
     customEvents: 0,
     transitions: 0,
+    expressRequests: 0,
+    expressGbSeconds: 0,
+    schedulerInvocations: 0,
     emails: 0,
     snsPublishes: 0,
     secretsCalls: 0,
@@ -185,5 +213,44 @@ export function functionUsage(
     usage.dynamoReadUnits = dynamoReads;
     usage.dynamoWriteUnits = dynamoWrites;
   }
+  return usage;
+}
+
+/** Express workflows are billed per execution in 100 ms increments, at 64 MB at least. */
+const EXPRESS_INCREMENT_MS = 100;
+const EXPRESS_MIN_GB = 64 / 1024;
+
+/** The billed GB-seconds of one Express execution that ran `durationMs`. */
+export function expressGbSeconds(durationMs: number): number {
+  return (
+    (Math.max(1, Math.ceil(durationMs / EXPRESS_INCREMENT_MS)) * EXPRESS_INCREMENT_MS * EXPRESS_MIN_GB) / 1000
+  );
+}
+
+/** What the SLA ladder of one assignment costs when nobody answers, by its rungs. */
+export interface SlaLadderModel {
+  /** Escalation steps of the client's ladder. */
+  readonly ladderSteps: number;
+  /** Mean warm time of one `sla` task, ms. */
+  readonly slaTaskMs: number;
+  /** Mean warm time of one `sla-start` task, ms. */
+  readonly schedulerTaskMs: number;
+}
+
+/**
+ * The usage of one SLA ladder nobody answers (the bench never contacts a lead): rung 0 (the
+ * rule's start: one `sla-start` task), one rung per escalation step (an `sla` and an `sla-start`
+ * task), then the unworked check (an `sla` task); a schedule fires for each rung after 0. No
+ * Standard transition. The tasks' Lambda usage is measured separately. A lead worked before its
+ * first deadline costs rung 0 and one deleted schedule.
+ */
+export function slaLadderUsage(model: SlaLadderModel): Usage {
+  const usage = emptyUsage();
+  usage.expressRequests = model.ladderSteps + 2;
+  usage.schedulerInvocations = model.ladderSteps + 1;
+  usage.expressGbSeconds =
+    expressGbSeconds(model.schedulerTaskMs) +
+    model.ladderSteps * expressGbSeconds(model.slaTaskMs + model.schedulerTaskMs) +
+    expressGbSeconds(model.slaTaskMs);
   return usage;
 }

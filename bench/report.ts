@@ -175,6 +175,18 @@ export interface BenchResult {
       slaTransitionsContacted: number;
       slaTransitionsUnworked: number;
       pricedSlaPath: string;
+      /** The SLA ladder on EventBridge Scheduler and Express rungs (see `slaLadderUsage`). */
+      slaLadder?: {
+        ladders: number;
+        expressExecutionsPerLadder: number;
+        schedulesPerLadder: number;
+        expressGbSecondsPerLadder: number;
+        standardTransitionsPerLead: number;
+        standardTransitionsPerLeadWithNurture: number;
+        expressExecutionsPerLead: number;
+        schedulesPerLead: number;
+        taskMs: { sla: number; slaStart: number };
+      };
       measured: Record<
         string,
         {
@@ -482,7 +494,7 @@ export function renderMarkdown(r: BenchResult): string {
   out.push(
     `**Dominant cost: ${cost.dominant?.label ?? '–'}** (${usd(cost.dominant?.usdPer1000Leads ?? 0)} per 1,000 leads with nurture). What drives it:`,
     '',
-    `- **Step Functions Standard for the SLA ladder**: ${sf.slaTransitionsUnworked} transitions per assigned lead when nobody answers (priced: bench leads are never contacted), ${sf.slaTransitionsContacted} when the rep answers before the first deadline (stopped by name); $25 per million. The ladder is generated from the client's ladder: one Wait and one Task per rung, no planning, choice or pass states.`,
+    `- **SLA ladder on EventBridge Scheduler**: no Standard transition; per assigned lead nobody answers (priced: bench leads are never contacted) ${sf.slaLadder?.schedulesPerLadder ?? '–'} one-time schedules and ${sf.slaLadder?.expressExecutionsPerLadder ?? '–'} Express rung executions (${sf.slaLadder?.expressGbSecondsPerLadder ?? '–'} GB-s); a lead contacted before its first deadline costs one Express execution and a deleted schedule. Per lead of the mix: Standard transitions ${sf.slaLadder?.standardTransitionsPerLead ?? '–'} (${sf.slaLadder?.standardTransitionsPerLeadWithNurture ?? '–'} with nurture), Express executions ${sf.slaLadder?.expressExecutionsPerLead ?? '–'}, schedules ${sf.slaLadder?.schedulesPerLead ?? '–'}.`,
     `- **DynamoDB**: ${d.writeUnitsPerLead} write units per lead, ${d.indexWriteUnitsPerLead} of them in the table's global secondary indexes (${d.indexes.join(', ')}: with ALL, every write of a lead item is written again, in full, to each index whose key it carries; with KEYS_ONLY, only writes that change an index key touch that index); ${d.transactWriteItemsPerLead} TransactWriteItems per lead (2 units per KB per item); ${d.failedWritesPerLead} refused conditional writes per lead (billed too); ${d.readUnitsPerLead} read units.`,
     `- **EventBridge**: ${cost.eventsPerLead} custom events per lead, one PutEvents per hop (capture → score → route → alert/SLA/nurture).`,
     `- **Lambda**: ${cost.lambdaByFunction

@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NURTURE_STATES, SLA_STATES } from '../infra/constructs/workflows';
+import { SLA_STATES } from '../infra/constructs/sla-ladder';
+import { NURTURE_STATES } from '../infra/constructs/workflows';
 import type { LocalRuntime } from '../local/runtime';
 import { loadAssembly } from '../local/template';
 import type { ClientConfig } from '../shared/config/schema';
@@ -17,6 +18,7 @@ import {
   functionUsage,
   loadPricing,
   priceUsage,
+  slaLadderUsage,
   totalUsd,
   type Usage,
 } from './cost';
@@ -114,13 +116,26 @@ export function costModel(input: CostInputs): { result: BenchResult['cost']; war
     p.spec.logicalId.startsWith('SesEvents'),
   )?.[0];
 
-  // Step Functions: priced from the definitions (the measured counts are shown alongside).
-  const slaExecutions = sla
-    ? (end.machines[sla.name]?.executions ?? 0) - (start.machines[sla.name]?.executions ?? 0)
-    : 0;
-  // The ladder has no choices: a lead nobody answers walks it to the end; a lead contacted before
-  // its first deadline is stopped by name in its first state (`Wait 0`).
-  const slaPaths = sla ? { contacted: 1, unworked: countTransitions(sla.definition, () => '') } : undefined;
+  // The SLA ladder: one-time schedules starting an Express rung workflow, priced per ladder from
+  // the client's ladder and the measured task times (the measured rung counts are shown alongside).
+  // Every assigned bench lead starts one ladder, and none is ever contacted.
+  const ladders = [...inst.leads.values()].filter((t) => t.routedAs === 'Lead Assigned').length;
+  const meanMs = (logicalPrefix: string) => {
+    const name = [...runtime.functions.entries()].find(([, p]) =>
+      p.spec.logicalId.startsWith(logicalPrefix),
+    )?.[0];
+    return (name && pricedDurations[shortName(name, runtime.options.client)]) || 0;
+  };
+  const ladderModel = {
+    ladderSteps: config.sla.ladder.length,
+    slaTaskMs: meanMs('SlaFunction') || meanMs('Sla'),
+    schedulerTaskMs: meanMs('SlaStart'),
+  };
+  const perLadder = slaLadderUsage(ladderModel);
+  if (!sla) warnings.push('no SLA rung workflow in the template: the SLA ladder is not priced');
+  // No Standard machine is left in the SLA ladder: no transitions, contacted or not.
+  const slaPaths = { contacted: 0, unworked: 0 };
+  const slaExecutions = ladders;
   const measuredMachines = Object.fromEntries(
     Object.keys(end.machines).map((name) => {
       const e = end.machines[name];
@@ -151,9 +166,8 @@ export function costModel(input: CostInputs): { result: BenchResult['cost']; war
   let measured = emptyUsage();
   for (const { usage } of perFunction.values()) measured = addUsage(measured, usage);
   measured.apiRequests = input.apiRequests;
-  const slaTransitions = slaExecutions * (slaPaths?.unworked ?? 0);
-  measured.transitions = slaTransitions;
-  measured.logBytes += slaTransitions * logBytesPerTransition(sla?.name);
+  // Express execution logs: ERROR level by default, nothing in a healthy run.
+  if (sla) measured = addUsage(measured, perLadder, ladders);
 
   // Without nurture: remove the nurture function and the SES-event handling of its emails.
   const nurtureUsage = nurtureFn ? perFunction.get(nurtureFn) : undefined;
@@ -269,10 +283,21 @@ export function costModel(input: CostInputs): { result: BenchResult['cost']; war
       },
       stepFunctions: {
         slaExecutions,
-        slaTransitionsContacted: slaPaths?.contacted ?? 0,
-        slaTransitionsUnworked: slaPaths?.unworked ?? 0,
+        slaTransitionsContacted: slaPaths.contacted,
+        slaTransitionsUnworked: slaPaths.unworked,
         pricedSlaPath:
           'unworked (benchmark leads are never contacted: every assigned lead climbs the whole ladder)',
+        slaLadder: {
+          ladders,
+          expressExecutionsPerLadder: perLadder.expressRequests,
+          schedulesPerLadder: perLadder.schedulerInvocations,
+          expressGbSecondsPerLadder: round(perLadder.expressGbSeconds, 4) ?? 0,
+          standardTransitionsPerLead: round(withoutNurture.transitions / leads, 2) ?? 0,
+          standardTransitionsPerLeadWithNurture: round(withNurture.transitions / leads, 2) ?? 0,
+          expressExecutionsPerLead: round(withoutNurture.expressRequests / leads, 2) ?? 0,
+          schedulesPerLead: round(withoutNurture.schedulerInvocations / leads, 2) ?? 0,
+          taskMs: { sla: ladderModel.slaTaskMs, slaStart: ladderModel.schedulerTaskMs },
+        },
         measured: measuredMachines,
       },
       eventsPerLead: round((end.customEvents - start.customEvents) / leads, 2) ?? 0,

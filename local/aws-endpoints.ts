@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { SLACK_ACTIONS, slackSignature } from '../shared/domain/slack-actions';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
+import type { LocalScheduler } from './scheduler';
 import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
 import type { LocalSmsChannel } from './sms';
 import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
@@ -83,6 +84,8 @@ export class LocalAwsEndpoints {
   private readonly dynamoAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   /** End User Messaging SMS, when set (see LocalSmsChannel). */
   smsChannel: LocalSmsChannel | undefined;
+  /** EventBridge Scheduler, when set (`/schedules/...`, see LocalScheduler). */
+  scheduler: LocalScheduler | undefined;
   /** SES v2 requests are proxied here (see SesEventSimulator). */
   sesProxy: SesEventSimulator | undefined;
   /** Set once the API listens: the recorder page's buttons press through it. */
@@ -143,6 +146,14 @@ export class LocalAwsEndpoints {
     if (req.method === 'POST' && url.pathname === '/_local/sms/reply') return this.smsReply(req, body, res);
     if (req.method === 'POST' && url.pathname === '/_local/dead-letters/redrive')
       return send(res, 200, await this.bus.redrive());
+    if (this.scheduler && url.pathname.startsWith('/schedules/')) {
+      const answer = this.scheduler.api(req.method ?? 'GET', url, body);
+      this.count(`Scheduler.${answer.operation}`);
+      res.setHeader('x-amzn-errortype', answer.headers['x-amzn-errortype'] ?? '');
+      return send(res, answer.status, answer.body);
+    }
+    if (req.method === 'GET' && url.pathname === '/_local/schedules')
+      return send(res, 200, { pending: this.scheduler?.pending ?? [], fired: this.scheduler?.fired ?? [] });
     if (req.method === 'GET' && url.pathname.startsWith('/_local/')) return this.inspect(url, res);
 
     const target = String(req.headers['x-amz-target'] ?? '');

@@ -281,6 +281,7 @@ export function functionPools(
     AWS_ENDPOINT_URL_DYNAMODB: options.awsUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: options.awsUrl,
     AWS_ENDPOINT_URL_SFN: options.awsUrl,
+    AWS_ENDPOINT_URL_SCHEDULER: options.awsUrl,
     AWS_ENDPOINT_URL_SNS: options.awsUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: options.awsUrl,
     AWS_ENDPOINT_URL_SESV2: options.awsUrl,

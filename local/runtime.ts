@@ -23,6 +23,7 @@ import type { FunctionPool, InvokeResult } from './lambda-runner';
 import { LOCAL_SLACK_RESPONSE_BASE, localSecrets, localSlackSigningSecret } from './local-secrets';
 import { fetchNextStep, LOCAL_THANK_YOU_PATH, landingPage, localRedirect, thankYouPage } from './pages';
 import { functionPools, localResource, readHttpApi, readRules, smsChannel } from './resources';
+import { LocalScheduler } from './scheduler';
 import { SesEventSimulator } from './ses-events';
 import { LocalStepFunctions } from './step-functions';
 import { synthesize } from './synth-cache';
@@ -103,6 +104,7 @@ export class LocalRuntime {
   bus!: LocalEventBus;
   aws!: LocalAwsEndpoints;
   stepFunctions!: LocalStepFunctions;
+  scheduler!: LocalScheduler;
   api!: LocalHttpApi;
   console!: ConsoleServer;
   ses!: SesEventSimulator;
@@ -257,6 +259,8 @@ export class LocalRuntime {
         .map(({ stack, logicalId }) => resolver.local(stack, logicalId).ref),
     );
     this.aws = new LocalAwsEndpoints(this.bus, this.stepFunctions, secrets, topics);
+    this.scheduler = new LocalScheduler((arn, input) => this.stepFunctions.start(arn, input), timeScale);
+    this.aws.scheduler = this.scheduler;
     this.ses = new SesEventSimulator(this.bus, sesUrl, timeScale);
     this.aws.sesProxy = this.ses;
     this.aws.smsChannel = smsChannel(resolver, invoke);
@@ -407,6 +411,7 @@ export class LocalRuntime {
     await this.console?.close();
     if (this.bus) await Promise.race([this.bus.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
     this.bus?.stop();
+    this.scheduler?.stopAll();
     this.stepFunctions?.stopAll();
     this.ses?.stop();
     await this.aws?.close();

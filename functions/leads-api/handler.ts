@@ -3,7 +3,7 @@ import { requireEnv } from '../../shared/adapters/clients';
 import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
+import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { InvalidInputError } from '../../shared/domain/errors';
@@ -57,7 +57,7 @@ const PathIdSchema = z.string().min(1).max(64);
 const IdempotencyKeySchema = z.string().min(1).max(200);
 
 /** Stops SLA ladders (moved to the adapters, so the Slack actions use the same one). */
-export { SfnSlaClock };
+export { SchedulerSlaClock };
 
 function pathParam(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
@@ -194,7 +194,7 @@ function defaultDeps(): Deps {
   return {
     store: new LeadRepository(requireEnv('TABLE_NAME')),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
+    sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
     config: clientConfig(),
     erasures: new DynamoErasureStore(requireEnv('TABLE_NAME')),
   };

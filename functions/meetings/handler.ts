@@ -8,7 +8,7 @@ import {
   type StepRunner,
 } from '../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
+import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { receivePipelineEvent } from '../../shared/events/receive';
@@ -65,7 +65,7 @@ function defaultDeps(): Deps {
     config: clientConfig(),
     store: new LeadRepository(tableName),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
+    sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
     steps: new DynamoDBStepRunner({ tableName, functionName: 'meetings' }),
   };
 }

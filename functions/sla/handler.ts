@@ -12,7 +12,7 @@ import { logger, metrics } from '../../shared/runtime/observability';
 import { escalate, markUnworked, type SlaDeps, type UnworkedResult } from '../../shared/services/sla';
 
 /**
- * The task function of the SLA state machine (`infra/constructs/workflows.ts`, `SlaWorkflow`).
+ * The task function of the SLA rung workflow (`infra/constructs/sla-ladder.ts`, `SlaLadder`).
  * Every Task state invokes it with `{ action, assignment, executionArn, timer }`, where
  * `assignment` is the `Lead Assigned` detail the ladder started for (`$.assignment`) and `timer`
  * the last timer (`$.timer`: the first deadline from `sla-start`, then each escalation's):

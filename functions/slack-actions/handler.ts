@@ -2,7 +2,7 @@ import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { SfnSlaClock } from '../../shared/adapters/sla-ladder';
+import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { SlackResponder } from '../../shared/adapters/slack';
 import { SlackRequestLog } from '../../shared/adapters/slack-requests';
 import { clientConfig } from '../../shared/config/runtime';
@@ -61,7 +61,7 @@ function defaultDeps(): SlackActionsDeps {
     leads: {
       store: new LeadRepository(table),
       publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-      sla: new SfnSlaClock(requireEnv('SLA_STATE_MACHINE_ARN')),
+      sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
       config: clientConfig(),
       warn: (message, details) => logger.warn(message, details),
     },

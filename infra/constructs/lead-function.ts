@@ -59,17 +59,6 @@ export interface LeadFunctionAccess {
    * @default - cannot send email
    */
   readonly email?: { readonly identity: IEmailIdentity; readonly configurationSet: IConfigurationSet };
-  /**
-   * The SLA state machine: `SLA_STATE_MACHINE_ARN` and `states:StopExecution` on its executions
-   * (a manual reassignment ends the previous owner's SLA clock).
-   * @default - no access
-   */
-  readonly slaStateMachine?: IStateMachine;
-  /**
-   * Starting SLA ladders: `SLA_STATE_MACHINE_ARN` and `states:StartExecution` on the SLA state
-   * machine (the `sla-start` function). @default - no access
-   */
-  readonly slaLadderStart?: IStateMachine;
   /** The nurture state machine: `NURTURE_STATE_MACHINE_ARN` and `states:StopExecution` on its executions. @default - no access */
   readonly nurtureStateMachine?: IStateMachine;
   /**
@@ -310,18 +299,6 @@ export class LeadFunction extends Construct {
     }
     const stopReason =
       'StopExecution targets the executions of this one state machine, named per assignment at run time, so the grant covers its executions.';
-    if (access.slaLadderStart) {
-      fn.addEnvironment(ENV.slaStateMachineArn, access.slaLadderStart.stateMachineArn);
-      access.slaLadderStart.grantStartExecution(fn);
-    }
-    if (access.slaStateMachine) {
-      fn.addEnvironment(ENV.slaStateMachineArn, access.slaStateMachine.stateMachineArn);
-      acknowledgeGrantWildcards(
-        this,
-        access.slaStateMachine.grantExecution(fn, 'states:StopExecution'),
-        stopReason,
-      );
-    }
     if (access.nurtureStateMachine) {
       fn.addEnvironment(ENV.nurtureStateMachineArn, access.nurtureStateMachine.stateMachineArn);
       acknowledgeGrantWildcards(

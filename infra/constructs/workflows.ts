@@ -2,7 +2,6 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
-  Chain,
   Choice,
   Condition,
   DefinitionBody,
@@ -28,19 +27,12 @@ import { nagName } from '../lib/nag';
  * State names of the two workflows. They are part of the contract: the local emulator overrides
  * Task and Wait states by name, and the bench prices a path by walking them.
  *
- * Both machines are generated from the client file, one Wait and one Task per rung, with no
- * planning or pass states: Step Functions Standard bills every state entered, and the deadlines
- * and waits are known before the execution starts (see the README's benchmarks). The nurture
- * machine keeps one Choice between steps, so a sequence that must stop ends at once.
+ * Both machines are generated from the client file, one Wait and one Task per step, with no
+ * planning or pass states: Step Functions Standard bills every state entered, and the waits are
+ * known before the execution starts (see the README's benchmarks). The nurture machine keeps
+ * one Choice between steps, so a sequence that must stop ends at once. The SLA ladder's states
+ * are in `sla-ladder.ts` (`SLA_STATES`).
  */
-export const SLA_STATES = {
-  /** `Wait 0` waits for the first owner's deadline, `Wait k` for ladder step k's. */
-  wait: (ladderStep: number) => `Wait ${ladderStep}`,
-  /** `Escalate k` applies ladder step k (or ends quietly when the lead was contacted meanwhile). */
-  escalate: (ladderStep: number) => `Escalate ${ladderStep}`,
-  unworked: 'MarkUnworked',
-} as const;
-
 export const NURTURE_STATES = {
   sequence: 'Sequence',
   /** A `sequenceId` no longer in the client file: nothing to send. */
@@ -93,7 +85,7 @@ export interface WorkflowProps {
  * (`payloadResponseOnly`: no `{ Payload, StatusCode }` envelope) at `resultPath`. The direct
  * function-ARN resource is also what the local Step Functions emulator understands.
  */
-function invoke(
+export function invoke(
   scope: Construct,
   id: string,
   handler: IFunction,
@@ -120,12 +112,16 @@ function invoke(
   return task;
 }
 
-/** A STANDARD, JSONPath state machine with the configured logging and X-Ray tracing. */
-function standardMachine(
+/**
+ * A JSONPath state machine (STANDARD unless `type` says otherwise) with the configured logging
+ * and X-Ray tracing.
+ */
+export function workflowMachine(
   scope: Construct,
   definition: IChainable,
   props: WorkflowProps,
   purpose: string,
+  type: StateMachineType = StateMachineType.STANDARD,
 ): StateMachine {
   const logGroup = new LogGroup(scope, 'Logs', {
     retention: props.logRetention,
@@ -133,7 +129,7 @@ function standardMachine(
   });
   const machine = new StateMachine(scope, 'StateMachine', {
     definitionBody: DefinitionBody.fromChainable(definition),
-    stateMachineType: StateMachineType.STANDARD,
+    stateMachineType: type,
     // JSONPath, not JSONata: the local emulator (aws-local-stepfunctions) runs JSONPath only.
     queryLanguage: QueryLanguage.JSON_PATH,
     tracingEnabled: true,
@@ -163,52 +159,6 @@ function standardMachine(
       'Step Functions grants InvokeFunction on the function and its versions (":*"), scoped to the one workflow function.',
   });
   return machine;
-}
-
-/** Properties of the {@link SlaWorkflow}. */
-export interface SlaWorkflowProps extends WorkflowProps {
-  /** Steps of the client's escalation ladder (`sla.ladder.length`): one Wait and one Task each. */
-  readonly ladderSteps: number;
-}
-
-/**
- * The follow-up SLA ladder for one assignment, generated from the client's ladder:
- *
- *     Wait 0 → Escalate 1 → Wait 1 → … → Escalate n → Wait n → MarkUnworked
- *
- * Started by the `sla-start` function with `{ assignment, timer }` (the `Lead Assigned` detail
- * and the first deadline) under a name derived from the assignment, so a start is idempotent
- * and `leads-api` stops the execution by name the moment the lead is contacted: a lead worked
- * in time costs one state. Each `Escalate` returns the next timer (an escalation that finds
- * the lead contacted, closed or reassigned returns a timer that fires at once, and the
- * remaining states end without effect); `MarkUnworked` re-checks the lead before marking it.
- * See `infra/CONTRACTS.md`.
- */
-export class SlaWorkflow extends Construct {
-  /** The state machine. */
-  readonly stateMachine: StateMachine;
-
-  constructor(scope: Construct, id: string, props: SlaWorkflowProps) {
-    super(scope, id);
-    const fn = props.handler;
-    const retry = RETRYABLE_ERRORS.sla;
-    const task = (action: string) => ({
-      action,
-      assignment: JsonPath.objectAt('$.assignment'),
-      executionArn: JsonPath.executionId,
-      timer: JsonPath.objectAt('$.timer'),
-    });
-    const wait = (ladderStep: number) =>
-      new Wait(this, SLA_STATES.wait(ladderStep), { time: WaitTime.timestampPath('$.timer.waitUntil') });
-
-    let chain = Chain.start(wait(0));
-    for (let step = 1; step <= props.ladderSteps; step++) {
-      const escalate = invoke(this, SLA_STATES.escalate(step), fn, task('escalate'), '$.timer', retry);
-      chain = chain.next(escalate).next(wait(step));
-    }
-    const unworked = invoke(this, SLA_STATES.unworked, fn, task('unworked'), '$.unworked', retry);
-    this.stateMachine = standardMachine(this, chain.next(unworked), props, 'Lead follow-up SLA ladder');
-  }
 }
 
 /** Properties of the {@link NurtureWorkflow}. */
@@ -285,7 +235,7 @@ export class NurtureWorkflow extends Construct {
       if (entry) bySequence.when(Condition.stringEquals('$.sequenceId', sequence.id), entry);
     }
     bySequence.otherwise(new Succeed(this, NURTURE_STATES.unknown));
-    this.stateMachine = standardMachine(this, bySequence, props, 'Lead nurture sequence');
+    this.stateMachine = workflowMachine(this, bySequence, props, 'Lead nurture sequence');
   }
 }
 
@@ -322,6 +272,6 @@ export class SmsReminderWorkflow extends Construct {
         .when(Condition.isPresent('$.plan.remindAt'), wait.next(send))
         .otherwise(new Succeed(this, SMS_REMINDER_STATES.none)),
     );
-    this.stateMachine = standardMachine(this, definition, props, 'SMS reminder of a booked meeting');
+    this.stateMachine = workflowMachine(this, definition, props, 'SMS reminder of a booked meeting');
   }
 }

@@ -17,7 +17,6 @@ import {
   firstTimer,
   minutesWithoutContact,
   type SlaTimer,
-  slaExecutionName,
   timerAfterEscalation,
   waitTimestamp,
 } from '../domain/sla';
@@ -114,40 +113,6 @@ export function planFirstTouch(
   task: Pick<SlaTask, 'assignment'>,
 ): SlaTimer {
   return firstTimer(deps.config.sla, repOf(deps, task.assignment.repId), task.assignment);
-}
-
-/** The input of an SLA ladder execution (`Wait 0` reads `timer.waitUntil`). */
-export interface SlaLadderInput {
-  readonly assignment: EventDetail<'Lead Assigned'>;
-  readonly timer: SlaTimer;
-}
-
-/** Starts SLA ladder executions (implemented with Step Functions `StartExecution`). */
-export interface SlaLadderStarter {
-  /** Starts the named execution; `already-started` when one of that name exists (a redelivery). */
-  start(name: string, input: SlaLadderInput): Promise<'started' | 'already-started'>;
-}
-
-/** The result of {@link startLadder}. */
-export interface LadderStart {
-  readonly name: string;
-  readonly timer: SlaTimer;
-  readonly started: boolean;
-}
-
-/**
- * Starts the SLA ladder of a new (non-escalation) assignment: the first deadline in the
- * assigned rep's calendar, under {@link slaExecutionName}, so a redelivered event starts
- * nothing new and `leads-api` can stop the ladder by name when the lead is contacted.
- */
-export async function startLadder(
-  deps: { readonly starter: SlaLadderStarter; readonly config: Pick<ClientConfig, 'sla' | 'reps'> },
-  assignment: EventDetail<'Lead Assigned'>,
-): Promise<LadderStart> {
-  const timer = planFirstTouch(deps, { assignment });
-  const name = slaExecutionName(assignment.leadId, assignment.assignedAt);
-  const outcome = await deps.starter.start(name, { assignment, timer });
-  return { name, timer, started: outcome === 'started' };
 }
 
 function ownProgress(lead: Lead | undefined, task: SlaTimedTask, action: 'escalate' | 'unworked') {

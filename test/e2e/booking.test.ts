@@ -204,7 +204,7 @@ describe('instant booking', () => {
     const lead = await assignedLead(leadId);
     expect(lead.owner).toBe('noah');
     await eventually('the SLA ladder to start', async () =>
-      (await api.executionsFor('Sla', leadId)).length > 0 ? true : undefined,
+      (await api.schedulesFor(leadId)).pending.length > 0 ? true : undefined,
     );
 
     const uri = `https://api.calendly.com/scheduled_events/e2e-${leadId}/invitees/one`;
@@ -225,11 +225,12 @@ describe('instant booking', () => {
     const contact = contacted.timeline.find((t) => t.activity?.type === 'contacted');
     expect(contact?.activity?.data).toMatchObject({ repId: 'noah', by: 'calendly' });
 
-    const execution = await eventually('the SLA ladder to stop', async () => {
-      const [run] = await api.executionsFor('Sla', leadId);
-      return run && run.status !== 'RUNNING' ? run : undefined;
+    // Cancelled by name: the pending rung was deleted and never ran.
+    const rungs = await eventually('the SLA ladder to stop', async () => {
+      const schedules = await api.schedulesFor(leadId);
+      return schedules.pending.length === 0 ? schedules : undefined;
     });
-    expect(execution.status).toBe('ABORTED');
+    expect(rungs.fired).toEqual([]);
 
     const speed = await api.get<{
       data: { contacted: number; byRep: Array<{ repId: string; contacted: number }> };
@@ -247,7 +248,7 @@ describe('instant booking', () => {
     const answer = await api.submitForm(hotLead('Barbara', 'Liskov', email, 'US'));
     const lead = await assignedLead(answer.leadId);
     await eventually('the SLA ladder to start', async () =>
-      (await api.executionsFor('Sla', answer.leadId)).length > 0 ? true : undefined,
+      (await api.schedulesFor(answer.leadId)).pending.length > 0 ? true : undefined,
     );
     const body = JSON.stringify({
       triggerEvent: 'BOOKING_CREATED',
@@ -275,11 +276,12 @@ describe('instant booking', () => {
       return detail.lead.firstTouchAt ? detail.lead : undefined;
     });
     expect(contacted.status).toBe('contacted');
-    const execution = await eventually('the SLA ladder to stop', async () => {
-      const [run] = await api.executionsFor('Sla', answer.leadId);
-      return run && run.status !== 'RUNNING' ? run : undefined;
+    // Cancelled by name: the pending rung was deleted and never ran.
+    const rungs = await eventually('the SLA ladder to stop', async () => {
+      const schedules = await api.schedulesFor(answer.leadId);
+      return schedules.pending.length === 0 ? schedules : undefined;
     });
-    expect(execution.status).toBe('ABORTED');
+    expect(rungs.fired).toEqual([]);
     const bookings = await api.get<{ data: { repOutreach: number; byRep: Array<{ repId: string }> } }>(
       '/reports/bookings',
     );

@@ -436,9 +436,7 @@ test('an assigned lead gets a follow-up task; "Mark contacted" pressed on the Sl
   const { lead } = await api.lead(leadId);
   expect(lead.firstTouchAt).toBeDefined();
   expect(lead.status).toBe('contacted');
-  await expect
-    .poll(async () => (await api.executionsFor('Sla', leadId)).map((e) => e.status), POLL)
-    .not.toContain('RUNNING');
+  await expect.poll(async () => (await api.schedulesFor(leadId)).pending.length, POLL).toBe(0);
   await expect
     .poll(async () => (await tasksOf(leadId)).find((t) => t.origin === 'follow-up')?.closedBecause, POLL)
     .toBe('contacted');

@@ -113,6 +113,34 @@ async function assigned(leadId: string) {
   return lead;
 }
 
+/**
+ * Waits until the lead's SLA ladder is over (no rung scheduled, none running); returns the
+ * executions of its rungs, in the order they started.
+ */
+function ladderOver(leadId: string, timeoutMs = 60_000) {
+  return eventually(
+    `the SLA ladder of lead ${leadId} to end`,
+    async () => {
+      // Over twice in a row, 300 ms apart (the two recorders are read one after the other).
+      const over = async () => {
+        const { pending } = await api.schedulesFor(leadId);
+        const executions = await api.executionsFor('Sla', leadId);
+        return executions.length > 0 &&
+          pending.length === 0 &&
+          executions.every((e) => e.status !== 'RUNNING')
+          ? executions
+          : undefined;
+      };
+      const first = await over();
+      if (!first) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = await over();
+      return second && second.length === first.length ? second : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
 /** Waits until the lead's execution of a state machine has finished; returns it. */
 function finished(machine: 'Sla' | 'Nurture', leadId: string, timeoutMs = 60_000) {
   return eventually(
@@ -280,9 +308,13 @@ describe.concurrent('leads being worked', () => {
     const first = await assigned(leadId);
     const firstOwner = first.owner ?? '';
 
-    const execution = await finished('Sla', leadId);
-    expect(execution.status).toBe('SUCCEEDED');
-    expect(execution.output).toHaveProperty('unworked');
+    // One EXPRESS execution per rung: the start, each escalation, the unworked check.
+    const rungs = await ladderOver(leadId);
+    expect(rungs.map((e) => e.status)).toEqual(rungs.map(() => 'SUCCEEDED'));
+    expect(rungs.map((e) => e.input.rung)).toEqual(
+      Array.from({ length: config.sla.ladder.length + 2 }, (_, i) => i),
+    );
+    expect(rungs.at(-1)?.output).toHaveProperty('unworked');
     ladder.unworked = leadId;
 
     const { lead, timeline } = await api.lead(leadId);
@@ -326,10 +358,12 @@ describe.concurrent('leads being worked', () => {
   test('a lead marked contacted stops the SLA ladder', async ({ expect }) => {
     const { leadId } = await capture(mqlLead('Cora Quick', 'cora.quick@quick-software.example'));
     const lead = await assigned(leadId);
-    // The rep calls once the ladder runs (sla-start starts it next to the alert).
-    await eventually('the SLA ladder to start', async () =>
-      (await api.executionsFor('Sla', leadId)).length > 0 ? true : undefined,
-    );
+    // The rep calls once the ladder runs (its first rung is scheduled next to the alert).
+    const [rung1] = await eventually('the SLA ladder to start', async () => {
+      const { pending } = await api.schedulesFor(leadId);
+      return pending.length > 0 ? pending : undefined;
+    });
+    expect(rung1?.name).toBe(`${slaExecutionName(leadId, lead.assignedAt ?? '')}-r1`);
 
     const contacted = await api.post<{ alreadyContacted: boolean; firstTouchAt: string }>(
       `/leads/${leadId}/contacted`,
@@ -358,10 +392,10 @@ describe.concurrent('leads being worked', () => {
     const missing = await api.patch(`/leads/${leadId}/tasks/no-such-task`, { done: true });
     expect(missing.status).toBe(404);
 
-    // The first touch stopped the ladder by name at once, in its first wait.
-    const execution = await finished('Sla', leadId);
-    expect(execution.status).toBe('ABORTED');
-    expect(execution.executionArn.endsWith(`:${slaExecutionName(leadId, lead.assignedAt ?? '')}`)).toBe(true);
+    // The first touch cancelled the ladder by name at once: its first rung never ran.
+    const rungs = await ladderOver(leadId);
+    expect(rungs.map((e) => e.input.rung)).toEqual([0]);
+    expect(await api.schedulesFor(leadId)).toEqual({ pending: [], fired: [] });
     const after = (await api.lead(leadId)).lead;
     expect(after).toMatchObject({ owner: lead.owner, status: 'contacted' });
     // Only the original owner was ever alerted.
@@ -503,7 +537,7 @@ describe.concurrent('leads being worked', () => {
     expect(person.found && person.leadId).toBe(first.leadId);
     expect(person.found && person.lead.profile.message).toBe('Any news?');
     // One lead, one owner to alert, one SLA clock (which the first touch stops).
-    const clocks = await api.executionsFor('Sla', first.leadId);
+    const clocks = (await api.executionsFor('Sla', first.leadId)).filter((e) => e.input.rung === 0);
     expect(clocks).toHaveLength(1);
     expect((await api.post(`/leads/${first.leadId}/contacted`)).status).toBe(200);
   });

@@ -94,6 +94,15 @@ export interface RecordedExecution {
   readonly cause?: string;
 }
 
+/** A one-time schedule of the local EventBridge Scheduler (an SLA rung). */
+export interface RecordedSchedule {
+  readonly name: string;
+  readonly groupName: string;
+  readonly at: string;
+  readonly target: { readonly Arn: string; readonly Input?: string };
+  readonly state: 'ENABLED' | 'FIRED' | 'FAILED';
+}
+
 /** Thin HTTP client of one running pipeline. */
 export class PipelineClient {
   constructor(readonly endpoints: Endpoints) {}
@@ -207,6 +216,15 @@ export class PipelineClient {
   }
 
   /** The execution of one state machine (logical id prefix, e.g. `Sla`) started for a lead. */
+  /** The SLA rung schedules of a lead: still pending, and already fired. */
+  async schedulesFor(leadId: string): Promise<{ pending: RecordedSchedule[]; fired: RecordedSchedule[] }> {
+    const all = await this.recorder<{ pending: RecordedSchedule[]; fired: RecordedSchedule[] }>('schedules');
+    const ofLead = (s: RecordedSchedule) =>
+      (JSON.parse(s.target.Input ?? '{}') as { assignment?: { leadId?: string } }).assignment?.leadId ===
+      leadId;
+    return { pending: all.pending.filter(ofLead), fired: all.fired.filter(ofLead) };
+  }
+
   async executionsFor(machine: 'Sla' | 'Nurture', leadId: string): Promise<RecordedExecution[]> {
     const arn = Object.entries(this.endpoints.stateMachines).find(([logicalId]) =>
       logicalId.startsWith(machine),

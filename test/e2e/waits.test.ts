@@ -86,10 +86,13 @@ describe('the SLA ladder at the default time scale (×60)', () => {
       industry: 'Software',
       country: 'GB',
     });
+    // One EXPRESS execution per rung; the last rung is the unworked check.
     const execution = await eventually(
-      'the SLA execution to finish',
+      'the SLA ladder to end',
       async () => {
-        const [found] = await api.executionsFor('Sla', leadId);
+        const found = (await api.executionsFor('Sla', leadId)).find(
+          (e) => e.input.rung === config.sla.ladder.length + 1,
+        );
         return found && found.status !== 'RUNNING' ? found : undefined;
       },
       { timeoutMs: 240_000, intervalMs: 1000 },

@@ -61,23 +61,18 @@ const FUNCTION_ENV: Record<string, string[]> = {
   score: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   route: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   alert: ['TABLE_NAME', 'ALERT_TOPIC_ARN', 'SLACK_SECRET_ARN', 'CONSOLE_URL'],
-  'slack-actions': [
-    'TABLE_NAME',
-    'EVENT_BUS_NAME',
-    'SLA_STATE_MACHINE_ARN',
-    'SLACK_INTERACTIVITY_SECRET_ARN',
-  ],
+  'slack-actions': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_SCHEDULE_GROUP', 'SLACK_INTERACTIVITY_SECRET_ARN'],
   sla: ['TABLE_NAME', 'EVENT_BUS_NAME'],
   nurture: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
   'auto-respond': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'CONFIGURATION_SET_NAME', 'API_URL'],
-  'sla-start': ['SLA_STATE_MACHINE_ARN'],
+  'sla-start': ['SLA_SCHEDULE_GROUP', 'SLA_SCHEDULER_ROLE_ARN', 'SLA_SCHEDULE_DLQ_ARN'],
   'ses-events': ['TABLE_NAME', 'EVENT_BUS_NAME'],
-  'leads-api': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
+  'leads-api': ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_SCHEDULE_GROUP'],
   'reports-api': ['TABLE_NAME'],
   'stale-deals': ['TABLE_NAME', 'EVENT_BUS_NAME'],
   erase: ['TABLE_NAME'],
   'next-step': ['TABLE_NAME', 'SIGNING_SECRET_ARN', 'API_URL'],
-  meetings: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_STATE_MACHINE_ARN'],
+  meetings: ['TABLE_NAME', 'EVENT_BUS_NAME', 'SLA_SCHEDULE_GROUP'],
   'follow-up': ['TABLE_NAME'],
   // Only with `sms.enabled`: the origination identity is in the baked-in client file.
   sms: ['TABLE_NAME'],
@@ -654,15 +649,17 @@ describe.each(clients)('client %s', (clientName) => {
       const machines = resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
       const machineId = (prefix: string) =>
         (machines.find(([id]) => id.startsWith(prefix)) as [string, CfnResource])[0];
-      // The SLA ladder is started by `sla-start` under a name (EventBridge cannot name executions).
-      const slaStart = ruleTargeting(s, fnId('sla-start'));
+      // The SLA ladder starts as rung 0 of its EXPRESS workflow, which schedules rung 1 by name.
+      const slaStart = ruleTargeting(s, machineId('SlaWorkflow'));
       expect(pattern(slaStart)).toEqual({
         source: [EVENT_SOURCE],
         'detail-type': ['Lead Assigned'],
         detail: { via: [{ 'anything-but': ['escalation'] }], isTest: [false] },
       });
       onPipelineBus(slaStart);
-      expect(() => ruleTargeting(s, machineId('SlaWorkflow'))).toThrow();
+      const [slaTarget] = slaStart.Properties.Targets as { InputTransformer: { InputTemplate: string } }[];
+      expect(slaTarget?.InputTransformer.InputTemplate).toBe('{"rung":0,"assignment":<detail>}');
+      expect(() => ruleTargeting(s, fnId('sla-start'))).toThrow();
       const nurture = ruleTargeting(s, machineId('NurtureWorkflow'));
       expect(pattern(nurture)).toEqual({ source: [EVENT_SOURCE], 'detail-type': ['Lead Nurtured'] });
       onPipelineBus(nurture);
@@ -797,7 +794,6 @@ describe.each(clients)('client %s', (clientName) => {
         'ses-events',
         'stale-deals',
         'erase',
-        'sla-start',
         'meetings',
         'follow-up',
         'sms',
@@ -883,13 +879,17 @@ describe.each(clients)('client %s', (clientName) => {
       expect(actionsOf('alert').has('events:PutEvents')).toBe(false);
       expect(actionsOf('nurture').has('ses:SendEmail')).toBe(true);
       expect(actionsOf('capture').has('ses:SendEmail')).toBe(false);
-      expect(actionsOf('leads-api').has('states:StopExecution')).toBe(true);
-      expect(actionsOf('sla').has('states:StopExecution')).toBe(false);
-      expect(actionsOf('sla-start').has('states:StartExecution')).toBe(true);
+      // Contact cancels the SLA ladder: its rung schedules are deleted by name.
+      expect(actionsOf('leads-api').has('scheduler:DeleteSchedule')).toBe(true);
+      expect(actionsOf('leads-api').has('scheduler:CreateSchedule')).toBe(false);
+      expect(actionsOf('sla').has('scheduler:DeleteSchedule')).toBe(false);
+      expect(actionsOf('sla-start').has('scheduler:CreateSchedule')).toBe(true);
+      expect(actionsOf('sla-start').has('iam:PassRole')).toBe(true);
+      expect(actionsOf('sla-start').has('states:StartExecution')).toBe(false);
       expect(actionsOf('sla-start').has('dynamodb:GetItem')).toBe(false);
       expect(actionsOf('auto-respond').has('events:PutEvents')).toBe(false);
       // A booking stops the SLA ladder as the console's "Contacted" does.
-      expect(actionsOf('meetings').has('states:StopExecution')).toBe(true);
+      expect(actionsOf('meetings').has('scheduler:DeleteSchedule')).toBe(true);
       expect(actionsOf('meetings').has('events:PutEvents')).toBe(true);
       expect(actionsOf('follow-up').has('events:PutEvents')).toBe(false);
       expect(actionsOf('follow-up').has('dynamodb:Scan')).toBe(false);
@@ -932,7 +932,7 @@ describe.each(clients)('client %s', (clientName) => {
         ]);
       }
       const actions = new Set(statements.flatMap((st) => [st.Action].flat()));
-      expect(actions.has('states:StopExecution')).toBe(true);
+      expect(actions.has('scheduler:DeleteSchedule')).toBe(true);
       expect(actions.has('states:StartExecution')).toBe(false);
       expect(actions.has('events:PutEvents')).toBe(true);
     });
@@ -998,11 +998,11 @@ describe.each(clients)('client %s', (clientName) => {
   describe('workflows', () => {
     const machines = () => resourcesOfType(s.pipelineJson, 'AWS::StepFunctions::StateMachine');
 
-    it('are STANDARD, JSONPath, logging errors only (the client file default) and X-Ray tracing', () => {
+    it('are STANDARD (the SLA rung EXPRESS), JSONPath, logging errors only (the client file default) and X-Ray tracing', () => {
       expect(machines()).toHaveLength(2 + smsOn());
       for (const [id, m] of machines()) {
         const p = m.Properties as Record<string, unknown>;
-        expect(p.StateMachineType, id).toBe('STANDARD');
+        expect(p.StateMachineType, id).toBe(id.startsWith('SlaWorkflow') ? 'EXPRESS' : 'STANDARD');
         expect(p.TracingConfiguration, id).toEqual({ Enabled: true });
         const logging = p.LoggingConfiguration as {
           Level: string;
@@ -1028,6 +1028,46 @@ describe.each(clients)('client %s', (clientName) => {
           expect(JSON.stringify(state.Retry), name).toMatch(/"(Sla|Nurture|Sms)RetryableError"/);
         }
       }
+    });
+  });
+
+  describe('SLA ladder on EventBridge Scheduler', () => {
+    it('has a schedule group without a fixed name and a role only Scheduler of this account assumes', () => {
+      const groups = resourcesOfType(s.pipelineJson, 'AWS::Scheduler::ScheduleGroup');
+      expect(groups).toHaveLength(1);
+      expect(groups[0]?.[1].Properties?.Name).toBeUndefined();
+      const roles = resourcesOfType(s.pipelineJson, 'AWS::IAM::Role').filter(([, r]) =>
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
+      );
+      expect(roles).toHaveLength(1);
+      const [roleId, role] = roles[0] as [string, CfnResource];
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+      const statements = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      const actions = statements.flatMap((st) => [st.Action].flat()).sort();
+      expect(actions).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        'states:StartExecution',
+      ]);
+      const start = statements.find((st) => [st.Action].flat().includes('states:StartExecution'));
+      expect(JSON.stringify(start?.Resource)).toContain('SlaWorkflowStateMachine');
+    });
+
+    it('lets sla-start create schedules only in that group, and pass only that role', () => {
+      const [, fn] = functionsByName(s).get('sla-start') as [string, CfnResource];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      const create = statements.find((st) => [st.Action].flat().includes('scheduler:CreateSchedule'));
+      expect(JSON.stringify(create?.Resource)).toMatch(
+        /schedule\/",\{"Ref":"SlaWorkflowRungs[0-9A-F]+"\},"\/\*/,
+      );
+      const pass = statements.find((st) => [st.Action].flat().includes('iam:PassRole'));
+      expect(JSON.stringify(pass?.Resource)).toContain('SlaWorkflowSchedulerRole');
     });
   });
 

@@ -1,6 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NURTURE_STATES, SLA_STATES, SMS_REMINDER_STATES } from '../../infra/constructs/workflows';
+import { SLA_STATES } from '../../infra/constructs/sla-ladder';
+import { NURTURE_STATES, SMS_REMINDER_STATES } from '../../infra/constructs/workflows';
 import { CLIENTS_DIR } from '../../infra/lib/paths';
 import { loadClientConfig } from '../../shared/config/load';
 import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClient } from './helpers';
@@ -12,6 +13,7 @@ import { type AslDefinition, resourcesOfType, stateMachineDefinition, synthClien
  */
 const config = loadClientConfig('example', CLIENTS_DIR);
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Sla:test-1';
+const MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Sla';
 
 const assignment = {
   leadId: 'lead-1',
@@ -46,7 +48,10 @@ async function run(
   const waits = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
   const machine = new StateMachine(definition as never);
   const execution = machine.run(input as never, {
-    context: { Execution: { Id: EXECUTION_ARN, Name: 'test-1' } },
+    context: {
+      Execution: { Id: EXECUTION_ARN, Name: 'test-1' },
+      StateMachine: { Id: MACHINE_ARN, Name: 'Sla' },
+    },
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(
         tasks.map(([name]) => [
@@ -86,74 +91,125 @@ describe('workflows in the local Step Functions emulator', () => {
     reminder = stateMachineDefinition(s.pipelineJson, id('SmsReminderWorkflow'));
   });
 
-  describe('SLA ladder', () => {
-    const timer = (waitUntil: string, ladderStep: number, owner: string) => ({
+  describe('SLA ladder (one rung per EXPRESS execution)', () => {
+    const LADDER = 'lead-1-1741003200000';
+    const steps = config.sla.ladder.length;
+    const timer = (waitUntil: string, ladderStep: number, owner: string, exhausted = false) => ({
       waitUntil,
       ladderStep,
       owner,
       assignedAt: assignment.assignedAt,
       involved: [owner],
-      exhausted: false,
+      exhausted,
     });
-    const input = { assignment, timer: timer('2025-03-03T09:05:00Z', 0, 'liam') };
+    const rung = (n: number, t = timer('2025-03-03T09:05:00Z', n - 1, 'liam')) => ({
+      ladder: LADDER,
+      rung: n,
+      assignment,
+      timer: t,
+    });
+    const states = (def: AslDefinition) =>
+      Object.entries(def.States).map(([name, state]) => `${name}:${state.Type}`);
 
-    it('is generated from the ladder: one Wait and one Task per rung, nothing else', () => {
-      // example.yaml: first touch, then team backup, then manager, then unworked.
-      expect(sla.StartAt).toBe(SLA_STATES.wait(0));
-      expect(Object.entries(sla.States).map(([name, state]) => `${name}:${state.Type}`)).toEqual([
-        `${SLA_STATES.wait(0)}:Wait`,
-        `${SLA_STATES.escalate(1)}:Task`,
-        `${SLA_STATES.wait(1)}:Wait`,
-        `${SLA_STATES.escalate(2)}:Task`,
-        `${SLA_STATES.wait(2)}:Wait`,
-        `${SLA_STATES.unworked}:Task`,
-      ]);
-      for (const step of [0, 1, 2]) {
-        expect(sla.States[SLA_STATES.wait(step)]).toMatchObject({ TimestampPath: '$.timer.waitUntil' });
-      }
+    it('is one rung: a Choice, the start or the escalation, and either the next rung or the unworked check', () => {
+      expect(sla.StartAt).toBe(SLA_STATES.rung);
+      expect(states(sla).sort()).toEqual(
+        [
+          `${SLA_STATES.rung}:Choice`,
+          `${SLA_STATES.start}:Task`,
+          `${SLA_STATES.escalate}:Task`,
+          `${SLA_STATES.exhausted}:Choice`,
+          `${SLA_STATES.scheduleNext}:Task`,
+          `${SLA_STATES.unworked}:Task`,
+          `${SLA_STATES.done}:Succeed`,
+        ].sort(),
+      );
+      expect(Object.values(sla.States).some((st) => st.Type === 'Wait')).toBe(false);
       expect(sla.States[SLA_STATES.unworked]).toMatchObject({ End: true });
     });
 
-    it('escalates at each deadline with the timer the previous step returned, then marks unworked', async () => {
-      const { calls, error } = await run(sla, input, (state, payload) => {
-        if (state === SLA_STATES.escalate(1)) return timer('2025-03-03T09:10:00Z', 1, 'ana');
-        if (state === SLA_STATES.escalate(2)) return timer('2025-03-03T09:20:00Z', 2, 'maya');
-        if (payload.action === 'unworked')
-          return { outcome: 'unworked', managerId: 'maya', lastOwner: 'maya' };
+    it('rung 0 (the rule on Lead Assigned) asks sla-start to schedule rung 1, naming this workflow', async () => {
+      const { calls, error } = await run(sla, { rung: 0, assignment }, () => ({
+        name: LADDER,
+        started: true,
+      }));
+      expect(error).toBeUndefined();
+      expect(calls).toEqual([
+        { state: SLA_STATES.start, payload: { action: 'start', stateMachineArn: MACHINE_ARN, assignment } },
+      ]);
+    });
+
+    it('an escalation rung escalates with the ladder as execution, then schedules the next rung', async () => {
+      const next = timer('2025-03-03T09:10:00Z', 1, 'ana');
+      const { calls, error } = await run(sla, rung(1), (state) => {
+        if (state === SLA_STATES.escalate) return next;
+        if (state === SLA_STATES.scheduleNext) return { scheduled: true, rung: 2 };
         return undefined;
       });
       expect(error).toBeUndefined();
       expect(calls.map((c) => `${c.state}:${c.payload.action}`)).toEqual([
-        `${SLA_STATES.escalate(1)}:escalate`,
-        `${SLA_STATES.escalate(2)}:escalate`,
-        `${SLA_STATES.unworked}:unworked`,
+        `${SLA_STATES.escalate}:escalate`,
+        `${SLA_STATES.scheduleNext}:schedule-next`,
       ]);
-      // Every call carries the assignment the ladder started for and the execution ARN.
-      for (const c of calls) {
-        expect(c.payload.assignment).toEqual(assignment);
-        expect(c.payload.executionArn).toBe(EXECUTION_ARN);
-      }
+      // The sla task contract: the ladder's name is the execution, the same in every rung.
       expect(calls[0]?.payload).toEqual({
         action: 'escalate',
         assignment,
-        executionArn: EXECUTION_ARN,
-        timer: input.timer,
+        executionArn: LADDER,
+        timer: rung(1).timer,
       });
-      expect(calls[1]?.payload.timer).toEqual(timer('2025-03-03T09:10:00Z', 1, 'ana'));
-      expect(calls[2]?.payload.timer).toEqual(timer('2025-03-03T09:20:00Z', 2, 'maya'));
+      expect(calls[1]?.payload).toEqual({
+        action: 'schedule-next',
+        stateMachineArn: MACHINE_ARN,
+        ladder: LADDER,
+        rung: 1,
+        assignment,
+        timer: next,
+      });
+    });
+
+    it('marks the lead unworked at once when the escalation found nobody left', async () => {
+      const { calls } = await run(sla, rung(1), (state) =>
+        state === SLA_STATES.escalate
+          ? timer('2025-03-03T09:05:01Z', 0, 'liam', true)
+          : { outcome: 'unworked', managerId: 'maya', lastOwner: 'liam' },
+      );
+      expect(calls.map((c) => `${c.state}:${c.payload.action}`)).toEqual([
+        `${SLA_STATES.escalate}:escalate`,
+        `${SLA_STATES.unworked}:unworked`,
+      ]);
+      expect(calls[1]?.payload.timer).toMatchObject({ exhausted: true });
+    });
+
+    it('the rung after the last step is the unworked check', async () => {
+      const last = rung(steps + 1, timer('2025-03-03T09:20:00Z', steps, 'maya'));
+      const { calls, error } = await run(sla, last, () => ({
+        outcome: 'unworked',
+        managerId: 'maya',
+        lastOwner: 'maya',
+      }));
+      expect(error).toBeUndefined();
+      expect(calls).toEqual([
+        {
+          state: SLA_STATES.unworked,
+          payload: { action: 'unworked', assignment, executionArn: LADDER, timer: last.timer },
+        },
+      ]);
     });
 
     it('fails the execution when a task fails with a non-retryable error', async () => {
-      const { calls, error } = await run(sla, input, () => {
+      const { calls, error } = await run(sla, rung(1), () => {
         throw Object.assign(new Error('bad timer'), { name: 'InvalidInputError' });
       });
       expect(calls).toHaveLength(1);
       expect(error).toBeDefined();
     });
 
-    it("retries the function's transient failures", () => {
-      const task = sla.States[SLA_STATES.escalate(1)] as { Retry?: Array<{ ErrorEquals: string[] }> };
-      expect(task.Retry?.flatMap((r) => r.ErrorEquals)).toContain('SlaRetryableError');
+    it("retries the functions' transient failures", () => {
+      for (const name of [SLA_STATES.escalate, SLA_STATES.scheduleNext, SLA_STATES.unworked]) {
+        const task = sla.States[name] as { Retry?: Array<{ ErrorEquals: string[] }> };
+        expect(task.Retry?.flatMap((r) => r.ErrorEquals)).toContain('SlaRetryableError');
+      }
     });
   });
 

@@ -20,8 +20,8 @@ describe('the function environment schema', () => {
   });
 
   it('refuses a value of the wrong shape, naming the variable and the reason', () => {
-    expect(() => requireEnv('SLA_STATE_MACHINE_ARN', { SLA_STATE_MACHINE_ARN: 'sla' })).toThrow(
-      /SLA_STATE_MACHINE_ARN must be an ARN/,
+    expect(() => requireEnv('SLA_SCHEDULER_ROLE_ARN', { SLA_SCHEDULER_ROLE_ARN: 'sla' })).toThrow(
+      /SLA_SCHEDULER_ROLE_ARN must be an ARN/,
     );
     expect(() => optionalEnv('API_URL', { API_URL: 'javascript:alert(1)' })).toThrow(/API_URL/);
     expect(() => requireEnv(integrationSecretEnv('slack'), { SLACK_SECRET_ARN: 'nope' })).toThrow(

@@ -6,13 +6,13 @@ vi.hoisted(() => {
 });
 
 import { createHandler } from '../../../functions/follow-up/handler';
-import { SfnSlaClock } from '../../../shared/adapters/sla-ladder';
+import { SchedulerSlaClock } from '../../../shared/adapters/sla-ladder';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { followUpTaskId, stageActionTaskId } from '../../../shared/domain/follow-up';
 import type { Lead } from '../../../shared/domain/lead';
 import { callerFromClaims } from '../../../shared/http/auth';
 import { listLeads } from '../../../shared/services/lead-queries';
-import { claimsFor, config, LeadsHarness, makeLead, SLA_MACHINE } from './leads-kit';
+import { claimsFor, config, LeadsHarness, makeLead, SLA_SCHEDULE_GROUP } from './leads-kit';
 
 // Monday 24 November 2025, 14:50 UTC: Liam (Dublin, 09:00-17:30) is on shift; the SLA is 5 minutes.
 const ASSIGNED_AT = '2025-11-24T14:50:00.000Z';
@@ -274,7 +274,7 @@ describe('the lists reps and managers work from (GET /leads)', () => {
       {
         store: h.repository,
         publisher: h.publisher,
-        sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
+        sla: new SchedulerSlaClock(SLA_SCHEDULE_GROUP, config.sla.ladder.length, h.schedulerClient),
         config,
         now: () => now,
       },

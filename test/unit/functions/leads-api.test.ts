@@ -5,7 +5,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { createHandler, expectedVersion, SfnSlaClock } from '../../../functions/leads-api/handler';
+import { createHandler, expectedVersion, SchedulerSlaClock } from '../../../functions/leads-api/handler';
 import { DynamoErasureStore } from '../../../shared/adapters/erasure-store';
 import type { LeadRepository } from '../../../shared/adapters/lead-repository';
 import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
@@ -24,7 +24,7 @@ import {
   config,
   LeadsHarness,
   makeLead,
-  SLA_MACHINE,
+  SLA_SCHEDULE_GROUP,
   slaExecution,
   TABLE,
   throttling,
@@ -45,7 +45,7 @@ function handler() {
   return createHandler({
     store: h.repository,
     publisher: h.publisher,
-    sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
+    sla: new SchedulerSlaClock(SLA_SCHEDULE_GROUP, config.sla.ladder.length, h.schedulerClient),
     config,
     erasures: new DynamoErasureStore(TABLE, h.docClient),
     now: () => NOW,
@@ -445,9 +445,7 @@ describe('POST /leads/{id}/contacted', () => {
       }),
     );
     expect((await contacted()).statusCode).toBe(200);
-    expect(h.stopped).toEqual([
-      { executionArn: execution, error: 'SlaEnded', cause: 'the lead was contacted' },
-    ]);
+    expect(h.stopped).toEqual([{ executionArn: execution }]);
 
     await h.seed(
       liamsLead({
@@ -476,12 +474,12 @@ describe('POST /leads/{id}/contacted', () => {
     expect((await contacted()).statusCode).toBe(200);
     // sla-start named the execution after the lead and its assignment time.
     expect(h.stopped).toEqual([
-      {
-        executionArn: slaExecution(slaExecutionName('lead-1', '2026-03-02T08:00:05.000Z')),
-        error: 'SlaEnded',
-        cause: 'the lead was contacted',
-      },
+      { executionArn: slaExecution(slaExecutionName('lead-1', '2026-03-02T08:00:05.000Z')) },
     ]);
+    // Every rung the ladder can have, by name, in the rungs' group.
+    expect(h.deletedRungs.map((d) => d.Name).sort()).toEqual(
+      Array.from({ length: config.sla.ladder.length + 1 }, (_, i) => `lead-1-1772438405000-r${i + 1}`),
+    );
   });
 
   it('stops the ladder by name after an escalation that only notified (the owner kept the lead)', async () => {
@@ -1235,19 +1233,18 @@ describe('POST /leads/{id}/details/{activityId}/accept', () => {
   });
 });
 
-describe('SfnSlaClock', () => {
-  it('stops only executions of the SLA state machine and treats an ended one as stopped', async () => {
-    const clock = new SfnSlaClock(SLA_MACHINE, h.sfnClient);
+describe('SchedulerSlaClock', () => {
+  it('cancels only ladder names and treats rungs that already ran as cancelled', async () => {
+    const clock = new SchedulerSlaClock(SLA_SCHEDULE_GROUP, config.sla.ladder.length, h.schedulerClient);
     await expect(
       clock.stop('arn:aws:states:eu-west-1:123456789012:execution:NurtureWorkflow:x', 'test'),
-    ).rejects.toThrow(/not an execution of the SLA state machine/);
-    h.failNextStop(Object.assign(new Error('gone'), { name: 'ExecutionDoesNotExist' }));
+    ).rejects.toThrow(/not an SLA ladder name/);
+    h.failNextStop(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
     await expect(clock.stop(slaExecution('done'), 'test')).resolves.toBeUndefined();
     h.failNextStop(throttling());
     await expect(clock.stop(slaExecution('busy'), 'test')).rejects.toMatchObject({
       code: 'DEPENDENCY_UNAVAILABLE',
     });
-    expect(h.stopped).toEqual([]);
   });
 });
 

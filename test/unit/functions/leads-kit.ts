@@ -3,9 +3,13 @@
  * (in-memory table behind mocked SDK clients, REAL adapters) extended with what these functions
  * use and the EventBridge consumers do not: GSI queries with filter expressions, `Limit` and
  * `ExclusiveStartKey` as DynamoDB applies them (limit before filter), nested attribute paths
- * (`#score.#total`, `SET #data.#announced`), plus an SFN mock and API Gateway JWT events.
+ * (`#score.#total`, `SET #data.#announced`), plus an EventBridge Scheduler mock (the SLA ladder's rungs) and API Gateway JWT events.
  */
-import { SFNClient, StopExecutionCommand, type StopExecutionCommandInput } from '@aws-sdk/client-sfn';
+import {
+  DeleteScheduleCommand,
+  type DeleteScheduleCommandInput,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,9 +23,10 @@ import { evaluate, FakeTable, Harness } from './pipeline-kit';
 export { activity, makeLead, TABLE, throttling, transactionCanceled } from './pipeline-kit';
 
 export const config: ClientConfig = loadClientConfig('example', 'clients');
-export const SLA_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SlaWorkflow';
-export const slaExecution = (name: string) =>
-  `arn:aws:states:eu-west-1:123456789012:execution:SlaWorkflow:${name}`;
+/** The schedule group of the SLA ladders' rungs. */
+export const SLA_SCHEDULE_GROUP = 'SlaRungs';
+/** A ladder's id is its name (`slaExecutionName`): its rungs are `<name>-r<k>`. */
+export const slaExecution = (name: string) => name;
 
 type Item = Record<string, unknown>;
 
@@ -59,12 +64,13 @@ function holds(expression: string | undefined, item: Item, input: Item): boolean
 
 /** The {@link Harness} plus index queries, nested updates and the SFN mock. */
 export class LeadsHarness extends Harness {
-  readonly sfnClient = new SFNClient({});
-  readonly sfnMock = mockClient(this.sfnClient);
-  readonly stopped: StopExecutionCommandInput[] = [];
+  readonly schedulerClient = new SchedulerClient({});
+  readonly schedulerMock = mockClient(this.schedulerClient);
+  /** Rung schedules deleted (`DeleteSchedule`), in order. */
+  readonly deletedRungs: DeleteScheduleCommandInput[] = [];
   readonly queries: Item[] = [];
   private readonly queryFailures: unknown[] = [];
-  private readonly sfnFailures: unknown[] = [];
+  private readonly schedulerFailures: unknown[] = [];
 
   constructor() {
     super();
@@ -73,12 +79,19 @@ export class LeadsHarness extends Harness {
       if (!String(input.UpdateExpression).includes('.')) return this.table.handleDoc('UpdateCommand', input);
       return this.nestedUpdate(input);
     });
-    this.sfnMock.on(StopExecutionCommand).callsFake(async (input: StopExecutionCommandInput) => {
-      const failure = this.sfnFailures.shift();
+    this.schedulerMock.on(DeleteScheduleCommand).callsFake(async (input: DeleteScheduleCommandInput) => {
+      const failure = this.schedulerFailures.shift();
       if (failure) throw failure;
-      this.stopped.push(input);
-      return { stopDate: new Date() };
+      this.deletedRungs.push(input);
+      return {};
     });
+  }
+
+  /** Ladders cancelled: those whose first rung was deleted, as `{ executionArn: ladder }`. */
+  get stopped(): Array<{ executionArn: string }> {
+    return this.deletedRungs
+      .filter((d) => d.GroupName === SLA_SCHEDULE_GROUP && d.Name?.endsWith('-r1'))
+      .map((d) => ({ executionArn: String(d.Name).slice(0, -'-r1'.length) }));
   }
 
   /** The next Query call fails with `error`. */
@@ -87,9 +100,9 @@ export class LeadsHarness extends Harness {
     return this;
   }
 
-  /** The next StopExecution call fails with `error`. */
+  /** The next DeleteSchedule call fails with `error`. */
   failNextStop(error: unknown): this {
-    this.sfnFailures.push(error);
+    this.schedulerFailures.push(error);
     return this;
   }
 
@@ -111,7 +124,7 @@ export class LeadsHarness extends Harness {
 
   override restore(): void {
     super.restore();
-    this.sfnMock.restore();
+    this.schedulerMock.restore();
   }
 
   private query(input: Item): Item {

@@ -7,12 +7,12 @@ vi.hoisted(() => {
 
 import { createHandler } from '../../../functions/meetings/handler';
 import { createHandler as createNextStep } from '../../../functions/next-step/handler';
-import { SfnSlaClock } from '../../../shared/adapters/sla-ladder';
+import { SchedulerSlaClock } from '../../../shared/adapters/sla-ladder';
 import { signNextStepToken } from '../../../shared/domain/booking';
 import type { Lead } from '../../../shared/domain/lead';
 import { slaExecutionName } from '../../../shared/domain/sla';
 import type { ApiEvent } from '../../../shared/http/api';
-import { activity, config, LeadsHarness, makeLead, SLA_MACHINE, slaExecution } from './leads-kit';
+import { activity, config, LeadsHarness, makeLead, SLA_SCHEDULE_GROUP, slaExecution } from './leads-kit';
 import { eventBridgeEvent, lambdaContext } from './pipeline-kit';
 
 const BOOKED_AT = '2026-03-02T08:02:00.000Z';
@@ -29,7 +29,7 @@ const handler = () =>
     config,
     store: h.repository,
     publisher: h.publisher,
-    sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
+    sla: new SchedulerSlaClock(SLA_SCHEDULE_GROUP, config.sla.ladder.length, h.schedulerClient),
     steps: h.steps('meetings'),
   });
 

@@ -6,12 +6,12 @@ vi.hoisted(() => {
 });
 
 import { createHandler } from '../../../functions/slack-actions/handler';
-import { SfnSlaClock } from '../../../shared/adapters/sla-ladder';
+import { SchedulerSlaClock } from '../../../shared/adapters/sla-ladder';
 import { SlackRequestLog } from '../../../shared/adapters/slack-requests';
 import type { Lead } from '../../../shared/domain/lead';
 import { slaExecutionName } from '../../../shared/domain/sla';
 import { slackSignature, verifySlackSignature } from '../../../shared/domain/slack-actions';
-import { config, LeadsHarness, makeLead, SLA_MACHINE, slaExecution, TABLE } from './leads-kit';
+import { config, LeadsHarness, makeLead, SLA_SCHEDULE_GROUP, slaExecution, TABLE } from './leads-kit';
 
 const SECRET = 'slack-signing-secret-for-tests';
 // Captured 08:00:00, assigned to liam at 08:00:05; the press comes at 08:03:30.
@@ -88,7 +88,7 @@ function handler(secret = SECRET) {
     leads: {
       store: h.repository,
       publisher: h.publisher,
-      sla: new SfnSlaClock(SLA_MACHINE, h.sfnClient),
+      sla: new SchedulerSlaClock(SLA_SCHEDULE_GROUP, config.sla.ladder.length, h.schedulerClient),
       config,
       now: () => NOW,
     },
