@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { LocalRuntime } from '../local/runtime';
 import type { ClientConfig } from '../shared/config/schema';
 import { isOutOfOffice, isWithinWorkingHours } from '../shared/domain/working-hours';
-import type { Instrumentation } from './instrument';
+import type { Instrumentation, LeadTrace } from './instrument';
 import type { LoadConfig, LoadResult } from './load';
 import { ALERT_TIMEOUT_MS, REPO, sleep } from './options';
 import type { StlStats } from './report';
@@ -180,7 +180,7 @@ export function machineCpuTimes(): { idle: number; total: number } {
 export function stlStats(
   leads: ReadonlyArray<{
     sentAt: number;
-    trace: { slackAt?: number; snsAt?: number; routedAs?: string } | undefined;
+    trace: LeadTrace | undefined;
   }>,
   runtime: LocalRuntime,
 ): StlStats {
@@ -193,7 +193,25 @@ export function stlStats(
     slack: { alerted: slack.length, p50Ms: percentile(slack, 50), p99Ms: percentile(slack, 99) },
     sns: { alerted: sns.length, p50Ms: percentile(sns, 50), p99Ms: percentile(sns, 99) },
     slackPostsRecorded: runtime.aws.slack.length,
+    hopsP50Ms: {
+      capture: hop(assigned, (l) => [l.sentAt, l.trace?.capturedAt]),
+      score: hop(assigned, (l) => [l.trace?.capturedAt, l.trace?.scoredAt]),
+      route: hop(assigned, (l) => [l.trace?.scoredAt, l.trace?.assignedAt]),
+      alert: hop(assigned, (l) => [l.trace?.assignedAt, l.trace?.slackAt]),
+    },
   };
+}
+
+/** The median of one hop's durations, over the leads that passed both of its ends. */
+function hop<T>(
+  leads: readonly T[],
+  ends: (lead: T) => [number | undefined, number | undefined],
+): number | undefined {
+  const durations = leads.flatMap((l) => {
+    const [from, to] = ends(l);
+    return from !== undefined && to !== undefined ? [to - from] : [];
+  });
+  return percentile(durations, 50);
 }
 
 /** A country whose territory team has a rep on shift now (so SQL leads are alerted at once). */

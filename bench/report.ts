@@ -48,6 +48,16 @@ export interface StlStats {
   readonly slack: Percentiles;
   readonly sns: Percentiles;
   readonly slackPostsRecorded: number;
+  /**
+   * Median time of each hop of the assigned leads (ms): POST → `Lead Captured` on the bus
+   * (capture), → `Lead Scored` (score), → `Lead Assigned` (route), → Slack post (alert).
+   */
+  readonly hopsP50Ms?: {
+    readonly capture?: number;
+    readonly score?: number;
+    readonly route?: number;
+    readonly alert?: number;
+  };
 }
 
 export interface CostBreakdown {
@@ -321,6 +331,14 @@ export function renderMarkdown(r: BenchResult): string {
     }). Under load only assigned leads are alerted (held MQLs wait for working hours; nurtured leads get no alert).`,
     '',
   );
+  const hops = s.idle.hopsP50Ms;
+  if (hops) {
+    const ms = (v: number | undefined) => (v === undefined ? '–' : `${num(v)} ms`);
+    out.push(
+      `Idle, median per hop: capture (POST → Lead Captured) ${ms(hops.capture)}, score ${ms(hops.score)}, route ${ms(hops.route)}, alert (Lead Assigned → Slack) ${ms(hops.alert)}.`,
+      '',
+    );
+  }
 
   const e = r.efficiency;
   out.push('### 3. Pipeline efficiency (DynamoDB)', '');
