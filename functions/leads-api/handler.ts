@@ -32,8 +32,8 @@ import { acceptDetails } from '../../shared/services/submitted-details';
  * The reps' and managers' API (behind the Cognito JWT authorizer): list and read leads, mark the
  * first touch, move leads through the pipeline, reassign, notes and tasks, accept details a
  * resubmission offered, and the admins' export / erasure of a person. One function serves every route and dispatches on
- * `event.routeKey`; the rules and use cases live in `shared/domain/pipeline.ts` and
- * `shared/services/leads.ts`.
+ * `event.routeKey`; the rules live in `shared/domain/` and the use cases in
+ * `shared/services/lead-{queries,commands,notes-tasks,privacy}.ts`.
  */
 
 export interface Deps {

@@ -15,7 +15,7 @@
  *   plumbing; `emailOptOut` checked is a "no" to marketing; custom fields (`00N...`) keep their
  *   id in `extra` unless the client file names them (`capture.fieldMap`).
  * - **Contact Form 7**: `your-name`, `your-email`, `your-message`, `tel-NNN`, `email-NNN` are
- *   aliases in `normalise.ts`; `your-subject` is kept in `extra`.
+ *   aliases in `submission.ts`; `your-subject` is kept in `extra`.
  * - Any form: `capture.fieldMap` renames a posted field to a lead field or an extra key.
  */
 

@@ -9,8 +9,9 @@ import type { Page } from '../ports/page';
 /**
  * The reps' and managers' use cases behind the leads API share these ports and this input
  * parsing: queries (`lead-queries.ts`), commands (`lead-commands.ts`), notes and tasks
- * (`lead-notes-tasks.ts`) and privacy (`lead-privacy.ts`). Rules live in `domain/pipeline.ts`;
- * the use cases read, decide, write and announce.
+ * (`lead-notes-tasks.ts`) and privacy (`lead-privacy.ts`). The rules live in `domain/`
+ * (`access.ts`, `first-touch.ts`, `pipeline.ts`, `reassignment.ts`, `lead-tasks.ts`); the use
+ * cases read, decide, write and announce.
  */
 
 // ------------------------------------------------------------------------------------ ports
