@@ -47,10 +47,10 @@ import { logger, metrics } from '../../shared/runtime/observability';
  * write keyed by the effect ({@link alertKey}: the assignment, else the event id; see
  * `ports/alert-ledger.ts`). A redelivery finds the claim and sends nothing; when one channel
  * failed (say Slack rate-limited us) the claim is released with the channels that went out, and
- * the retry sends only the rest. A process that dies between the claim and the send (not a
- * thrown error: a crash) leaves the claim taken, so that alert is not sent again: at most once
- * for crashes, where a duplicate Slack ping is the worse failure; the SLA ladder still
- * escalates a lead nobody works.
+ * the retry sends only the rest. The claim is leased for the rest of the invocation: a process
+ * that dies between the claim and the send (a timeout, a crash) never completes it, and a retry
+ * after the lease takes the alert over, so no alert is lost; a success completes the claim, so no
+ * later delivery sends it again.
  *
  * Failures: retryable ones (Slack 429 beyond the time left, Slack 5xx/network after backoff, SNS
  * throttling) are thrown so Lambda's async retries (two, minutes apart) try again, then the
@@ -63,6 +63,9 @@ import { logger, metrics } from '../../shared/runtime/observability';
 
 /** How long an alert's claim is remembered: covers retries and DLQ redrives (see `retention.ts`). */
 export const IDEMPOTENCY_TTL_SECONDS = EVENT_IDEMPOTENCY_TTL_SECONDS;
+
+/** Added to the invocation's remaining time for an alert's claim lease: clocks and retries are not instant. */
+const CLAIM_LEASE_MARGIN_MS = 5_000;
 
 /** Everything the handler needs; injectable in tests. */
 export interface AlertDeps {
@@ -182,7 +185,9 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
 
     // One conditional write per alert; a redelivery, concurrent or late, finds the claim.
     const key = alertKey(id, alertEvent);
-    const claim = await d.ledger.claim(key);
+    // Leased for the rest of this invocation (plus a margin): if it dies before sending, a retry
+    // after that takes the alert over instead of finding it claimed forever.
+    const claim = await d.ledger.claim(key, remaining() + CLAIM_LEASE_MARGIN_MS);
     if (!claim) return skip('already alerted by an earlier delivery of this alert');
     const delivered = new Set<AlertChannel>(claim.delivered);
 
@@ -231,6 +236,7 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
       const first = failures.find((e) => e instanceof LeadPipelineError && e.retryable) ?? failures[0];
       throw first;
     }
+    await d.ledger.complete(key);
     logger.info('Alert sent', { recipientId: alert.recipientId, slack, sns });
     return { ...base, outcome: 'alerted', recipientId: alert.recipientId, slack, sns };
   };

@@ -21,19 +21,27 @@ export class DynamoAlertLedger implements AlertLedger {
     this.client = client ?? dynamoDocumentClient();
   }
 
-  async claim(alertKey: string): Promise<{ readonly delivered: readonly AlertChannel[] } | undefined> {
+  async claim(
+    alertKey: string,
+    leaseMs: number,
+  ): Promise<{ readonly delivered: readonly AlertChannel[] } | undefined> {
+    const now = this.now();
     try {
-      // One write: taken when new or released; the old item (if any) says what went out before.
+      // One write: taken when new, released, or abandoned (never completed, lease run out); the
+      // old item (if any) says what went out before.
       const out = await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
             ...this.key(alertKey),
             entity: 'alert',
-            claimedAt: new Date(this.now()).toISOString(),
-            [TTL_ATTRIBUTE]: Math.floor(this.now() / 1000) + EVENT_IDEMPOTENCY_TTL_SECONDS,
+            claimedAt: new Date(now).toISOString(),
+            leaseUntil: now + leaseMs,
+            [TTL_ATTRIBUTE]: Math.floor(now / 1000) + EVENT_IDEMPOTENCY_TTL_SECONDS,
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(releasedAt)',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR attribute_exists(releasedAt) OR (attribute_not_exists(completedAt) AND leaseUntil < :now)',
+          ExpressionAttributeValues: { ':now': now },
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -42,6 +50,21 @@ export class DynamoAlertLedger implements AlertLedger {
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') return undefined;
       return rethrowAsDomain('DynamoDB', error);
+    }
+  }
+
+  async complete(alertKey: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(alertKey),
+          UpdateExpression: 'SET completedAt = :at',
+          ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString() },
+        }),
+      );
+    } catch (error) {
+      rethrowAsDomain('DynamoDB', error);
     }
   }
 

@@ -44,25 +44,34 @@ function installTable(): void {
       Item: lead ? { ...structuredClone(lead), pk: input.Key.pk, sk: 'PROFILE', entity: 'lead' } : undefined,
     };
   });
-  // The claim: written when new or released (DynamoDB's condition), answering the old item.
-  docClient.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
-    const key = recordKey(input.Item);
-    const existing = records.get(key);
-    if (existing && existing.releasedAt === undefined)
-      throw new ConditionalCheckFailedException({ message: 'claimed', $metadata: {} });
-    records.set(key, input.Item);
-    return { Attributes: existing };
-  });
+  // The claim: written when new, released, or never completed with its lease run out
+  // (DynamoDB's condition), answering the old item.
+  docClient
+    .on(PutCommand)
+    .callsFake((input: { Item: Record<string, unknown>; ExpressionAttributeValues: { ':now': number } }) => {
+      const key = recordKey(input.Item);
+      const existing = records.get(key);
+      const abandoned =
+        existing?.completedAt === undefined &&
+        Number(existing?.leaseUntil) < input.ExpressionAttributeValues[':now'];
+      if (existing && existing.releasedAt === undefined && !abandoned)
+        throw new ConditionalCheckFailedException({ message: 'claimed', $metadata: {} });
+      records.set(key, input.Item);
+      return { Attributes: existing };
+    });
+  // `complete` sets completedAt; `release` sets delivered and releasedAt.
   docClient
     .on(UpdateCommand)
     .callsFake(
       (input: { Key: Record<string, unknown>; ExpressionAttributeValues: Record<string, unknown> }) => {
         const key = recordKey(input.Key);
-        records.set(key, {
-          ...records.get(key),
-          delivered: input.ExpressionAttributeValues[':delivered'],
-          releasedAt: input.ExpressionAttributeValues[':at'],
-        });
+        const values = input.ExpressionAttributeValues;
+        records.set(
+          key,
+          ':delivered' in values
+            ? { ...records.get(key), delivered: values[':delivered'], releasedAt: values[':at'] }
+            : { ...records.get(key), completedAt: values[':at'] },
+        );
         return {};
       },
     );
@@ -197,11 +206,12 @@ describe('alert handler', () => {
       recipientId: 'liam',
     });
     // One claim for both channels, keyed by the effect under the function's own partition, and
-    // no write after the sends.
+    // one write completing it after the sends.
     expect(completed()).toBe(1);
     expect([...records.keys()]).toEqual(['IDEMPOTENCY#alert|assigned#lead-1#2025-11-24T14:50:00.000Z']);
     expect(docClient.commandCalls(PutCommand)).toHaveLength(1);
-    expect(docClient.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(docClient.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect([...records.values()][0]?.completedAt).toEqual(expect.any(String));
   });
 
   it('posts to Slack without waiting for the SNS publish (the channels are sent at once)', async () => {
@@ -347,6 +357,27 @@ describe('alert handler', () => {
       'skipped',
     ]);
     expect(completed()).toBe(1);
+    expect(slackCalls).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+  });
+
+  it('takes over a claim whose invocation died before sending, once its lease has run out', async () => {
+    const key = 'IDEMPOTENCY#alert|assigned#lead-1#2025-11-24T14:50:00.000Z';
+    const handler = handlerFor();
+    // A claim still within its lease: another invocation may be sending right now.
+    records.set(key, { leaseUntil: Date.now() + 60_000 });
+    expect(await handler(assignedEvent('evt-live'), context())).toMatchObject({ outcome: 'skipped' });
+    expect(slackCalls).toHaveLength(0);
+
+    // The invocation timed out between the claim and the send: its lease ran out, never completed.
+    records.set(key, { leaseUntil: Date.now() - 1 });
+    expect(await handler(assignedEvent('evt-retry'), context())).toMatchObject({ outcome: 'alerted' });
+    expect(slackCalls).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+
+    // Completed: a redelivery long after the lease (a DLQ redrive days later) sends nothing.
+    records.set(key, { ...records.get(key), leaseUntil: Date.now() - 1 });
+    expect(await handler(assignedEvent('evt-redrive'), context())).toMatchObject({ outcome: 'skipped' });
     expect(slackCalls).toHaveLength(1);
     expect(published()).toHaveLength(1);
   });
