@@ -14,6 +14,7 @@ const SOURCE_DIRS = ['shared', 'functions', 'infra', 'local', 'bench'];
 type Layer =
   | 'domain'
   | 'config'
+  | 'contracts'
   | 'ports'
   | 'services'
   | 'adapters'
@@ -25,7 +26,9 @@ type Layer =
 /** The layer a repository path belongs to, by folder; undefined for layers without rules. */
 function layerOf(path: string): Layer | undefined {
   const posix = path.split(sep).join('/');
-  const shared = /^shared\/(domain|config|ports|services|adapters|http|events|runtime)\//.exec(posix);
+  const shared = /^shared\/(domain|config|contracts|ports|services|adapters|http|events|runtime)\//.exec(
+    posix,
+  );
   if (shared) return shared[1] as Layer;
   if (posix.startsWith('infra/')) return 'infra';
   return undefined;
@@ -54,6 +57,16 @@ const RULES: ReadonlyArray<{ from: Layer; forbidden: (target: Layer | undefined)
       why: 'config imports no services, adapters, HTTP or runtime modules',
     },
     {
+      from: 'contracts',
+      forbidden: (target) =>
+        target === 'services' ||
+        target === 'adapters' ||
+        target === 'http' ||
+        target === 'runtime' ||
+        target === 'infra',
+      why: 'contracts shared by the stack and the functions import no services, adapters, HTTP, runtime or infra modules',
+    },
+    {
       from: 'services',
       forbidden: (target) => target === 'adapters' || target === 'infra',
       why: 'services use ports (shared/ports), never adapter modules',
@@ -71,7 +84,7 @@ const RULES: ReadonlyArray<{ from: Layer; forbidden: (target: Layer | undefined)
   ];
 
 /** Layers that must not import platform packages (AWS SDK, Lambda types, Powertools, middy, CDK). */
-const PURE_LAYERS: ReadonlySet<Layer> = new Set(['domain', 'config', 'ports', 'services']);
+const PURE_LAYERS: ReadonlySet<Layer> = new Set(['domain', 'config', 'contracts', 'ports', 'services']);
 
 /** Every `.ts`/`.tsx` file under the source folders (tests excluded: they may reach anywhere). */
 function sourceFiles(): string[] {
@@ -185,6 +198,7 @@ describe('import rules', () => {
         "import type { Mailer } from '../adapters/mailer';\nimport { y } from '@aws-sdk/client-sesv2';",
       [join(ROOT, 'shared/ports/d.ts')]: "import type { Z } from '../adapters/z';",
       [join(ROOT, 'infra/lib/e.ts')]: "import { INDEXES } from '../../shared/adapters/table-design';",
+      [join(ROOT, 'shared/contracts/g.ts')]: "import { X } from '../adapters/x';",
       [join(ROOT, 'shared/adapters/f.ts')]:
         "import type { Mailer } from '../ports/mail';\nimport { S } from '@aws-sdk/client-sesv2';",
     };
@@ -196,6 +210,7 @@ describe('import rules', () => {
       'shared/services/c.ts → @aws-sdk/client-sesv2: services imports no AWS, Lambda, middleware or CDK package',
       'shared/ports/d.ts → ../adapters/z: ports are implemented by adapters and used by services, not the other way round',
       'infra/lib/e.ts → ../../shared/adapters/table-design: infra shares neutral modules with the runtime, never adapters or services',
+      'shared/contracts/g.ts → ../adapters/x: contracts shared by the stack and the functions import no services, adapters, HTTP, runtime or infra modules',
     ]);
   });
 
