@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { SaveLeadOptions } from '../adapters/lead-repository';
 import { canonicalEmail } from '../domain/email';
 import { LeadChangedError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
 import { emailHash } from '../domain/tokens';
 import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { SaveLeadOptions } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';
 
