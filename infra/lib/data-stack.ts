@@ -113,7 +113,7 @@ export class DataStack extends Stack {
         // Keys only: a lead write then touches an index only when it changes that index's key
         // (owner, status, team, stage, day), not on every score, profile or SLA update, and an
         // index entry is one write unit instead of the whole lead again. Readers fetch the leads
-        // with BatchGet (lead-repository.ts).
+        // with BatchGet (lead-queries.ts).
         projectionType: ProjectionType.KEYS_ONLY,
       });
     }

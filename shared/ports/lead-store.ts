@@ -2,8 +2,9 @@ import type { Activity, LeadFilter, LeadIndexScope } from '../domain/lead';
 import type { OutboxEntry } from './outbox';
 
 /**
- * The types the lead store's ports share (implemented by `adapters/lead-repository.ts`): what a
- * lead change may carry in its transaction, a page of results, the routing state as stored.
+ * The types the lead store's ports share (implemented by the lead-table aggregates in
+ * `adapters/`, composed in `lead-repository.ts`): what a lead change may carry in its
+ * transaction, a page of results, the routing state as stored.
  */
 
 /** A team's round-robin cursor as stored: an opaque routing value plus a write version. */

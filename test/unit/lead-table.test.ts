@@ -1,0 +1,88 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HeldLeadQueue } from '../../shared/adapters/held-lead-queue';
+import { LeadActivities } from '../../shared/adapters/lead-activities';
+import { LeadErasure } from '../../shared/adapters/lead-erasure';
+import { LeadProfiles } from '../../shared/adapters/lead-profiles';
+import { LeadQueries } from '../../shared/adapters/lead-queries';
+import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { composeAggregates, LeadTable } from '../../shared/adapters/lead-table';
+import { LeadTasks } from '../../shared/adapters/lead-tasks';
+import { SendLedger } from '../../shared/adapters/send-ledger';
+import { VisitorEvents } from '../../shared/adapters/visitor-events';
+import { LeadNotFoundError } from '../../shared/domain/errors';
+
+const TABLE = 'leads';
+const ddb = mockClient(DynamoDBDocumentClient);
+const docClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+const AGGREGATES = [
+  LeadProfiles,
+  LeadActivities,
+  LeadQueries,
+  SendLedger,
+  HeldLeadQueue,
+  VisitorEvents,
+  LeadTasks,
+  LeadErasure,
+];
+
+/** The methods an aggregate defines itself (not the table core's). */
+function ownMethods(aggregate: (typeof AGGREGATES)[number]): string[] {
+  return Object.getOwnPropertyNames(aggregate.prototype).filter((name) => name !== 'constructor');
+}
+
+beforeEach(() => ddb.reset());
+
+describe('the lead table split by aggregate', () => {
+  it('gives LeadRepository every method of every aggregate, as the very function the aggregate defines', () => {
+    const proto = LeadRepository.prototype as unknown as Record<string, unknown>;
+    for (const aggregate of AGGREGATES) {
+      const methods = ownMethods(aggregate);
+      expect(methods.length, aggregate.name).toBeGreaterThan(0);
+      const defined = aggregate.prototype as unknown as Record<string, unknown>;
+      for (const name of methods) expect(proto[name], `${aggregate.name}.${name}`).toBe(defined[name]);
+    }
+    expect(new LeadRepository(TABLE, docClient)).toBeInstanceOf(LeadTable);
+  });
+
+  it('refuses two aggregates that define the same method', () => {
+    class First extends LeadTable {
+      async getLead() {
+        return 'first';
+      }
+    }
+    class Second extends LeadTable {
+      async getLead() {
+        return 'second';
+      }
+    }
+    expect(() => composeAggregates([First, Second])).toThrow('Second.getLead is already defined');
+  });
+
+  it('runs a composed method on the shared table core (client, table name, error translation)', async () => {
+    ddb.on(GetCommand).resolves({});
+    await expect(new LeadRepository(TABLE, docClient).requireLead('lead-1')).rejects.toBeInstanceOf(
+      LeadNotFoundError,
+    );
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      TableName: TABLE,
+      Key: { pk: 'LEAD#lead-1', sk: 'PROFILE' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('lets a handler build one aggregate alone', async () => {
+    ddb.on(PutCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+    const queue = new HeldLeadQueue(TABLE, docClient);
+    await queue.queueHeldLead('lead-1', '2026-01-05T09:00:00.000Z');
+    await queue.removeHeldLead('lead-1', '2026-01-05T09:00:00.000Z');
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    const removed = ddb.commandCalls(DeleteCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ TableName: TABLE, Item: { entity: 'held', leadId: 'lead-1' } });
+    expect(removed?.Key).toEqual({ pk: put?.Item?.pk, sk: put?.Item?.sk });
+  });
+});
