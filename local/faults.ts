@@ -23,6 +23,9 @@ export interface RuntimeFaults {
   /**
    * The named function fails every invocation for `seconds`, and retries meanwhile do not back
    * off: its events exhaust their retry policy and land in the dead-letter record, to be redriven.
+   * If no event has reached the dead-letter record by then (nothing invoked the function in the
+   * window: on a slow machine the traffic can lag behind), the outage goes on until one has, for
+   * at most {@link FUNCTION_DOWN_MAX_EXTENSION_MS} more.
    */
   functionDown(functionName: string, seconds: number): void;
   /** Turns every fault off (a restart already done stays done). */
@@ -39,6 +42,9 @@ export interface FaultTargets {
   readonly restartDynamoDb: (downSeconds: number) => Promise<void>;
   readonly dynamoDbRestarts: () => number;
 }
+
+/** How much longer {@link RuntimeFaults.functionDown} may last waiting for its first dead letter. */
+export const FUNCTION_DOWN_MAX_EXTENSION_MS = 60_000;
 
 /** The faults of one runtime. */
 export function runtimeFaults(targets: FaultTargets): RuntimeFaults {
@@ -70,13 +76,26 @@ export function runtimeFaults(targets: FaultTargets): RuntimeFaults {
     restartDynamoDb: (downSeconds) => targets.restartDynamoDb(downSeconds),
     functionDown: (functionName, seconds) => {
       const pools = poolsNamed(functionName).map((pool) => ({ pool, share: pool.failureShare }));
+      const bus = targets.bus();
+      const deadLettersBefore = bus.deadLetters.length;
+      const ends = Date.now() + seconds * 1000;
+      const latest = ends + FUNCTION_DOWN_MAX_EXTENSION_MS;
       for (const { pool } of pools) pool.failureShare = 1;
-      targets.bus().exhaustRetriesUntil = Date.now() + seconds * 1000;
+      bus.exhaustRetriesUntil = ends;
       functionOutages++;
-      // Back to what it was (another fault may have set a share), unless cleared meanwhile.
-      setTimeout(() => {
+      // Back to what it was (another fault may have set a share), unless cleared meanwhile; kept
+      // down past `seconds` until the outage has dead-lettered an event (bounded).
+      const check = () => {
+        const cleared = pools.every(({ pool }) => pool.failureShare !== 1);
+        const deadLettered = bus.deadLetters.length > deadLettersBefore;
+        if (!cleared && !deadLettered && Date.now() < latest) {
+          bus.exhaustRetriesUntil = Date.now() + 1000;
+          setTimeout(check, 250).unref();
+          return;
+        }
         for (const { pool, share } of pools) if (pool.failureShare === 1) pool.failureShare = share;
-      }, seconds * 1000).unref();
+      };
+      setTimeout(check, seconds * 1000).unref();
     },
     clear: () => {
       targets.bus().refuseUntil = 0;
