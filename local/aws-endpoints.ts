@@ -10,10 +10,18 @@ import {
 import type { AddressInfo } from 'node:net';
 import { SLACK_ACTIONS, slackSignature } from '../shared/domain/slack-actions';
 import type { LocalEventBus, PutEventsEntry } from './event-bus';
+import { errorXml, readBody, send, sendHtml, sendXml, wantsHtml } from './http-answers';
 import type { LocalScheduler } from './scheduler';
 import { EMULATOR_AUTHORIZATION, type SesEventSimulator } from './ses-events';
+import {
+  type LocalSlackActions,
+  type SlackBlockLike,
+  type SlackRecord,
+  slackRecorderPage,
+} from './slack-recorder';
 import type { LocalSmsChannel } from './sms';
-import { ExecutionAlreadyExistsError, type LocalStepFunctions } from './step-functions';
+import type { LocalStepFunctions } from './step-functions';
+import { stepFunctionsApi } from './step-functions-api';
 
 /**
  * One local HTTP endpoint that speaks the wire protocols of the AWS services the functions call
@@ -32,24 +40,6 @@ export interface SnsRecord {
   readonly message: string;
   readonly attributes: Record<string, string>;
   readonly at: string;
-}
-
-export interface SlackRecord {
-  readonly path: string;
-  readonly body: unknown;
-  readonly at: string;
-  /** The message that replaced this one through its `response_url` (a button press), latest first. */
-  replacedBy?: unknown;
-  /** Ephemeral replies sent through its `response_url`: what only the presser saw. */
-  ephemeral?: unknown[];
-}
-
-/** Where the recorder's buttons post, and how they sign, like Slack's interactivity requests. */
-export interface LocalSlackActions {
-  readonly url: string;
-  /** The `response_url` prefix the runtime redirects back here. */
-  readonly responseBase: string;
-  readonly signingSecret: () => string;
 }
 
 export interface LocalSecret {
@@ -188,61 +178,7 @@ export class LocalAwsEndpoints {
 
   private stepFunctionsApi(operation: string, input: Record<string, unknown>, res: ServerResponse) {
     this.count(`StepFunctions.${operation}`);
-    const type = 'application/x-amz-json-1.0';
-    try {
-      switch (operation) {
-        case 'StartExecution': {
-          const record = this.stepFunctions.start(
-            String(input.stateMachineArn),
-            JSON.parse(String(input.input ?? '{}')),
-            input.name ? String(input.name) : undefined,
-          );
-          return send(
-            res,
-            200,
-            { executionArn: record.executionArn, startDate: record.startDate.getTime() / 1000 },
-            type,
-          );
-        }
-        case 'StopExecution': {
-          const record = this.stepFunctions.stop(
-            String(input.executionArn),
-            input.error as string | undefined,
-            input.cause as string | undefined,
-          );
-          return send(res, 200, { stopDate: (record.stopDate ?? new Date()).getTime() / 1000 }, type);
-        }
-        case 'DescribeExecution': {
-          const record = this.stepFunctions.describe(String(input.executionArn));
-          return send(
-            res,
-            200,
-            {
-              executionArn: record.executionArn,
-              stateMachineArn: record.stateMachineArn,
-              name: record.name,
-              status: record.status,
-              startDate: record.startDate.getTime() / 1000,
-              ...(record.stopDate ? { stopDate: record.stopDate.getTime() / 1000 } : {}),
-              input: JSON.stringify(record.input),
-              ...(record.output !== undefined ? { output: JSON.stringify(record.output) } : {}),
-              ...(record.error !== undefined ? { error: record.error } : {}),
-              ...(record.cause !== undefined ? { cause: record.cause } : {}),
-            },
-            type,
-          );
-        }
-        default:
-          return send(res, 400, { __type: 'UnknownOperationException', message: operation }, type);
-      }
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExistsError) {
-        return send(res, 400, { __type: 'ExecutionAlreadyExists', message: error.message }, type);
-      }
-      const message = (error as Error).message;
-      const code = message.split(':')[0] ?? 'InvalidArn';
-      return send(res, 400, { __type: code, message }, type);
-    }
+    stepFunctionsApi(this.stepFunctions, operation, input, res);
   }
 
   private secretsManager(operation: string, input: Record<string, unknown>, res: ServerResponse) {
@@ -529,131 +465,4 @@ export class LocalAwsEndpoints {
         });
     }
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-/** The parts of a Block Kit block the recorder page draws. */
-interface SlackBlockLike {
-  readonly type: string;
-  readonly text?: { readonly text?: string };
-  readonly fields?: ReadonlyArray<{ readonly text?: string }>;
-  readonly elements?: ReadonlyArray<{
-    readonly type?: string;
-    readonly text?: string | { readonly text?: string };
-    readonly action_id?: string;
-    readonly url?: string;
-  }>;
-}
-
-function wantsHtml(req: IncomingMessage): boolean {
-  return String(req.headers.accept ?? '').includes('text/html');
-}
-
-function sendHtml(res: ServerResponse, html: string): void {
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
-  });
-  res.end(html);
-}
-
-function esc(text: unknown): string {
-  return String(text ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
-/**
- * The Slack recorder as a page: each alert as Slack would draw it (roughly), newest first, with
- * its buttons. "Mark contacted" presses as the chosen Slack member (the members the message
- * mentions are offered); "Open" follows its link. The page reloads itself after a press.
- */
-export function slackRecorderPage(records: readonly SlackRecord[]): string {
-  const items = records
-    .map((record, index) => {
-      const message = (record.replacedBy ?? record.body) as { text?: string; blocks?: SlackBlockLike[] };
-      const members = [...new Set(JSON.stringify(record.body).match(/<@[UW][A-Z0-9]+>/g) ?? [])].map((m) =>
-        m.slice(2, -1),
-      );
-      const blocks = (message.blocks ?? [])
-        .map((b) => {
-          if (b.type === 'actions')
-            return `<p class="actions">${(b.elements ?? [])
-              .map((e) => {
-                const label = esc(typeof e.text === 'string' ? e.text : e.text?.text);
-                return e.url
-                  ? `<a class="button" href="${esc(e.url)}" target="_blank" rel="noopener">${label}</a>`
-                  : `<button type="button" data-record="${index}" data-action="${esc(e.action_id)}">${label}</button>`;
-              })
-              .join(' ')}${
-              (b.elements ?? []).some((e) => !e.url)
-                ? ` <label>as <select data-user-for="${index}">${members.map((m) => `<option>${esc(m)}</option>`).join('')}</select></label>`
-                : ''
-            }</p>`;
-          const texts = [b.text?.text, ...(b.fields ?? []).map((f) => f.text)].filter(Boolean);
-          const elements =
-            b.type === 'context'
-              ? (b.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : ''))
-              : [];
-          return `<pre class="${esc(b.type)}">${esc([...texts, ...elements].join('\n'))}</pre>`;
-        })
-        .join('\n');
-      const replies = (record.ephemeral ?? [])
-        .map((r) => `<p class="ephemeral">Only you can see this: ${esc((r as { text?: string }).text)}</p>`)
-        .join('');
-      return `<article id="message-${index}"${record.replacedBy ? ' class="updated"' : ''}><header>${esc(record.at)}${
-        record.replacedBy ? ' · updated' : ''
-      }</header>${blocks}${replies}</article>`;
-    })
-    .reverse()
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Slack recorder</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:15px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:52rem;padding:0 1rem}
-article{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}article.updated{border-color:#2a7}
-header{color:#555;font-size:.85rem}pre{white-space:pre-wrap;font:inherit;margin:.4rem 0}pre.header{font-weight:bold}
-pre.context{color:#555;font-size:.9rem}.button,button{border:1px solid #888;border-radius:4px;background:#fff;padding:.3rem .8rem;
-color:inherit;text-decoration:none;cursor:pointer;font:inherit}.ephemeral{background:#f4f4f4;padding:.3rem}</style></head>
-<body><main><h1>Slack recorder</h1>
-<p>What the alert function posted to the Slack webhook, newest first. Buttons are pressed as the chosen Slack member,
-signed with the local signing secret exactly as Slack signs them. JSON: <code>Accept: application/json</code>.</p>
-${items || '<p>No Slack messages yet.</p>'}
-</main><script>
-document.addEventListener('click', async (event) => {
-  const button = event.target.closest('button[data-action]');
-  if (!button) return;
-  const record = Number(button.dataset.record);
-  const userId = document.querySelector('[data-user-for="' + record + '"]').value;
-  button.disabled = true;
-  await fetch('/_local/slack/press', { method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ record, actionId: button.dataset.action, userId }) });
-  location.reload();
-});
-</script></body></html>`;
-}
-
-function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendXml(res: ServerResponse, status: number, xml: string): void {
-  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
-  res.end(xml);
-}
-
-function errorXml(code: string, message: string): string {
-  return `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
 }

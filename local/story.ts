@@ -1,6 +1,7 @@
 import type { ClientConfig } from '../shared/config/schema';
-import type { SlackRecord, SnsRecord } from './aws-endpoints';
+import type { SnsRecord } from './aws-endpoints';
 import type { BusEvent } from './event-bus';
+import type { SlackRecord } from './slack-recorder';
 import type { ExecutionRecord } from './step-functions';
 
 /**

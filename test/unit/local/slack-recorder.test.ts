@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SlackRecord, slackRecorderPage } from '../../../local/aws-endpoints';
+import { type SlackRecord, slackRecorderPage } from '../../../local/slack-recorder';
 
 const alert = (text: string) => ({
   text: 'New lead',
