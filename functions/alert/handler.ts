@@ -231,15 +231,32 @@ export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
 
     if (failures.length > 0) {
       // Released with what went out, so the retry (or a DLQ redrive) sends only the rest.
-      await d.ledger.release(key, [...delivered]);
+      await untilLeaseEnds(() => d.ledger.release(key, [...delivered]), remaining);
       // Retryable first: Lambda retries either way, but the log and DLQ show the cause to act on.
       const first = failures.find((e) => e instanceof LeadPipelineError && e.retryable) ?? failures[0];
       throw first;
     }
-    await d.ledger.complete(key);
+    await untilLeaseEnds(() => d.ledger.complete(key), remaining);
     logger.info('Alert sent', { recipientId: alert.recipientId, slack, sns });
     return { ...base, outcome: 'alerted', recipientId: alert.recipientId, slack, sns };
   };
+}
+
+/**
+ * Writes what the sends did to the claim, retrying while this invocation still holds it: if the
+ * write is lost (DynamoDB briefly unavailable after a send), the claim would be taken over when
+ * its lease ends and the channels that went out sent again. Thrown once the lease is nearly over.
+ */
+async function untilLeaseEnds(write: () => Promise<void>, remaining: RemainingTime): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const pause = Math.min(2_000, 100 * 2 ** attempt);
+      if (remaining() < pause + 1_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
 
 function logSlackFailure(error: unknown): void {

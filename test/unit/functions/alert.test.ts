@@ -382,6 +382,26 @@ describe('alert handler', () => {
     expect(published()).toHaveLength(1);
   });
 
+  it('keeps writing the completion while it holds the claim when DynamoDB refuses it for a moment', async () => {
+    const handler = handlerFor();
+    let refusals = 2;
+    docClient
+      .on(UpdateCommand)
+      .callsFake(
+        (input: { Key: Record<string, unknown>; ExpressionAttributeValues: Record<string, unknown> }) => {
+          if (refusals-- > 0) throw new Error('DynamoDB is restarting');
+          const key = recordKey(input.Key);
+          records.set(key, { ...records.get(key), completedAt: input.ExpressionAttributeValues[':at'] });
+          return {};
+        },
+      );
+    expect(await handler(assignedEvent('evt-1'), context())).toMatchObject({ outcome: 'alerted' });
+    // Completed after the refusals: no retry of this alert can take it over and send it again.
+    expect([...records.values()][0]?.completedAt).toEqual(expect.any(String));
+    expect(slackCalls).toHaveLength(1);
+    expect(published()).toHaveLength(1);
+  });
+
   it('never alerts a test lead, whether the event or the stored lead is flagged', async () => {
     const handler = handlerFor();
     const flaggedEvent = await handler(assignedEvent('evt-t1', { isTest: true }), context());
