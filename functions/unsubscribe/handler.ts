@@ -12,6 +12,7 @@ import { verifyToken } from '../../shared/domain/tokens';
 import { type ApiEvent, type ApiResult, escapeHtml, html, mediaType, rawBody } from '../../shared/http/api';
 import type { Problem } from '../../shared/http/errors';
 import { httpRoute } from '../../shared/http/middleware';
+import { htmlPage } from '../../shared/http/pages';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { readSigningKey } from '../../shared/services/lead-email';
@@ -58,25 +59,6 @@ const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2933}h1{font-size:1.5rem}button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b5cad;color:#fff;cursor:pointer}small{color:#52606d}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-${body}
-</body>
-</html>
-`;
-}
-
 function footer(config: Deps['config']): string {
   return `<p><small>${escapeHtml(config.email.fromName)} &middot; ${escapeHtml(config.email.postalAddress)}</small></p>`;
 }
@@ -84,7 +66,7 @@ function footer(config: Deps['config']): string {
 /** The GET page: a form that POSTs the token back. */
 export function confirmPage(token: string, config: Deps['config']): string {
   const name = escapeHtml(config.client.displayName);
-  return page(
+  return htmlPage(
     'Unsubscribe',
     `<p>Do you want to stop receiving emails from ${name}?</p>
 <form method="post" action="">
@@ -98,7 +80,7 @@ ${footer(config)}`,
 /** The page after a POST, the first time and every time after. */
 export function donePage(config: Deps['config']): string {
   const name = escapeHtml(config.client.displayName);
-  return page(
+  return htmlPage(
     'You are unsubscribed',
     `<p>You will not receive any more marketing emails from ${name}. If you write to us or book a meeting, we will still reply.</p>
 ${footer(config)}`,
@@ -107,7 +89,7 @@ ${footer(config)}`,
 
 /** The page for a link that does not verify; deliberately silent about why. */
 export function invalidLinkPage(config: Deps['config']): string {
-  return page(
+  return htmlPage(
     'This link is not valid',
     `<p>We could not read this unsubscribe link. Please use the link in the most recent email from ${escapeHtml(config.client.displayName)}, or reply to that email and ask us to unsubscribe you.</p>
 ${footer(config)}`,
@@ -115,7 +97,7 @@ ${footer(config)}`,
 }
 
 function unavailablePage(config: Deps['config']): string {
-  return page(
+  return htmlPage(
     'Please try again',
     `<p>We could not complete your request just now. Please try again in a minute.</p>
 ${footer(config)}`,

@@ -26,15 +26,21 @@ function safeHref(url: string | undefined): string | undefined {
   return url === undefined ? undefined : parseHttpUrl(url)?.href;
 }
 
-function page(title: string, body: string): string {
+/**
+ * The one HTML shell every page the API answers browsers with uses (capture, next step,
+ * unsubscribe): not indexed, no Referer sent on (a token in the URL stays put), the same small
+ * style. `title` is escaped here; `body` must already be escaped HTML.
+ */
+export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2933}h1{font-size:1.5rem}li{margin:.25rem 0}a{color:#0b5cad}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2933}h1{font-size:1.5rem}li{margin:.25rem 0}a{color:#0b5cad}button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b5cad;color:#fff;cursor:pointer}small{color:#52606d}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
@@ -59,7 +65,7 @@ export function renderProblemsPage(problems: readonly FieldProblem[], backUrl?: 
   const items = problems
     .map((p) => `<li><strong>${escapeHtml(fieldLabel(p.field))}</strong>: ${escapeHtml(p.reason)}</li>`)
     .join('\n');
-  return page(
+  return htmlPage(
     'Please check your details',
     `<p>We could not send your details because some fields need attention:</p>
 <ul>
@@ -71,7 +77,7 @@ ${backParagraph(backUrl)}`,
 
 /** A page with a title, one escaped message and a way back (413, 415, 503 answers to form posts). */
 export function renderMessagePage(title: string, message: string, backUrl?: string): string {
-  return page(title, `<p>${escapeHtml(message)}</p>\n${backParagraph(backUrl)}`);
+  return htmlPage(title, `<p>${escapeHtml(message)}</p>\n${backParagraph(backUrl)}`);
 }
 
 /**
