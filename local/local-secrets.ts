@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IntegrationsSecret } from '../shared/adapters/integrations-secret';
+import type { IntegrationsSecret } from '../shared/contracts/integration-secrets';
 import type { LocalSecret } from './aws-endpoints';
 import type { TemplateResolver } from './template';
 

@@ -2,7 +2,7 @@ import { DynamoDBClient, paginateScan, QueryCommand } from '@aws-sdk/client-dyna
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Endpoints } from '../../local/runtime';
 import { LOCAL_REGION } from '../../local/template';
-import { keys } from '../../shared/adapters/table-design';
+import { keys } from '../../shared/contracts/table-design';
 import { LeadEmailSchema } from '../../shared/domain/email';
 import { INJECTION_MARKERS } from './hostile';
 

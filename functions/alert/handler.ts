@@ -5,11 +5,7 @@ import { z } from 'zod';
 import { DynamoAlertLedger } from '../../shared/adapters/alert-ledger';
 import { AlertTopic } from '../../shared/adapters/alert-topic';
 import { requireEnv } from '../../shared/adapters/clients';
-import {
-  type IntegrationsSecretReader,
-  integrationSecretEnv,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import {
   type RemainingTime,
@@ -21,6 +17,7 @@ import {
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/config/retention';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { integrationSecretEnv } from '../../shared/contracts/integration-secrets';
 import {
   ALERT_EVENT_TYPES,
   type Alert,
@@ -34,6 +31,7 @@ import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors
 import type { Lead } from '../../shared/domain/lead';
 import { EVENT_SOURCE, parseDetail } from '../../shared/events/catalogue';
 import type { AlertChannel, AlertLedger } from '../../shared/ports/alert-ledger';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import { lambdaHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 

@@ -1,10 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { IntegrationsSecretReader } from '../../shared/adapters/integrations-secret';
 import { leadMailAdapters } from '../../shared/adapters/lead-mail';
-import type { Mailer } from '../../shared/adapters/mailer';
 import type { ClientConfig } from '../../shared/config/schema';
 import { receivePipelineEvent } from '../../shared/events/receive';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
+import type { Mailer } from '../../shared/ports/mailer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import {

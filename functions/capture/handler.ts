@@ -7,15 +7,12 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  type IntegrationsSecret,
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import type { IntegrationsSecret } from '../../shared/contracts/integration-secrets';
+import { TTL_ATTRIBUTE } from '../../shared/contracts/table-design';
 import { NEXT_STEP_POLL_MS, nextStepJson, nextStepUrl, signNextStepToken } from '../../shared/domain/booking';
 import {
   allowedRedirect,
@@ -49,6 +46,7 @@ import {
 } from '../../shared/http/api';
 import { httpRoute, lowerCaseHeaders } from '../../shared/http/middleware';
 import { renderMessagePage, renderProblemsPage } from '../../shared/http/pages';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger, metrics as sharedMetrics } from '../../shared/runtime/observability';
 import {

@@ -1,9 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { requireEnv } from '../../shared/adapters/clients';
-import {
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
@@ -14,6 +11,7 @@ import { type ApiEvent, type ApiResult, header, html, json } from '../../shared/
 import type { Problem } from '../../shared/http/errors';
 import { httpRoute } from '../../shared/http/middleware';
 import { renderNextStepPage } from '../../shared/http/pages';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger } from '../../shared/runtime/observability';
 

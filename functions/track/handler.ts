@@ -2,10 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isTransient } from '../../shared/adapters/aws-errors';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
@@ -25,6 +22,7 @@ import {
 import { pipelineEvent } from '../../shared/events/catalogue';
 import { type ApiResult, invalid, json } from '../../shared/http/api';
 import { type HttpEvent, httpRoute } from '../../shared/http/middleware';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { renderTrackingScript, trackingApiBase } from '../../shared/tracking/script';

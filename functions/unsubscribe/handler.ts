@@ -1,10 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
@@ -13,6 +10,7 @@ import { type ApiEvent, type ApiResult, escapeHtml, html, mediaType, rawBody } f
 import type { Problem } from '../../shared/http/errors';
 import { httpRoute } from '../../shared/http/middleware';
 import { htmlPage } from '../../shared/http/pages';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import { readSigningKey } from '../../shared/services/lead-email';

@@ -8,16 +8,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoDBStepRunner, type StepRunner } from '../../shared/adapters/idempotent-steps';
-import {
-  type IntegrationsSecret,
-  type IntegrationsSecretReader,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { LinkedInApiClient, type LinkedInLeadFetcher } from '../../shared/adapters/linkedin-api';
 import { MetaGraphClient, type MetaLeadFetcher } from '../../shared/adapters/meta-graph';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import type { IntegrationsSecret } from '../../shared/contracts/integration-secrets';
 import { DependencyUnavailableError, LeadPipelineError } from '../../shared/domain/errors';
 import {
   type ApiEvent,
@@ -29,6 +26,7 @@ import {
   mediaType,
 } from '../../shared/http/api';
 import { httpRoute } from '../../shared/http/middleware';
+import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';

@@ -78,7 +78,7 @@ export interface DataStackProps extends StackProps {
  * stack's termination protection comes from `stack.terminationProtection`.
  */
 export class DataStack extends Stack {
-  /** The single lead table (see `shared/adapters/table-design.ts`). */
+  /** The single lead table (see `shared/contracts/table-design.ts`). */
   readonly table: Table;
   /** Reps, managers and admins. */
   readonly userPool: UserPool;

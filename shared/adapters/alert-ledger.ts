@@ -1,9 +1,9 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../config/retention';
+import { keys, TTL_ATTRIBUTE } from '../contracts/table-design';
 import type { AlertChannel, AlertLedger } from '../ports/alert-ledger';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
-import { keys, TTL_ATTRIBUTE } from './table-design';
 
 /**
  * {@link AlertLedger} in the lead table: one item per alert under the `alert` function's own

@@ -1,11 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TTL_ATTRIBUTE } from '../contracts/table-design';
 import type { OutboxEntry } from '../ports/outbox';
 import type { ErasureRecord, ErasureResult, ErasureStore } from '../services/erasure';
 import { rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
 import { outboxItem } from './outbox-store';
-import { TTL_ATTRIBUTE } from './table-design';
 
 /** Key of an erasure job's item: pk `ERASURE#<id>`, sk `ERASURE` (expires after the audit period). */
 export const erasureKey = (id: string) => ({ pk: `ERASURE#${id}`, sk: 'ERASURE' });

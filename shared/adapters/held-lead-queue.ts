@@ -1,8 +1,8 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { keys } from '../contracts/table-design';
 import type { HeldLeadEntry } from '../ports/lead-store';
 import { LeadTable } from './lead-table';
-import { keys } from './table-design';
 
 const HeldLeadEntrySchema = z.object({ leadId: z.string().min(1), until: z.iso.datetime() });
 

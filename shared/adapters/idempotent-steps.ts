@@ -3,9 +3,9 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../config/retention';
+import { TABLE_KEYS, TTL_ATTRIBUTE } from '../contracts/table-design';
 import type { Decision, EventSink } from '../ports/events';
 import type { StepRunner } from '../ports/steps';
-import { TABLE_KEYS, TTL_ATTRIBUTE } from './table-design';
 
 /** Exactly-once steps on Powertools idempotency: see the {@link StepRunner} port (`shared/ports/steps.ts`). */
 

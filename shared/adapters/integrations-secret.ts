@@ -10,19 +10,6 @@ import {
 } from '../contracts/integration-secrets';
 import type { IntegrationsSecretReader } from '../ports/integrations-secret';
 
-// The registry and the reader's port live in neutral modules; re-exported for existing imports.
-export {
-  INTEGRATION_NAMES,
-  INTEGRATION_SECRETS,
-  type IntegrationName,
-  type IntegrationSecretSpec,
-  type IntegrationsSecret,
-  IntegrationsSecretSchema,
-  integrationSecretEnv,
-  integrationsReadBy,
-} from '../contracts/integration-secrets';
-export type { IntegrationsSecretReader } from '../ports/integrations-secret';
-
 /** Secret ARNs by integration: the ones this function was granted. */
 export type IntegrationSecretArns = Readonly<Partial<Record<IntegrationName, string>>>;
 

@@ -1,12 +1,12 @@
 import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../contracts/table-design';
 import { DependencyUnavailableError } from '../domain/errors';
 import type { Activity } from '../domain/lead';
 import type { OutboxEntry } from '../ports/outbox';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { LeadTable, StoredActivity } from './lead-table';
 import { outboxItem } from './outbox-store';
-import { keys } from './table-design';
 
 /** Marks a tracked activity whose `Activity Recorded` event is not confirmed published yet. */
 const UNPUBLISHED_ATTRIBUTE = 'unpublished';

@@ -1,6 +1,6 @@
+import { keys } from '../contracts/table-design';
 import type { Lead } from '../domain/lead';
 import { type ItemMeaning, isOpen, LeadTable, type TransactItem } from './lead-table';
-import { keys } from './table-design';
 
 /**
  * Erasing a lead from the table: its whole partition is read and deleted, then the profile with

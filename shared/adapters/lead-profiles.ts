@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { indexKeys, keys } from '../contracts/table-design';
 import { LeadNotFoundError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
 import type { SaveLeadOptions, StoredCursor } from '../ports/lead-store';
@@ -13,7 +14,6 @@ import {
   type TransactItem,
 } from './lead-table';
 import { DynamoOutbox, outboxItem } from './outbox-store';
-import { indexKeys, keys } from './table-design';
 
 /**
  * The leads aggregate: a lead's profile, its dedupe and provider-id pointers, and the changes

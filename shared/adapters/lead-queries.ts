@@ -1,10 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { INDEXES, type IndexName } from '../contracts/table-design';
 import { InvalidInputError } from '../domain/errors';
 import { type Lead, leadMatches, stillInScope } from '../domain/lead';
 import type { LeadQuery } from '../ports/lead-store';
 import type { Page } from '../ports/page';
 import { LeadTable, StoredLead } from './lead-table';
-import { INDEXES, type IndexName } from './table-design';
 
 /** Index reads per list page before a short page is returned with a token. */
 const LIST_MAX_READS = 5;

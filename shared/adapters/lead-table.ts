@@ -9,6 +9,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { keys } from '../contracts/table-design';
 import {
   DependencyUnavailableError,
   DuplicateLeadError,
@@ -20,7 +21,6 @@ import {
 import { type Activity, ActivitySchema, type Lead, LeadSchema, OPEN_STATUSES } from '../domain/lead';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
-import { keys } from './table-design';
 
 /** One item of a `TransactWriteItems` request. */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

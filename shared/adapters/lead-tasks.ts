@@ -1,11 +1,11 @@
 import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../contracts/table-design';
 import { DependencyUnavailableError, TaskNotFoundError } from '../domain/errors';
 import type { Lead } from '../domain/lead';
 import { type LeadNote, type LeadTask, LeadTaskSchema } from '../domain/lead-tasks';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { LeadTable, StoredLead, type TransactItem } from './lead-table';
-import { keys } from './table-design';
 
 /** A task as stored: under its lead, sorted by due time. */
 function taskItem(task: LeadTask): Record<string, unknown> {

@@ -27,13 +27,6 @@ import { errorName } from './aws-errors';
  * error: the email did not go out) or {@link EmailOutcomeUnknownError} (no answer: it may have).
  */
 
-export {
-  EmailNotSentError,
-  EmailOutcomeUnknownError,
-  type Mailer,
-  type OutgoingEmail,
-} from '../ports/mailer';
-
 /** SES errors that refuse this message for good: retrying the same request cannot succeed. */
 const REFUSED = new Set(['MessageRejected', 'BadRequestException']);
 /** SES errors meaning "slow down now": retried in-process with backoff. */

@@ -1,11 +1,11 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { keys } from '../contracts/table-design';
 import { DETAIL_TYPES, type DetailType, type PipelineEvent } from '../events/catalogue';
 import type { Outbox, OutboxEntry } from '../ports/outbox';
 import { logger } from '../runtime/observability';
 import { rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
-import { keys } from './table-design';
 
 /** The outbox item of an entry, for a change's transaction (see `LeadRepository`). */
 export function outboxItem(entry: OutboxEntry): Record<string, unknown> {

@@ -6,11 +6,11 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { keys, TTL_ATTRIBUTE } from '../contracts/table-design';
 import { DependencyUnavailableError } from '../domain/errors';
 import type { SendClaimExtra } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { LeadTable } from './lead-table';
-import { keys, TTL_ATTRIBUTE } from './table-design';
 
 /** A send claim as stored: under its lead, one per sequence step (see `claimSend`). */
 function sendClaimItem(

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, TTL_ATTRIBUTE } from '../contracts/table-design';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
-import { keys, TTL_ATTRIBUTE } from './table-design';
 
 /**
  * Remembers the signed Slack requests already served, so one captured and replayed within the

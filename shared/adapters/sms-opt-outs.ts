@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../contracts/table-design';
 import type { SmsOptOutStore } from '../services/sms';
 import { rethrowAsDomain } from './aws-errors';
 import { dynamoDocumentClient } from './clients';
-import { keys } from './table-design';
 
 /**
  * The SMS opt-out list in the leads table: one item per number that replied STOP, keyed by the

@@ -11,14 +11,6 @@ import { errorName } from './aws-errors';
  * with an error (nothing was sent), {@link SmsOutcomeUnknownError} when it did not answer.
  */
 
-export {
-  classifySmsFailure,
-  type OutgoingSms,
-  SmsNotSentError,
-  SmsOutcomeUnknownError,
-  type SmsSender,
-} from '../ports/sms';
-
 /** Errors that refuse this message for good (opted-out number, bad request, spend limit reached). */
 const REFUSED = new Set([
   'ValidationException',

@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, TTL_ATTRIBUTE } from '../contracts/table-design';
 import type { Activity } from '../domain/lead';
 import { LeadTable, StoredActivity } from './lead-table';
-import { keys, TTL_ATTRIBUTE } from './table-design';
 
 /** Events of anonymous visitors, kept (with a TTL) until the visitor becomes a lead. */
 export class VisitorEvents extends LeadTable {

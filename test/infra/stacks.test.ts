@@ -16,8 +16,8 @@ import {
   INTEGRATION_NAMES,
   INTEGRATION_SECRETS,
   integrationSecretEnv,
-} from '../../shared/adapters/integrations-secret';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/adapters/table-design';
+} from '../../shared/contracts/integration-secrets';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/contracts/table-design';
 import { EVENT_SOURCE } from '../../shared/events/catalogue';
 import { REP_ID_ATTRIBUTE, REP_ID_CLAIM } from '../../shared/http/auth';
 import { WEBHOOK_REGISTRY } from '../../shared/webhooks';

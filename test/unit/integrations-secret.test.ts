@@ -2,12 +2,12 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import {
   INTEGRATION_SECRETS,
   integrationSecretEnv,
   integrationsReadBy,
-  SecretsManagerIntegrations,
-} from '../../shared/adapters/integrations-secret';
+} from '../../shared/contracts/integration-secrets';
 
 const sm = mockClient(SecretsManagerClient);
 const ARN = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}`;

@@ -1,11 +1,11 @@
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/auto-respond/handler';
-import { EmailNotSentError } from '../../../shared/adapters/mailer';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
 import { DependencyUnavailableError, InvalidInputError } from '../../../shared/domain/errors';
 import type { Lead, LeadProfile } from '../../../shared/domain/lead';
+import { EmailNotSentError } from '../../../shared/ports/mailer';
 import { chooseTemplate } from '../../../shared/services/auto-response';
 import { EmailHarness, sesError, socketTimeout } from './email-kit';
 import { eventBridgeEvent, makeLead, throttling } from './pipeline-kit';

@@ -30,8 +30,8 @@ import { type CaptureDeps, createHandler, IDEMPOTENCY_PARTITION } from '../../..
 import { EventPublisher } from '../../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../../shared/adapters/lead-repository';
-import { TTL_ATTRIBUTE } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
+import { TTL_ATTRIBUTE } from '../../../shared/contracts/table-design';
 import { verifyNextStepToken } from '../../../shared/domain/booking';
 import { signToken, verifyToken } from '../../../shared/domain/tokens';
 import { EVENT_SOURCE, parseDetail } from '../../../shared/events/catalogue';

@@ -9,7 +9,7 @@ import { createHandler, expectedVersion, SchedulerSlaClock } from '../../../func
 import { DynamoErasureStore } from '../../../shared/adapters/erasure-store';
 import type { LeadRepository } from '../../../shared/adapters/lead-repository';
 import { DynamoOutbox } from '../../../shared/adapters/outbox-store';
-import { keys } from '../../../shared/adapters/table-design';
+import { keys } from '../../../shared/contracts/table-design';
 import { DependencyUnavailableError } from '../../../shared/domain/errors';
 import type { Lead } from '../../../shared/domain/lead';
 import { slaExecutionName } from '../../../shared/domain/sla';

@@ -13,9 +13,9 @@ import {
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { INDEXES, type IndexName } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
+import { INDEXES, type IndexName } from '../../../shared/contracts/table-design';
 import type { Lead } from '../../../shared/domain/lead';
 import { REP_ID_CLAIM } from '../../../shared/http/auth';
 import { evaluate, FakeTable, Harness } from './pipeline-kit';

@@ -35,7 +35,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EventPublisher } from '../../../shared/adapters/event-publisher';
 import { DynamoDBStepRunner } from '../../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../../shared/adapters/lead-repository';
-import { keys } from '../../../shared/adapters/table-design';
+import { keys } from '../../../shared/contracts/table-design';
 import type { Activity, Lead, LeadProfile } from '../../../shared/domain/lead';
 import { type DetailType, EVENT_SOURCE, type EventDetailInput } from '../../../shared/events/catalogue';
 import { logger } from '../../../shared/runtime/observability';

@@ -17,9 +17,9 @@ vi.hoisted(() => {
 import { createHandler, SLA_RETRYABLE_ERROR, SlaRetryableError } from '../../../functions/sla/handler';
 import { EventPublisher } from '../../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../../shared/adapters/lead-repository';
-import { keys } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
+import { keys } from '../../../shared/contracts/table-design';
 import { InvalidInputError } from '../../../shared/domain/errors';
 import { type Lead, LeadSchema } from '../../../shared/domain/lead';
 import { assessLead, type SlaAssessment, type SlaTimer } from '../../../shared/domain/sla';

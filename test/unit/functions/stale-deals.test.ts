@@ -6,7 +6,7 @@ vi.hoisted(() => {
 });
 
 import { createHandler, SweepIncompleteError } from '../../../functions/stale-deals/handler';
-import { keys } from '../../../shared/adapters/table-design';
+import { keys } from '../../../shared/contracts/table-design';
 import type { Lead } from '../../../shared/domain/lead';
 import { config, LeadsHarness, makeLead, throttling } from './leads-kit';
 

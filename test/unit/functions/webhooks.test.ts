@@ -6,15 +6,13 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, MAX_WEBHOOK_BODY_BYTES } from '../../../functions/webhooks/handler';
-import {
-  type IntegrationsSecret,
-  SecretsManagerIntegrations,
-} from '../../../shared/adapters/integrations-secret';
+import { SecretsManagerIntegrations } from '../../../shared/adapters/integrations-secret';
 import { LinkedInApiClient } from '../../../shared/adapters/linkedin-api';
 import { MetaGraphClient } from '../../../shared/adapters/meta-graph';
-import { keys } from '../../../shared/adapters/table-design';
 import { loadClientConfig } from '../../../shared/config/load';
 import type { ClientConfig } from '../../../shared/config/schema';
+import type { IntegrationsSecret } from '../../../shared/contracts/integration-secrets';
+import { keys } from '../../../shared/contracts/table-design';
 import { bookingActivityId } from '../../../shared/services/webhook-intake';
 import { webhookToken } from '../../../shared/webhooks/common';
 import { Harness, makeLead, throttling } from './pipeline-kit';
