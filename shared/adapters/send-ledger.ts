@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { keys, TTL_ATTRIBUTE } from '../contracts/table-design';
 import { DependencyUnavailableError } from '../domain/errors';
-import type { SendClaimExtra } from '../services/lead-email';
+import type { AutoResponseClaim, AutoResponseClaimOutcome } from '../services/auto-response';
+import type { SendClaimExtra, SendResult } from '../services/lead-email';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import { LeadTable } from './lead-table';
 
@@ -68,16 +69,7 @@ export class SendLedger extends LeadTable {
    * address was not auto-answered today for another lead (the day's claim is taken), and the
    * lead's send is new (the send claim is taken). @returns `claimed`, or the first reason not to send.
    */
-  async claimAutoResponse(claim: {
-    readonly leadId: string;
-    readonly sequenceId: string;
-    readonly stepId: string;
-    readonly at: string;
-    readonly suppressionHash: string;
-    readonly addressHash: string;
-    readonly day: string;
-    readonly expiresAt: number;
-  }): Promise<'claimed' | 'already-sent' | 'suppressed' | 'address-mailed-today'> {
+  async claimAutoResponse(claim: AutoResponseClaim): Promise<AutoResponseClaimOutcome> {
     const { leadId } = claim;
     try {
       await this.client.send(
@@ -136,9 +128,7 @@ export class SendLedger extends LeadTable {
     leadId: string,
     sequenceId: string,
     stepId: string,
-    result:
-      | { status: 'sent'; messageId: string; at: string }
-      | { status: 'unconfirmed'; error: string; at: string },
+    result: SendResult,
   ): Promise<void> {
     const values: Record<string, unknown> = { ':status': result.status, ':at': result.at };
     let update = 'SET #status = :status, #resultAt = :at';

@@ -29,6 +29,21 @@ function storeMethods(store: SendClaimStore): SendClaimStore {
 /** Claim key of the auto-response in the lead's sends. */
 export const AUTO_RESPONSE = { sequenceId: 'auto-response', stepId: 'ack' } as const;
 
+/** The auto-response's send claim: the send, and the keys of its suppression and daily checks. */
+export interface AutoResponseClaim {
+  readonly leadId: string;
+  readonly sequenceId: string;
+  readonly stepId: string;
+  readonly at: string;
+  readonly suppressionHash: string;
+  readonly addressHash: string;
+  readonly day: string;
+  readonly expiresAt: number;
+}
+
+/** `claimed`, or why the auto-response is not sent. */
+export type AutoResponseClaimOutcome = 'claimed' | 'already-sent' | 'suppressed' | 'address-mailed-today';
+
 /** Storage (implemented by `LeadRepository`). */
 export interface AutoResponseStore extends SendClaimStore {
   getLead(leadId: string): Promise<Lead | undefined>;
@@ -36,16 +51,7 @@ export interface AutoResponseStore extends SendClaimStore {
    * Claims the send in one conditional write, checking that the address is not suppressed and
    * was not auto-answered today for another lead. @returns `claimed` or why not to send.
    */
-  claimAutoResponse(claim: {
-    readonly leadId: string;
-    readonly sequenceId: string;
-    readonly stepId: string;
-    readonly at: string;
-    readonly suppressionHash: string;
-    readonly addressHash: string;
-    readonly day: string;
-    readonly expiresAt: number;
-  }): Promise<'claimed' | 'already-sent' | 'suppressed' | 'address-mailed-today'>;
+  claimAutoResponse(claim: AutoResponseClaim): Promise<AutoResponseClaimOutcome>;
 }
 
 export interface AutoResponseDeps {

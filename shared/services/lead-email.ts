@@ -49,16 +49,14 @@ export interface SendClaimStore {
     at: string,
     extra?: SendClaimExtra,
   ): Promise<void>;
-  recordSendResult(
-    leadId: string,
-    sequenceId: string,
-    stepId: string,
-    result:
-      | { status: 'sent'; messageId: string; at: string }
-      | { status: 'unconfirmed'; error: string; at: string },
-  ): Promise<void>;
+  recordSendResult(leadId: string, sequenceId: string, stepId: string, result: SendResult): Promise<void>;
   releaseSendClaim(leadId: string, sequenceId: string, stepId: string): Promise<void>;
 }
+
+/** How a claimed send ended: SES's message id, or no answer (it may or may not have gone out). */
+export type SendResult =
+  | { readonly status: 'sent'; readonly messageId: string; readonly at: string }
+  | { readonly status: 'unconfirmed'; readonly error: string; readonly at: string };
 
 /** What a send record keeps besides its key, for the nurture report. */
 export interface SendClaimExtra {
