@@ -140,9 +140,9 @@ export class SchedulerSlaLadder implements SlaLadderScheduler {
 
 /**
  * Cancels a ladder (`SlaClock`) by deleting every rung it can have, by name: at most one is
- * pending, the others ran or were never made (`ResourceNotFoundException`, fine). The ladder's
- * id is its name: `executionArn(name)` returns it unchanged, and the `sla` task records the same
- * name as the "execution" on the lead, so a ladder an escalation reassigned is found too.
+ * pending, the others ran or were never made (`ResourceNotFoundException`, fine). The `sla` task
+ * records the ladder's name as the "execution" on the lead, so a ladder an escalation reassigned
+ * is found too.
  */
 export class SchedulerSlaClock implements SlaClock {
   private readonly client: SchedulerClient;
@@ -154,10 +154,6 @@ export class SchedulerSlaClock implements SlaClock {
     client?: SchedulerClient,
   ) {
     this.client = client ?? new SchedulerClient({ maxAttempts: 3 });
-  }
-
-  executionArn(name: string): string {
-    return name;
   }
 
   async stop(ladder: string, _cause: string): Promise<void> {

@@ -182,7 +182,7 @@ export const LeadSchema = z.strictObject({
    */
   slaProgress: z
     .strictObject({
-      /** The SLA state machine execution that made the change. */
+      /** The SLA ladder (its name, `slaExecutionName`) that made the change. */
       execution: z.string().min(1).max(2048),
       /** Ladder steps applied so far (1-based step number of the escalation; unchanged for `unworked`). */
       ladderStep: z.number().int().min(0),
@@ -190,7 +190,10 @@ export const LeadSchema = z.strictObject({
       /** The rep who was given or told about the lead (the manager for `unworked`). */
       to: z.string().min(1).max(64),
       at: z.iso.datetime(),
-      /** Whether the events announcing the change were published. */
+      /**
+       * Always written `false` now: a step's events are re-derived from this record and published
+       * again on a retry, so no second write marks them published (records from before said so).
+       */
       announced: z.boolean(),
     })
     .optional(),

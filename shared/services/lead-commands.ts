@@ -191,16 +191,16 @@ function contactedEvents(lead: Lead, activity: Activity): PipelineEvent<DetailTy
  */
 async function stopSlaLadder(lead: Lead, cause: string, deps: LeadsDeps): Promise<void> {
   const progress = lead.slaProgress;
-  let execution: string | undefined;
-  if (progress?.action === 'escalate' && progress.at === lead.assignedAt) execution = progress.execution;
-  else if (lead.assignedAt) execution = deps.sla.executionArn(slaExecutionName(lead.id, lead.assignedAt));
-  if (!execution) return;
+  let ladder: string | undefined;
+  if (progress?.action === 'escalate' && progress.at === lead.assignedAt) ladder = progress.execution;
+  else if (lead.assignedAt) ladder = slaExecutionName(lead.id, lead.assignedAt);
+  if (!ladder) return;
   try {
-    await deps.sla.stop(execution, cause);
+    await deps.sla.stop(ladder, cause);
   } catch (error) {
-    deps.warn?.('Could not stop the SLA execution; it ends at its next step', {
+    deps.warn?.('Could not stop the SLA ladder; it ends at its next step', {
       leadId: lead.id,
-      execution,
+      ladder,
       error: error instanceof Error ? error.message : String(error),
     });
   }

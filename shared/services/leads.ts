@@ -49,11 +49,13 @@ export interface LeadsPublisher {
   publish(...events: ReadonlyArray<PipelineEvent<DetailType>>): Promise<void>;
 }
 
-/** Ends a running SLA ladder execution (Step Functions `StopExecution`). */
+/**
+ * Ends a lead's SLA ladder: no rung after this one runs. A ladder is named after its assignment
+ * (`slaExecutionName`); an escalation that reassigned the lead records its ladder's name on the
+ * lead (`slaProgress.execution`).
+ */
 export interface SlaClock {
-  stop(executionArn: string, cause: string): Promise<void>;
-  /** The ARN of the SLA execution with this name (see `slaExecutionName`). */
-  executionArn(name: string): string;
+  stop(ladder: string, cause: string): Promise<void>;
 }
 
 export interface LeadsDeps {

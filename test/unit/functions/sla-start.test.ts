@@ -225,7 +225,7 @@ describe('SchedulerSlaClock', () => {
       return {};
     });
     const clock = new SchedulerSlaClock('SlaRungs', 2, new SchedulerClient({}));
-    await expect(clock.stop(clock.executionArn(LADDER), 'contacted')).resolves.toBeUndefined();
+    await expect(clock.stop(LADDER, 'contacted')).resolves.toBeUndefined();
     expect(deleted.sort()).toEqual([`${LADDER}-r1`, `${LADDER}-r2`, `${LADDER}-r3`]);
   });
 
