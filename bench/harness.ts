@@ -77,7 +77,7 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
 
 /**
  * Waits until no event delivery and no function invocation (API requests queued for an
- * environment included) is in flight, and with `includeExecutions` no workflow runs, for a moment, or the timeout passes. Polls, so the deadline holds even while the bus never
+ * environment included) is in flight, and with `includeExecutions` no workflow runs or waits on a schedule, for a moment, or the timeout passes. Polls, so the deadline holds even while the bus never
  * empties. @returns whether the pipeline went quiet
  */
 export async function waitQuiet(
@@ -92,7 +92,7 @@ export async function waitQuiet(
     const busy =
       runtime.bus.pending > 0 ||
       inst.invocationsInFlight > 0 ||
-      (options.includeExecutions === true && runtime.stepFunctions.running > 0);
+      (options.includeExecutions === true && runtime.workflowsInFlight > 0);
     if (busy) quietSince = undefined;
     else if (quietSince === undefined) quietSince = Date.now();
     else if (Date.now() - quietSince >= 200) return true;

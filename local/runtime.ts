@@ -383,12 +383,20 @@ export class LocalRuntime {
     this.dynamoRestarts++;
   }
 
+  /**
+   * Timed follow-up still under way: running workflow executions, and schedules waiting to start
+   * one (the SLA ladder's next rung is a pending schedule between its executions).
+   */
+  get workflowsInFlight(): number {
+    return this.stepFunctions.running + (this.scheduler?.pending.length ?? 0);
+  }
+
   /** Waits until no event delivery, SES event or running execution is left (tests, benchmarks). */
   async quiesce(options: { includeExecutions?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     for (;;) {
       await this.bus.idle();
-      const busy = this.bus.pending > 0 || (options.includeExecutions && this.stepFunctions.running > 0);
+      const busy = this.bus.pending > 0 || (options.includeExecutions && this.workflowsInFlight > 0);
       if (!busy) {
         await new Promise((r) => setTimeout(r, 50));
         if (this.bus.pending === 0) return;
