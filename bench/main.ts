@@ -149,6 +149,31 @@ async function main(): Promise<number> {
     );
     const idleStages = countBy(idle.map((l) => inst.leads.get(l.leadId)?.stage ?? 'not scored'));
 
+    /** Capture at `rate` for `seconds` (open loop); every accepted lead is recorded under `phase`. */
+    const loadAt = async (rate: number, seconds: number, seqStart: number, phase: string) => {
+      const load = await runLoad({
+        captureUrl: endpoints.captureUrl,
+        rate,
+        durationSeconds: seconds,
+        runId,
+        seqStart,
+        timeoutSeconds: 30,
+        out: '',
+      });
+      apiRequests.count += load.sent;
+      const loadEnded = Date.now();
+      for (const a of load.accepted) {
+        submitted.push({
+          leadId: a.leadId,
+          kind: a.kind,
+          marketingConsent: a.marketingConsent,
+          sentAt: a.sentAt,
+          phase,
+        });
+      }
+      return { load, loadEnded };
+    };
+
     // 1. Capture at fixed rates.
     const phases: PhaseResult[] = [];
     const windows: Array<{ from: number; to: number }> = [];
@@ -161,26 +186,12 @@ async function main(): Promise<number> {
       const before = inst.snapshot();
       inst.takeMeanDynamoInFlight();
       const usage = startUsage();
-      const load = await runLoad({
-        captureUrl: endpoints.captureUrl,
+      const { load, loadEnded } = await loadAt(
         rate,
-        durationSeconds: options.durationSeconds,
-        runId,
-        seqStart: seq + 1_000_000 * (phases.length + 1),
-        timeoutSeconds: 30,
-        out: '',
-      });
-      apiRequests.count += load.sent;
-      const loadEnded = Date.now();
-      for (const a of load.accepted) {
-        submitted.push({
-          leadId: a.leadId,
-          kind: a.kind,
-          marketingConsent: a.marketingConsent,
-          sentAt: a.sentAt,
-          phase: `${rate}/s`,
-        });
-      }
+        options.durationSeconds,
+        seq + 1_000_000 * (phases.length + 1),
+        `${rate}/s`,
+      );
       log(
         `  sent ${load.sent}, 2xx ${load.status2xx}, p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms; draining the pipeline…`,
       );
@@ -243,20 +254,12 @@ async function main(): Promise<number> {
     for (const rate of options.sustainRates) {
       log(`Sustained rate: ${rate} requests/s for ${options.sustainSeconds} s…`);
       const before = inst.snapshot();
-      const load = await runLoad({
-        captureUrl: endpoints.captureUrl,
+      const { load, loadEnded } = await loadAt(
         rate,
-        durationSeconds: options.sustainSeconds,
-        runId,
-        seqStart: seq + 10_000_000 * (sustained.length + 1),
-        timeoutSeconds: 30,
-        out: '',
-      });
-      apiRequests.count += load.sent;
-      const loadEnded = Date.now();
-      for (const a of load.accepted) {
-        submitted.push({ ...a, leadId: a.leadId, sentAt: a.sentAt, phase: `sustain ${rate}/s` });
-      }
+        options.sustainSeconds,
+        seq + 10_000_000 * (sustained.length + 1),
+        `sustain ${rate}/s`,
+      );
       const drained = await waitQuiet(runtime, inst, { timeoutMs: DRAIN_TIMEOUT_SECONDS * 1000 });
       const drainSeconds = round((Date.now() - loadEnded) / 1000, 1) ?? 0;
       const after = inst.snapshot();
