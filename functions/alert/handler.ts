@@ -3,6 +3,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoAlertLedger } from '../../shared/adapters/alert-ledger';
+import { type Alert, buildAlert } from '../../shared/adapters/alert-messages';
 import { AlertTopic } from '../../shared/adapters/alert-topic';
 import { requireEnv } from '../../shared/adapters/clients';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
@@ -18,15 +19,7 @@ import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/config/retention';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import { integrationSecretEnv } from '../../shared/contracts/integration-secrets';
-import {
-  ALERT_EVENT_TYPES,
-  type Alert,
-  type AlertEvent,
-  type AlertLinks,
-  buildAlert,
-  type SlackMessage,
-  type TopicMessage,
-} from '../../shared/domain/alerts';
+import { ALERT_EVENT_TYPES, type AlertEvent, type AlertLinks } from '../../shared/domain/alerts';
 import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
 import { EVENT_SOURCE, parseDetail } from '../../shared/events/catalogue';

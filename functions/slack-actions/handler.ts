@@ -4,6 +4,7 @@ import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-s
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { SlackResponder } from '../../shared/adapters/slack';
+import { type SlackResponse, slackResponse } from '../../shared/adapters/slack-blocks';
 import { SlackRequestLog } from '../../shared/adapters/slack-requests';
 import { clientConfig } from '../../shared/config/runtime';
 import { invalid, json, rawBody } from '../../shared/http/api';
@@ -23,7 +24,18 @@ import { handleSlackAction, type SlackActionsDeps } from '../../shared/services/
 /** Slack interaction payloads are small; a message's blocks fit well within this. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export function createHandler(deps: SlackActionsDeps) {
+/** The use case's dependencies, with a responder that posts Slack messages as they are. */
+export type SlackActionsHandlerDeps = Omit<SlackActionsDeps, 'responder'> & {
+  readonly responder: { respond(responseUrl: string, message: SlackResponse): Promise<void> };
+};
+
+export function createHandler(handlerDeps: SlackActionsHandlerDeps) {
+  // The use case says what to answer; Slack's Block Kit for it is rendered here, at the edge.
+  const { responder } = handlerDeps;
+  const deps: SlackActionsDeps = {
+    ...handlerDeps,
+    responder: { respond: (responseUrl, reply) => responder.respond(responseUrl, slackResponse(reply)) },
+  };
   return httpRoute(async (event) => {
     // The signature covers the raw bytes, so the body is read as sent, not parsed.
     const result = await handleSlackAction(
@@ -54,7 +66,7 @@ export function createHandler(deps: SlackActionsDeps) {
 }
 
 /** Adapters from the environment, built once per function instance (on first use). */
-function defaultDeps(): SlackActionsDeps {
+function defaultDeps(): SlackActionsHandlerDeps {
   const secrets = SecretsManagerIntegrations.fromEnvironment();
   const table = requireEnv('TABLE_NAME');
   return {

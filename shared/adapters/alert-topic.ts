@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { TopicMessage } from '../domain/alerts';
+import type { TopicMessage } from './alert-topic-message';
 import { rethrowAsDomain } from './aws-errors';
 
 /**

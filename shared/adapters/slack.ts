@@ -1,5 +1,5 @@
-import type { SlackMessage } from '../domain/alerts';
 import { DependencyUnavailableError, LeadPipelineError } from '../domain/errors';
+import type { SlackMessage, SlackResponse } from './slack-blocks';
 
 /**
  * Posts messages to a Slack incoming webhook.
@@ -241,7 +241,7 @@ export class SlackResponder {
   }
 
   /** @throws Error when the URL is not Slack's or Slack does not accept the message. */
-  async respond(responseUrl: string, message: Record<string, unknown>): Promise<void> {
+  async respond(responseUrl: string, message: SlackResponse): Promise<void> {
     if (!RESPONSE_URL.test(responseUrl)) throw new Error('response_url is not a Slack hooks URL');
     let response: Response;
     try {

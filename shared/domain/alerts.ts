@@ -1,6 +1,6 @@
 import type { ClientConfig, Priority, Rep } from '../config/schema';
 import { earnsBookingOffer } from './booking';
-import type { Lead } from './lead';
+import type { Lead, LifecycleStage } from './lead';
 import type {
   AssignmentFacts,
   EscalationFacts,
@@ -12,13 +12,11 @@ import { topReasons } from './scoring';
 import { assignmentDeadline } from './sla';
 
 /**
- * Rep alerts, as pure message building: a Slack Block Kit message for the sales channel and a
- * short SNS notification whose attributes let each rep's subscription filter select their own.
- *
- * Everything a visitor typed (name, title, company, UTM values...) is untrusted: it is cut to a
- * bounded length and escaped for Slack mrkdwn, so a lead called `<!channel>` cannot ping the
- * whole channel and `<https://evil|click>` cannot become a link. Links carry only the
- * URL-encoded lead id inside the client's own template.
+ * Rep alerts as facts: what happened to which lead, who should act, the score's reasons, the
+ * actions offered and the lead's link. Channel-neutral on purpose: the Slack adapter renders
+ * them as Block Kit (`adapters/slack-blocks.ts`) and the SNS adapter as a subject and text
+ * (`adapters/alert-topic-message.ts`), each escaping for its own medium. Everything a visitor
+ * typed is kept as typed here; {@link cleanText} is the hygiene both renderers apply.
  */
 
 /** Event types the alert function reacts to. */
@@ -43,40 +41,13 @@ export type AlertEvent =
 export type AlertConfig = Pick<ClientConfig, 'client' | 'reps' | 'alerts' | 'sla' | 'pipeline'>;
 
 /**
- * A Slack text object. User text inside `mrkdwn` must go through {@link mrkdwn}, and `mrkdwn`
- * objects are always `verbatim` (see {@link mrkdwnText}): Slack then turns no bare URL, channel
- * name or mention in a lead's fields into a link; only the links alerts write themselves
- * (`<url|label>`) are links.
+ * The actions an alert may offer, by the id a channel carries and sends back when one is taken
+ * (Slack's `action_id`): recording first contact, and opening the lead. Defined once here for the
+ * renderers and for the endpoint that receives the press.
  */
-export type SlackText =
-  | { readonly type: 'mrkdwn'; readonly text: string; readonly verbatim: true }
-  | { readonly type: 'plain_text'; readonly text: string };
-
-/** A verbatim `mrkdwn` text object. */
-export function mrkdwnText(text: string): SlackText {
-  return { type: 'mrkdwn', text, verbatim: true };
-}
-
-/** A Block Kit button: an action Slack posts to the interactivity endpoint, or a link (`url`). */
-export interface SlackButton {
-  readonly type: 'button';
-  readonly text: Extract<SlackText, { readonly type: 'plain_text' }>;
-  readonly action_id: string;
-  readonly value?: string;
-  readonly url?: string;
-  readonly style?: 'primary' | 'danger';
-}
-
-/** The Block Kit blocks alerts use. */
-export type SlackBlock =
-  | { readonly type: 'header'; readonly text: Extract<SlackText, { readonly type: 'plain_text' }> }
-  | { readonly type: 'section'; readonly text?: SlackText; readonly fields?: readonly SlackText[] }
-  | { readonly type: 'context'; readonly elements: readonly SlackText[] }
-  | { readonly type: 'actions'; readonly block_id?: string; readonly elements: readonly SlackButton[] }
-  | { readonly type: 'divider' };
-
-/** `action_id` of the alert's buttons; the `slack-actions` function answers `contacted`. */
-export const ALERT_BUTTONS = { contacted: 'lead.contacted', open: 'lead.open' } as const;
+export const ALERT_ACTIONS = { contacted: 'lead.contacted', open: 'lead.open' } as const;
+/** One of {@link ALERT_ACTIONS}. */
+export type AlertAction = (typeof ALERT_ACTIONS)[keyof typeof ALERT_ACTIONS];
 
 /** Where an alert's links point, from the function's environment. */
 export interface AlertLinks {
@@ -89,49 +60,13 @@ export function consoleLeadUrl(consoleUrl: string, leadId: string): string {
   return `${consoleUrl.replace(/\/+$/, '')}/#/leads/${encodeURIComponent(leadId)}`;
 }
 
-/** An incoming-webhook message: `text` is the notification fallback, `blocks` the layout. */
-export interface SlackMessage {
-  readonly text: string;
-  readonly blocks: readonly SlackBlock[];
+/** The lead's page in the client's UI: the template with the URL-encoded id. */
+export function leadUrl(template: string, leadId: string): string {
+  return template.replaceAll('{leadId}', encodeURIComponent(leadId));
 }
-
-/** SNS message attributes; rep subscriptions filter on them. */
-export interface TopicAttributes {
-  /** The rep who should act (new owner, escalation recipient, manager). */
-  readonly owner: string;
-  readonly priority: Priority;
-  readonly eventType: AlertEventType;
-}
-
-/** An SNS notification: ASCII subject (< 100 characters), text then JSON body, attributes. */
-export interface TopicMessage {
-  readonly subject: string;
-  readonly message: string;
-  readonly attributes: TopicAttributes;
-}
-
-/** A ready-to-send alert. */
-export interface Alert {
-  readonly eventType: AlertEventType;
-  readonly leadId: string;
-  /** The rep who should act. */
-  readonly recipientId: string;
-  readonly priority: Priority;
-  readonly slack: SlackMessage;
-  readonly topic: TopicMessage;
-}
-
-/** Either an alert to send or the reason there is none. */
-export type AlertPlan =
-  | { readonly send: true; readonly alert: Alert }
-  | { readonly send: false; readonly reason: string };
 
 /** Longest user-supplied value shown in an alert, in characters. */
 export const MAX_USER_TEXT = 150;
-/** Slack refuses section texts above 3000 characters; stay well below. */
-const MAX_SECTION = 2900;
-/** SNS subjects must be under 100 characters. */
-const MAX_SUBJECT = 99;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
@@ -148,43 +83,6 @@ export function cleanText(value: string | undefined, maxLength = MAX_USER_TEXT):
     .trimEnd()}…`;
 }
 
-/**
- * Makes untrusted text safe inside Slack mrkdwn: cleaned and bounded ({@link cleanText}), then
- * `&`, `<` and `>` escaped (so no link, mention or `<!channel>` can be formed), and the plain
- * `@here` / `@channel` / `@everyone` words broken with a zero-width space so they never notify.
- * Truncation happens before escaping, so an entity is never cut in half.
- */
-export function mrkdwn(value: string | undefined, maxLength = MAX_USER_TEXT): string {
-  return cleanText(value, maxLength)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@(here|channel|everyone)\b/gi, '@\u200b$1');
-}
-
-/** The lead's page in the client's UI: the template with the URL-encoded id. */
-export function leadUrl(template: string, leadId: string): string {
-  return template.replaceAll('{leadId}', encodeURIComponent(leadId));
-}
-
-/**
- * An SNS-safe subject: accents folded to ASCII, anything else non-printable replaced, starting
- * with a letter, digit or punctuation mark, and under 100 characters.
- */
-export function asciiSubject(value: string): string {
-  const ascii = cleanText(value, 1000)
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[‘’]/g, "'")
-    .replace(/[“”]/g, '"')
-    .replace(/[–—]/g, '-')
-    .replace(/…/g, '...')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim();
-  const subject = ascii.length > MAX_SUBJECT ? `${ascii.slice(0, MAX_SUBJECT - 3).trimEnd()}...` : ascii;
-  return subject === '' ? 'Lead alert' : subject;
-}
-
 /** "45 min", "2 h 5 min", "3 days". */
 export function formatMinutes(minutes: number): string {
   if (minutes < 60) return `${minutes} min`;
@@ -194,18 +92,8 @@ export function formatMinutes(minutes: number): string {
   return `${Math.floor(hours / 24)} days`;
 }
 
-function formatPoints(points: number): string {
-  return points > 0 ? `+${points}` : String(points);
-}
-
-const PRIORITY_LABEL: Readonly<Record<Priority, string>> = {
-  high: ':red_circle: High',
-  normal: ':large_blue_circle: Normal',
-  low: ':white_circle: Low',
-};
-
-/** Wall-clock reading in a zone, `YYYY-MM-DD HH:mm Zone`, for fallbacks and email text. */
-function localTime(at: Date, timezone: string): string {
+/** Wall-clock reading in a zone, `YYYY-MM-DD HH:mm Zone`, for readers without their own zone. */
+export function localTime(at: Date, timezone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: timezone,
     hourCycle: 'h23',
@@ -219,407 +107,251 @@ function localTime(at: Date, timezone: string): string {
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${timezone}`;
 }
 
-/** A Slack date token: every reader sees it in their own zone; the fallback is the rep's zone. */
-function slackDate(at: Date, timezone: string): string {
-  const epoch = Math.floor(at.getTime() / 1000);
-  return `<!date^${epoch}^{date_short_pretty} at {time}|${localTime(at, timezone)}>`;
+/** A rep named in an alert: their id, name (the id when the file has none) and chat identity. */
+export interface AlertPerson {
+  readonly id: string;
+  readonly name: string;
+  /** Their Slack member id, so a channel can mention them. @default - named, not mentioned */
+  readonly slackUserId?: string;
 }
 
-/** Builds alerts for one client configuration. */
-class AlertBuilder {
-  constructor(
-    private readonly config: AlertConfig,
-    readonly lead: Lead,
-    private readonly links: AlertLinks = {},
-  ) {}
-
-  rep(id: string): Rep | undefined {
-    return this.config.reps.find((r) => r.id === id);
-  }
-
-  /** `<@U…>` when the rep has a Slack id, else their (escaped) name or id. */
-  mention(id: string): string {
-    const rep = this.rep(id);
-    if (rep?.slackUserId) return `<@${rep.slackUserId}>`;
-    return `*${mrkdwn(rep?.name ?? id)}*`;
-  }
-
-  /** The rep's name as plain text (SNS). */
-  name(id: string): string {
-    return cleanText(this.rep(id)?.name ?? id);
-  }
-
-  personName(): string {
-    const p = this.lead.profile;
-    const name = [p.firstName, p.lastName].filter((s) => s !== undefined && s.trim() !== '').join(' ');
-    return name || p.email || 'Unnamed lead';
-  }
-
-  /** "Jane Doe, VP Sales at Acme" in plain text. */
-  whoPlain(): string {
-    const p = this.lead.profile;
-    const role = [cleanText(p.jobTitle), cleanText(p.company)].filter(Boolean).join(' at ');
-    return role ? `${cleanText(this.personName())}, ${role}` : cleanText(this.personName());
-  }
-
-  whoMrkdwn(): string {
-    const p = this.lead.profile;
-    const role = [mrkdwn(p.jobTitle), mrkdwn(p.company)].filter(Boolean).join(' at ');
-    return `*${mrkdwn(this.personName())}*${role ? `\n${role}` : ''}`;
-  }
-
-  scoreLine(): string {
-    const s = this.lead.score;
-    return s ? `*${s.total}* (${s.stage}; fit ${s.fit}, engagement ${s.engagement})` : '_not scored yet_';
-  }
-
-  reasonLines(): string[] {
-    const s = this.lead.score;
-    if (!s) return [];
-    return topReasons(s, this.config.alerts.slack.topReasons).map(
-      (r) => `• ${formatPoints(r.points)} ${mrkdwn(r.label, 120)}`,
-    );
-  }
-
-  sourceLine(): string {
-    const src = this.lead.source;
-    const parts = [`${mrkdwn(src.channel, 60)} via ${mrkdwn(src.provider, 60)}`];
-    if (src.utm.campaign) parts.push(`campaign _${mrkdwn(src.utm.campaign, 100)}_`);
-    return parts.join(' · ');
-  }
-
-  sourcePlain(): string {
-    const src = this.lead.source;
-    const base = `${cleanText(src.channel, 60)} via ${cleanText(src.provider, 60)}`;
-    return src.utm.campaign ? `${base}, campaign ${cleanText(src.utm.campaign, 100)}` : base;
-  }
-
-  /**
-   * The lead's page: the client's own `leadUrlTemplate` when set (an outside CRM), else the
-   * console. Undefined when there is neither.
-   */
-  url(): string | undefined {
-    const template = this.config.client.leadUrlTemplate;
-    if (template !== undefined) return leadUrl(template, this.lead.id);
-    return this.links.consoleUrl ? consoleLeadUrl(this.links.consoleUrl, this.lead.id) : undefined;
-  }
-
-  /** The link in Slack syntax; the URL's own `&<>` escaped as Slack requires. */
-  link(): string | undefined {
-    const url = this.url()?.replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
-    return url === undefined ? undefined : `<${url}|Open the lead>`;
-  }
-
-  /** "Mark contacted" (when asked) and "Open" (when there is a page to open). */
-  buttons(contact: boolean): SlackBlock | undefined {
-    const url = this.url();
-    const elements: SlackButton[] = [
-      ...(contact
-        ? [
-            {
-              type: 'button' as const,
-              text: { type: 'plain_text' as const, text: 'Mark contacted' },
-              action_id: ALERT_BUTTONS.contacted,
-              value: this.lead.id,
-              style: 'primary' as const,
-            },
-          ]
-        : []),
-      ...(url !== undefined
-        ? [
-            {
-              type: 'button' as const,
-              text: { type: 'plain_text' as const, text: 'Open' },
-              action_id: ALERT_BUTTONS.open,
-              value: this.lead.id,
-              url,
-            },
-          ]
-        : []),
-    ];
-    return elements.length > 0 ? { type: 'actions', block_id: 'lead-actions', elements } : undefined;
-  }
-
-  /** Header, intro, the lead's who/score/source, extra fields, reasons and the link. */
-  slack(
-    header: string,
-    intro: string,
-    fields: readonly string[],
-    fallback: string,
-    note?: string,
-  ): SlackMessage {
-    // Until someone made contact, the alert offers to record it.
-    const contact = this.lead.firstTouchAt === undefined && this.lead.pipelineStage === undefined;
-    const reasons = this.reasonLines();
-    const blocks: SlackBlock[] = [
-      { type: 'header', text: { type: 'plain_text', text: header } },
-      { type: 'section', text: mrkdwnText(intro.slice(0, MAX_SECTION)) },
-      {
-        type: 'section',
-        fields: [
-          `*Lead*\n${this.whoMrkdwn()}`,
-          `*Score*\n${this.scoreLine()}`,
-          `*Source*\n${this.sourceLine()}`,
-          ...fields,
-        ]
-          .slice(0, 10)
-          .map(mrkdwnText),
-      },
-    ];
-    if (reasons.length > 0)
-      blocks.push({
-        type: 'section',
-        text: mrkdwnText(`*Why this score*\n${reasons.join('\n')}`.slice(0, MAX_SECTION)),
-      });
-    const link = this.link();
-    if (link !== undefined) blocks.push({ type: 'section', text: mrkdwnText(link) });
-    if (note) blocks.push({ type: 'context', elements: [mrkdwnText(note)] });
-    const buttons = this.buttons(contact);
-    if (buttons) blocks.push(buttons);
-    return { text: fallback, blocks };
-  }
-
-  topic(
-    subject: string,
-    headline: string,
-    lines: readonly string[],
-    attributes: TopicAttributes,
-    data: Record<string, unknown>,
-  ): TopicMessage {
-    const s = this.lead.score;
-    const text = [
-      headline,
-      `Lead: ${this.whoPlain()}`,
-      `Score: ${s ? `${s.total} (${s.stage})` : 'not scored yet'}`,
-      `Source: ${this.sourcePlain()}`,
-      ...lines,
-      ...(this.url() !== undefined ? [`Open: ${this.url()}`] : []),
-    ].join('\n');
-    const json = JSON.stringify({
-      eventType: attributes.eventType,
-      leadId: this.lead.id,
-      recipientId: attributes.owner,
-      priority: attributes.priority,
-      score: s?.total ?? null,
-      stage: this.lead.stage,
-      leadUrl: this.url() ?? null,
-      ...data,
-    });
-    return { subject: asciiSubject(subject), message: `${text}\n\n${json}`, attributes };
-  }
+/** The lead as an alert shows it; the visitor's values as typed (renderers clean and escape). */
+export interface AlertLeadFacts {
+  /** First and last name, else the email, else "Unnamed lead". */
+  readonly name: string;
+  readonly jobTitle?: string;
+  readonly company?: string;
+  readonly stage: LifecycleStage;
+  readonly score?: {
+    readonly total: number;
+    readonly stage: string;
+    readonly fit: number;
+    readonly engagement: number;
+  };
+  /** The score's top reasons (the client's `alerts.slack.topReasons`), most points first. */
+  readonly reasons: ReadonlyArray<{ readonly label: string; readonly points: number }>;
+  readonly source: { readonly channel: string; readonly provider: string; readonly campaign?: string };
 }
 
-function assigned(b: AlertBuilder, config: AlertConfig, d: AssignmentFacts): Alert {
-  const owner = b.rep(d.repId);
-  const assignedAt = new Date(d.assignedAt);
-  const deadline = assignmentDeadline(config.sla, owner, assignedAt, d.ladderStep);
-  const zone = owner?.timezone ?? config.client.timezone;
-  const escalated = d.via === 'escalation' && d.previousOwner !== undefined;
-  const who = cleanText(b.personName(), 60);
-  const header = escalated
-    ? 'Lead reassigned: SLA missed'
-    : d.priority === 'high'
-      ? 'New high-priority lead'
-      : 'New lead assigned';
-  const intro = escalated
-    ? `${b.mention(d.repId)}, this lead is yours now: ${b.mention(d.previousOwner ?? '')} did not contact it in time (escalation step ${d.ladderStep}).`
-    : `${b.mention(d.repId)}, you have a new lead. First touch due ${slackDate(deadline, zone)}.`;
-  const fields = [
-    `*Owner*\n${b.mention(d.repId)}`,
-    `*Priority*\n${PRIORITY_LABEL[d.priority]}`,
-    `*SLA deadline*\n${slackDate(deadline, zone)}`,
-  ];
-  const fallback = escalated
-    ? `Lead ${mrkdwn(who)} reassigned to ${mrkdwn(b.name(d.repId))} after a missed SLA`
-    : `New ${d.priority === 'high' ? 'high-priority ' : ''}lead for ${mrkdwn(b.name(d.repId))}: ${mrkdwn(who)}`;
-  // The visitor is being offered this rep's scheduling page right now (instant booking).
-  const offered = !escalated && earnsBookingOffer({ ...b.lead, owner: d.repId }, config);
-  const offerNote =
-    'Offered a booking: the thank-you page links your scheduling page, name and email prefilled.';
-  const attributes: TopicAttributes = { owner: d.repId, priority: d.priority, eventType: 'Lead Assigned' };
-  const subject = escalated
-    ? `Lead reassigned to you after a missed SLA: ${who}`
-    : `New ${d.priority} priority lead: ${who}`;
+/** An overdue task, with how late it is when the alert is built. */
+export interface OverdueTask {
+  readonly title: string;
+  readonly dueAt: string;
+  readonly minutesOverdue: number;
+}
+
+/** A pipeline stage by id and display name. */
+export interface AlertStage {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** What happened, per event type, with the people and figures each message names. */
+export type AlertSituation =
+  | {
+      readonly type: 'Lead Assigned';
+      readonly owner: AlertPerson;
+      /** Set when the SLA ladder took the lead from this rep. @default - a first assignment */
+      readonly previousOwner?: AlertPerson;
+      readonly via: AssignmentFacts['via'];
+      readonly ladderStep: number;
+      /** When first touch is due. */
+      readonly deadline: Date;
+      /** The owner's zone (else the client's), for readers who see no local time of their own. */
+      readonly timezone: string;
+      /** The visitor is being offered the owner's scheduling page right now (instant booking). */
+      readonly bookingOffered: boolean;
+    }
+  | {
+      readonly type: 'Lead Escalated';
+      readonly from: AlertPerson;
+      readonly ladderStep: number;
+      readonly minutesWithoutContact: number;
+    }
+  | {
+      readonly type: 'Lead Unworked';
+      readonly lastOwner: AlertPerson;
+      readonly minutesWithoutContact: number;
+    }
+  | {
+      readonly type: 'Stale Deal Found';
+      readonly owner: AlertPerson;
+      readonly stage: AlertStage;
+      readonly daysInStage: number;
+      /** The deal's amount in the client's currency, formatted. @default - no amount */
+      readonly amount?: string;
+      readonly overdueTasks: readonly OverdueTask[];
+    }
+  | {
+      readonly type: 'Tasks Overdue';
+      readonly owner: AlertPerson;
+      readonly stage: AlertStage;
+      readonly tasks: readonly OverdueTask[];
+    };
+
+/** A ready-to-render alert: the facts every channel shows. */
+export interface AlertFacts {
+  readonly eventType: AlertEventType;
+  readonly leadId: string;
+  /** The rep who should act (new owner, escalation recipient, manager). */
+  readonly recipient: AlertPerson;
+  readonly priority: Priority;
+  readonly lead: AlertLeadFacts;
+  readonly situation: AlertSituation;
+  /** The lead's page: the client's `leadUrlTemplate`, else the console. @default - no link */
+  readonly url?: string;
+  /** The actions offered, in order. */
+  readonly actions: readonly AlertAction[];
+}
+
+/** Either an alert to send or the reason there is none. */
+export type AlertPlan<A = AlertFacts> =
+  | { readonly send: true; readonly alert: A }
+  | { readonly send: false; readonly reason: string };
+
+function person(config: AlertConfig, id: string): AlertPerson {
+  const rep: Rep | undefined = config.reps.find((r) => r.id === id);
+  return { id, name: rep?.name ?? id, ...(rep?.slackUserId ? { slackUserId: rep.slackUserId } : {}) };
+}
+
+function leadFacts(config: AlertConfig, lead: Lead): AlertLeadFacts {
+  const p = lead.profile;
+  const name = [p.firstName, p.lastName].filter((s) => s !== undefined && s.trim() !== '').join(' ');
+  const s = lead.score;
   return {
-    eventType: 'Lead Assigned',
-    leadId: d.leadId,
-    recipientId: d.repId,
-    priority: d.priority,
-    slack: b.slack(header, intro, fields, fallback, offered ? offerNote : undefined),
-    topic: b.topic(
-      subject,
-      escalated
-        ? `${b.name(d.repId)}, this lead is yours now: ${b.name(d.previousOwner ?? '')} did not contact it in time.`
-        : `${b.name(d.repId)}, you have a new lead.`,
-      [
-        `Priority: ${d.priority}`,
-        `First touch due: ${localTime(deadline, zone)} (${deadline.toISOString()})`,
-        ...(offered ? [offerNote] : []),
-      ],
-      attributes,
-      {
-        via: d.via,
-        ladderStep: d.ladderStep,
-        ...(d.previousOwner ? { previousOwner: d.previousOwner } : {}),
-        slaDeadline: deadline.toISOString(),
-      },
-    ),
+    name: name || p.email || 'Unnamed lead',
+    ...(p.jobTitle !== undefined ? { jobTitle: p.jobTitle } : {}),
+    ...(p.company !== undefined ? { company: p.company } : {}),
+    stage: lead.stage,
+    ...(s ? { score: { total: s.total, stage: s.stage, fit: s.fit, engagement: s.engagement } } : {}),
+    reasons: s
+      ? topReasons(s, config.alerts.slack.topReasons).map((r) => ({ label: r.label, points: r.points }))
+      : [],
+    source: {
+      channel: lead.source.channel,
+      provider: lead.source.provider,
+      ...(lead.source.utm.campaign ? { campaign: lead.source.utm.campaign } : {}),
+    },
   };
 }
 
-function escalatedAlert(b: AlertBuilder, lead: Lead, d: EscalationFacts): Alert {
-  const recipient = d.toRepId ?? d.fromRepId;
-  const who = cleanText(b.personName(), 60);
-  const waited = formatMinutes(d.minutesWithoutContact);
-  const intro = `${b.mention(recipient)}, heads-up: ${b.mention(d.fromRepId)} has not contacted this lead for ${waited} (escalation step ${d.ladderStep}).`;
-  const attributes: TopicAttributes = {
-    owner: recipient,
-    priority: lead.priority,
-    eventType: 'Lead Escalated',
-  };
-  return {
-    eventType: 'Lead Escalated',
-    leadId: d.leadId,
-    recipientId: recipient,
-    priority: lead.priority,
-    slack: b.slack(
-      'SLA missed: lead escalated',
-      intro,
-      [`*Owner*\n${b.mention(d.fromRepId)}`, `*Priority*\n${PRIORITY_LABEL[lead.priority]}`],
-      `SLA missed on ${mrkdwn(who)}: no contact for ${waited}`,
-    ),
-    topic: b.topic(
-      `SLA missed: ${who} waiting ${waited}`,
-      `${b.name(recipient)}, heads-up: ${b.name(d.fromRepId)} has not contacted this lead for ${waited}.`,
-      [`Priority: ${lead.priority}`],
-      attributes,
-      { fromRepId: d.fromRepId, ladderStep: d.ladderStep, minutesWithoutContact: d.minutesWithoutContact },
-    ),
-  };
+/** The lead's page: the client's own `leadUrlTemplate` when set (an outside CRM), else the console. */
+function pageOf(config: AlertConfig, leadId: string, links: AlertLinks): string | undefined {
+  const template = config.client.leadUrlTemplate;
+  if (template !== undefined) return leadUrl(template, leadId);
+  return links.consoleUrl ? consoleLeadUrl(links.consoleUrl, leadId) : undefined;
 }
 
-function unworkedAlert(b: AlertBuilder, lead: Lead, d: UnworkedFacts): Alert {
-  const who = cleanText(b.personName(), 60);
-  const waited = formatMinutes(d.minutesWithoutContact);
-  const intro = `${b.mention(d.managerId)}, nobody contacted this lead in ${waited}. The escalation ladder has ended; it was last with ${b.mention(d.lastOwner)}.`;
-  const attributes: TopicAttributes = {
-    owner: d.managerId,
-    priority: lead.priority,
-    eventType: 'Lead Unworked',
-  };
-  return {
-    eventType: 'Lead Unworked',
-    leadId: d.leadId,
-    recipientId: d.managerId,
-    priority: lead.priority,
-    slack: b.slack(
-      'Lead went unworked',
-      intro,
-      [`*Last owner*\n${b.mention(d.lastOwner)}`, `*Priority*\n${PRIORITY_LABEL[lead.priority]}`],
-      `Lead ${mrkdwn(who)} went unworked after ${waited}`,
-      'Marked unworked: it no longer counts against the last owner. Reassign it from the lead page.',
-    ),
-    topic: b.topic(
-      `Lead unworked after ${waited}: ${who}`,
-      `${b.name(d.managerId)}, nobody contacted this lead in ${waited}; it was last with ${b.name(d.lastOwner)}.`,
-      [`Priority: ${lead.priority}`],
-      attributes,
-      { lastOwner: d.lastOwner, minutesWithoutContact: d.minutesWithoutContact },
-    ),
-  };
+function overdue(tasks: ReadonlyArray<{ title: string; dueAt: string }>, now: Date): OverdueTask[] {
+  return tasks.map((t) => ({
+    title: t.title,
+    dueAt: t.dueAt,
+    minutesOverdue: Math.max(0, Math.floor((now.getTime() - Date.parse(t.dueAt)) / 60_000)),
+  }));
 }
 
-/** Bullet lines for overdue tasks: title (mrkdwn-safe) and how long past due. */
-function overdueLines(tasks: ReadonlyArray<{ title: string; dueAt: string }>, now: Date): string[] {
-  return tasks.map((t) => {
-    const late = Math.max(0, Math.floor((now.getTime() - Date.parse(t.dueAt)) / 60_000));
-    return `• ${mrkdwn(t.title, 120)} (${formatMinutes(late)} overdue)`;
-  });
+function stageOf(config: AlertConfig, id: string): AlertStage {
+  return { id, name: config.pipeline.stages.find((s) => s.id === id)?.name ?? id };
 }
 
-function tasksOverdueAlert(b: AlertBuilder, config: AlertConfig, lead: Lead, d: TasksOverdueFacts): Alert {
-  const who = cleanText(b.personName(), 60);
-  const stage = config.pipeline.stages.find((s) => s.id === d.pipelineStage)?.name ?? d.pipelineStage;
-  const count = `${d.tasks.length} overdue task${d.tasks.length === 1 ? '' : 's'}`;
-  const lines = overdueLines(d.tasks, new Date(d.occurredAt));
-  const attributes: TopicAttributes = { owner: d.repId, priority: lead.priority, eventType: 'Tasks Overdue' };
-  return {
-    eventType: 'Tasks Overdue',
-    leadId: d.leadId,
-    recipientId: d.repId,
-    priority: lead.priority,
-    slack: b.slack(
-      'Overdue tasks on a deal',
-      `${b.mention(d.repId)}, this deal in *${mrkdwn(stage, 60)}* has ${count}:\n${lines.join('\n')}`,
-      [`*Owner*\n${b.mention(d.repId)}`, `*Stage*\n${mrkdwn(stage, 60)}`],
-      `${count} on ${mrkdwn(who)}`,
-    ),
-    topic: b.topic(
-      `${count}: ${who}`,
-      `${b.name(d.repId)}, this deal in ${cleanText(stage, 60)} has ${count}.`,
-      d.tasks.map((t) => `Overdue: ${cleanText(t.title, 120)} (due ${t.dueAt})`),
-      attributes,
-      { pipelineStage: d.pipelineStage, overdueTasks: d.tasks.length },
-    ),
-  };
-}
-
-function staleAlert(b: AlertBuilder, config: AlertConfig, lead: Lead, d: StaleDealFacts): Alert {
-  const who = cleanText(b.personName(), 60);
-  const stage = config.pipeline.stages.find((s) => s.id === d.pipelineStage)?.name ?? d.pipelineStage;
-  const amount =
-    lead.amount === undefined
-      ? undefined
-      : new Intl.NumberFormat('en-GB', {
-          style: 'currency',
-          currency: config.client.currency,
-          maximumFractionDigits: 0,
-        }).format(lead.amount);
-  const overdue =
-    d.overdueTasks.length === 0
-      ? ''
-      : `\nIt also has ${d.overdueTasks.length} overdue task${d.overdueTasks.length === 1 ? '' : 's'}:\n${overdueLines(d.overdueTasks, new Date(d.occurredAt)).join('\n')}`;
-  const intro = `${b.mention(d.repId)}, this deal has been in *${mrkdwn(stage, 60)}* for ${d.daysInStage} days.${overdue}`;
-  const attributes: TopicAttributes = {
-    owner: d.repId,
-    priority: lead.priority,
-    eventType: 'Stale Deal Found',
-  };
-  return {
-    eventType: 'Stale Deal Found',
-    leadId: d.leadId,
-    recipientId: d.repId,
-    priority: lead.priority,
-    slack: b.slack(
-      'Deal going stale',
-      intro,
-      [
-        `*Owner*\n${b.mention(d.repId)}`,
-        `*Stage*\n${mrkdwn(stage, 60)} (${d.daysInStage} days)`,
-        ...(amount ? [`*Amount*\n${mrkdwn(amount, 40)}`] : []),
-      ],
-      `Deal ${mrkdwn(who)} stuck in ${mrkdwn(stage, 60)} for ${d.daysInStage} days`,
-    ),
-    topic: b.topic(
-      `Stale deal: ${who} in ${cleanText(stage, 40)} for ${d.daysInStage} days`,
-      `${b.name(d.repId)}, this deal has been in ${cleanText(stage, 60)} for ${d.daysInStage} days.`,
-      [
-        ...(amount ? [`Amount: ${amount}`] : []),
-        ...d.overdueTasks.map((t) => `Overdue: ${cleanText(t.title, 120)} (due ${t.dueAt})`),
-      ],
-      attributes,
-      { pipelineStage: d.pipelineStage, daysInStage: d.daysInStage, overdueTasks: d.overdueTasks.length },
-    ),
-  };
+/** The situation and who should act on it, for an event the alert goes out for. */
+function situationOf(
+  event: AlertEvent,
+  lead: Lead,
+  config: AlertConfig,
+): { recipientId: string; priority: Priority; situation: AlertSituation } {
+  const at = (id: string) => person(config, id);
+  switch (event.type) {
+    case 'Lead Assigned': {
+      const d = event.detail;
+      const rep = config.reps.find((r) => r.id === d.repId);
+      const escalated = d.via === 'escalation' && d.previousOwner !== undefined;
+      return {
+        recipientId: d.repId,
+        priority: d.priority,
+        situation: {
+          type: event.type,
+          owner: at(d.repId),
+          ...(escalated ? { previousOwner: at(d.previousOwner ?? '') } : {}),
+          via: d.via,
+          ladderStep: d.ladderStep,
+          deadline: assignmentDeadline(config.sla, rep, new Date(d.assignedAt), d.ladderStep),
+          timezone: rep?.timezone ?? config.client.timezone,
+          bookingOffered: !escalated && earnsBookingOffer({ ...lead, owner: d.repId }, config),
+        },
+      };
+    }
+    case 'Lead Escalated': {
+      const d = event.detail;
+      return {
+        recipientId: d.toRepId ?? d.fromRepId,
+        priority: lead.priority,
+        situation: {
+          type: event.type,
+          from: at(d.fromRepId),
+          ladderStep: d.ladderStep,
+          minutesWithoutContact: d.minutesWithoutContact,
+        },
+      };
+    }
+    case 'Lead Unworked': {
+      const d = event.detail;
+      return {
+        recipientId: d.managerId,
+        priority: lead.priority,
+        situation: {
+          type: event.type,
+          lastOwner: at(d.lastOwner),
+          minutesWithoutContact: d.minutesWithoutContact,
+        },
+      };
+    }
+    case 'Stale Deal Found': {
+      const d = event.detail;
+      const amount =
+        lead.amount === undefined
+          ? undefined
+          : new Intl.NumberFormat('en-GB', {
+              style: 'currency',
+              currency: config.client.currency,
+              maximumFractionDigits: 0,
+            }).format(lead.amount);
+      return {
+        recipientId: d.repId,
+        priority: lead.priority,
+        situation: {
+          type: event.type,
+          owner: at(d.repId),
+          stage: stageOf(config, d.pipelineStage),
+          daysInStage: d.daysInStage,
+          ...(amount ? { amount } : {}),
+          overdueTasks: overdue(d.overdueTasks, new Date(d.occurredAt)),
+        },
+      };
+    }
+    case 'Tasks Overdue': {
+      const d = event.detail;
+      return {
+        recipientId: d.repId,
+        priority: lead.priority,
+        situation: {
+          type: event.type,
+          owner: at(d.repId),
+          stage: stageOf(config, d.pipelineStage),
+          tasks: overdue(d.tasks, new Date(d.occurredAt)),
+        },
+      };
+    }
+  }
 }
 
 /**
- * Builds the alert for an event about `lead`, or says why there is none. Test leads are never
+ * The facts of the alert for an event about `lead`, or why there is none. Test leads are never
  * alerted (checked on the event and on the stored lead). A `Lead Escalated` event whose ladder
  * step reassigns the lead is announced by the `Lead Assigned` event the same escalation
  * publishes, so the channel sees one message per escalation, not two.
  */
-export function buildAlert(
+export function planAlert(
   event: AlertEvent,
   lead: Lead,
   config: AlertConfig,
@@ -628,24 +360,32 @@ export function buildAlert(
   if (event.detail.isTest || lead.isTest) return { send: false, reason: 'test lead: never alerted' };
   if (event.detail.leadId !== lead.id)
     return { send: false, reason: `event is about lead ${event.detail.leadId}, not ${lead.id}` };
-  const b = new AlertBuilder(config, lead, links);
-  switch (event.type) {
-    case 'Lead Assigned':
-      return { send: true, alert: assigned(b, config, event.detail) };
-    case 'Lead Escalated': {
-      const step = config.sla.ladder[event.detail.ladderStep - 1];
-      if (step?.reassign && event.detail.toRepId !== undefined)
-        return {
-          send: false,
-          reason: 'the escalation reassigned the lead; its Lead Assigned event carries the alert',
-        };
-      return { send: true, alert: escalatedAlert(b, lead, event.detail) };
-    }
-    case 'Lead Unworked':
-      return { send: true, alert: unworkedAlert(b, lead, event.detail) };
-    case 'Stale Deal Found':
-      return { send: true, alert: staleAlert(b, config, lead, event.detail) };
-    case 'Tasks Overdue':
-      return { send: true, alert: tasksOverdueAlert(b, config, lead, event.detail) };
+  if (event.type === 'Lead Escalated') {
+    const step = config.sla.ladder[event.detail.ladderStep - 1];
+    if (step?.reassign && event.detail.toRepId !== undefined)
+      return {
+        send: false,
+        reason: 'the escalation reassigned the lead; its Lead Assigned event carries the alert',
+      };
   }
+  const { recipientId, priority, situation } = situationOf(event, lead, config);
+  const url = pageOf(config, lead.id, links);
+  // Until someone made contact, the alert offers to record it.
+  const contact = lead.firstTouchAt === undefined && lead.pipelineStage === undefined;
+  return {
+    send: true,
+    alert: {
+      eventType: event.type,
+      leadId: event.detail.leadId,
+      recipient: person(config, recipientId),
+      priority,
+      lead: leadFacts(config, lead),
+      situation,
+      ...(url !== undefined ? { url } : {}),
+      actions: [
+        ...(contact ? [ALERT_ACTIONS.contacted] : []),
+        ...(url !== undefined ? [ALERT_ACTIONS.open] : []),
+      ],
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ClientConfig, Rep } from '../config/schema';
 import { type Caller, managedTeamsOf, type Role } from './access';
-import { ALERT_BUTTONS, formatMinutes, mrkdwnText, type SlackBlock } from './alerts';
+import { ALERT_ACTIONS, formatMinutes } from './alerts';
 
 /**
  * Acting on a lead from a Slack alert: Slack's request signature, the interaction payload of a
@@ -10,8 +10,8 @@ import { ALERT_BUTTONS, formatMinutes, mrkdwnText, type SlackBlock } from './ale
  * Pure rules; the `slack-actions` function does the I/O around them.
  */
 
-/** `action_id` of the alert's buttons (defined with the alert's blocks). */
-export const SLACK_ACTIONS = ALERT_BUTTONS;
+/** `action_id` of the alert's buttons: the alert's actions (see `alerts.ts`). */
+export const SLACK_ACTIONS = ALERT_ACTIONS;
 
 /** Slack's advice: refuse requests whose timestamp is more than five minutes from now. */
 export const SLACK_TIMESTAMP_TOLERANCE_SECONDS = 300;
@@ -90,30 +90,16 @@ export function formatSpeed(seconds: number): string {
 }
 
 /**
- * The alert after a contact: the original blocks without their buttons, plus a line saying who
- * made contact and how long after capture. Sent to `response_url` with `replace_original`.
+ * What the presser is told after a press: after a contact, the alert (as Slack sent it back)
+ * replaced by one saying who made contact and how long after capture; a refusal, a reply only
+ * they see. The Slack adapter renders it (`adapters/slack-blocks.ts`).
  */
-export function contactedMessage(
-  original: BlockActions['message'],
-  contact: { readonly slackUserId: string; readonly secondsToFirstTouch: number; readonly already: boolean },
-): { text: string; blocks: SlackBlock[]; replace_original: true } {
-  const kept = (original?.blocks ?? []).filter((b) => b.type !== 'actions') as unknown as SlackBlock[];
-  const speed = formatSpeed(contact.secondsToFirstTouch);
-  const line = contact.already
-    ? `:white_check_mark: Already contacted, ${speed} after capture.`
-    : `:white_check_mark: <@${contact.slackUserId}> made contact ${speed} after capture.`;
-  return {
-    replace_original: true,
-    text: contact.already ? `Already contacted, ${speed} after capture` : `Contacted ${speed} after capture`,
-    blocks: [...kept, { type: 'context', elements: [mrkdwnText(line)] }],
-  };
-}
-
-/** A reply only the presser sees; the alert stays as it is. */
-export function ephemeral(text: string): {
-  response_type: 'ephemeral';
-  replace_original: false;
-  text: string;
-} {
-  return { response_type: 'ephemeral', replace_original: false, text };
-}
+export type ActionReply =
+  | {
+      readonly kind: 'contacted';
+      readonly original: BlockActions['message'];
+      readonly slackUserId: string;
+      readonly secondsToFirstTouch: number;
+      readonly already: boolean;
+    }
+  | { readonly kind: 'refused'; readonly text: string };

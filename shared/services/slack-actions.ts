@@ -1,9 +1,8 @@
 import { LeadStateConflictError } from '../domain/access';
 import { LeadNotFoundError, LeadPipelineError, NotAllowedError } from '../domain/errors';
 import {
+  type ActionReply,
   BlockActionsSchema,
-  contactedMessage,
-  ephemeral,
   repForSlackUser,
   type SignatureProblem,
   SLACK_ACTIONS,
@@ -30,7 +29,8 @@ export interface SlackActionsDeps {
   /** The Slack app's signing secret; `''` means not configured (every request is refused). */
   readonly signingSecret: () => Promise<string>;
   readonly requests: { claim(signature: string, expiresAtEpoch: number): Promise<boolean> };
-  readonly responder: { respond(responseUrl: string, message: Record<string, unknown>): Promise<void> };
+  /** Answers the press through its `response_url`, rendered for Slack. */
+  readonly responder: { respond(responseUrl: string, reply: ActionReply): Promise<void> };
   readonly now?: () => Date;
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -91,7 +91,7 @@ export async function handleSlackAction(
   if (action?.action_id !== SLACK_ACTIONS.contacted || !action.value)
     return { status: 200, outcome: 'ignored', reason: `action ${action?.action_id ?? '(none)'}` };
   const leadId = action.value;
-  const reply = async (message: Record<string, unknown>) => {
+  const reply = async (message: ActionReply) => {
     if (!payload.response_url) return;
     try {
       await deps.responder.respond(payload.response_url, message);
@@ -105,22 +105,21 @@ export async function handleSlackAction(
 
   const rep = repForSlackUser(deps.leads.config, payload.user.id);
   if (!rep) {
-    await reply(
-      ephemeral(
-        'Your Slack account is not linked to a rep of this pipeline, so I cannot record the contact. Ask an admin to add your Slack member id as `slackUserId` in the client file, or use the console.',
-      ),
-    );
+    await reply({
+      kind: 'refused',
+      text: 'Your Slack account is not linked to a rep of this pipeline, so I cannot record the contact. Ask an admin to add your Slack member id as `slackUserId` in the client file, or use the console.',
+    });
     return { status: 200, outcome: 'refused', leadId, reason: 'unknown Slack user' };
   }
   try {
     const result = await markContacted(slackCaller(rep, deps.leads.config), leadId, deps.leads);
-    await reply(
-      contactedMessage(payload.message, {
-        slackUserId: payload.user.id,
-        secondsToFirstTouch: result.secondsToFirstTouch,
-        already: result.alreadyContacted,
-      }),
-    );
+    await reply({
+      kind: 'contacted',
+      original: payload.message,
+      slackUserId: payload.user.id,
+      secondsToFirstTouch: result.secondsToFirstTouch,
+      already: result.alreadyContacted,
+    });
     return {
       status: 200,
       outcome: result.alreadyContacted ? 'already-contacted' : 'contacted',
@@ -137,7 +136,7 @@ export async function handleSlackAction(
             ? 'The contact could not be recorded just now; press again in a moment, or use the console.'
             : undefined;
     if (refusal === undefined) throw error;
-    await reply(ephemeral(refusal));
+    await reply({ kind: 'refused', text: refusal });
     return { status: 200, outcome: 'refused', leadId, repId: rep.id, reason: refusal };
   }
 }

@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type Alert, buildAlert } from '../../shared/adapters/alert-messages';
+import { asciiSubject } from '../../shared/adapters/alert-topic-message';
+import { mrkdwn } from '../../shared/adapters/slack-blocks';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ClientConfig } from '../../shared/config/schema';
-import {
-  type Alert,
-  type AlertEvent,
-  asciiSubject,
-  buildAlert,
-  cleanText,
-  leadUrl,
-  MAX_USER_TEXT,
-  mrkdwn,
-} from '../../shared/domain/alerts';
+import { type AlertEvent, cleanText, leadUrl, MAX_USER_TEXT } from '../../shared/domain/alerts';
 import type { Lead } from '../../shared/domain/lead';
 import { parseDetail } from '../../shared/events/catalogue';
 import { janeDoeLead } from './jane-doe-lead';

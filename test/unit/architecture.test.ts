@@ -153,6 +153,30 @@ function violations(
   return found;
 }
 
+/**
+ * Block Kit's text objects (`mrkdwn`, `plain_text`) in a domain file: the domain would be
+ * rendering for Slack. It states facts; the Slack adapter renders them.
+ */
+const BLOCK_KIT = /['"](mrkdwn|plain_text)['"]/;
+
+/** Every domain file that writes a Block Kit text object, as `file: line`. */
+function presentationInDomain(
+  files: readonly string[],
+  read: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): string[] {
+  const found: string[] = [];
+  for (const file of files) {
+    const path = relative(ROOT, file);
+    if (layerOf(path) !== 'domain') continue;
+    stripComments(read(file))
+      .split('\n')
+      .forEach((line, i) => {
+        if (BLOCK_KIT.test(line)) found.push(`${path}:${i + 1}`);
+      });
+  }
+  return found;
+}
+
 describe('import rules', () => {
   it('finds the imports of a file, type-only and multi-line included, ignoring comments', () => {
     const source = [
@@ -207,5 +231,20 @@ describe('import rules', () => {
     expect(files.some((f) => layerOf(relative(ROOT, f)) === 'domain')).toBe(true);
     expect(files.some((f) => layerOf(relative(ROOT, f)) === 'services')).toBe(true);
     expect(violations(files)).toEqual([]);
+  });
+
+  it('finds Block Kit text objects in the domain, and only there', () => {
+    const files: Record<string, string> = {
+      [join(ROOT, 'shared/domain/a.ts')]: "const ok = 1;\nconst t = { type: 'mrkdwn', text: 'x' };",
+      [join(ROOT, 'shared/domain/b.ts')]: "// { type: 'plain_text' } in a comment\nconst b = 2;",
+      [join(ROOT, 'shared/adapters/c.ts')]: "const t = { type: 'plain_text', text: 'x' };",
+    };
+    expect(presentationInDomain(Object.keys(files), (file) => files[file] ?? '')).toEqual([
+      'shared/domain/a.ts:2',
+    ]);
+  });
+
+  it('keeps Slack Block Kit out of the domain', () => {
+    expect(presentationInDomain(sourceFiles())).toEqual([]);
   });
 });
