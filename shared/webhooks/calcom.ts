@@ -17,6 +17,7 @@ import {
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
+import { verifySignatureHeader } from './signature-header';
 
 /**
  * Cal.com webhooks. With a secret set on the webhook, Cal.com sends `X-Cal-Signature-256: <hex
@@ -32,13 +33,12 @@ export const CALCOM_SIGNATURE_HEADER = 'x-cal-signature-256';
 
 /** Verifies `X-Cal-Signature-256` over the exact body bytes. */
 export function verifyCalcom(request: WebhookRequest, secret: string): SignatureCheck {
-  const header = request.headers[CALCOM_SIGNATURE_HEADER];
-  if (!header) return { ok: false, reason: 'missing X-Cal-Signature-256 header' };
-  const hex = header.trim().replace(/^sha256=/, '');
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return { ok: false, reason: 'malformed X-Cal-Signature-256 header' };
-  return verifyHmacHex(request.body, secret, hex)
-    ? { ok: true }
-    : { ok: false, reason: 'signature does not match the request body' };
+  return verifySignatureHeader(request, secret, {
+    header: CALCOM_SIGNATURE_HEADER,
+    shownAs: 'X-Cal-Signature-256',
+    format: /^(?:sha256=)?([0-9a-fA-F]{64})$/,
+    matches: verifyHmacHex,
+  });
 }
 
 const AttendeeSchema = z.looseObject({

@@ -17,6 +17,7 @@ import {
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
+import { verifySignatureHeader } from './signature-header';
 
 /**
  * LinkedIn Lead Gen Forms through Lead Sync webhooks (event type `LEAD_ACTION`).
@@ -44,13 +45,12 @@ const SIGNED_PREFIX = Buffer.from('hmacsha256=', 'utf8');
 
 /** Verifies `X-LI-Signature` over `hmacsha256=` + the exact body bytes. */
 export function verifyLinkedIn(request: WebhookRequest, clientSecret: string): SignatureCheck {
-  const header = request.headers[LINKEDIN_SIGNATURE_HEADER];
-  if (!header) return { ok: false, reason: 'missing X-LI-Signature header' };
-  const hex = header.trim().replace(/^hmacsha256=/i, '');
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return { ok: false, reason: 'malformed X-LI-Signature header' };
-  return verifyHmacHex(Buffer.concat([SIGNED_PREFIX, request.body]), clientSecret, hex)
-    ? { ok: true }
-    : { ok: false, reason: 'signature does not match the request body' };
+  return verifySignatureHeader(request, clientSecret, {
+    header: LINKEDIN_SIGNATURE_HEADER,
+    shownAs: 'X-LI-Signature',
+    format: /^(?:hmacsha256=)?([0-9a-fA-F]{64})$/i,
+    matches: (body, secret, hex) => verifyHmacHex(Buffer.concat([SIGNED_PREFIX, body]), secret, hex),
+  });
 }
 
 /** Answer to LinkedIn's endpoint validation. */

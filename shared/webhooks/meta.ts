@@ -20,6 +20,7 @@ import {
   type WebhookRequest,
   zodProblems,
 } from './common';
+import { verifySignatureHeader } from './signature-header';
 
 /**
  * Meta (Facebook / Instagram) Lead Ads through Page webhooks, field `leadgen`.
@@ -65,13 +66,12 @@ export const META_SIGNATURE_HEADER = 'x-hub-signature-256';
 
 /** Verifies `X-Hub-Signature-256` over the exact body bytes. */
 export function verifyMeta(request: WebhookRequest, appSecret: string): SignatureCheck {
-  const header = request.headers[META_SIGNATURE_HEADER];
-  if (!header) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
-  if (!match?.[1]) return { ok: false, reason: 'malformed X-Hub-Signature-256 header' };
-  return verifyHmacHex(request.body, appSecret, match[1])
-    ? { ok: true }
-    : { ok: false, reason: 'signature does not match the request body' };
+  return verifySignatureHeader(request, appSecret, {
+    header: META_SIGNATURE_HEADER,
+    shownAs: 'X-Hub-Signature-256',
+    format: /^sha256=([0-9a-fA-F]{64})$/,
+    matches: verifyHmacHex,
+  });
 }
 
 const LeadgenValueSchema = z.looseObject({

@@ -17,6 +17,7 @@ import {
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
+import { verifySignatureHeader } from './signature-header';
 
 /**
  * Typeform `form_response` webhooks. Typeform signs the raw body with HMAC-SHA256 keyed with the
@@ -32,13 +33,12 @@ export const TYPEFORM_SIGNATURE_HEADER = 'typeform-signature';
 
 /** Verifies `Typeform-Signature` over the exact body bytes. */
 export function verifyTypeform(request: WebhookRequest, secret: string): SignatureCheck {
-  const header = request.headers[TYPEFORM_SIGNATURE_HEADER];
-  if (!header) return { ok: false, reason: 'missing Typeform-Signature header' };
-  const match = /^sha256=([A-Za-z0-9+/]+={0,2})$/.exec(header.trim());
-  if (!match?.[1]) return { ok: false, reason: 'malformed Typeform-Signature header' };
-  return verifyHmacBase64(request.body, secret, match[1])
-    ? { ok: true }
-    : { ok: false, reason: 'signature does not match the request body' };
+  return verifySignatureHeader(request, secret, {
+    header: TYPEFORM_SIGNATURE_HEADER,
+    shownAs: 'Typeform-Signature',
+    format: /^sha256=([A-Za-z0-9+/]+={0,2})$/,
+    matches: verifyHmacBase64,
+  });
 }
 
 const FieldRefSchema = z.looseObject({
