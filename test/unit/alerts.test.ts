@@ -50,6 +50,19 @@ const assignedEvent = (detail: Record<string, unknown> = {}): AlertEvent => ({
   }),
 });
 
+/** Priya's deal in Proposal for 16 days, found stale on 10 December. */
+const staleEvent = (detail: Record<string, unknown> = {}): AlertEvent => ({
+  type: 'Stale Deal Found',
+  detail: parseDetail('Stale Deal Found', {
+    leadId: 'lead-1',
+    occurredAt: '2025-12-10T07:00:00.000Z',
+    repId: 'priya',
+    pipelineStage: 'proposal',
+    daysInStage: 16,
+    ...detail,
+  }),
+});
+
 const CONSOLE = 'https://console.northwind.example';
 
 function send(event: AlertEvent, lead: Lead = makeLead(), cfg: ClientConfig = config): Alert {
@@ -369,16 +382,7 @@ describe('buildAlert: other events', () => {
 
   it('nudges the owner of a stale deal with the stage name and amount', () => {
     const alert = send(
-      {
-        type: 'Stale Deal Found',
-        detail: parseDetail('Stale Deal Found', {
-          leadId: 'lead-1',
-          occurredAt: '2025-12-10T07:00:00.000Z',
-          repId: 'priya',
-          pipelineStage: 'proposal',
-          daysInStage: 16,
-        }),
-      },
+      staleEvent(),
       makeLead({
         status: 'working',
         owner: 'priya',
@@ -401,17 +405,9 @@ describe('buildAlert: other events', () => {
 
   it('lists the overdue tasks of a stale deal, and how late each is, in the same message', () => {
     const alert = send(
-      {
-        type: 'Stale Deal Found',
-        detail: parseDetail('Stale Deal Found', {
-          leadId: 'lead-1',
-          occurredAt: '2025-12-10T07:00:00.000Z',
-          repId: 'priya',
-          pipelineStage: 'proposal',
-          daysInStage: 16,
-          overdueTasks: [{ id: 't1', title: 'Send the <proposal>', dueAt: '2025-12-09T07:00:00.000Z' }],
-        }),
-      },
+      staleEvent({
+        overdueTasks: [{ id: 't1', title: 'Send the <proposal>', dueAt: '2025-12-09T07:00:00.000Z' }],
+      }),
       makeLead({ status: 'working', owner: 'priya', pipelineStage: 'proposal', priority: 'normal' }),
     );
     expect(alert.slack.blocks[1]).toMatchObject({
