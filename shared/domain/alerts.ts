@@ -254,12 +254,20 @@ function stageOf(config: AlertConfig, id: string): AlertStage {
   return { id, name: config.pipeline.stages.find((s) => s.id === id)?.name ?? id };
 }
 
-/** The situation and who should act on it, for an event the alert goes out for. */
-function situationOf(
-  event: AlertEvent,
-  lead: Lead,
-  config: AlertConfig,
-): { recipientId: string; priority: Priority; situation: AlertSituation } {
+/** The rep who should act on the event: the new owner, the escalation's recipient or the manager. */
+function recipientOf(event: AlertEvent): string {
+  switch (event.type) {
+    case 'Lead Escalated':
+      return event.detail.toRepId ?? event.detail.fromRepId;
+    case 'Lead Unworked':
+      return event.detail.managerId;
+    default:
+      return event.detail.repId;
+  }
+}
+
+/** What happened, with the people and figures the alert names. */
+function situationOf(event: AlertEvent, lead: Lead, config: AlertConfig): AlertSituation {
   const at = (id: string) => person(config, id);
   switch (event.type) {
     case 'Lead Assigned': {
@@ -267,45 +275,29 @@ function situationOf(
       const rep = config.reps.find((r) => r.id === d.repId);
       const escalated = d.via === 'escalation' && d.previousOwner !== undefined;
       return {
-        recipientId: d.repId,
-        priority: d.priority,
-        situation: {
-          type: event.type,
-          owner: at(d.repId),
-          ...(escalated ? { previousOwner: at(d.previousOwner ?? '') } : {}),
-          via: d.via,
-          ladderStep: d.ladderStep,
-          deadline: assignmentDeadline(config.sla, rep, new Date(d.assignedAt), d.ladderStep),
-          timezone: rep?.timezone ?? config.client.timezone,
-          bookingOffered: !escalated && earnsBookingOffer({ ...lead, owner: d.repId }, config),
-        },
+        type: event.type,
+        owner: at(d.repId),
+        ...(escalated ? { previousOwner: at(d.previousOwner ?? '') } : {}),
+        via: d.via,
+        ladderStep: d.ladderStep,
+        deadline: assignmentDeadline(config.sla, rep, new Date(d.assignedAt), d.ladderStep),
+        timezone: rep?.timezone ?? config.client.timezone,
+        bookingOffered: !escalated && earnsBookingOffer({ ...lead, owner: d.repId }, config),
       };
     }
-    case 'Lead Escalated': {
-      const d = event.detail;
+    case 'Lead Escalated':
       return {
-        recipientId: d.toRepId ?? d.fromRepId,
-        priority: lead.priority,
-        situation: {
-          type: event.type,
-          from: at(d.fromRepId),
-          ladderStep: d.ladderStep,
-          minutesWithoutContact: d.minutesWithoutContact,
-        },
+        type: event.type,
+        from: at(event.detail.fromRepId),
+        ladderStep: event.detail.ladderStep,
+        minutesWithoutContact: event.detail.minutesWithoutContact,
       };
-    }
-    case 'Lead Unworked': {
-      const d = event.detail;
+    case 'Lead Unworked':
       return {
-        recipientId: d.managerId,
-        priority: lead.priority,
-        situation: {
-          type: event.type,
-          lastOwner: at(d.lastOwner),
-          minutesWithoutContact: d.minutesWithoutContact,
-        },
+        type: event.type,
+        lastOwner: at(event.detail.lastOwner),
+        minutesWithoutContact: event.detail.minutesWithoutContact,
       };
-    }
     case 'Stale Deal Found': {
       const d = event.detail;
       const amount =
@@ -317,31 +309,21 @@ function situationOf(
               maximumFractionDigits: 0,
             }).format(lead.amount);
       return {
-        recipientId: d.repId,
-        priority: lead.priority,
-        situation: {
-          type: event.type,
-          owner: at(d.repId),
-          stage: stageOf(config, d.pipelineStage),
-          daysInStage: d.daysInStage,
-          ...(amount ? { amount } : {}),
-          overdueTasks: overdue(d.overdueTasks, new Date(d.occurredAt)),
-        },
+        type: event.type,
+        owner: at(d.repId),
+        stage: stageOf(config, d.pipelineStage),
+        daysInStage: d.daysInStage,
+        ...(amount ? { amount } : {}),
+        overdueTasks: overdue(d.overdueTasks, new Date(d.occurredAt)),
       };
     }
-    case 'Tasks Overdue': {
-      const d = event.detail;
+    case 'Tasks Overdue':
       return {
-        recipientId: d.repId,
-        priority: lead.priority,
-        situation: {
-          type: event.type,
-          owner: at(d.repId),
-          stage: stageOf(config, d.pipelineStage),
-          tasks: overdue(d.tasks, new Date(d.occurredAt)),
-        },
+        type: event.type,
+        owner: at(event.detail.repId),
+        stage: stageOf(config, event.detail.pipelineStage),
+        tasks: overdue(event.detail.tasks, new Date(event.detail.occurredAt)),
       };
-    }
   }
 }
 
@@ -368,7 +350,6 @@ export function planAlert(
         reason: 'the escalation reassigned the lead; its Lead Assigned event carries the alert',
       };
   }
-  const { recipientId, priority, situation } = situationOf(event, lead, config);
   const url = pageOf(config, lead.id, links);
   // Until someone made contact, the alert offers to record it.
   const contact = lead.firstTouchAt === undefined && lead.pipelineStage === undefined;
@@ -377,10 +358,11 @@ export function planAlert(
     alert: {
       eventType: event.type,
       leadId: event.detail.leadId,
-      recipient: person(config, recipientId),
-      priority,
+      recipient: person(config, recipientOf(event)),
+      // An assignment carries the priority routing gave it; other events go by the stored lead.
+      priority: event.type === 'Lead Assigned' ? event.detail.priority : lead.priority,
       lead: leadFacts(config, lead),
-      situation,
+      situation: situationOf(event, lead, config),
       ...(url !== undefined ? { url } : {}),
       actions: [
         ...(contact ? [ALERT_ACTIONS.contacted] : []),
