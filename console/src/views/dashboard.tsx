@@ -44,44 +44,49 @@ function Kpi({
 
 /** The headline figures: live pipeline, speed to lead and SLA breaches. */
 function Kpis({ s, currency }: { s: Summary; currency: string }) {
+  const kpis: ReadonlyArray<Parameters<typeof Kpi>[0]> = [
+    {
+      id: 'pipeline.open.deals',
+      label: 'Live opportunities',
+      value: s.pipeline.open.deals,
+      shown: String(s.pipeline.open.deals),
+    },
+    {
+      id: 'pipeline.open.weightedAmount',
+      label: 'Weighted pipeline',
+      value: s.pipeline.open.weightedAmount,
+      shown: money(s.pipeline.open.weightedAmount, currency),
+    },
+    {
+      id: 'speedToLead.medianSeconds',
+      label: 'Speed to lead, median',
+      value: s.speedToLead.medianSeconds,
+      shown: seconds(s.speedToLead.medianSeconds),
+    },
+    {
+      id: 'speedToLead.p90Seconds',
+      label: 'Speed to lead, p90',
+      value: s.speedToLead.p90Seconds,
+      shown: seconds(s.speedToLead.p90Seconds),
+    },
+    {
+      id: 'speedToLead.within5MinutesShare',
+      label: 'Contacted within 5 min',
+      value: s.speedToLead.within5MinutesShare,
+      shown: percent(s.speedToLead.within5MinutesShare),
+    },
+    {
+      id: 'sla.breached',
+      label: 'SLA breaches',
+      value: s.sla.breached,
+      shown: `${s.sla.breached} (${percent(s.sla.breachRate)})`,
+    },
+  ];
   return (
     <dl class="kpis">
-      <Kpi
-        id="pipeline.open.deals"
-        label="Live opportunities"
-        value={s.pipeline.open.deals}
-        shown={String(s.pipeline.open.deals)}
-      />
-      <Kpi
-        id="pipeline.open.weightedAmount"
-        label="Weighted pipeline"
-        value={s.pipeline.open.weightedAmount}
-        shown={money(s.pipeline.open.weightedAmount, currency)}
-      />
-      <Kpi
-        id="speedToLead.medianSeconds"
-        label="Speed to lead, median"
-        value={s.speedToLead.medianSeconds}
-        shown={seconds(s.speedToLead.medianSeconds)}
-      />
-      <Kpi
-        id="speedToLead.p90Seconds"
-        label="Speed to lead, p90"
-        value={s.speedToLead.p90Seconds}
-        shown={seconds(s.speedToLead.p90Seconds)}
-      />
-      <Kpi
-        id="speedToLead.within5MinutesShare"
-        label="Contacted within 5 min"
-        value={s.speedToLead.within5MinutesShare}
-        shown={percent(s.speedToLead.within5MinutesShare)}
-      />
-      <Kpi
-        id="sla.breached"
-        label="SLA breaches"
-        value={s.sla.breached}
-        shown={`${s.sla.breached} (${percent(s.sla.breachRate)})`}
-      />
+      {kpis.map((k) => (
+        <Kpi key={k.id} {...k} />
+      ))}
     </dl>
   );
 }
