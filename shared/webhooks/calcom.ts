@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CALCOM_OFFER_METADATA_KEY, INSTANT_OFFER_MARKER } from '../domain/booking';
 import { InvalidInputError } from '../domain/errors';
 import { verifyHmacHex } from '../domain/tokens';
+import { verifySignatureHeader } from './authenticity';
 import {
   bodyText,
   boundedId,
@@ -17,7 +18,6 @@ import {
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
-import { verifySignatureHeader } from './signature-header';
 
 /**
  * Cal.com webhooks. With a secret set on the webhook, Cal.com sends `X-Cal-Signature-256: <hex

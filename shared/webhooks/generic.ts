@@ -1,6 +1,7 @@
 import { type FieldPath, fieldPathSegments } from '../domain/field-path';
 import { vendorSubmissionFields } from '../domain/form-vendors';
 import { compactKey } from '../domain/submission';
+import { sharedToken } from './authenticity';
 import {
   bodyText,
   boundedId,
@@ -9,12 +10,9 @@ import {
   type SignatureCheck,
   sha256Hex,
   text,
-  verifyWebhookToken,
-  WEBHOOK_TOKEN_HEADER,
   type WebhookAdapter,
   type WebhookPayload,
   type WebhookRequest,
-  webhookToken,
 } from './common';
 
 /**
@@ -35,12 +33,14 @@ import {
 
 export const GENERIC_PROVIDER = 'generic';
 
+const token = sharedToken(GENERIC_PROVIDER);
+
 /** Lead-field names (compact form) that name the sender's own id rather than a lead field. */
 const EXTERNAL_ID_KEYS = new Set(['externalid', 'leadid']);
 
 /** Checks the shared token. */
 export function verifyGeneric(request: WebhookRequest, signingKey: string): SignatureCheck {
-  return verifyWebhookToken(request, signingKey, GENERIC_PROVIDER);
+  return token.verify(request, signingKey);
 }
 
 /** Reads a generic JSON lead using the configured field map. @throws InvalidInputError for a body that is not a JSON object. */
@@ -90,8 +90,5 @@ export const genericAdapter = {
   secret: 'signingKey',
   verify: (request, secret) => verifyGeneric(request, secret),
   parse: (request, config) => parseGeneric(request, config.generic.fieldMap),
-  sign: (body, secret) => ({
-    body,
-    headers: { [WEBHOOK_TOKEN_HEADER]: webhookToken(secret, GENERIC_PROVIDER) },
-  }),
+  sign: token.sign,
 } as const satisfies WebhookAdapter;

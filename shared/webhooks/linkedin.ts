@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { fieldForKey, guessFieldFromQuestion } from '../domain/submission';
 import { verifyHmacHex } from '../domain/tokens';
+import { verifySignatureHeader } from './authenticity';
 import {
   bodyText,
   boundedId,
@@ -17,7 +18,6 @@ import {
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
-import { verifySignatureHeader } from './signature-header';
 
 /**
  * LinkedIn Lead Gen Forms through Lead Sync webhooks (event type `LEAD_ACTION`).

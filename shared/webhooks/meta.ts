@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { fieldForKey, guessFieldFromQuestion } from '../domain/submission';
 import { verifyHmacHex } from '../domain/tokens';
+import { verifySignatureHeader } from './authenticity';
 import {
   bodyText,
   boundedId,
@@ -20,7 +21,6 @@ import {
   type WebhookRequest,
   zodProblems,
 } from './common';
-import { verifySignatureHeader } from './signature-header';
 
 /**
  * Meta (Facebook / Instagram) Lead Ads through Page webhooks, field `leadgen`.

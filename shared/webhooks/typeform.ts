@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../domain/errors';
 import { compactKey, FIELD_ALIASES } from '../domain/submission';
 import { verifyHmacBase64 } from '../domain/tokens';
+import { verifySignatureHeader } from './authenticity';
 import {
   bodyText,
   boundedId,
@@ -17,7 +18,6 @@ import {
   type WebhookPayload,
   type WebhookRequest,
 } from './common';
-import { verifySignatureHeader } from './signature-header';
 
 /**
  * Typeform `form_response` webhooks. Typeform signs the raw body with HMAC-SHA256 keyed with the

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../domain/errors';
+import { sharedToken } from './authenticity';
 import {
   bodyText,
   boundedId,
@@ -8,13 +9,10 @@ import {
   type SignatureCheck,
   sha256Hex,
   text,
-  verifyWebhookToken,
-  WEBHOOK_TOKEN_HEADER,
   type WebhookAdapter,
   type WebhookLead,
   type WebhookPayload,
   type WebhookRequest,
-  webhookToken,
 } from './common';
 
 /**
@@ -33,9 +31,11 @@ import {
 
 export const UNBOUNCE_PROVIDER = 'unbounce';
 
+const token = sharedToken(UNBOUNCE_PROVIDER);
+
 /** Checks the shared token (Unbounce has no signature of its own). */
 export function verifyUnbounce(request: WebhookRequest, signingKey: string): SignatureCheck {
-  return verifyWebhookToken(request, signingKey, UNBOUNCE_PROVIDER);
+  return token.verify(request, signingKey);
 }
 
 /** Submission metadata Unbounce adds to `data.json`: read for attribution, not stored as answers. */
@@ -133,8 +133,5 @@ export const unbounceAdapter = {
   secret: 'signingKey',
   verify: (request, secret) => verifyUnbounce(request, secret),
   parse: (request) => parseUnbounce(request),
-  sign: (body, secret) => ({
-    body,
-    headers: { [WEBHOOK_TOKEN_HEADER]: webhookToken(secret, UNBOUNCE_PROVIDER) },
-  }),
+  sign: token.sign,
 } as const satisfies WebhookAdapter;

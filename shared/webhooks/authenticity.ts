@@ -1,4 +1,16 @@
-import type { SignatureCheck, WebhookRequest } from './common';
+import {
+  type SignatureCheck,
+  verifyWebhookToken,
+  WEBHOOK_TOKEN_HEADER,
+  type WebhookRequest,
+  type WebhookSigner,
+  webhookToken,
+} from './common';
+
+/**
+ * How webhook adapters check that a delivery is the provider's: a signature in one header, or
+ * (for senders that cannot sign) the shared token derived for the provider.
+ */
 
 /**
  * A provider that signs each delivery in one header (Cal.com, LinkedIn, Meta, Typeform): the
@@ -31,4 +43,21 @@ export function verifySignatureHeader(
   return signature.matches(request.body, secret, digest)
     ? { ok: true }
     : { ok: false, reason: 'signature does not match the request body' };
+}
+
+/**
+ * The derived shared token of one provider (`webhookToken(signingKey, provider)`), for senders
+ * that sign nothing (generic JSON, Unbounce): the check, and the delivery a sender would make.
+ */
+export function sharedToken(provider: string): {
+  readonly verify: (request: WebhookRequest, signingKey: string) => SignatureCheck;
+  readonly sign: WebhookSigner;
+} {
+  return {
+    verify: (request, signingKey) => verifyWebhookToken(request, signingKey, provider),
+    sign: (body, signingKey) => ({
+      body,
+      headers: { [WEBHOOK_TOKEN_HEADER]: webhookToken(signingKey, provider) },
+    }),
+  };
 }
