@@ -6,7 +6,6 @@ import {
   definedOnly,
   isRecord,
   parseJsonObject,
-  type SignatureCheck,
   sha256Hex,
   text,
   type WebhookAdapter,
@@ -34,9 +33,7 @@ export const UNBOUNCE_PROVIDER = 'unbounce';
 const token = sharedToken(UNBOUNCE_PROVIDER);
 
 /** Checks the shared token (Unbounce has no signature of its own). */
-export function verifyUnbounce(request: WebhookRequest, signingKey: string): SignatureCheck {
-  return token.verify(request, signingKey);
-}
+export const verifyUnbounce = token.verify;
 
 /** Submission metadata Unbounce adds to `data.json`: read for attribution, not stored as answers. */
 const PLUMBING = new Set([
@@ -131,7 +128,7 @@ export const unbounceAdapter = {
   provider: 'unbounce',
   configKey: 'unbounce',
   secret: 'signingKey',
-  verify: (request, secret) => verifyUnbounce(request, secret),
+  verify: token.verify,
   parse: (request) => parseUnbounce(request),
   sign: token.sign,
 } as const satisfies WebhookAdapter;
