@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { PrioritySchema } from '../config/schema-routing';
-import { ActivityTypeSchema } from '../config/schema-scoring';
+import { ActivityTypeSchema, PrioritySchema } from '../config/schema-vocabulary';
 import { LifecycleStageSchema } from '../domain/lead';
 
 /**
