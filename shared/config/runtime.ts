@@ -17,6 +17,14 @@ import type { ClientConfig } from './schema';
 declare const __CLIENT_CONFIG__: string | undefined;
 declare const __CLIENT_CONFIG_SHA256__: string | undefined;
 
+/**
+ * The baked-in JSON, named once: esbuild's `define` pastes the literal at every mention of
+ * `__CLIENT_CONFIG__`, and the digest check and the parse each mentioning it put the client
+ * file's JSON (15 KB and more) into every bundle twice.
+ */
+const BAKED_CONFIG: string | undefined =
+  typeof __CLIENT_CONFIG__ === 'string' ? __CLIENT_CONFIG__ : undefined;
+
 let cached: ClientConfig | undefined;
 
 /** The SHA-256 (hex) baked in next to a config's JSON. */
@@ -27,12 +35,12 @@ export function configDigest(json: string): string {
 /** Returns the client config for this deployment, as validated at synth. */
 export function clientConfig(): ClientConfig {
   if (cached) return cached;
-  if (typeof __CLIENT_CONFIG__ === 'string') {
+  if (BAKED_CONFIG !== undefined) {
     const expected = typeof __CLIENT_CONFIG_SHA256__ === 'string' ? __CLIENT_CONFIG_SHA256__ : undefined;
-    if (configDigest(__CLIENT_CONFIG__) !== expected) {
+    if (configDigest(BAKED_CONFIG) !== expected) {
       throw new Error('The bundled client config does not match the digest the synth baked in with it');
     }
-    cached = JSON.parse(__CLIENT_CONFIG__) as ClientConfig;
+    cached = JSON.parse(BAKED_CONFIG) as ClientConfig;
     return cached;
   }
   const raw = process.env.CLIENT_CONFIG;

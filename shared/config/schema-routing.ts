@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../domain/conditions';
 import { id } from './schema-primitives';
+import { PrioritySchema } from './schema-vocabulary';
 /** The client file's routing rules: which team or rep takes which lead, and how. */
-
-export const PrioritySchema = z.enum(['low', 'normal', 'high']);
 
 export const RoutingRuleSchema = z
   .strictObject({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../domain/conditions';
 import { id } from './schema-primitives';
+import { ActivityTypeSchema } from './schema-vocabulary';
 
 /** The client file's scoring model: fit and engagement rules, thresholds, decay. */
 
@@ -21,44 +22,6 @@ export const FitRuleSchema = z.strictObject({
   points: z.number().int().min(-1000).max(1000),
   minStage: minStageField,
 });
-
-export const ACTIVITY_TYPES = [
-  'captured',
-  'resubmitted',
-  // A resubmission's values that contradict the lead's; the owner may accept them (leads API).
-  'details_submitted',
-  'details_accepted',
-  'page_view',
-  'pricing_page_view',
-  'content_download',
-  'demo_request',
-  'webinar_registered',
-  'webinar_attended',
-  'meeting_booked',
-  'email_delivered',
-  'email_opened',
-  'email_clicked',
-  'email_bounced',
-  'email_complained',
-  'email_replied',
-  'unsubscribed',
-  'contacted',
-  'note',
-  // Written by the route function, so a lead's timeline shows where it went and why.
-  'assigned',
-  'held',
-  'nurture_enrolled',
-  // Written by the leads API when a rep moves a lead to another pipeline stage.
-  'stage_changed',
-  // Written by the SLA function: an escalation step (notify or reassign) and the ladder running out.
-  'sla_escalated',
-  'sla_unworked',
-] as const;
-export const ActivityTypeSchema = z.enum(ACTIVITY_TYPES);
-
-/** Longest consent wording (`client.consentText`) kept with an opt-in. */
-export const CONSENT_TEXT_MAX = 2000;
-export type ActivityType = z.output<typeof ActivityTypeSchema>;
 
 export const EngagementRuleSchema = z
   .strictObject({

@@ -6,8 +6,8 @@ import { type EmailTemplateSchema, NurtureSchema } from './schema-nurture';
 import { ObservabilitySchema } from './schema-observability';
 import { PipelineSchema } from './schema-pipeline';
 import { countryCode, slug, TimeZoneSchema } from './schema-primitives';
-import { type PrioritySchema, RoutingSchema } from './schema-routing';
-import { CONSENT_TEXT_MAX, ScoringSchema } from './schema-scoring';
+import { RoutingSchema } from './schema-routing';
+import { ScoringSchema } from './schema-scoring';
 import { SlaSchema } from './schema-sla';
 import { StackSettingsSchema } from './schema-stack';
 import {
@@ -17,6 +17,7 @@ import {
   TerritorySchema,
   type WeekdaySchema,
 } from './schema-team';
+import { CONSENT_TEXT_MAX, type PrioritySchema } from './schema-vocabulary';
 
 /**
  * The client configuration: everything a client (or the agency running it) changes lives in

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { formatPath } from './issue-path';
 import { type ClientConfig, ClientConfigSchema } from './schema';
 
 /** A client file that is missing, unreadable or invalid. The message names every bad field. */
@@ -12,13 +13,7 @@ export class ClientConfigError extends Error {
   }
 }
 
-/** Renders a zod issue path as `reps[2].timezone`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => {
-    if (typeof key === 'number') return `${acc}[${key}]`;
-    return acc ? `${acc}.${String(key)}` : String(key);
-  }, '');
-}
+export { formatPath };
 
 /** One line per issue: `<path>: <what was expected>`. */
 export function formatIssues(error: z.ZodError): string[] {

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { PrioritySchema } from '../config/schema-routing';
-import { type ActivityType, ActivityTypeSchema, CONSENT_TEXT_MAX } from '../config/schema-scoring';
+import {
+  type ActivityType,
+  ActivityTypeSchema,
+  CONSENT_TEXT_MAX,
+  PrioritySchema,
+} from '../config/schema-vocabulary';
 
 /**
  * The lead model: what a stored lead and its activities look like. Normalisation

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { formatPath } from '../config/issue-path';
 import type { ClientConfig } from '../config/schema';
-import { formatPath } from '../config/validate';
 import type { FieldProblem } from './errors';
 import { type Activity, type ActivityType, TEXT_LIMITS } from './lead';
 

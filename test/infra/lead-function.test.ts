@@ -94,6 +94,8 @@ describe('LeadFunction', () => {
     // The German locale's "Ungültige Eingabe" is one of the translations the alias leaves out.
     expect(code).not.toContain('Ung\u00FCltige');
     expect(code).not.toContain('Ungültige');
+    // The client file's JSON is in the bundle once (the digest check and the parse share it).
+    expect(code.split(JSON.stringify(config.client)).length - 1).toBe(1);
   });
 
   it('refuses to bundle locally with a bundling option it does not know', () => {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../shared/config/load';
 import type { ScoringModel } from '../../shared/config/schema';
-import { ACTIVITY_TYPES, ScoringSchema } from '../../shared/config/schema-scoring';
+import { ScoringSchema } from '../../shared/config/schema-scoring';
+import { ACTIVITY_TYPES } from '../../shared/config/schema-vocabulary';
 import {
   type Activity,
   type ActivityType,

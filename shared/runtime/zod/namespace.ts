@@ -158,7 +158,43 @@ const CLASSIC_METHODS: Record<string, (this: Schema, ...args: Args) => unknown> 
     return withCatchall(this, mini.unknown());
   },
 };
-Object.assign(mini.ZodMiniType.prototype, CLASSIC_METHODS);
+installClassicMethods();
+
+/**
+ * Puts {@link CLASSIC_METHODS} on the prototype of each schema type once, the first time a schema
+ * of that type is built, as zod installs its own members (`util.members`: not enumerable, bound
+ * to the schema on first read, so a detached `const opt = schema.optional` still works).
+ *
+ * Why not `Object.assign(ZodMiniType.prototype, …)`: zod copies every enumerable member of that
+ * prototype onto EACH schema it builds, bound (`$constructor`, "support prototype
+ * modifications"), and a schema's concrete prototype (`ZodMiniString`…) does not inherit from
+ * it. That was ~60 `bind` calls and properties per schema: building the event catalogue and
+ * the config schemas at import took most of a function's import time and its garbage.
+ *
+ * The hook is zod's own construction hook (`globalConfig.postProcessor`, which `zod/compile`
+ * uses), run once at the end of every construction, clones included. If a zod version stopped
+ * calling it, the check below falls back to the per-schema copy: slower, never missing a method.
+ */
+function installClassicMethods(): void {
+  const config = core.globalConfig as { postProcessor?: (inst: unknown) => void };
+  const previous = config.postProcessor;
+  const done = new WeakSet<object>();
+  config.postProcessor = (inst) => {
+    previous?.(inst);
+    const schema = inst as Schema;
+    if (!schema._zod?.traits?.has('ZodMiniType')) return;
+    const proto = Object.getPrototypeOf(schema) as object;
+    if (done.has(proto)) return;
+    done.add(proto);
+    // Members zod (or the type) already defines win, as with the per-schema copy (`!(k in inst)`).
+    const missing = Object.fromEntries(Object.entries(CLASSIC_METHODS).filter(([name]) => !(name in schema)));
+    core.util.members(proto, missing);
+  };
+  if (typeof (mini.string() as unknown as { optional?: unknown }).optional !== 'function') {
+    config.postProcessor = previous;
+    Object.assign(mini.ZodMiniType.prototype, CLASSIC_METHODS);
+  }
+}
 
 /*
  * The members of `z` the sources use, and only those: `import { z } from 'zod'` binds the whole
