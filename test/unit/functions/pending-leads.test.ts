@@ -15,7 +15,7 @@ import { Harness, TABLE, throttling } from './pipeline-kit';
 
 const config = loadClientConfig('example', 'clients');
 const STORED_AT = new Date('2026-03-02T10:00:00.000Z');
-const after = (ms: number) => new Date(STORED_AT.getTime() + ms);
+const storedPlus = (ms: number) => new Date(STORED_AT.getTime() + ms);
 
 let h: Harness;
 let ids: number;
@@ -106,7 +106,7 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
 
     const calls: string[] = [];
     const meta = graph({ '900002': graphLead('900002', 'nadia.okafor@initech.example') }, calls);
-    await relay(after(60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
+    await relay(storedPlus(60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
 
     expect(calls).toEqual(['900002']);
     expect(h.table.lead('id-1')).toMatchObject({
@@ -123,12 +123,12 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
     expect(h.table.byPk(keys.outboxPartition)).toEqual([]);
 
     // The next runs find nothing to do, and the same address from a form merges into this lead.
-    await relay(after(120_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
+    await relay(storedPlus(120_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
     expect(calls).toEqual(['900002']);
     expect(h.ofType('Lead Captured')).toHaveLength(2);
     const form = await intakeLead(
       { fields: { email: 'Nadia.Okafor@initech.example' }, provider: 'form' },
-      intakeDeps(after(180_000)),
+      intakeDeps(storedPlus(180_000)),
     );
     expect(form).toMatchObject({ outcome: 'updated', leadId: 'id-1' });
   });
@@ -138,25 +138,25 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
     const calls: string[] = [];
     const refusing = graph({}, calls);
 
-    await relay(after(0), { secret: { metaAccessToken: 'EAAG-expired' }, meta: refusing });
+    await relay(storedPlus(0), { secret: { metaAccessToken: 'EAAG-expired' }, meta: refusing });
     expect(calls).toHaveLength(1);
     expect(markers()[0]).toMatchObject({
       attempts: 1,
-      nextAttemptAt: after(FIRST_PAUSE_MS).toISOString(),
+      nextAttemptAt: storedPlus(FIRST_PAUSE_MS).toISOString(),
       lastProblem: expect.stringContaining('Unsupported get request'),
     });
 
-    await relay(after(FIRST_PAUSE_MS - 1000), {
+    await relay(storedPlus(FIRST_PAUSE_MS - 1000), {
       secret: { metaAccessToken: 'EAAG-expired' },
       meta: refusing,
     });
     expect(calls).toHaveLength(1);
 
-    await relay(after(FIRST_PAUSE_MS), { secret: { metaAccessToken: 'EAAG-expired' }, meta: refusing });
+    await relay(storedPlus(FIRST_PAUSE_MS), { secret: { metaAccessToken: 'EAAG-expired' }, meta: refusing });
     expect(calls).toHaveLength(2);
     expect(markers()[0]).toMatchObject({
       attempts: 2,
-      nextAttemptAt: after(FIRST_PAUSE_MS + 2 * FIRST_PAUSE_MS).toISOString(),
+      nextAttemptAt: storedPlus(FIRST_PAUSE_MS + 2 * FIRST_PAUSE_MS).toISOString(),
     });
     expect(h.table.lead('id-1')).toMatchObject({ status: 'pending' });
     expect(h.ofType('Lead Captured').map((e) => e.detail.pending)).toEqual([true]);
@@ -165,7 +165,9 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
   it('with no token yet, keeps the lead waiting and does not call Meta', async () => {
     await deliverWithoutToken();
     const calls: string[] = [];
-    await relay(after(0), { meta: graph({ '900002': graphLead('900002', 'x@initech.example') }, calls) });
+    await relay(storedPlus(0), {
+      meta: graph({ '900002': graphLead('900002', 'x@initech.example') }, calls),
+    });
     expect(calls).toEqual([]);
     expect(markers()[0]).toMatchObject({
       attempts: 1,
@@ -182,7 +184,7 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
     expect(h.table.lead('id-2')).toMatchObject({ status: 'pending' });
 
     const meta = graph({ '900002': graphLead('900002', 'nadia.okafor@initech.example') });
-    await relay(after(60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
+    await relay(storedPlus(60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
 
     expect(h.table.get(keys.lead('id-2'))).toBeUndefined();
     expect(h.table.byPk(keys.dedupe('ext:meta:900002').pk)).toEqual([]);
@@ -202,13 +204,13 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
     await deliverWithoutToken();
     const meta = graph({ '900002': graphLead('900002', 'nadia.okafor@initech.example') });
     h.failNextPublish(throttling());
-    await relay(after(0), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
+    await relay(storedPlus(0), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
     expect(h.table.lead('id-1')).toMatchObject({ status: 'new' });
     expect(h.ofType('Lead Captured').filter((e) => e.detail.pending === false)).toEqual([]);
 
     // The outbox sweep of a later run publishes it, once.
-    await relay(after(10 * 60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
-    await relay(after(20 * 60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
+    await relay(storedPlus(10 * 60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
+    await relay(storedPlus(20 * 60_000), { secret: { metaAccessToken: 'EAAG-page-token' }, meta });
     expect(h.ofType('Lead Captured').filter((e) => e.detail.pending === false)).toHaveLength(1);
   });
 
@@ -216,7 +218,7 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
     await deliverWithoutToken();
     h.table.delete(keys.lead('id-1'));
     const calls: string[] = [];
-    await relay(after(0), {
+    await relay(storedPlus(0), {
       secret: { metaAccessToken: 'EAAG-page-token' },
       meta: graph({ '900002': graphLead('900002', 'nadia.okafor@initech.example') }, calls),
     });
@@ -232,14 +234,14 @@ describe('pending-leads: ad-platform leads stored pending are read again', () =>
       id: '900002',
       field_data: [{ name: 'full_name', values: ['No Contact'] }],
     } as MetaGraphLead;
-    await relay(after(0), {
+    await relay(storedPlus(0), {
       secret: { metaAccessToken: 'EAAG-page-token' },
       meta: graph({ '900002': noContact }, calls),
     });
     expect(markers().map((m) => m.externalId)).toEqual(['900003']);
     expect(h.table.lead('id-1')).toMatchObject({ status: 'pending' });
 
-    await relay(after(GIVE_UP_AFTER_MS), {
+    await relay(storedPlus(GIVE_UP_AFTER_MS), {
       secret: { metaAccessToken: 'EAAG-page-token' },
       meta: graph({}, calls),
     });
