@@ -111,7 +111,7 @@ async function refetchOne(
 ): Promise<{ outcome: PendingLeadOutcome; problem?: string }> {
   const { store } = deps;
   const stub = await store.getLead(entry.leadId);
-  if (!stub || stub.status !== 'pending') {
+  if (stub?.status !== 'pending') {
     await store.forgetPendingLead(entry);
     return { outcome: 'dropped' };
   }
