@@ -27,6 +27,7 @@ import {
 } from '../../shared/http/api';
 import { httpRoute } from '../../shared/http/middleware';
 import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
+import type { PendingLeadStore } from '../../shared/ports/pending-leads';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 import type { IntakePublisher, IntakeStore } from '../../shared/services/intake';
@@ -70,7 +71,7 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 export interface Deps {
   readonly config: ClientConfig;
   /** `LeadRepository` in production. */
-  readonly store: IntakeStore;
+  readonly store: IntakeStore & Pick<PendingLeadStore, 'rememberPendingLead'>;
   /** `EventPublisher` in production. */
   readonly publisher: IntakePublisher;
   readonly secrets: IntegrationsSecretReader;

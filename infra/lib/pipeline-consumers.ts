@@ -49,6 +49,11 @@ export const HELD_LEADS_SWEEP = Duration.minutes(5);
  * the longest a lead accepted while the bus is down waits once the bus is back.
  */
 export const OUTBOX_RELAY_SWEEP = Duration.minutes(1);
+/**
+ * How often leads stored `pending` (a Meta or LinkedIn lead without a token yet) are looked at;
+ * each lead also waits out its own growing pause between reads.
+ */
+export const PENDING_LEADS_SWEEP = Duration.minutes(5);
 
 /** What the consumers run: the functions and state machines of the {@link PipelineStack}. */
 export interface ConsumerTargets {
@@ -66,6 +71,7 @@ export interface ConsumerTargets {
   readonly sesEvents: LeadFunction;
   readonly staleDeals: LeadFunction;
   readonly relay: LeadFunction;
+  readonly pendingLeads: LeadFunction;
   /** This client's SES configuration set: its sending events only. */
   readonly configurationSetName: string;
   /** The default bus, where SES publishes. */
@@ -187,6 +193,12 @@ export function pipelineConsumers(t: ConsumerTargets): ReadonlyArray<ConsumerRow
       target: t.relay,
       schedule: Schedule.rate(OUTBOX_RELAY_SWEEP),
       description: 'Publish the outbox entries a writer left behind (the bus refused them)',
+    },
+    {
+      consumer: 'pending-leads',
+      target: t.pendingLeads,
+      schedule: Schedule.rate(PENDING_LEADS_SWEEP),
+      description: 'Read Meta and LinkedIn leads stored pending again, and complete them',
     },
     {
       consumer: 'release-held',

@@ -38,6 +38,7 @@ export { TARGET_RETRY } from '../constructs/pipeline-consumer';
 export {
   HELD_LEADS_SWEEP,
   OUTBOX_RELAY_SWEEP,
+  PENDING_LEADS_SWEEP,
   SES_DETAIL_TYPES,
   SES_EVENT_TYPES,
   STALE_DEALS_SCHEDULE,
@@ -312,6 +313,24 @@ export class PipelineStack extends Stack {
       },
       eventBus: bus,
     });
+    // Reads Meta and LinkedIn leads stored `pending` again and completes them.
+    const pendingLeadPartitions = [
+      keys.pendingPartition,
+      keys.outboxPartition,
+      // The stub (completed in place, or merged into the person's lead), its dedupe and
+      // provider-id pointers; never rep counters, cursors, suppression or idempotency records.
+      keys.lead('*').pk,
+      keys.dedupe('*').pk,
+      keys.external('*', '*').pk,
+    ];
+    const pendingLeads = this.asyncFn('pending-leads', ASYNC_TIMEOUT, {
+      table: {
+        table: leadsTable,
+        mode: 'readWrite',
+        partitions: { read: pendingLeadPartitions, write: pendingLeadPartitions },
+      },
+      eventBus: bus,
+    });
     const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
     const alert = this.asyncFn('alert', ASYNC_TIMEOUT, {
@@ -392,6 +411,7 @@ export class PipelineStack extends Stack {
       sesEvents,
       staleDeals,
       relay,
+      pendingLeads,
       configurationSetName: this.configurationSet.configurationSetName,
       defaultBus,
     });

@@ -5,13 +5,14 @@ import { LeadProfiles } from './lead-profiles';
 import { LeadQueries } from './lead-queries';
 import { composeAggregates } from './lead-table';
 import { LeadTasks } from './lead-tasks';
+import { PendingLeads } from './pending-leads';
 import { SendLedger } from './send-ledger';
 import { VisitorEvents } from './visitor-events';
 
 /**
  * Every aggregate of the lead table in one object, for the handlers whose services use several:
  * leads ({@link LeadProfiles}), activities, lists, sends and suppression, the held queue, visitor
- * events, tasks and notes, and erasure. Each method lives in its aggregate over the one table
+ * events, tasks and notes, erasure, and the ad-platform leads stored pending. Each method lives in its aggregate over the one table
  * core (`lead-table.ts`); a handler that needs a single aggregate can build just that one.
  */
 export const LeadRepository = composeAggregates([
@@ -23,6 +24,7 @@ export const LeadRepository = composeAggregates([
   VisitorEvents,
   LeadTasks,
   LeadErasure,
+  PendingLeads,
 ]);
 
 /** The composed lead table (see {@link LeadRepository}). */

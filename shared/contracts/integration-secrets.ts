@@ -47,7 +47,8 @@ export const INTEGRATION_SECRETS = {
   meta: {
     description: 'Meta lead ads: app secret, webhook verify token and page access token',
     keys: { metaAppSecret: operatorKey, metaVerifyToken: operatorKey, metaAccessToken: operatorKey },
-    readers: ['webhooks'],
+    // pending-leads reads the leads stored pending again with the page token.
+    readers: ['webhooks', 'pending-leads'],
   },
   typeform: {
     description: 'Typeform webhook secret',
@@ -67,7 +68,7 @@ export const INTEGRATION_SECRETS = {
   linkedin: {
     description: 'LinkedIn Lead Sync: app client secret (webhook validation and signatures) and access token',
     keys: { linkedinClientSecret: operatorKey, linkedinAccessToken: operatorKey },
-    readers: ['webhooks'],
+    readers: ['webhooks', 'pending-leads'],
   },
   enrichment: {
     description: 'enrichment provider API key',

@@ -23,6 +23,7 @@
  * | team round-robin cursor            | pk `TEAM#<team>`, sk `CURSOR`                             |
  * | held leads due for routing         | pk `HELD`, sk `<until>#<leadId>`                          |
  * | events to publish (outbox)         | pk `OUTBOX`, sk `<at>#<entryId>`                          |
+ * | ad leads to fetch again (pending)  | pk `PENDING`, sk `<provider>#<externalId>`                |
  * | anonymous visitor events           | pk `VISITOR#<id>`, sk `EVT#<at>#<id>` (TTL)               |
  * | suppression list (hashed email)    | pk `SUPPRESS#<sha256>`, sk `SUPPRESS`                     |
  * | SMS opt-outs (hashed number)       | pk `SMSOPTOUT#<sha256>`, sk `SMSOPTOUT`                   |
@@ -90,6 +91,9 @@ export const keys = {
    */
   outbox: (at: string, entryId: string) => ({ pk: 'OUTBOX', sk: `${at}#${entryId}` }),
   outboxPartition: 'OUTBOX',
+  /** An ad-platform lead stored `pending` whose answers the relay fetches again. */
+  pendingLead: (provider: string, externalId: string) => ({ pk: 'PENDING', sk: `${provider}#${externalId}` }),
+  pendingPartition: 'PENDING',
   visitorEvent: (visitorId: string, at: string, eventId: string) => ({
     pk: `VISITOR#${visitorId}`,
     sk: `EVT#${at}#${eventId}`,

@@ -135,15 +135,7 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     if (existing) return alreadyReceived(existing, deps);
   }
 
-  const normalised = request.pending
-    ? pendingProfile(request)
-    : normaliseSubmission(request.fields, {
-        defaultCountry: config.client.defaultCountry,
-        maxExtraFields: config.capture.maxExtraFields,
-        now,
-        provider: request.provider,
-        honeypotField: config.capture.honeypotField,
-      });
+  const normalised = request.pending ? pendingProfile(request) : normaliseRequest(request, config, now);
   if (!normalised.ok) throw new InvalidInputError(normalised.errors);
   // A provider's test lead must never merge into (or receive) a real person's lead.
   if (request.isTest) {
@@ -374,7 +366,23 @@ function mergeSource(submitted: LeadSource, request: IntakeRequest): LeadSource 
   return source;
 }
 
-function capturedEvent(lead: Lead): PipelineEvent<'Lead Captured'> {
+/** A submission's fields normalised with the client's capture settings. */
+export function normaliseRequest(
+  request: Pick<IntakeRequest, 'fields' | 'provider'>,
+  config: ClientConfig,
+  now: Date,
+) {
+  return normaliseSubmission(request.fields, {
+    defaultCountry: config.client.defaultCountry,
+    maxExtraFields: config.capture.maxExtraFields,
+    now,
+    provider: request.provider,
+    honeypotField: config.capture.honeypotField,
+  });
+}
+
+/** A lead's `Lead Captured` (`pending` while its fields are still to be read from its platform). */
+export function capturedEvent(lead: Lead): PipelineEvent<'Lead Captured'> {
   return pipelineEvent('Lead Captured', {
     leadId: lead.id,
     occurredAt: lead.updatedAt,

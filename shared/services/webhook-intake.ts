@@ -2,7 +2,13 @@ import { DependencyUnavailableError, InvalidInputError } from '../domain/errors'
 import type { Activity, ActivityType } from '../domain/lead';
 import { normaliseSubmission } from '../domain/normalise';
 import { pipelineEvent } from '../events/catalogue';
-import { type LinkedInLeadFetcher, MetaGraphError, type MetaLeadFetcher } from '../ports/lead-sources';
+import {
+  LinkedInApiError,
+  type LinkedInLeadFetcher,
+  MetaGraphError,
+  type MetaLeadFetcher,
+} from '../ports/lead-sources';
+import type { PendingLeadProvider, PendingLeadStore } from '../ports/pending-leads';
 import {
   type BookingEvent,
   clip,
@@ -63,40 +69,27 @@ export type MetaLeadResult = IntakeResult & {
  * Takes in one Meta leadgen change: reads the lead from the Graph API and takes it in; when
  * there is no access token, Graph refuses the lead (4xx), or the answers hold neither an email
  * nor a phone number, the lead is stored `pending` under its leadgen id instead, so it is never
- * lost and a person can complete it from Meta's Leads Center.
+ * lost: the relay reads it again later ({@link refetchPendingLeads}), and a person can complete it
+ * from Meta's Leads Center meanwhile.
  * @throws DependencyUnavailableError when Graph times out or fails (5xx, 429) or storing fails:
  *   the caller answers 503 and Meta delivers again.
  */
 export async function takeInMetaLead(
   change: MetaLeadChange,
   context: MetaLeadContext,
-  deps: IntakeDeps,
+  deps: PlatformIntakeDeps,
 ): Promise<MetaLeadResult> {
-  const base = {
-    provider: 'meta',
-    externalId: change.leadgenId,
-    source: definedOnly({ formId: clip(change.formId, 100) }),
-  };
-  const read = await readMetaFields(change, context);
-  let problem: string;
-  if ('fields' in read) {
-    try {
-      return { ...(await intakeLead({ ...base, fields: read.fields }, deps)), pending: false };
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problem = `the lead's answers are unusable (${error.message})`;
-    }
-  } else {
-    problem = read.problem;
-  }
-  const result = await intakeLead({ ...base, fields: {}, pending: true }, deps);
-  return { ...result, pending: true, problem };
+  const read = await readMetaLead(change, context);
+  // A passing outage: answer 503 so Meta delivers again, rather than store a pending stub.
+  if ('problem' in read && read.transient) throw new DependencyUnavailableError('Meta Graph API', read.cause);
+  return takeInPlatformLead('meta', change.leadgenId, change, read, deps);
 }
 
-async function readMetaFields(
-  change: MetaLeadChange,
-  context: MetaLeadContext,
-): Promise<{ fields: Record<string, unknown> } | { problem: string }> {
+/**
+ * Reads a Meta lead's answers from the Graph API. Never throws for Graph's own failures: a
+ * timeout, 5xx or 429 comes back `transient`, a refusal (an expired token: 4xx) as a problem.
+ */
+export async function readMetaLead(change: MetaLeadChange, context: MetaLeadContext): Promise<PlatformRead> {
   if (!context.accessToken) return { problem: 'no metaAccessToken in the integrations secret' };
   try {
     const lead = await context.fetcher.fetchLead(change.leadgenId, {
@@ -105,12 +98,72 @@ async function readMetaFields(
     });
     return { fields: metaLeadFields(lead, change) };
   } catch (error) {
-    // A passing outage: answer 503 so Meta delivers again, instead of a pending stub that no
-    // redelivery would complete (a known leadgen id is "already received").
-    if (error instanceof MetaGraphError && error.transient)
-      throw new DependencyUnavailableError('Meta Graph API', error);
-    return { problem: `Graph API: ${(error as Error).message}` };
+    if (error instanceof MetaGraphError)
+      return { problem: `Graph API: ${error.message}`, transient: error.transient, cause: error };
+    return { problem: `Graph API: ${(error as Error).message}`, transient: true, cause: error };
   }
+}
+
+/** What reading an ad-platform lead's answers gave. */
+export type PlatformRead =
+  | { readonly fields: Record<string, unknown>; readonly isTest?: boolean }
+  | {
+      readonly problem: string;
+      /** The platform is down or slow (worth trying again soon), rather than refusing. */
+      readonly transient?: boolean;
+      readonly cause?: unknown;
+    };
+
+/** Storage for an ad-platform lead: intake, plus the marker of a lead stored `pending`. */
+export type PlatformIntakeDeps = IntakeDeps & {
+  readonly store: IntakeDeps['store'] & Pick<PendingLeadStore, 'rememberPendingLead'>;
+};
+
+/**
+ * Takes in a lead read from its platform; when the read gave no usable answers, stores it
+ * `pending` under its provider id and leaves a marker for the relay to read it again. A
+ * redelivery of a lead still pending leaves the marker again (a no-op when it is there), so a
+ * crash between the stub and its marker is mended by the platform's retry.
+ */
+async function takeInPlatformLead(
+  provider: PendingLeadProvider,
+  externalId: string,
+  reference: MetaLeadChange | LinkedInLeadNotice,
+  read: PlatformRead,
+  deps: PlatformIntakeDeps,
+): Promise<MetaLeadResult> {
+  const base = { provider, externalId, source: definedOnly({ formId: clip(reference.formId, 100) }) };
+  let problem: string;
+  if ('fields' in read) {
+    try {
+      const isTest = read.isTest === true;
+      return {
+        ...(await intakeLead({ ...base, fields: read.fields, ...(isTest ? { isTest } : {}) }, deps)),
+        pending: false,
+      };
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      problem = `the lead's answers are unusable (${error.message})`;
+    }
+  } else {
+    problem = read.problem;
+  }
+  const result = await intakeLead({ ...base, fields: {}, pending: true }, deps);
+  const stored = result.outcome === 'created' ? undefined : await deps.store.getLead(result.leadId);
+  if (result.outcome === 'created' || stored?.status === 'pending') {
+    const at = (deps.now ?? (() => new Date()))().toISOString();
+    await deps.store.rememberPendingLead({
+      provider,
+      externalId,
+      leadId: result.leadId,
+      reference: { ...reference },
+      since: at,
+      attempts: 0,
+      nextAttemptAt: at,
+      lastProblem: problem,
+    });
+  }
+  return { ...result, pending: true, problem };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,47 +179,40 @@ export interface LinkedInLeadContext {
 /**
  * Takes in one LinkedIn lead: reads its answers from the Lead Sync API and takes it in; without
  * an access token, when LinkedIn fails, or when the answers hold neither an email nor a phone
- * number, the lead is stored `pending` under its response id (never lost; a person completes it
- * from Campaign Manager). Test leads are stored flagged, never alerted or emailed.
+ * number, the lead is stored `pending` under its response id (never lost: the relay reads it
+ * again later, and a person can complete it from Campaign Manager). Test leads are stored
+ * flagged, never alerted or emailed.
  * @throws only when storing fails (transient: the caller answers 5xx and LinkedIn retries).
  */
 export async function takeInLinkedInLead(
   notice: LinkedInLeadNotice,
   context: LinkedInLeadContext,
-  deps: IntakeDeps,
+  deps: PlatformIntakeDeps,
 ): Promise<MetaLeadResult> {
-  const base = {
-    provider: 'linkedin',
-    externalId: notice.responseId,
-    source: definedOnly({ formId: clip(notice.formId, 100) }),
-  };
-  let problem: string;
-  if (!context.accessToken) {
-    problem = 'no linkedinAccessToken in the integrations secret';
-  } else {
-    let read: Awaited<ReturnType<LinkedInLeadFetcher['fetchLead']>> | undefined;
-    try {
-      read = await context.fetcher.fetchLead(notice.responseId, notice.formId, context.accessToken);
-    } catch (error) {
-      problem = `LinkedIn API: ${(error as Error).message}`;
-    }
-    if (read) {
-      const fields = linkedInLeadFields(read.response, read.form, notice);
-      try {
-        const isTest = read.response.testLead === true;
-        return {
-          ...(await intakeLead({ ...base, fields, ...(isTest ? { isTest } : {}) }, deps)),
-          pending: false,
-        };
-      } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw error;
-        problem = `the lead's answers are unusable (${error.message})`;
-      }
-    }
-    problem ??= 'the lead could not be read';
+  const read = await readLinkedInLead(notice, context);
+  return takeInPlatformLead('linkedin', notice.responseId, notice, read, deps);
+}
+
+/** Reads a LinkedIn lead's answers; LinkedIn's failures come back as a problem, never thrown. */
+export async function readLinkedInLead(
+  notice: LinkedInLeadNotice,
+  context: LinkedInLeadContext,
+): Promise<PlatformRead> {
+  if (!context.accessToken) return { problem: 'no linkedinAccessToken in the integrations secret' };
+  try {
+    const read = await context.fetcher.fetchLead(notice.responseId, notice.formId, context.accessToken);
+    return {
+      fields: linkedInLeadFields(read.response, read.form, notice),
+      ...(read.response.testLead === true ? { isTest: true } : {}),
+    };
+  } catch (error) {
+    const status = error instanceof LinkedInApiError ? error.status : undefined;
+    return {
+      problem: `LinkedIn API: ${(error as Error).message}`,
+      transient: status === undefined || status >= 500 || status === 429,
+      cause: error,
+    };
   }
-  const result = await intakeLead({ ...base, fields: {}, pending: true }, deps);
-  return { ...result, pending: true, problem };
 }
 
 // ---------------------------------------------------------------------------------------------

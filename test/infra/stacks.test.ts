@@ -7,6 +7,7 @@ import { DATA_LOGICAL_IDS, integrationSecretLogicalId, USER_GROUPS } from '../..
 import {
   HELD_LEADS_SWEEP,
   OUTBOX_RELAY_SWEEP,
+  PENDING_LEADS_SWEEP,
   SES_DETAIL_TYPES,
   STALE_DEALS_SCHEDULE,
   TARGET_RETRY,
@@ -79,6 +80,8 @@ const FUNCTION_ENV: Record<string, string[]> = {
   // Only with `nurture.triggers`.
   'nurture-trigger': ['TABLE_NAME', 'NURTURE_STATE_MACHINE_ARN'],
   relay: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+  // Reads Meta and LinkedIn leads stored pending again.
+  'pending-leads': ['TABLE_NAME', 'EVENT_BUS_NAME', 'META_SECRET_ARN', 'LINKEDIN_SECRET_ARN'],
 };
 
 /** Integration secrets (data stack logical id) and the keys each one holds, from the registry. */
@@ -100,6 +103,7 @@ const SECRET_READERS: Record<string, string[]> = {
   alert: ['SlackSecret'],
   enrich: ['EnrichmentSecret'],
   'slack-actions': ['SlackInteractivitySecret'],
+  'pending-leads': ['MetaSecret', 'LinkedinSecret'],
 };
 
 const PUBLIC_ROUTES = [
@@ -692,6 +696,11 @@ describe.each(clients)('client %s', (clientName) => {
       // The relay publishes outbox leftovers on a schedule.
       const relay = ruleTargeting(s, fnId('relay'), { scheduled: true });
       expect(relay.Properties.ScheduleExpression).toBe(`rate(${OUTBOX_RELAY_SWEEP.toMinutes()} minute)`);
+      // Leads stored pending are read again on a schedule too.
+      const pendingLeads = ruleTargeting(s, fnId('pending-leads'), { scheduled: true });
+      expect(pendingLeads.Properties.ScheduleExpression).toBe(
+        `rate(${PENDING_LEADS_SWEEP.toMinutes()} minutes)`,
+      );
       if (triggersOn()) {
         const trigger = ruleTargeting(s, fnId('nurture-trigger'));
         expect(pattern(trigger)).toEqual({
@@ -799,6 +808,7 @@ describe.each(clients)('client %s', (clientName) => {
         'sms',
         'nurture-trigger',
         'relay',
+        'pending-leads',
       ];
       for (const [name, [, fn]] of functionsByName(s)) {
         const dlq = fn.Properties.DeadLetterConfig as { TargetArn: unknown } | undefined;
@@ -948,6 +958,33 @@ describe.each(clients)('client %s', (clientName) => {
       for (const st of dynamo) {
         expect(JSON.stringify(st.Resource)).not.toContain('index');
         expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['LEAD#*']);
+      }
+    });
+
+    it('limits the relay to the outbox, and pending-leads to markers, lead partitions and their pointers (dynamodb:LeadingKeys)', () => {
+      const dynamoOf = (name: string) => {
+        const [, fn] = functionsByName(s).get(name) as [string, CfnResource];
+        const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        return resourcesOfType(s.pipelineJson, 'AWS::IAM::Policy')
+          .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+          .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+          .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      };
+      const expected: Record<string, string[]> = {
+        relay: ['OUTBOX'],
+        // Never the rep counters, cursors, suppression list or idempotency records.
+        'pending-leads': ['PENDING', 'OUTBOX', 'LEAD#*', 'DEDUPE#*', 'EXT#*#*'],
+      };
+      for (const [name, leadingKeys] of Object.entries(expected)) {
+        const dynamo = dynamoOf(name);
+        expect(dynamo.length, name).toBeGreaterThan(0);
+        for (const st of dynamo) {
+          expect(JSON.stringify(st.Resource), name).not.toContain('index');
+          expect([st.Action].flat(), name).not.toContain('dynamodb:Scan');
+          expect(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], name).toEqual(
+            leadingKeys,
+          );
+        }
       }
     });
 
