@@ -88,6 +88,7 @@ export const genericAdapter = {
   provider: 'generic',
   configKey: 'generic',
   secret: 'signingKey',
+  bindsBody: false,
   verify: (request, secret) => verifyGeneric(request, secret),
   parse: (request, config) => parseGeneric(request, config.generic.fieldMap),
   sign: (body, secret) => ({

@@ -131,6 +131,7 @@ export const unbounceAdapter = {
   provider: 'unbounce',
   configKey: 'unbounce',
   secret: 'signingKey',
+  bindsBody: false,
   verify: (request, secret) => verifyUnbounce(request, secret),
   parse: (request) => parseUnbounce(request),
   sign: (body, secret) => ({
