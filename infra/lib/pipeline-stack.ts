@@ -97,6 +97,8 @@ export class PipelineStack extends Stack {
   readonly slaStateMachine: StateMachine;
   /** The nurture workflow. */
   readonly nurtureStateMachine: StateMachine;
+  /** The consumer rows of this client (those the client file turned on), one rule each. */
+  readonly consumers: readonly ConsumerRow[];
   /** Every dead-letter queue, by consumer. */
   readonly deadLetterQueues: Readonly<Record<string, DeadLetterQueue>>;
   /** SNS topic the two-way SMS channel publishes replies to (when `sms.enabled`). */
@@ -303,7 +305,7 @@ export class PipelineStack extends Stack {
     });
 
     // ── Consumers: one row each, with an explicit pattern, a retry policy and a DLQ ───────────
-    const rows = pipelineConsumers({
+    const rows = (this.consumers = pipelineConsumers({
       config,
       table: leadsTable,
       bus,
@@ -316,7 +318,7 @@ export class PipelineStack extends Stack {
       smsReminders: this.smsReminderStateMachine,
       configurationSetName: this.configurationSet.configurationSetName,
       defaultBus,
-    }).filter((row) => row !== undefined);
+    }).filter((row) => row !== undefined));
     // Every row's own function first, so a row may run another row's function wherever it is.
     for (const row of rows) {
       if (!row.access) continue;
