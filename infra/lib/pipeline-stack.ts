@@ -305,7 +305,7 @@ export class PipelineStack extends Stack {
     });
 
     // ── Consumers: one row each, with an explicit pattern, a retry policy and a DLQ ───────────
-    const rows = (this.consumers = pipelineConsumers({
+    this.consumers = pipelineConsumers({
       config,
       table: leadsTable,
       bus,
@@ -318,14 +318,14 @@ export class PipelineStack extends Stack {
       smsReminders: this.smsReminderStateMachine,
       configurationSetName: this.configurationSet.configurationSetName,
       defaultBus,
-    }).filter((row) => row !== undefined));
+    }).filter((row) => row !== undefined);
     // Every row's own function first, so a row may run another row's function wherever it is.
-    for (const row of rows) {
+    for (const row of this.consumers) {
       if (!row.access) continue;
       const fn = this.asyncFn(row.consumer, row.timeout ?? CONSUMER_TIMEOUT, row.access, row.memorySize);
       row.grant?.(fn);
     }
-    for (const row of rows) this.consume(row);
+    for (const row of this.consumers) this.consume(row);
 
     // ── Monitoring ─────────────────────────────────────────────────────────────────────────────
     const monitoring = new Monitoring(this, 'Monitoring', {
