@@ -29,7 +29,7 @@ import { PipelineConsumer } from '../constructs/pipeline-consumer';
 import { SlaLadder } from '../constructs/sla-ladder';
 import { NurtureWorkflow } from '../constructs/workflows';
 import { pascal } from './names';
-import { type ConsumerRow, pipelineConsumers } from './pipeline-consumers';
+import { CONSUMER_TIMEOUT, type ConsumerRow, consumerTarget, pipelineConsumers } from './pipeline-consumers';
 import { addSmsChannel, pipelineMessaging } from './pipeline-messaging';
 import { addApiRoutes, publicEdge } from './pipeline-routes';
 import { logRetention } from './settings';
@@ -70,7 +70,8 @@ export interface PipelineStackProps extends StackProps {
 }
 
 const API_TIMEOUT = Duration.seconds(10);
-const ASYNC_TIMEOUT = Duration.seconds(30);
+/** Workflow steps and the SMS function get what an event consumer gets. */
+const ASYNC_TIMEOUT = CONSUMER_TIMEOUT;
 
 /**
  * The stateless pipeline for one client: HTTP API, event bus and rules, functions, the SLA and
@@ -97,6 +98,8 @@ export class PipelineStack extends Stack {
   readonly slaStateMachine: StateMachine;
   /** The nurture workflow. */
   readonly nurtureStateMachine: StateMachine;
+  /** The consumer rows of this client (those the client file turned on), one rule each. */
+  readonly consumers: readonly ConsumerRow[];
   /** Every dead-letter queue, by consumer. */
   readonly deadLetterQueues: Readonly<Record<string, DeadLetterQueue>>;
   /** SNS topic the two-way SMS channel publishes replies to (when `sms.enabled`). */
@@ -236,23 +239,7 @@ export class PipelineStack extends Stack {
       });
       this.smsInboundTopic = channel.inboundTopic;
       this.smsReminderStateMachine = channel.reminders;
-      this.consume({
-        consumer: 'sms-reminder',
-        target: channel.reminders,
-        on: ['Meeting Booked'],
-        detail: { isTest: [false] },
-        description: 'Text the lead a reminder of a booked meeting',
-      });
     }
-    // Behaviour-started sequences (nurture.triggers): read page views, start a sequence by name.
-    const nurtureTrigger =
-      config.nurture.triggers.length > 0
-        ? this.asyncFn('nurture-trigger', ASYNC_TIMEOUT, {
-            table: table('readWrite'),
-            nurtureStart: this.nurtureStateMachine,
-          })
-        : undefined;
-
     const capture = this.fn('capture', API_TIMEOUT, {
       table: table('readWrite'),
       eventBus: bus,
@@ -298,83 +285,6 @@ export class PipelineStack extends Stack {
     for (const canceller of [leadsApi, slackActions]) this.slaLadder.grantCancel(canceller);
     const reportsApi = this.fn('reports-api', Duration.seconds(25), { table: table('read') }, 1024);
 
-    // Built-in enrichment runs inside capture and webhooks; this function exists only to ask a
-    // configured third-party provider, beside scoring rather than in front of it.
-    const enrich = config.enrichment.provider?.enabled
-      ? this.asyncFn('enrich', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus })
-      : undefined;
-    // Publishes what capture, webhooks, the leads API and unsubscribe stored but could not publish.
-    const relay = this.asyncFn('relay', ASYNC_TIMEOUT, {
-      // Reads and deletes outbox entries only: it cannot read or change a lead.
-      table: {
-        table: leadsTable,
-        mode: 'readWrite',
-        partitions: { read: [keys.outboxPartition], write: [keys.outboxPartition] },
-      },
-      eventBus: bus,
-    });
-    // Reads Meta and LinkedIn leads stored `pending` again and completes them.
-    const pendingLeadPartitions = [
-      keys.pendingPartition,
-      keys.outboxPartition,
-      // The stub (completed in place, or merged into the person's lead), its dedupe and
-      // provider-id pointers; never rep counters, cursors, suppression or idempotency records.
-      keys.lead('*').pk,
-      keys.dedupe('*').pk,
-      keys.external('*', '*').pk,
-    ];
-    const pendingLeads = this.asyncFn('pending-leads', ASYNC_TIMEOUT, {
-      table: {
-        table: leadsTable,
-        mode: 'readWrite',
-        partitions: { read: pendingLeadPartitions, write: pendingLeadPartitions },
-      },
-      eventBus: bus,
-    });
-    const score = this.asyncFn('score', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
-    const route = this.asyncFn('route', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
-    const alert = this.asyncFn('alert', ASYNC_TIMEOUT, {
-      // Reads the lead it alerts about; writes its own idempotency records only (one send per
-      // event and channel), so a compromised alert function cannot change or delete a lead.
-      table: {
-        table: leadsTable,
-        mode: 'readWrite',
-        partitions: { read: [keys.leadPartition('*')], write: [keys.idempotencyPartition('alert')] },
-      },
-      alertTopic: this.alertTopic,
-      consoleUrl: this.console.url,
-    });
-    const autoRespond = this.asyncFn('auto-respond', ASYNC_TIMEOUT, {
-      table: table('readWrite'),
-      email,
-      apiUrl: this.publicUrl,
-    });
-    // Follows up a booking from Calendly or Cal.com: first touch (stops the SLA ladder), Meeting Booked.
-    const meetings = this.asyncFn('meetings', ASYNC_TIMEOUT, {
-      table: table('readWrite'),
-      eventBus: bus,
-    });
-    this.slaLadder.grantCancel(meetings);
-    const sesEvents = this.asyncFn('ses-events', ASYNC_TIMEOUT, { table: table('readWrite'), eventBus: bus });
-    // Reads the whole table (Scan) to find every item of the person: minutes, not an API call.
-    const erase = this.asyncFn('erase', Duration.minutes(15), { table: table('readWrite') }, 1024);
-    // Writes tasks under the lead it is told about and reads that lead: item operations in lead
-    // partitions only (no index, no scan, no routing state or idempotency records).
-    const followUp = this.asyncFn('follow-up', ASYNC_TIMEOUT, {
-      table: {
-        table: leadsTable,
-        mode: 'readWrite',
-        partitions: { read: [], write: [keys.leadPartition('*')] },
-      },
-    });
-    const staleDeals = this.asyncFn(
-      'stale-deals',
-      Duration.minutes(5),
-      // Writes one marker per deal per day, so a re-run of the sweep alerts each deal once.
-      { table: table('readWrite'), eventBus: bus },
-      1024,
-    );
-
     // ── Routes ─────────────────────────────────────────────────────────────────────────────────
     addApiRoutes(this, {
       api: this.api,
@@ -396,26 +306,27 @@ export class PipelineStack extends Stack {
     });
 
     // ── Consumers: one row each, with an explicit pattern, a retry policy and a DLQ ───────────
-    const consumers = pipelineConsumers({
-      enrich,
-      score,
-      route,
-      alert,
-      autoRespond,
-      erase,
-      sla: this.slaStateMachine,
-      meetings,
-      followUp,
-      nurtureTrigger,
+    this.consumers = pipelineConsumers({
+      config,
+      table: leadsTable,
+      bus,
+      email,
+      publicUrl: this.publicUrl,
+      consoleUrl: this.console.url,
+      alertTopic: this.alertTopic,
+      slaLadder: this.slaLadder,
       nurture: this.nurtureStateMachine,
-      sesEvents,
-      staleDeals,
-      relay,
-      pendingLeads,
+      smsReminders: this.smsReminderStateMachine,
       configurationSetName: this.configurationSet.configurationSetName,
       defaultBus,
-    });
-    for (const row of consumers) if (row) this.consume(row);
+    }).filter((row) => row !== undefined);
+    // Every row's own function first, so a row may run another row's function wherever it is.
+    for (const row of this.consumers) {
+      if (!row.access) continue;
+      const fn = this.asyncFn(row.consumer, row.timeout ?? CONSUMER_TIMEOUT, row.access, row.memorySize);
+      row.grant?.(fn);
+    }
+    for (const row of this.consumers) this.consume(row);
 
     // ── Monitoring ─────────────────────────────────────────────────────────────────────────────
     const monitoring = new Monitoring(this, 'Monitoring', {
@@ -506,15 +417,18 @@ export class PipelineStack extends Stack {
   }
 
   /**
-   * A {@link PipelineConsumer} row. A function's own async DLQ is the queue named after it; a
-   * second rule on the same function (the held-lead schedule) gets a queue only the rule uses.
+   * The rule of a {@link ConsumerRow}, once the rows' functions exist. A function's own async DLQ
+   * is the queue named after it; a second rule on the same function (the held-lead schedule) and
+   * a state machine's rule get a queue only the rule uses.
    */
-  private consume({ consumer, bus, ...props }: ConsumerRow): PipelineConsumer {
-    const ownQueue = 'fn' in props.target && consumer === props.target.functionName;
+  private consume(row: ConsumerRow): PipelineConsumer {
+    const { consumer, bus, access, runs, workflow, timeout, memorySize, grant, ...trigger } = row;
+    const target = consumerTarget(row, this.fns);
     return new PipelineConsumer(this, `${pascal(consumer)}Rule`, {
-      ...props,
+      ...trigger,
+      target,
       bus: bus ?? this.eventBus,
-      deadLetterQueue: this.deadLetterQueue(consumer, ownQueue).queue,
+      deadLetterQueue: this.deadLetterQueue(consumer, access !== undefined).queue,
     });
   }
 }

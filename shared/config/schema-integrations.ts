@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_CONFIG_KEYS, type WebhookConfigKey } from '../contracts/webhook-providers';
 import { fieldPathSegments } from '../domain/field-path';
 import { httpsOrigin, url } from './schema-primitives';
 /** How leads come in: capture forms, webhook providers, enrichment and the tracking script. */
@@ -47,56 +48,71 @@ export const CaptureSchema = z.strictObject({
     .default({}),
 });
 
-export const WebhooksSchema = z.strictObject({
-  googleAds: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  meta: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** Graph API version used to fetch lead fields. @default "v21.0" */
-      graphApiVersion: z
-        .string()
-        .regex(/^v\d+\.\d+$/)
-        .default('v21.0'),
-    })
-    .default({ enabled: false, graphApiVersion: 'v21.0' }),
-  typeform: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  unbounce: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  calendly: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  calcom: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  linkedin: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** `LinkedIn-Version` of the Lead Sync API calls (YYYYMM). @default "202509" */
-      apiVersion: z
-        .string()
-        .regex(/^\d{6}$/, 'a LinkedIn API version such as "202509" (YYYYMM)')
-        .default('202509'),
-    })
-    .default({ enabled: false, apiVersion: '202509' }),
+/**
+ * What a provider's switch holds besides `enabled`, for the providers that need more. Every other
+ * provider of `WEBHOOK_PROVIDER_IDS` (`shared/contracts/webhook-providers.ts`) gets `{ enabled }` alone, so a new provider adds no
+ * line here.
+ */
+const WEBHOOK_SETTINGS = {
+  meta: {
+    /** Graph API version used to fetch lead fields. @default "v21.0" */
+    graphApiVersion: z
+      .string()
+      .regex(/^v\d+\.\d+$/)
+      .default('v21.0'),
+  },
+  linkedin: {
+    /** `LinkedIn-Version` of the Lead Sync API calls (YYYYMM). @default "202509" */
+    apiVersion: z
+      .string()
+      .regex(/^\d{6}$/, 'a LinkedIn API version such as "202509" (YYYYMM)')
+      .default('202509'),
+  },
   /**
    * Generic JSON webhooks: lead field → path in the posted body, dotted (`contact.email`) or a
-   * list of segments; a dot inside a key is escaped (`1\.3`) or the path written as a list
+   * list of segments; a dot inside a key is escaped (`1\\.3`) or the path written as a list
    * (`["1.3"]`), for senders such as Gravity Forms whose keys contain dots.
    */
-  generic: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      fieldMap: z
-        .record(
-          z.string().min(1),
-          z
-            .union([z.string(), z.array(z.string())], {
-              error: 'a path: dotted text such as "contact.email", or a list of keys such as ["1.3"]',
-            })
-            .superRefine((path, ctx) => {
-              const reading = fieldPathSegments(path);
-              if (!reading.ok) ctx.addIssue({ code: 'custom', message: reading.reason });
-            }),
-        )
-        .default({}),
-    })
-    .default({ enabled: false, fieldMap: {} }),
-});
+  generic: {
+    fieldMap: z
+      .record(
+        z.string().min(1),
+        z
+          .union([z.string(), z.array(z.string())], {
+            error: 'a path: dotted text such as "contact.email", or a list of keys such as ["1.3"]',
+          })
+          .superRefine((path, ctx) => {
+            const reading = fieldPathSegments(path);
+            if (!reading.ok) ctx.addIssue({ code: 'custom', message: reading.reason });
+          }),
+      )
+      .default({}),
+  },
+} as const satisfies Partial<Record<WebhookConfigKey, z.ZodRawShape>>;
+
+/** One provider's switch: off unless the client file turns it on, its settings defaulted. */
+function webhookSwitch<const S extends z.ZodRawShape>(settings: S) {
+  const section = z.strictObject({ enabled: z.boolean().default(false), ...settings });
+  // Every setting has a default, so `{}` is a valid input; the compiler cannot see that through `S`.
+  return section.prefault({} as z.input<typeof section>);
+}
+
+type SettingsOf<K extends WebhookConfigKey> = K extends keyof typeof WEBHOOK_SETTINGS
+  ? (typeof WEBHOOK_SETTINGS)[K]
+  : Record<never, never>;
+
+/**
+ * The `webhooks` section: one switch per provider of `WEBHOOK_PROVIDER_IDS` (`shared/contracts/webhook-providers.ts`), and no other
+ * key (a client file that turns on a provider the pipeline does not have fails naming it).
+ */
+export const WebhooksSchema = z.strictObject(
+  Object.fromEntries(
+    WEBHOOK_CONFIG_KEYS.map((key) => [
+      key,
+      webhookSwitch((WEBHOOK_SETTINGS as Partial<Record<WebhookConfigKey, z.ZodRawShape>>)[key] ?? {}),
+    ]),
+  ) as { [K in WebhookConfigKey]: ReturnType<typeof webhookSwitch<SettingsOf<K>>> },
+);
 
 export const EnrichmentSchema = z.strictObject({
   /** Optional HTTP enrichment provider (e.g. a Clearbit-style company lookup). Off unless configured. */

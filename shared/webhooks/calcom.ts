@@ -151,6 +151,7 @@ export const calcomAdapter = {
   provider: 'calcom',
   configKey: 'calcom',
   secret: 'calcomSecret',
+  bindsBody: true,
   verify: (request, secret) => verifyCalcom(request, secret),
   parse: (request) => parseCalcom(request),
   sign: (body, secret) => ({ body, headers: { [CALCOM_SIGNATURE_HEADER]: hmacSha256(secret, body, 'hex') } }),

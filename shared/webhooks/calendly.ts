@@ -150,6 +150,7 @@ export const calendlyAdapter = {
   provider: 'calendly',
   configKey: 'calendly',
   secret: 'calendlySigningKey',
+  bindsBody: true,
   verify: (request, secret, now) => verifyCalendly(request, secret, now),
   parse: (request) => parseCalendly(request),
   sign: (body, secret, now) => {

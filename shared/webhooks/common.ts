@@ -269,6 +269,11 @@ export interface WebhookAdapter<P extends string = string, S extends string = st
   readonly configKey: keyof WebhooksConfig;
   /** The integrations-secret key its deliveries are verified with. */
   readonly secret: S;
+  /**
+   * Whether what authenticates a delivery covers its body (a signature over the bytes), so a
+   * changed body fails `verify`; `false` for a shared key or token that any body may carry.
+   */
+  readonly bindsBody: boolean;
   /** Is this delivery authentic? Constant-time; `secret` is never empty here. */
   verify(request: WebhookRequest, secret: string, now: Date): SignatureCheck;
   /** What the (verified) delivery says. @throws InvalidInputError naming the bad field. */

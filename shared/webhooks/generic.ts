@@ -85,6 +85,7 @@ export const genericAdapter = {
   provider: 'generic',
   configKey: 'generic',
   secret: 'signingKey',
+  bindsBody: false,
   verify: token.verify,
   parse: (request, config) => parseGeneric(request, config.generic.fieldMap),
   sign: token.sign,

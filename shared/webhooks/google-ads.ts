@@ -127,6 +127,7 @@ export const googleAdsAdapter = {
   provider: 'google_ads',
   configKey: 'googleAds',
   secret: 'googleAdsKey',
+  bindsBody: false,
   verify: (request, secret) => verifyGoogleAds(request, secret),
   parse: (request) => parseGoogleAds(request),
   sign: (body, secret) => {

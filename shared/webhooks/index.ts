@@ -1,3 +1,4 @@
+import { WEBHOOK_PROVIDER_IDS, type WebhookConfigKey } from '../contracts/webhook-providers';
 import { compactKey } from '../domain/submission';
 import { calcomAdapter } from './calcom';
 import { calendlyAdapter } from './calendly';
@@ -26,6 +27,16 @@ export const WEBHOOK_REGISTRY = [
   linkedinAdapter,
   genericAdapter,
 ] as const;
+
+/**
+ * The registry and the client file's switches (`WEBHOOK_PROVIDER_IDS`, which the config schema
+ * reads) name the same providers: every switch has exactly its adapter here, with the same id.
+ * A switch without an adapter, or an adapter whose id is not its switch's, does not compile (and
+ * an adapter whose `configKey` is no switch fails its own `satisfies WebhookAdapter`).
+ */
+WEBHOOK_PROVIDER_IDS satisfies {
+  readonly [K in WebhookConfigKey]: Extract<(typeof WEBHOOK_REGISTRY)[number], { configKey: K }>['provider'];
+};
 
 /** Provider ids: the URL path segment, and the lead's `source.provider`. */
 export type WebhookProvider = (typeof WEBHOOK_REGISTRY)[number]['provider'];

@@ -282,6 +282,7 @@ export const linkedinAdapter = {
   configKey: 'linkedin',
   // The app's client secret: it signs deliveries and the endpoint validation.
   secret: 'linkedinClientSecret',
+  bindsBody: true,
   verify: (request, secret) => verifyLinkedIn(request, secret),
   parse: (request) => parseLinkedIn(request),
   sign: (body, secret) => ({

@@ -224,6 +224,7 @@ export const metaAdapter = {
   provider: 'meta',
   configKey: 'meta',
   secret: 'metaAppSecret',
+  bindsBody: true,
   verify: (request, secret) => verifyMeta(request, secret),
   parse: (request) => parseMeta(request),
   sign: (body, secret) => ({

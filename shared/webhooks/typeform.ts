@@ -184,6 +184,7 @@ export const typeformAdapter = {
   provider: 'typeform',
   configKey: 'typeform',
   secret: 'typeformSecret',
+  bindsBody: true,
   verify: (request, secret) => verifyTypeform(request, secret),
   parse: (request) => parseTypeform(request),
   sign: (body, secret) => ({

@@ -128,6 +128,7 @@ export const unbounceAdapter = {
   provider: 'unbounce',
   configKey: 'unbounce',
   secret: 'signingKey',
+  bindsBody: false,
   verify: token.verify,
   parse: (request) => parseUnbounce(request),
   sign: token.sign,

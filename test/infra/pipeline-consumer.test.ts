@@ -4,7 +4,9 @@ import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import type { LeadFunction } from '../../infra/constructs/lead-function';
 import { PipelineConsumer, TARGET_RETRY } from '../../infra/constructs/pipeline-consumer';
+import { type ConsumerRow, consumerTarget } from '../../infra/lib/pipeline-consumers';
 import { EVENT_SOURCE } from '../../shared/events/catalogue';
 
 /** A consumer row in a bare stack: a state machine target keeps synth fast (no bundling). */
@@ -58,6 +60,35 @@ describe('PipelineConsumer', () => {
     expect(() => synth({})).toThrow(/exactly one of on, pattern or schedule/);
     expect(() => synth({ on: ['Lead Nurtured'], schedule: Schedule.expression('rate(1 minute)') })).toThrow(
       /exactly one/,
+    );
+  });
+});
+
+describe('a consumer row', () => {
+  const score = { functionName: 'score' } as LeadFunction;
+  const functions = { score };
+  const row = (props: Partial<ConsumerRow>): ConsumerRow => ({
+    consumer: 'score',
+    on: ['Lead Captured'],
+    description: 'a consumer',
+    ...props,
+  });
+
+  it("runs its own function, another row's, or its state machine", () => {
+    const stack = new Stack(new App(), 'S');
+    const machine = new StateMachine(stack, 'Machine', { definition: new Pass(stack, 'P') });
+    expect(consumerTarget(row({ access: {} }), functions)).toBe(score);
+    expect(consumerTarget(row({ consumer: 'rescore', runs: 'score' }), functions)).toBe(score);
+    expect(consumerTarget(row({ consumer: 'nurture', workflow: machine }), functions)).toBe(machine);
+  });
+
+  it('declares exactly one thing to run, and only functions some row declares', () => {
+    expect(() => consumerTarget(row({}), functions)).toThrow(
+      'consumer score: set exactly one of access, runs or workflow (got 0)',
+    );
+    expect(() => consumerTarget(row({ access: {}, runs: 'score' }), functions)).toThrow(/got 2/);
+    expect(() => consumerTarget(row({ consumer: 'win-back', runs: 'win-bak' }), functions)).toThrow(
+      'consumer win-back: runs the function "win-bak", which no row declares',
     );
   });
 });

@@ -14,6 +14,7 @@ import type { ClientConfig } from '../../../shared/config/schema';
 import type { IntegrationsSecret } from '../../../shared/contracts/integration-secrets';
 import { keys } from '../../../shared/contracts/table-design';
 import { bookingActivityId } from '../../../shared/services/webhook-intake';
+import { WEBHOOK_REGISTRY } from '../../../shared/webhooks';
 import { webhookToken } from '../../../shared/webhooks/common';
 import { Harness, makeLead, throttling } from './pipeline-kit';
 
@@ -324,11 +325,12 @@ describe('provider routing', () => {
   it('answers 404 listing the supported providers for an unknown one, without reading the secret', async () => {
     const result = await build()(apiEvent('hubspot', '{}'));
     expect(result.statusCode).toBe(404);
+    // Exactly the registry's providers, in its order.
+    const supported = WEBHOOK_REGISTRY.map((adapter) => adapter.provider);
     expect(bodyOf(result)).toEqual({
       error: 'UNKNOWN_PROVIDER',
-      message:
-        'No webhook provider "hubspot". Supported: google_ads, meta, typeform, unbounce, calendly, calcom, linkedin, generic',
-      supported: ['google_ads', 'meta', 'typeform', 'unbounce', 'calendly', 'calcom', 'linkedin', 'generic'],
+      message: `No webhook provider "hubspot". Supported: ${supported.join(', ')}`,
+      supported,
     });
     expect(secretsManager.calls()).toHaveLength(0);
   });

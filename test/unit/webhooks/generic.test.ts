@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { WebhooksSchema } from '../../../shared/config/schema-integrations';
+import { WEBHOOK_PROVIDER_IDS } from '../../../shared/contracts/webhook-providers';
 import { InvalidInputError } from '../../../shared/domain/errors';
-import { isProviderEnabled, resolveProvider, WEBHOOK_PROVIDERS } from '../../../shared/webhooks';
+import {
+  isProviderEnabled,
+  resolveProvider,
+  WEBHOOK_ADAPTERS,
+  WEBHOOK_PROVIDERS,
+  WEBHOOK_REGISTRY,
+} from '../../../shared/webhooks';
 import {
   boundedId,
   parseJsonObject,
@@ -114,19 +122,23 @@ describe('helpers', () => {
     expect(resolveProvider('cal.com')).toBe('calcom');
     expect(resolveProvider('hubspot')).toBeUndefined();
     expect(resolveProvider(undefined)).toBeUndefined();
-    expect(WEBHOOK_PROVIDERS).toHaveLength(8);
-    const webhooks = {
-      googleAds: { enabled: true },
-      meta: { enabled: false, graphApiVersion: 'v21.0' },
-      typeform: { enabled: false },
-      unbounce: { enabled: false },
-      calendly: { enabled: false },
-      calcom: { enabled: false },
-      linkedin: { enabled: false, apiVersion: '202509' },
-      generic: { enabled: false, fieldMap: {} },
-    };
-    expect(isProviderEnabled(webhooks, 'google_ads')).toBe(true);
-    expect(isProviderEnabled(webhooks, 'meta')).toBe(false);
+  });
+
+  it('has one adapter per switch of the client file, each resolving to itself', () => {
+    const switches = Object.keys(WebhooksSchema.parse({}));
+    expect(WEBHOOK_REGISTRY.map((a) => a.configKey).sort()).toEqual([...switches].sort());
+    expect(new Set(WEBHOOK_PROVIDERS).size).toBe(switches.length);
+    for (const adapter of WEBHOOK_REGISTRY) {
+      expect(WEBHOOK_PROVIDER_IDS[adapter.configKey]).toBe(adapter.provider);
+      expect(resolveProvider(adapter.provider)).toBe(adapter.provider);
+    }
+  });
+
+  it.each(WEBHOOK_PROVIDERS)("checks %s's own switch in the client file", (provider) => {
+    const { configKey } = WEBHOOK_ADAPTERS[provider];
+    const webhooks = WebhooksSchema.parse({ [configKey]: { enabled: true } });
+    for (const other of WEBHOOK_PROVIDERS)
+      expect(isProviderEnabled(webhooks, other)).toBe(other === provider);
   });
 });
 
