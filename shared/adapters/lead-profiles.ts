@@ -330,7 +330,11 @@ export class LeadProfiles extends LeadTable {
   }
 
   private leadItem(lead: Lead): Record<string, unknown> {
-    const stageAt = lead.pipelineStageAt ?? lead.updatedAt;
+    // Index keys change only when what they index changes: a key that moved on every save (the
+    // lifecycle stage sorted by `updatedAt`) cost a delete and a put in the index per save, two
+    // write units each time. Only pipeline stages are read by time (stale deals); a lifecycle
+    // stage sorts by capture time.
+    const stageAt = lead.pipelineStageAt ?? lead.createdAt;
     return {
       ...lead,
       ...keys.lead(lead.id),

@@ -12,7 +12,7 @@
  * | lead by provider id (unique)       | pk `EXT#<provider>#<id>`, sk `EXT` → leadId               |
  * | leads by owner and status          | GSI `byOwner`: `OWNER#<rep>` / `<status>#<createdAt>#<id>`|
  * | leads by team                      | GSI `byTeam`: `TEAM#<team>` / `<createdAt>#<id>`          |
- * | leads by stage                     | GSI `byStage`: `STAGE#<stage>` / `<stageAt>#<id>`         |
+ * | leads by stage                     | GSI `byStage`: `STAGE#<stage>` / `<stageAt>#<id>` (stageAt: pipeline stage entered, else captured) |
  * | leads captured on a day (reports)  | GSI `byDay`: `DAY#<yyyy-mm-dd>` / `<createdAt>#<id>`      |
  * | activity timeline per lead         | pk `LEAD#<id>`, sk `ACT#<at>#<activityId>`                |
  * | score history per lead             | pk `LEAD#<id>`, sk `SCORE#<at>`                           |
