@@ -23,6 +23,7 @@ import type { EventSink } from '../ports/events';
 import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { Outbox, OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';
+import { waitAfterConflict } from './conflict-backoff';
 import { ROUTABLE_STATUSES } from './scoring';
 
 /**
@@ -70,6 +71,8 @@ export interface RouteLeadDeps {
   readonly now: Date;
   /** Routing attempts when the lead, a counter or a cursor changes concurrently. @default 5 */
   readonly maxAttempts?: number;
+  /** The wait before the next attempt after a conflict. @default waitAfterConflict (random, growing) */
+  readonly backoff?: (attempt: number) => Promise<void>;
 }
 
 /** Options of {@link routeLeadNow}. */
@@ -175,7 +178,10 @@ export async function routeLeadNow(
           return await nurture(deps, lead, decision, activityId);
       }
     } catch (error) {
-      if (isRoutingConflict(error) && attempt < maxAttempts) continue;
+      if (isRoutingConflict(error) && attempt < maxAttempts) {
+        await (deps.backoff ?? waitAfterConflict)(attempt);
+        continue;
+      }
       throw error;
     }
   }
