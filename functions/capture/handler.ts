@@ -1,10 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
@@ -12,7 +8,6 @@ import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
 import type { IntegrationsSecret } from '../../shared/contracts/integration-secrets';
-import { TTL_ATTRIBUTE } from '../../shared/contracts/table-design';
 import { NEXT_STEP_POLL_MS, nextStepJson, nextStepUrl, signNextStepToken } from '../../shared/domain/booking';
 import {
   allowedRedirect,
@@ -28,7 +23,12 @@ import {
   successLocation,
   withoutPlumbing,
 } from '../../shared/domain/capture';
-import { DependencyUnavailableError, InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import {
+  DependencyUnavailableError,
+  IdempotencyKeyReusedError,
+  InvalidInputError,
+  LeadPipelineError,
+} from '../../shared/domain/errors';
 import { vendorSubmissionFields } from '../../shared/domain/form-vendors';
 import { signToken, verifyToken } from '../../shared/domain/tokens';
 import {
@@ -47,6 +47,7 @@ import {
 import { httpRoute, lowerCaseHeaders } from '../../shared/http/middleware';
 import { renderMessagePage, renderProblemsPage } from '../../shared/http/pages';
 import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
+import type { RequestClaim } from '../../shared/ports/lead-store';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger as sharedLogger, metrics as sharedMetrics } from '../../shared/runtime/observability';
 import {
@@ -65,37 +66,23 @@ import {
  * 1. Read the body (413 / 415 / 400 for malformed JSON): nothing can be decided without it.
  * 2. Bot checks (honeypot, time to submit): a bot gets exactly what a person would get, and
  *    nothing is stored, not even an idempotency record.
- * 3. Powertools idempotency, keyed by the `Idempotency-Key` header or else the raw body: a
- *    repeated post (double click, client retry) returns the first answer without running
- *    intake again. Only answers the function RETURNS are remembered; every failure is thrown
- *    out of the idempotent function (Powertools then deletes its record) and turned into a
- *    4xx/503 outside it, so a retry after a 503 or a corrected form really runs again.
- * 4. Intake (`intakeLead`): normalise, dedupe (merge into an existing lead), write the lead, its
- *    `captured` activity and its `Lead Captured` outbox entry in one transaction, then publish.
- *    A bus that refuses leaves the entry for the relay, so a 2xx always means the lead will be
- *    processed, even while the bus is down.
+ * 3. Intake (`intakeLead`): normalise, dedupe (merge into an existing lead), write the lead, its
+ *    `captured` activity, its `Lead Captured` outbox entry and the request's claim in one
+ *    transaction, then publish. A bus that refuses leaves the entry for the relay, so a 2xx
+ *    always means the lead will be processed, even while the bus is down.
+ *
+ * Exactly once per request, by the lead's own write: the request is claimed (keyed by the
+ * `Idempotency-Key` header, or else the raw body: identical posts are one submission) in the
+ * same transaction that creates or updates the lead, and looked up in the same read as the
+ * dedupe key. A repeated post (double click, client retry), even a concurrent one, finds the
+ * claim and gets the first answer (same lead id, same token) with nothing written or
+ * published again; the same key with another body is refused with 422. A failure stores
+ * nothing, so a retry after a 503 or a corrected form really runs again. No separate
+ * idempotency record (before: a Powertools Put and Update around every request).
  */
-
-/**
- * JMESPath of the idempotency key: the `Idempotency-Key` header when the client sends one, else
- * the raw body (identical posts are one submission). Header names are lower-cased by the
- * handler before this runs, because JMESPath keys are case-sensitive and local tools do not
- * lower-case headers as API Gateway does.
- */
-export const IDEMPOTENCY_KEY_PATH = '[headers."idempotency-key" || body]';
-/** The same key reused for a different body is a client bug: refused with 422, never replayed. */
-const IDEMPOTENCY_PAYLOAD_PATH = 'body';
-/** Partition of this function's idempotency records in the single table. */
-export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY#capture';
 
 /** Seconds a client should wait before retrying after a 503. */
 const RETRY_AFTER_SECONDS = '5';
-/**
- * Waits (ms) for a concurrent identical request (a double-clicked submit) to finish, so the
- * browser shows its stored answer instead of an error. About 3 s in all, well inside the API
- * timeout.
- */
-const IN_PROGRESS_WAITS = [150, 300, 600, 1000, 1000] as const;
 
 /** What the capture handler needs; everything is injectable for tests. */
 export interface CaptureDeps {
@@ -106,15 +93,11 @@ export interface CaptureDeps {
   readonly publisher: IntakePublisher;
   /** The integrations secret (signing key of visitor tokens). */
   readonly secrets: IntegrationsSecretReader;
-  /** Powertools idempotency store (DynamoDB, same table). */
-  readonly idempotencyStore: BasePersistenceLayer;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics: Pick<Metrics, 'singleMetric'>;
   readonly now: () => Date;
   /** Lead and activity ids. @default randomUUID */
   readonly newId?: () => string;
-  /** @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
   /** Public API base URL (`API_URL`), for the next-step URL of the thank-you page. @default - none offered */
   readonly apiUrl?: string;
 }
@@ -122,11 +105,11 @@ export interface CaptureDeps {
 /** How the caller wants to be answered: a browser navigating (`page`) or a script (`json`). */
 type AnswerStyle = 'page' | 'json';
 
-/** One parsed submission, as handed to the idempotent part. */
+/** One parsed submission. */
 interface CaptureRequest {
-  /** Lower-cased header names; read by {@link IDEMPOTENCY_KEY_PATH}. */
+  /** Lower-cased header names (local tools do not lower-case them as API Gateway does). */
   readonly headers: Record<string, string>;
-  /** The body exactly as received; read by {@link IDEMPOTENCY_KEY_PATH}. */
+  /** The body exactly as received: the request's key when it sends no `Idempotency-Key`. */
   readonly body: string;
   readonly fields: Record<string, unknown>;
   readonly style: AnswerStyle;
@@ -138,23 +121,9 @@ interface CaptureRequest {
 export function createHandler(deps: CaptureDeps) {
   const { config, logger } = deps;
   const capture = config.capture;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const newId = deps.newId ?? randomUUID;
 
-  const captureOnce = makeIdempotent(
-    (request: CaptureRequest, _context?: Context): Promise<ApiResult> => takeIn(request, deps),
-    {
-      persistenceStore: deps.idempotencyStore,
-      keyPrefix: 'capture',
-      config: new IdempotencyConfig({
-        eventKeyJmesPath: IDEMPOTENCY_KEY_PATH,
-        payloadValidationJmesPath: IDEMPOTENCY_PAYLOAD_PATH,
-        expiresAfterSeconds: capture.idempotencyHours * 3600,
-      }),
-    },
-  );
-
-  return httpRoute(async (event, context) => {
+  return httpRoute(async (event) => {
     const receivedAt = deps.now();
     const style = answerStyle(event);
     const referer = header(event, 'referer');
@@ -179,25 +148,33 @@ export function createHandler(deps: CaptureDeps) {
       receivedAt,
     };
     try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await captureOnce(request, context);
-        } catch (error) {
-          const wait = IN_PROGRESS_WAITS[attempt];
-          if (errorNamed(error, 'IdempotencyAlreadyInProgressError') && wait !== undefined) {
-            await sleep(wait);
-            continue;
-          }
-          throw error;
-        }
-      }
+      return await takeIn(request, deps);
     } catch (error) {
       return failure(error, request, config, logger);
     }
   });
 }
 
-/** The idempotent part: intake and the success answer. Every failure is thrown, never returned. */
+/**
+ * The request's claim: hashes of its key (the `Idempotency-Key` header, else the body) and of its
+ * body, kept for `capture.idempotencyHours`.
+ */
+function requestClaim(request: CaptureRequest, idempotencyHours: number): RequestClaim {
+  const key = request.headers['idempotency-key'];
+  return {
+    // Prefixed, so a header equal to some body cannot collide with that body's claim.
+    key: sha256(key === undefined ? `body:${request.body}` : `key:${key}`),
+    fingerprint: sha256(request.body),
+    receivedAt: request.receivedAt.toISOString(),
+    expiresAt: Math.floor(request.receivedAt.getTime() / 1000) + idempotencyHours * 3600,
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64url');
+}
+
+/** Intake and the success answer. Every failure is thrown, never returned. */
 async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiResult> {
   const { config, logger } = deps;
   const { fields, receivedAt } = request;
@@ -222,6 +199,7 @@ async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiRe
       source: sourceHints(fields, request.referer),
       ...(visitor.kind === 'valid' ? { visitorId: visitor.visitorId } : {}),
       ...(verified?.ok ? { visitorLeadId: verified.leadId } : {}),
+      claim: requestClaim(request, config.capture.idempotencyHours),
     },
     {
       store: deps.store,
@@ -232,6 +210,11 @@ async function takeIn(request: CaptureRequest, deps: CaptureDeps): Promise<ApiRe
     },
   );
 
+  if (result.replayOf) {
+    // The first answer again, as of the first request (so the token and the next-step URL match).
+    logger.info('Request replayed', { leadId: result.leadId, outcome: result.outcome, provider });
+    return success(request, result, config, secret, new Date(result.replayOf), deps.apiUrl);
+  }
   logger.info('Lead taken in', {
     leadId: result.leadId,
     outcome: result.outcome,
@@ -364,20 +347,8 @@ function failure(
     if (location) return redirect(location);
     return html(400, renderProblemsPage(error.problems, backLink(request, config)));
   }
-  if (errorNamed(error, 'IdempotencyValidationError')) {
-    return json(422, {
-      error: 'IDEMPOTENCY_KEY_REUSED',
-      message:
-        'This Idempotency-Key was already used with a different body; use a new key for a new submission',
-    });
-  }
-  if (errorNamed(error, 'IdempotencyAlreadyInProgressError')) {
-    const message = 'The same submission is still being processed; retry shortly to get its result';
-    if (style === 'json')
-      return json(409, { error: 'REQUEST_IN_PROGRESS', message }, { 'retry-after': RETRY_AFTER_SECONDS });
-    return html(409, renderMessagePage('Your details are on their way', message, backLink(request, config)), {
-      'retry-after': RETRY_AFTER_SECONDS,
-    });
+  if (error instanceof IdempotencyKeyReusedError) {
+    return json(422, { error: error.code, message: error.message });
   }
   if (isTemporary(error)) {
     logger.warn('Lead not taken in: a dependency is unavailable, asking the client to retry', { error });
@@ -408,16 +379,13 @@ function failure(
 }
 
 /**
- * Transient failures answered with 503: unavailable dependencies, races that a retry resolves
- * (retryable domain errors, a dedupe claim lost without a winner) and idempotency-store failures.
+ * Transient failures answered with 503: unavailable dependencies and races that a retry resolves
+ * (retryable domain errors, a dedupe claim lost without a winner).
  */
 function isTemporary(error: unknown): boolean {
   if (error instanceof DependencyUnavailableError) return true;
   if (error instanceof LeadPipelineError) return error.retryable || error.code === 'DUPLICATE_LEAD';
-  return (
-    errorNamed(error, 'IdempotencyPersistenceLayerError') ||
-    errorNamed(error, 'IdempotencyInconsistentStateError')
-  );
+  return false;
 }
 
 /** The page to send a visitor back to from an error page: the landing page, if it is on the allow-list. */
@@ -446,10 +414,6 @@ function isFormEncoded(headers: Record<string, string>): boolean {
   return (headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
 }
 
-function errorNamed(error: unknown, name: string): boolean {
-  return error instanceof Error && error.name === name;
-}
-
 /** Counts one occurrence as its own EMF record, so its dimensions do not leak onto other metrics. */
 function count(metrics: CaptureDeps['metrics'], name: string, dimensions: Record<string, string>): void {
   const single = metrics.singleMetric();
@@ -465,13 +429,6 @@ function defaultDeps(): CaptureDeps {
     store: new LeadRepository(tableName),
     publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName,
-      keyAttr: 'pk',
-      sortKeyAttr: 'sk',
-      staticPkValue: IDEMPOTENCY_PARTITION,
-      expiryAttr: TTL_ATTRIBUTE,
-    }),
     logger: sharedLogger,
     metrics: sharedMetrics,
     now: () => new Date(),

@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { indexKeys, keys } from '../contracts/table-design';
+import { indexKeys, keys, TTL_ATTRIBUTE } from '../contracts/table-design';
 import { LeadNotFoundError } from '../domain/errors';
 import type { Activity, Lead } from '../domain/lead';
-import type { SaveLeadOptions, StoredCursor } from '../ports/lead-store';
+import type { SaveLeadOptions, StoredCursor, TakenRequest } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
 import { errorName, rethrowAsDomain } from './aws-errors';
 import {
@@ -62,6 +62,40 @@ export class LeadProfiles extends LeadTable {
     }
   }
 
+  /**
+   * Who a submission is and whether it was taken in before, in one strongly consistent
+   * BatchGetItem: the lead holding the dedupe key, and the unexpired claim of the request's key.
+   */
+  async findSubmission(
+    dedupeKey: string,
+    requestKey: string | undefined,
+    now: Date,
+  ): Promise<{ leadId: string | undefined; request: TakenRequest | undefined }> {
+    const dedupe = keys.dedupe(dedupeKey);
+    const claim = requestKey ? keys.captureRequest(requestKey) : undefined;
+    const items = await this.batchGet(claim ? [dedupe, claim] : [dedupe]);
+    const pointer = items.find((item) => item.pk === dedupe.pk);
+    const taken = claim && items.find((item) => item.pk === claim.pk);
+    return {
+      leadId: typeof pointer?.leadId === 'string' ? pointer.leadId : undefined,
+      request: taken ? unexpiredRequest(taken, now) : undefined,
+    };
+  }
+
+  /** The unexpired claim of a request's key, if any (see {@link RequestClaim}). */
+  async findTakenRequest(requestKey: string, now: Date): Promise<TakenRequest | undefined> {
+    const out = await this.send(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: keys.captureRequest(requestKey),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item ? unexpiredRequest(out.Item, now) : undefined;
+  }
+
   /** The id of the lead created from this provider's record (e.g. a Meta leadgen_id), if any. */
   async findLeadIdByExternalId(provider: string, externalId: string): Promise<string | undefined> {
     return this.pointer(keys.external(provider, externalId));
@@ -70,6 +104,8 @@ export class LeadProfiles extends LeadTable {
   /**
    * Creates a lead with its first activities, claiming its dedupe key (and provider id) and
    * storing the events to announce it (`outbox`) in the same transaction, so two concurrent submissions of one person can never make two leads.
+   * The caller's `request`, if given, is claimed in the same transaction.
+   * @throws RequestAlreadyTakenError when the request's key is claimed (whatever else failed).
    * @throws DuplicateLeadError when the dedupe key or provider id is already taken.
    */
   async createLead(
@@ -77,6 +113,7 @@ export class LeadProfiles extends LeadTable {
     activities: readonly Activity[],
     externalId?: { provider: string; id: string },
     outbox?: OutboxEntry,
+    request?: TakenRequest,
   ) {
     const items: TransactItem[] = [];
     const meanings: ItemMeaning[] = [];
@@ -117,6 +154,7 @@ export class LeadProfiles extends LeadTable {
       items.push({ Put: { TableName: this.tableName, Item: outboxItem(outbox) } });
       meanings.push({ kind: 'other' });
     }
+    if (request) this.claimRequest(request, items, meanings);
     await this.transact(items, meanings);
   }
 
@@ -191,6 +229,7 @@ export class LeadProfiles extends LeadTable {
       });
       meanings.push({ kind: 'other' });
     }
+    if (options.request) this.claimRequest(options.request, items, meanings);
     await this.transact(items, meanings);
     return saved;
   }
@@ -268,8 +307,34 @@ export class LeadProfiles extends LeadTable {
     return result;
   }
 
+  /**
+   * The request's claim as a transaction item: taken only if no unexpired claim has its key (an
+   * expired one, not yet deleted by TTL, is overwritten).
+   */
+  private claimRequest(request: TakenRequest, items: TransactItem[], meanings: ItemMeaning[]): void {
+    items.push({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.captureRequest(request.key),
+          entity: 'request',
+          ...request,
+          [TTL_ATTRIBUTE]: request.expiresAt,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #expires < :now',
+        ExpressionAttributeNames: { '#expires': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':now': Math.floor(Date.parse(request.receivedAt) / 1000) },
+      },
+    });
+    meanings.push({ kind: 'request', key: request.key });
+  }
+
   private leadItem(lead: Lead): Record<string, unknown> {
-    const stageAt = lead.pipelineStageAt ?? lead.updatedAt;
+    // Index keys change only when what they index changes: a key that moved on every save (the
+    // lifecycle stage sorted by `updatedAt`) cost a delete and a put in the index per save, two
+    // write units each time. Only pipeline stages are read by time (stale deals); a lifecycle
+    // stage sorts by capture time.
+    const stageAt = lead.pipelineStageAt ?? lead.createdAt;
     return {
       ...lead,
       ...keys.lead(lead.id),
@@ -287,4 +352,19 @@ export class LeadProfiles extends LeadTable {
     );
     return typeof out.Item?.leadId === 'string' ? out.Item.leadId : undefined;
   }
+}
+
+/** A stored request claim, unless it has expired (TTL deletes items late, up to days after). */
+function unexpiredRequest(item: Record<string, unknown>, now: Date): TakenRequest | undefined {
+  if (Number(item[TTL_ATTRIBUTE]) * 1000 <= now.getTime()) return undefined;
+  const { key, fingerprint, receivedAt, expiresAt, leadId, outcome } = item;
+  if (typeof leadId !== 'string' || (outcome !== 'created' && outcome !== 'updated')) return undefined;
+  return {
+    key: String(key),
+    fingerprint: String(fingerprint),
+    receivedAt: String(receivedAt),
+    expiresAt: Number(expiresAt),
+    leadId,
+    outcome,
+  };
 }

@@ -15,6 +15,7 @@ import {
   DuplicateLeadError,
   LeadChangedError,
   RepAtCapacityError,
+  RequestAlreadyTakenError,
   RoundRobinMovedError,
   StepAlreadySentError,
 } from '../domain/errors';
@@ -33,6 +34,7 @@ export type ItemMeaning =
   | { kind: 'counter'; repId: string }
   | { kind: 'cursor'; teamId: string }
   | { kind: 'send'; leadId: string; stepKey: string }
+  | { kind: 'request'; key: string }
   | { kind: 'other' };
 
 // Stored items carry key and index attributes next to the lead's own fields; parsing with a
@@ -164,6 +166,12 @@ export abstract class LeadTable {
         ) {
           throw new DependencyUnavailableError('DynamoDB', error);
         }
+        // A replayed request explains every other failed condition (its own earlier write).
+        reasons.forEach((reason, index) => {
+          const meaning = meanings[index];
+          if (reason.Code === 'ConditionalCheckFailed' && meaning?.kind === 'request')
+            throw new RequestAlreadyTakenError(meaning.key);
+        });
         reasons.forEach((reason, index) => {
           if (reason.Code !== 'ConditionalCheckFailed') return;
           const meaning = meanings[index];
@@ -185,6 +193,8 @@ export abstract class LeadTable {
               throw new RoundRobinMovedError(meaning.teamId);
             case 'send':
               throw new StepAlreadySentError(meaning.leadId, meaning.stepKey);
+            case 'request':
+              throw new RequestAlreadyTakenError(meaning.key);
             case 'other':
               return;
           }

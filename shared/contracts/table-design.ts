@@ -12,7 +12,7 @@
  * | lead by provider id (unique)       | pk `EXT#<provider>#<id>`, sk `EXT` → leadId               |
  * | leads by owner and status          | GSI `byOwner`: `OWNER#<rep>` / `<status>#<createdAt>#<id>`|
  * | leads by team                      | GSI `byTeam`: `TEAM#<team>` / `<createdAt>#<id>`          |
- * | leads by stage                     | GSI `byStage`: `STAGE#<stage>` / `<stageAt>#<id>`         |
+ * | leads by stage                     | GSI `byStage`: `STAGE#<stage>` / `<stageAt>#<id>` (stageAt: pipeline stage entered, else captured) |
  * | leads captured on a day (reports)  | GSI `byDay`: `DAY#<yyyy-mm-dd>` / `<createdAt>#<id>`      |
  * | activity timeline per lead         | pk `LEAD#<id>`, sk `ACT#<at>#<activityId>`                |
  * | score history per lead             | pk `LEAD#<id>`, sk `SCORE#<at>`                           |
@@ -29,6 +29,7 @@
  * | SMS opt-outs (hashed number)       | pk `SMSOPTOUT#<sha256>`, sk `SMSOPTOUT`                   |
  * | auto-response per address per day  | pk `ACK#<sha256>`, sk `DAY#<yyyy-mm-dd>` (TTL)            |
  * | idempotency records (Powertools)   | pk `IDEMPOTENCY#<fn>`, sk `<hash>` (TTL)                  |
+ * | a capture request taken in (TTL)   | pk `IDEMPOTENCY#capture#<sha256 of key>`, sk `REQUEST`    |
  * | Slack requests seen (replays, TTL) | pk `SLACKREQ#<sha256 of signature>`, sk `SLACKREQ`        |
  *
  * The four GSIs project keys only; a reader fetches the leads an index read points at.
@@ -108,6 +109,11 @@ export const keys = {
   slackRequest: (signatureHash: string) => ({ pk: `SLACKREQ#${signatureHash}`, sk: 'SLACKREQ' }),
   slackRequestPartition: (signatureHash: string) => `SLACKREQ#${signatureHash}`,
   repPartition: (repId: string) => `REP#${repId}`,
+  /**
+   * A capture request taken in, written in its lead's own transaction (one partition per key, so
+   * a burst of submissions spreads over the table; the `IDEMPOTENCY#` prefix keeps it erasable).
+   */
+  captureRequest: (keyHash: string) => ({ pk: `IDEMPOTENCY#capture#${keyHash}`, sk: 'REQUEST' }),
   /** Partition of a function's Powertools idempotency records. */
   idempotencyPartition: (functionName: string) => `IDEMPOTENCY#${functionName}`,
 } as const;

@@ -65,6 +65,27 @@ export class DuplicateLeadError extends LeadPipelineError {
   }
 }
 
+/**
+ * The request was taken in already (its idempotency key is claimed): answer it as the first time,
+ * from the stored claim.
+ */
+export class RequestAlreadyTakenError extends LeadPipelineError {
+  readonly code = 'REQUEST_ALREADY_TAKEN';
+  /** Retried, the request is answered from the claim (or, if it expired meanwhile, taken in afresh). */
+  override readonly retryable = true;
+  constructor(readonly key: string) {
+    super(`The request ${key} was already taken in`);
+  }
+}
+
+/** An `Idempotency-Key` reused for a different body: a client bug, never replayed. Maps to HTTP 422. */
+export class IdempotencyKeyReusedError extends LeadPipelineError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor() {
+    super('This Idempotency-Key was already used with a different body; use a new key for a new submission');
+  }
+}
+
 /** Someone else changed the lead since it was read (optimistic concurrency). Retry from a fresh read. */
 export class LeadChangedError extends LeadPipelineError {
   readonly code = 'LEAD_CHANGED';

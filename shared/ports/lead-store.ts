@@ -25,6 +25,28 @@ import type { Page } from './page';
 
 export type { Page };
 
+/**
+ * A caller's request claimed in the lead's own transaction (capture's `Idempotency-Key`, or its
+ * body when it sends none): a replay finds the claim and is answered as the first time, with
+ * no second write and no second announcement.
+ */
+export interface RequestClaim {
+  /** Hash of the request's idempotency key. */
+  readonly key: string;
+  /** Hash of the body: the same key with another body is a client bug, refused (422). */
+  readonly fingerprint: string;
+  /** ISO time the request was received: a replay is answered as of then. */
+  readonly receivedAt: string;
+  /** Epoch seconds after which the claim no longer counts (and DynamoDB TTL deletes it). */
+  readonly expiresAt: number;
+}
+
+/** A claimed request with what it did: the lead it created or updated. */
+export interface TakenRequest extends RequestClaim {
+  readonly leadId: string;
+  readonly outcome: 'created' | 'updated';
+}
+
 /** Options for the lead store's `saveLead`. */
 export interface SaveLeadOptions {
   /** Activities written in the same transaction. */
@@ -42,6 +64,11 @@ export interface SaveLeadOptions {
   readonly scoreHistory?: { readonly at: string; readonly score: unknown };
   /** The events this change must publish, stored in the same transaction (see `ports/outbox.ts`). */
   readonly outbox?: OutboxEntry;
+  /**
+   * The caller's request, claimed in the same transaction.
+   * @throws RequestAlreadyTakenError (from the save) when an unexpired claim has this key.
+   */
+  readonly request?: TakenRequest;
 }
 
 /** A page request of the lead store's `findLeads`. */

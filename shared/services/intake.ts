@@ -4,7 +4,13 @@ import { deriveChannel } from '../domain/attribution';
 import { cleanText } from '../domain/clean-text';
 import { consentStatement, nextConsent } from '../domain/consent';
 import { enrichProfile } from '../domain/enrichment';
-import { DuplicateLeadError, InvalidInputError, LeadChangedError } from '../domain/errors';
+import {
+  DuplicateLeadError,
+  IdempotencyKeyReusedError,
+  InvalidInputError,
+  LeadChangedError,
+  RequestAlreadyTakenError,
+} from '../domain/errors';
 import {
   type Activity,
   type Consent,
@@ -16,6 +22,7 @@ import {
 import { normaliseSubmission } from '../domain/normalise';
 import { mergeProfiles } from '../domain/profile-merge';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../events/catalogue';
+import type { RequestClaim, TakenRequest } from '../ports/lead-store';
 import type { OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';
 
@@ -35,6 +42,13 @@ import { announce } from './announce';
 export interface IntakeStore {
   getLead(leadId: string): Promise<Lead | undefined>;
   findLeadIdByDedupeKey(dedupeKey: string): Promise<string | undefined>;
+  /** The lead holding a dedupe key and the unexpired claim of a request's key, in one read. */
+  findSubmission(
+    dedupeKey: string,
+    requestKey: string | undefined,
+    now: Date,
+  ): Promise<{ leadId: string | undefined; request: TakenRequest | undefined }>;
+  findTakenRequest(requestKey: string, now: Date): Promise<TakenRequest | undefined>;
   findLeadIdByExternalId(provider: string, externalId: string): Promise<string | undefined>;
   claimExternalId(provider: string, externalId: string, leadId: string): Promise<void>;
   createLead(
@@ -42,11 +56,12 @@ export interface IntakeStore {
     activities: readonly Activity[],
     externalId?: { provider: string; id: string },
     outbox?: OutboxEntry,
+    request?: TakenRequest,
   ): Promise<void>;
   saveLead(
     previous: Lead,
     next: Lead,
-    options?: { activities?: readonly Activity[]; outbox?: OutboxEntry },
+    options?: { activities?: readonly Activity[]; outbox?: OutboxEntry; request?: TakenRequest },
   ): Promise<Lead>;
   clearOutbox(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<void>;
   getOutboxEntry(entry: Pick<OutboxEntry, 'id' | 'at'>): Promise<OutboxEntry | undefined>;
@@ -96,6 +111,14 @@ export interface IntakeRequest {
    * schema's limits, and the channel is derived again from the result unless given here.
    */
   readonly source?: Partial<LeadSource>;
+  /**
+   * The caller's request, claimed in the lead's own transaction (capture: its `Idempotency-Key`
+   * or body). A replay within the claim's lifetime writes and publishes nothing and gets the
+   * first outcome back ({@link IntakeResult} `replayOf`); the same key with another body is
+   * refused with {@link IdempotencyKeyReusedError}. Only a request that was taken in is claimed,
+   * so a retry after an error really runs again.
+   */
+  readonly claim?: RequestClaim;
 }
 
 export type IntakeResult = (
@@ -113,6 +136,8 @@ export type IntakeResult = (
    * relay publishes them, so the lead is still processed (log it, do not fail the caller).
    */
   readonly announced?: boolean;
+  /** Set when this answers a replay of a claimed request: the ISO time the first one was received. */
+  readonly replayOf?: string;
 };
 
 const MAX_MERGE_ATTEMPTS = 3;
@@ -150,11 +175,12 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
     mergeInto(leadId, normalised.profile, consent, source, normalised.warnings, request, deps, now);
   // Independent reads, one round trip: whether the person is known, and the visitor's history
   // (attached to a new lead in its own transaction below).
-  const [existingId, visitorEvents] = await Promise.all([
-    store.findLeadIdByDedupeKey(normalised.profile.dedupeKey),
+  const [known, visitorEvents] = await Promise.all([
+    store.findSubmission(normalised.profile.dedupeKey, request.claim?.key, now),
     request.visitorId ? store.listVisitorEvents(request.visitorId) : Promise.resolve([]),
   ]);
-  if (existingId) return merge(existingId);
+  if (known.request && request.claim) return replay(known.request, request.claim);
+  if (known.leadId) return merge(known.leadId);
 
   const leadId = newId();
   const lead: Lead = {
@@ -198,8 +224,12 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
       [captured, ...inTransaction],
       request.externalId ? { provider: request.provider, id: request.externalId } : undefined,
       outbox,
+      request.claim && { ...request.claim, leadId, outcome: 'created' },
     );
   } catch (error) {
+    // The same request, taken in concurrently by another invocation: answer as it did.
+    if (error instanceof RequestAlreadyTakenError && request.claim)
+      return replayTaken(request.claim, error, deps, now);
     // Lost a race with a concurrent submission of the same person: merge into theirs.
     if (error instanceof DuplicateLeadError) {
       // The same provider record delivered twice at once: the other delivery stored it.
@@ -216,6 +246,34 @@ export async function intakeLead(request: IntakeRequest, deps: IntakeDeps): Prom
   if (history.length > inTransaction.length) await store.addActivities(history.slice(inTransaction.length));
   const announced = await announce(outbox, { publisher: deps.publisher, outbox: outboxOf(store) });
   return { outcome: 'created', leadId, warnings: normalised.warnings, announced: announced.published };
+}
+
+/**
+ * A replay of a claimed request: the first outcome, or {@link IdempotencyKeyReusedError} when the
+ * key came with another body.
+ */
+function replay(taken: TakenRequest, claim: RequestClaim): IntakeResult {
+  if (taken.fingerprint !== claim.fingerprint) throw new IdempotencyKeyReusedError();
+  return {
+    outcome: taken.outcome,
+    leadId: taken.leadId,
+    warnings: [],
+    changed: [],
+    replayOf: taken.receivedAt,
+  };
+}
+
+/** A transaction found the request's claim taken by a concurrent invocation: answer from the claim. */
+async function replayTaken(
+  claim: RequestClaim,
+  taken: RequestAlreadyTakenError,
+  deps: IntakeDeps,
+  now: Date,
+): Promise<IntakeResult> {
+  const stored = await deps.store.findTakenRequest(claim.key, now);
+  // Claimed, then gone (it expired in between): retryable, and the retry takes the request in afresh.
+  if (!stored) throw taken;
+  return replay(stored, claim);
 }
 
 /**
@@ -306,8 +364,14 @@ async function mergeInto(
     if (existing.status === 'new' && existing.score === undefined) events.push(capturedEvent(next));
     const outbox: OutboxEntry = { id: activity.id, at, events };
     try {
-      await store.saveLead(existing, next, { activities: [activity, ...offered], outbox });
+      await store.saveLead(existing, next, {
+        activities: [activity, ...offered],
+        outbox,
+        ...(request.claim ? { request: { ...request.claim, leadId, outcome: 'updated' as const } } : {}),
+      });
     } catch (error) {
+      if (error instanceof RequestAlreadyTakenError && request.claim)
+        return replayTaken(request.claim, error, deps, now);
       if (error instanceof LeadChangedError && attempt < MAX_MERGE_ATTEMPTS) continue;
       throw error;
     }

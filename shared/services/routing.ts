@@ -23,6 +23,7 @@ import type { EventSink } from '../ports/events';
 import type { HeldLeadEntry, SaveLeadOptions, StoredCursor } from '../ports/lead-store';
 import type { Outbox, OutboxEntry } from '../ports/outbox';
 import { announce } from './announce';
+import { waitAfterConflict } from './conflict-backoff';
 import { ROUTABLE_STATUSES } from './scoring';
 
 /**
@@ -38,10 +39,12 @@ import { ROUTABLE_STATUSES } from './scoring';
  * leads whose time has come; the route function runs it on a schedule (see its handler).
  *
  * Exactly once per triggering event: every routing change writes an activity whose id is
- * derived from the trigger key (the EventBridge event id, or the hold being released), holding
- * the event it caused. A lead that is already routed is left alone; if the activity of THIS
- * trigger is on it, the earlier attempt saved the change together with its event (an outbox
- * entry, published then or by the relay), so nothing is redone (no idempotency record per step).
+ * derived from the trigger key (the EventBridge event id, or the hold being released). A lead
+ * that is already routed is left alone; if the activity of THIS trigger is on it, the earlier
+ * attempt saved the change together with its event (an outbox entry, published then or by the
+ * relay), so nothing is redone (no idempotency record per step). The event lives in the outbox
+ * entry only: a copy in the activity was read by nothing and took it past 1 KB, which doubled
+ * its write units in every routing transaction, refused ones included.
  */
 
 /** The storage operations routing needs (implemented by `LeadRepository`). */
@@ -70,6 +73,8 @@ export interface RouteLeadDeps {
   readonly now: Date;
   /** Routing attempts when the lead, a counter or a cursor changes concurrently. @default 5 */
   readonly maxAttempts?: number;
+  /** The wait before the next attempt after a conflict. @default waitAfterConflict (random, growing) */
+  readonly backoff?: (attempt: number) => Promise<void>;
 }
 
 /** Options of {@link routeLeadNow}. */
@@ -175,7 +180,10 @@ export async function routeLeadNow(
           return await nurture(deps, lead, decision, activityId);
       }
     } catch (error) {
-      if (isRoutingConflict(error) && attempt < maxAttempts) continue;
+      if (isRoutingConflict(error) && attempt < maxAttempts) {
+        await (deps.backoff ?? waitAfterConflict)(attempt);
+        continue;
+      }
       throw error;
     }
   }
@@ -226,7 +234,7 @@ async function assign(
         }
       : {}),
     requireUnassigned: true,
-    activities: [routingActivity(activityId, lead.id, 'assigned', at, decision, event)],
+    activities: [routingActivity(activityId, lead.id, 'assigned', at, decision)],
     outbox: { id: activityId, at, events: [event] },
   });
   return {
@@ -270,7 +278,7 @@ async function hold(
       updatedAt: at,
     },
     {
-      activities: [routingActivity(activityId, lead.id, 'held', at, decision, event)],
+      activities: [routingActivity(activityId, lead.id, 'held', at, decision)],
       outbox: { id: activityId, at, events: [event] },
     },
   );
@@ -304,7 +312,7 @@ async function nurture(
     lead,
     { ...rest, status: 'nurturing', nurtureSequence: decision.sequenceId, updatedAt: at },
     {
-      activities: [routingActivity(activityId, lead.id, 'nurture_enrolled', at, decision, event)],
+      activities: [routingActivity(activityId, lead.id, 'nurture_enrolled', at, decision)],
       outbox: { id: activityId, at, events: [event] },
     },
   );
@@ -325,7 +333,6 @@ function routingActivity(
   type: 'assigned' | 'held' | 'nurture_enrolled',
   at: string,
   decision: AssignDecision | HoldDecision | NurtureDecision,
-  event: PipelineEvent<'Lead Assigned' | 'Lead Held' | 'Lead Nurtured'>,
 ): Activity {
   const explanation: RoutingExplanation = decision.explanation;
   return {
@@ -343,7 +350,6 @@ function routingActivity(
         : {}),
       ...(decision.outcome === 'nurture' ? { sequenceId: decision.sequenceId } : {}),
       explanation: JSON.parse(JSON.stringify(explanation)) as unknown,
-      event: { detailType: event.detailType, detail: event.detail },
     },
   };
 }

@@ -22,6 +22,7 @@ import {
 } from '../domain/sla';
 import { type DetailType, type EventDetail, type PipelineEvent, pipelineEvent } from '../events/catalogue';
 import type { SaveLeadOptions, StoredCursor } from '../ports/lead-store';
+import { waitAfterConflict } from './conflict-backoff';
 
 /**
  * The SLA ladder's use cases: start the ladder for an assignment (its first deadline, under a
@@ -63,6 +64,8 @@ export interface SlaDeps {
   readonly publisher: SlaPublisher;
   readonly config: Pick<ClientConfig, 'sla' | 'reps' | 'teams' | 'territories' | 'routing'>;
   readonly now?: () => Date;
+  /** The wait before the next attempt after a conflict. @default waitAfterConflict (random, growing) */
+  readonly backoff?: (attempt: number) => Promise<void>;
 }
 
 /** What every task receives: the execution input and the execution's id. */
@@ -315,7 +318,10 @@ export async function escalate(deps: SlaDeps, task: SlaTimedTask): Promise<SlaTi
     try {
       saved = await deps.store.saveLead(lead, next, { ...options, activities: [activity] });
     } catch (error) {
-      if (isConflict(error) && attempt < MAX_WRITE_ATTEMPTS) continue;
+      if (isConflict(error) && attempt < MAX_WRITE_ATTEMPTS) {
+        await (deps.backoff ?? waitAfterConflict)(attempt);
+        continue;
+      }
       throw error;
     }
     await deps.publisher.publish(...stepEvents(deps, task, saved, applied));
@@ -387,7 +393,10 @@ export async function markUnworked(deps: SlaDeps, task: SlaTimedTask): Promise<U
     try {
       saved = await deps.store.saveLead(lead, next, { activities: [activity] });
     } catch (error) {
-      if (error instanceof LeadChangedError && attempt < MAX_WRITE_ATTEMPTS) continue;
+      if (error instanceof LeadChangedError && attempt < MAX_WRITE_ATTEMPTS) {
+        await (deps.backoff ?? waitAfterConflict)(attempt);
+        continue;
+      }
       throw error;
     }
     await deps.publisher.publish(unworkedEvent(task, saved, managerId, lastOwner, now));

@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HeldLeadQueue } from '../../shared/adapters/held-lead-queue';
@@ -13,6 +19,7 @@ import { LeadTasks } from '../../shared/adapters/lead-tasks';
 import { SendLedger } from '../../shared/adapters/send-ledger';
 import { VisitorEvents } from '../../shared/adapters/visitor-events';
 import { LeadNotFoundError } from '../../shared/domain/errors';
+import { janeDoeLead } from './jane-doe-lead';
 
 const TABLE = 'leads';
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -84,5 +91,34 @@ describe('the lead table split by aggregate', () => {
     const removed = ddb.commandCalls(DeleteCommand)[0]?.args[0].input;
     expect(put).toMatchObject({ TableName: TABLE, Item: { entity: 'held', leadId: 'lead-1' } });
     expect(removed?.Key).toEqual({ pk: put?.Item?.pk, sk: put?.Item?.sk });
+  });
+});
+
+describe('the lead item’s index keys', () => {
+  const INDEX_KEYS = ['ownerPk', 'ownerSk', 'teamPk', 'teamSk', 'stagePk', 'stageSk', 'dayPk', 'daySk'];
+  const indexKeysOf = (call: number) => {
+    const item = ddb.commandCalls(TransactWriteCommand)[call]?.args[0].input.TransactItems?.[0]?.Put?.Item;
+    return Object.fromEntries(INDEX_KEYS.map((k) => [k, item?.[k]]));
+  };
+
+  it('stay put on a save that changes neither owner, status nor stage (no index write is billed)', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const profiles = new LeadProfiles(TABLE, docClient);
+    const lead = janeDoeLead();
+    await profiles.saveLead(lead, { ...lead, priority: 'normal', updatedAt: '2025-11-24T15:10:00.000Z' });
+    await profiles.saveLead(lead, { ...lead, unsubscribed: true, updatedAt: '2025-11-25T09:00:00.000Z' });
+    expect(indexKeysOf(1)).toEqual(indexKeysOf(0));
+    // A lifecycle stage sorts by capture time; a pipeline stage by when the deal entered it.
+    expect(indexKeysOf(0)).toMatchObject({ stagePk: 'STAGE#SQL', stageSk: `${lead.createdAt}#lead-1` });
+    await profiles.saveLead(lead, {
+      ...lead,
+      pipelineStage: 'demo',
+      pipelineStageAt: '2025-11-26T10:00:00.000Z',
+      updatedAt: '2025-11-26T10:00:00.000Z',
+    });
+    expect(indexKeysOf(2)).toMatchObject({
+      stagePk: 'STAGE#demo',
+      stageSk: '2025-11-26T10:00:00.000Z#lead-1',
+    });
   });
 });

@@ -1,19 +1,16 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import {
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
   TransactionCanceledException,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -22,11 +19,11 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CaptureDeps, createHandler, IDEMPOTENCY_PARTITION } from '../../../functions/capture/handler';
+import { type CaptureDeps, createHandler } from '../../../functions/capture/handler';
 import { EventPublisher } from '../../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../../shared/adapters/lead-repository';
@@ -60,10 +57,12 @@ const config = {
 };
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const THANKS = config.capture.thankYouUrl;
+/** Where capture claims a request it took in (one partition per request key). */
+const REQUESTS = 'IDEMPOTENCY#capture#';
 
 // ---------------------------------------------------------------------------------------------
 // An in-memory table behind the mocked SDK clients, so the REAL adapters (LeadRepository,
-// EventPublisher, Powertools' DynamoDBPersistenceLayer and SecretsProvider) run unchanged.
+// EventPublisher and SecretsProvider) run unchanged.
 
 type Item = Record<string, unknown>;
 
@@ -104,6 +103,9 @@ class FakeTable {
     if (!condition) return true;
     if (condition === 'attribute_not_exists(pk)') return existing === undefined;
     if (condition === '#version = :version') return existing?.version === values?.[':version'];
+    // A request claim: free, or expired.
+    if (condition === 'attribute_not_exists(pk) OR #expires < :now')
+      return existing === undefined || Number(existing[TTL_ATTRIBUTE]) < Number(values?.[':now']);
     throw new Error(`FakeTable: unsupported condition ${condition}`);
   }
 
@@ -133,6 +135,17 @@ class FakeTable {
   }
 }
 
+function batchGet(input: BatchGetCommandInput) {
+  return {
+    Responses: Object.fromEntries(
+      Object.entries(input.RequestItems ?? {}).map(([name, request]) => [
+        name,
+        (request.Keys ?? []).map((key) => table.get(key)).filter(Boolean),
+      ]),
+    ),
+  };
+}
+
 const ddb = mockClient(DynamoDBDocumentClient);
 const raw = mockClient(DynamoDBClient);
 const events = mockClient(EventBridgeClient);
@@ -141,6 +154,7 @@ let table: FakeTable;
 
 function wireTable(): void {
   ddb.on(GetCommand).callsFake((input) => ({ Item: table.get(input.Key) }));
+  ddb.on(BatchGetCommand).callsFake(batchGet);
   ddb.on(TransactWriteCommand).callsFake((input) => {
     table.transact(input);
     return {};
@@ -162,47 +176,6 @@ function wireTable(): void {
       .filter((i) => i.pk === input.ExpressionAttributeValues?.[':pk'])
       .sort((a, b) => String(a.sk).localeCompare(String(b.sk))),
   }));
-
-  // Powertools idempotency records, with the conditions DynamoDBPersistenceLayer sends.
-  raw.on(PutItemCommand).callsFake((input) => {
-    const item = unmarshall(input.Item ?? {});
-    const existing = table.get(item);
-    const now = Date.now();
-    const free =
-      !existing ||
-      Number(existing[TTL_ATTRIBUTE]) < now / 1000 ||
-      (existing.status === 'INPROGRESS' &&
-        existing.in_progress_expiration !== undefined &&
-        Number(existing.in_progress_expiration) < now);
-    if (!free) {
-      throw new ConditionalCheckFailedException({
-        message: 'exists',
-        $metadata: {},
-        Item: marshall(existing),
-      });
-    }
-    table.put(item);
-    return {};
-  });
-  raw.on(UpdateItemCommand).callsFake((input) => {
-    const key = unmarshall(input.Key ?? {});
-    const item = table.get(key) ?? { ...key };
-    const values = unmarshall(input.ExpressionAttributeValues ?? {});
-    for (const clause of String(input.UpdateExpression).replace(/^SET /, '').split(',')) {
-      const [name, value] = clause.split('=').map((s) => s.trim());
-      item[String(input.ExpressionAttributeNames?.[String(name)])] = values[String(value)];
-    }
-    table.put(item);
-    return {};
-  });
-  raw.on(DeleteItemCommand).callsFake((input) => {
-    table.items.delete(FakeTable.id(unmarshall(input.Key ?? {})));
-    return {};
-  });
-  raw.on(GetItemCommand).callsFake((input) => {
-    const item = table.get(unmarshall(input.Key ?? {}));
-    return { Item: item ? marshall(item) : undefined };
-  });
 
   events.on(PutEventsCommand).callsFake((input) => ({
     FailedEntryCount: 0,
@@ -229,19 +202,10 @@ function deps(overrides: Partial<CaptureDeps> = {}): CaptureDeps {
       'arn:aws:secretsmanager:eu-west-1:1:secret:integrations',
       new SecretsProvider(),
     ),
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: TABLE,
-      keyAttr: 'pk',
-      sortKeyAttr: 'sk',
-      staticPkValue: IDEMPOTENCY_PARTITION,
-      expiryAttr: TTL_ATTRIBUTE,
-      awsSdkV3Client: new DynamoDBClient({}),
-    }),
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
     now: () => NOW,
     newId: () => `id-${++ids}`,
-    sleep: async () => {},
     ...overrides,
   };
 }
@@ -398,6 +362,8 @@ describe('capture: JSON submissions', () => {
       'DEDUPE#ana.lopez@acme-widgets.example DEDUPE',
       `LEAD#id-1 ACT#${NOW.toISOString()}#id-1-captured`,
       `OUTBOX ${NOW.toISOString()}#id-1-captured`,
+      // The request's claim (a replay finds it): no separate idempotency record.
+      expect.stringMatching(/^IDEMPOTENCY#capture#[\w-]{43} REQUEST$/),
     ]);
     const lead = table.get({ pk: 'LEAD#id-1', sk: 'PROFILE' });
     expect(lead).toMatchObject({
@@ -835,10 +801,39 @@ describe('capture: duplicate delivery (idempotency)', () => {
     expect(transactCalls()).toHaveLength(1);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
     expect(table.leads()).toHaveLength(1);
-    const records = table.byPrefix(IDEMPOTENCY_PARTITION);
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ status: 'COMPLETED', sk: expect.stringMatching(/^capture#/) });
-    expect(Number(records[0]?.[TTL_ATTRIBUTE]) - Date.now() / 1000).toBeGreaterThan(23.9 * 3600);
+    // The claim was written in the lead's own transaction: no separate record, no second write.
+    const written = transactCalls()[0]?.args[0].input.TransactItems?.map((t) => t.Put?.Item) ?? [];
+    const claim = written.find((i) => String(i?.pk).startsWith(REQUESTS));
+    expect(claim).toMatchObject({ entity: 'request', leadId: 'id-1', outcome: 'created', sk: 'REQUEST' });
+    expect(table.byPrefix(REQUESTS)).toHaveLength(1);
+    expect(Number(claim?.[TTL_ATTRIBUTE])).toBe(NOW.getTime() / 1000 + 24 * 3600);
+    // The replay was one read: the dedupe pointer and the claim in one BatchGetItem.
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('answers a replay of a resubmission (an update) the same, without merging twice', async () => {
+    seedExistingLead();
+    const post = () => jsonPost({ ...person, jobTitle: 'CTO' }, { 'Idempotency-Key': 'again-1' });
+    const first = await handler(post(), context);
+    const second = await handler(post(), context);
+    expect(first.statusCode).toBe(200);
+    expect(bodyOf(first)).toEqual({ leadId: 'lead-existing', status: 'updated' });
+    expect(second).toEqual(first);
+    expect(transactCalls()).toHaveLength(1);
+    expect(publishedDetails().map((e) => e.type)).toEqual(['Activity Recorded']);
+    expect(table.byPrefix(REQUESTS)[0]).toMatchObject({ leadId: 'lead-existing', outcome: 'updated' });
+  });
+
+  it('takes a request in afresh once its claim has expired (capture.idempotencyHours)', async () => {
+    const post = () => jsonPost(person, { 'Idempotency-Key': 'old-key' });
+    await handler(post(), context);
+    const later = createHandler(deps({ now: () => new Date(NOW.getTime() + 25 * 3600_000) }));
+    const again = await later(post(), context);
+    // The person is known now, so the expired key's request merges (200), and claims the key again.
+    expect(again.statusCode).toBe(200);
+    expect(transactCalls()).toHaveLength(2);
+    expect(table.byPrefix(REQUESTS)[0]).toMatchObject({ outcome: 'updated' });
   });
 
   it('treats two identical form posts without a key as one (double click)', async () => {
@@ -870,36 +865,41 @@ describe('capture: duplicate delivery (idempotency)', () => {
     expect(table.leads()).toHaveLength(1);
   });
 
-  it('waits for a concurrent identical request and returns its stored answer', async () => {
-    // The first delivery is still running when the second one arrives.
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
+  /** Holds every BatchGetItem until `count` have arrived: concurrent requests that all read before any writes. */
+  function readTogether(count: number): void {
+    let arrived = 0;
+    let open: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      open = resolve;
     });
-    const slowSecrets = {
-      read: async () => {
-        await gate;
-        return { signingKey: SIGNING_KEY } as Awaited<ReturnType<CaptureDeps['secrets']['read']>>;
-      },
-    };
-    const sleeps: number[] = [];
-    const slow = createHandler(
-      deps({
-        secrets: slowSecrets,
-        sleep: async (ms) => {
-          sleeps.push(ms);
-          release();
-          await new Promise((r) => setTimeout(r, 5));
-        },
-      }),
-    );
-    const first = slow(jsonPost(person, { 'idempotency-key': 'k' }), context);
-    const second = slow(jsonPost(person, { 'idempotency-key': 'k' }), context);
-    const [a, b] = await Promise.all([first, second]);
+    ddb.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => {
+      if (++arrived === count) open();
+      await barrier;
+      return batchGet(input);
+    });
+  }
+
+  it('answers two concurrent identical requests alike: one lead, one announcement', async () => {
+    readTogether(2);
+    const post = () => jsonPost(person, { 'idempotency-key': 'k' });
+    const [a, b] = await Promise.all([handler(post(), context), handler(post(), context)]);
     expect(a.statusCode).toBe(201);
     expect(b).toEqual(a);
-    expect(sleeps.length).toBeGreaterThan(0);
-    expect(transactCalls()).toHaveLength(1);
+    // Both read before either wrote; the loser's transaction was refused by the winner's claim.
+    expect(transactCalls()).toHaveLength(2);
+    expect(table.leads()).toHaveLength(1);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(table.byPrefix(REQUESTS)).toHaveLength(1);
+  });
+
+  it('refuses the concurrent loser of a key reused for another body with 422', async () => {
+    readTogether(2);
+    const [a, b] = await Promise.all([
+      handler(jsonPost(person, { 'idempotency-key': 'shared' }), context),
+      handler(jsonPost({ ...person, email: 'zoe@other.example' }, { 'idempotency-key': 'shared' }), context),
+    ]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([201, 422]);
+    expect(table.leads()).toHaveLength(1);
   });
 });
 
@@ -918,8 +918,8 @@ describe('capture: AWS failures', () => {
     expect(failed.headers?.['retry-after']).toBe('5');
     expect(bodyOf(failed).error).toBe('TEMPORARILY_UNAVAILABLE');
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
-    // The 503 was not remembered: Powertools deleted the in-progress record.
-    expect(table.byPrefix(IDEMPOTENCY_PARTITION)).toHaveLength(0);
+    // The 503 was not remembered: the claim is written only with the lead.
+    expect(table.byPrefix(REQUESTS)).toHaveLength(0);
 
     ddb.on(TransactWriteCommand).callsFake((input) => {
       table.transact(input);
@@ -970,8 +970,8 @@ describe('capture: AWS failures', () => {
   });
 
   it('never says "Nothing was saved" on a 503: the lead may be stored already', async () => {
-    // The lead is written, then attaching the visitor's history fails.
-    raw.on(PutItemCommand).rejects(
+    // An unavailable table: whether the lead was written is unknown to the caller.
+    ddb.on(TransactWriteCommand).rejects(
       Object.assign(new Error('Service unavailable'), {
         name: 'ServiceUnavailable',
         $metadata: { httpStatusCode: 503 },
@@ -984,7 +984,7 @@ describe('capture: AWS failures', () => {
   });
 
   it('answers a form post with a retry page when DynamoDB is unavailable', async () => {
-    raw.on(PutItemCommand).rejects(
+    ddb.on(BatchGetCommand).rejects(
       Object.assign(new Error('Service unavailable'), {
         name: 'ServiceUnavailable',
         $metadata: { httpStatusCode: 503 },
@@ -1009,7 +1009,7 @@ describe('capture: AWS failures', () => {
     const result = await handler(jsonPost(person), context);
     expect(result.statusCode).toBe(503);
     expect(transactCalls()).toHaveLength(0);
-    expect(table.byPrefix(IDEMPOTENCY_PARTITION)).toHaveLength(0);
+    expect(table.byPrefix(REQUESTS)).toHaveLength(0);
   });
 });
 

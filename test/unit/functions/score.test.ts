@@ -112,10 +112,11 @@ describe('score handler', () => {
       ['served-country', 5],
       ['phone-given', 3],
     ]);
+    // The history entry holds the figures only (the explanation is the lead's): under 1 KB.
     expect(h.table.scoreHistory('lead-1')).toEqual([
       expect.objectContaining({
         sk: `SCORE#${NOW.toISOString()}`,
-        score: expect.objectContaining({ total: 83 }),
+        score: { total: 83, fit: 53, engagement: 30, stage: 'SQL' },
       }),
     ]);
     expect(h.published).toEqual([
