@@ -1,4 +1,3 @@
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { type EnrichmentProvider, enrichmentProviderFor } from '../../shared/adapters/enrichment-provider';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
@@ -11,9 +10,8 @@ import {
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
-import { receivePipelineEvent } from '../../shared/events/receive';
+import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
 import { type EnrichLeadResult, enrichLead } from '../../shared/services/enrichment';
 
 /**
@@ -39,29 +37,28 @@ export type EnrichOutcome = EnrichLeadResult | { readonly outcome: 'pending' };
 
 /** Builds the enrich handler: parses `Lead Captured`, enriches once per event, publishes `Lead Enriched`. */
 export function createHandler(deps: Deps) {
-  return async (event: unknown, context?: Context): Promise<EnrichOutcome> => {
-    deps.steps.useLambdaContext(context);
-    const { id, detail } = receivePipelineEvent(event, ['Lead Captured']);
-    const log = { leadId: detail.leadId, eventId: id, isTest: detail.isTest };
-    if (detail.pending) {
+  return eventConsumer({
+    types: ['Lead Captured'],
+    decide: async ({ id, detail }, context): Promise<EnrichOutcome> => {
       // The provider's fields are still missing; a later Lead Captured brings the complete lead.
-      logger.info('Lead is pending; enrichment waits for its fields', log);
-      return { outcome: 'pending' };
-    }
-    const now = deps.now();
-    const result = await decideThenPublish(deps.steps, deps.publisher, id, () =>
-      enrichLead(detail.leadId, { store: deps.repository, provider: deps.provider, now }),
-    );
-    if (result.outcome === 'missing') logger.warn('Lead not found (erased?); nothing to enrich', log);
-    else
-      logger.info('Lead enriched', {
-        ...log,
-        outcome: result.outcome,
-        fields: result.changed,
-        providerUsed: result.providerUsed,
-      });
-    return result;
-  };
+      if (detail.pending) return { outcome: 'pending' };
+      deps.steps.useLambdaContext(context);
+      const now = deps.now();
+      return decideThenPublish(deps.steps, deps.publisher, id, () =>
+        enrichLead(detail.leadId, { store: deps.repository, provider: deps.provider, now }),
+      );
+    },
+    describe: (result) => {
+      if (result.outcome === 'pending')
+        return { message: 'Lead is pending; enrichment waits for its fields' };
+      if (result.outcome === 'missing')
+        return { message: 'Lead not found (erased?); nothing to enrich', level: 'warn' };
+      return {
+        message: 'Lead enriched',
+        keys: { outcome: result.outcome, fields: result.changed, providerUsed: result.providerUsed },
+      };
+    },
+  });
 }
 
 function defaultDeps(): Deps {

@@ -1,4 +1,3 @@
-import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import {
@@ -11,7 +10,7 @@ import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { receivePipelineEvent } from '../../shared/events/receive';
+import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import type { LeadsPublisher, LeadsStore, SlaClock } from '../../shared/services/leads';
@@ -36,27 +35,30 @@ export interface Deps {
 }
 
 export function createHandler(deps: Deps) {
-  return async (event: unknown, context?: Context): Promise<MeetingDecision> => {
-    deps.steps.useLambdaContext(context);
-    const { detail } = receivePipelineEvent(event, ['Activity Recorded']);
-    const decision = await decideThenPublish(deps.steps, deps.publisher, meetingStepKey(detail), () =>
-      followUpMeeting(detail, {
-        store: deps.store,
-        publisher: deps.publisher,
-        sla: deps.sla,
-        config: deps.config,
-        warn: (message, details) => logger.warn(message, details),
-      }),
-    );
-    logger.info('Meeting followed up', {
-      leadId: detail.leadId,
-      activityId: detail.activityId,
-      outcome: decision.outcome,
-      contacted: decision.contacted,
-      via: decision.via,
-    });
-    return decision;
-  };
+  return eventConsumer({
+    types: ['Activity Recorded'],
+    decide: ({ detail }, context): Promise<MeetingDecision> => {
+      deps.steps.useLambdaContext(context);
+      return decideThenPublish(deps.steps, deps.publisher, meetingStepKey(detail), () =>
+        followUpMeeting(detail, {
+          store: deps.store,
+          publisher: deps.publisher,
+          sla: deps.sla,
+          config: deps.config,
+          warn: (message, details) => logger.warn(message, details),
+        }),
+      );
+    },
+    describe: (decision, { detail }) => ({
+      message: 'Meeting followed up',
+      keys: {
+        activityId: detail.activityId,
+        outcome: decision.outcome,
+        contacted: decision.contacted,
+        via: decision.via,
+      },
+    }),
+  });
 }
 
 function defaultDeps(): Deps {

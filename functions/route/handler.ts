@@ -54,8 +54,7 @@ export type RouteHandlerResult =
 export function createHandler(deps: Deps) {
   const consume = eventConsumer({
     types: ['Lead Scored'],
-    publisher: deps.publisher,
-    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
+    announce: { publisher: deps.publisher, outbox: { clear: (entry) => deps.repository.clearOutbox(entry) } },
     decide: async ({ id, detail }): Promise<RouteLeadResult | { outcome: 'ignored'; events: [] }> => {
       // The rule only forwards routable scores; anything else is a misrouted event.
       if (!detail.routable) return { outcome: 'ignored', events: [] };

@@ -43,8 +43,7 @@ const TRIGGERS = {
 export function createHandler(deps: Deps) {
   return eventConsumer({
     types: ['Lead Captured', 'Lead Enriched', 'Activity Recorded'],
-    publisher: deps.publisher,
-    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
+    announce: { publisher: deps.publisher, outbox: { clear: (entry) => deps.repository.clearOutbox(entry) } },
     decide: async (received): Promise<RescoreLeadResult> => {
       // The rule forwards complete leads only; a pending lead is scored once its fields arrive.
       if (received.detailType === 'Lead Captured' && received.detail.pending)
