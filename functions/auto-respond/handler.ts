@@ -50,12 +50,12 @@ export function createHandler(deps: Deps) {
       const keys = { provider: detail.provider, ...result };
       if (result.outcome === 'sent')
         return result.confirmed
-          ? { message: 'Auto-response sent', keys, count: ['AutoResponsesSent'] }
+          ? { message: 'Auto-response sent', keys, count: { AutoResponsesSent: 1 } }
           : {
               message: 'Auto-response sent without confirmation from SES',
               level: 'warn',
               keys,
-              count: ['AutoResponsesSent'],
+              count: { AutoResponsesSent: 1 },
             };
       if (result.reason === 'refused')
         return { message: 'SES refused the auto-response; it will not be retried', level: 'error', keys };

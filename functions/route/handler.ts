@@ -1,4 +1,6 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
@@ -6,9 +8,8 @@ import { clientConfig } from '../../shared/config/runtime';
 import type { RoutingConfig } from '../../shared/domain/routing-decisions';
 import { isEventOf } from '../../shared/events/receive';
 import type { EventSink } from '../../shared/ports/events';
-import { eventConsumer } from '../../shared/runtime/consumer';
+import { consumer, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
 import {
   type ReleaseSummary,
   type RouteLeadResult,
@@ -84,20 +85,30 @@ export function createHandler(deps: Deps) {
     },
   });
 
-  return async (event: unknown, context?: Context): Promise<RouteHandlerResult> => {
-    if (isEventOf(event, 'aws.events', 'Scheduled Event')) {
-      const summary = await releaseHeldLeads(deps.now(), {
+  const release = consumer({
+    schema: ScheduledEventSchema,
+    decide: async (): Promise<RouteHandlerResult & { outcome: 'released' }> => ({
+      outcome: 'released',
+      ...(await releaseHeldLeads(deps.now(), {
         store: deps.repository,
         config: deps.config,
         publisher: deps.publisher,
         outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
-      });
-      logger.info('Held leads released', { due: summary.due, outcomes: summary.outcomes });
-      return { outcome: 'released', ...summary };
-    }
-    return consume(event, context);
-  };
+      })),
+    }),
+    describe: ({ due, outcomes }) => ({ message: 'Held leads released', keys: { due, outcomes } }),
+  });
+
+  // One function, two triggers: the schedule releases held leads, a Lead Scored is routed.
+  return (event: unknown, context?: Partial<Context>): Promise<RouteHandlerResult> =>
+    isEventOf(event, 'aws.events', 'Scheduled Event') ? release(event, context) : consume(event, context);
 }
+
+/** The schedule's event (EventBridge Scheduler's rule target): only its arrival matters. */
+const ScheduledEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+});
 
 function defaultDeps(): Deps {
   return {

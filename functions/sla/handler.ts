@@ -61,7 +61,7 @@ export function createHandler(deps: SlaDeps) {
         return {
           message: 'SLA ladder ended',
           keys: { ...result },
-          count: result.outcome === 'unworked' ? ['LeadsUnworked'] : [],
+          count: { LeadsUnworked: result.outcome === 'unworked' ? 1 : 0 },
         };
       return {
         message: 'SLA escalation step done',
@@ -71,7 +71,7 @@ export function createHandler(deps: SlaDeps) {
           exhausted: result.exhausted,
           waitUntil: result.waitUntil,
         },
-        count: result.ladderStep > task.timer.ladderStep ? ['SlaEscalations'] : [],
+        count: { SlaEscalations: result.ladderStep > task.timer.ladderStep ? 1 : 0 },
       };
     },
     retryAs: (error) => new SlaRetryableError(error),

@@ -43,8 +43,8 @@ export interface ConsumerLogLine {
   /** @default 'info' */
   readonly level?: 'debug' | 'info' | 'warn' | 'error';
   readonly keys?: Record<string, unknown>;
-  /** Metrics this event counts (one each, `Count`). @default - none */
-  readonly count?: readonly string[];
+  /** Metrics this event counts (name → count, unit `Count`; zero is not sent). @default - none */
+  readonly count?: Readonly<Record<string, number>>;
 }
 
 /** Where a consumer's decisions are announced: the bus, and the outbox its entries are cleared from. */
@@ -115,7 +115,8 @@ export function consumerMiddleware<E, R>(spec: ConsumerSpec<E, R>): MiddlewareOb
         announced.set(request, outcome);
       }
       const line = spec.describe(result, event);
-      for (const name of line.count ?? []) metrics.addMetric(name, MetricUnit.Count, 1);
+      for (const [name, value] of Object.entries(line.count ?? {}))
+        if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
       logger[line.level ?? 'info'](line.message, { ...line.keys, ...outcome });
     },
     onError: (request) => {
@@ -136,7 +137,7 @@ export function consumerMiddleware<E, R>(spec: ConsumerSpec<E, R>): MiddlewareOb
  */
 export function consumer<E, R>(
   spec: ConsumerSpec<E, R>,
-): (event: unknown, context?: Partial<Context>) => Promise<R> {
+): (event?: unknown, context?: Partial<Context>) => Promise<R> {
   // No early-timeout abort here: the outer `lambdaHandler` owns the invocation's clock.
   const wrapped = middy(
     (event: unknown, context: Context): Promise<R> =>
