@@ -1,12 +1,7 @@
 import { requireEnv } from '../../shared/adapters/clients';
 import { type EnrichmentProvider, enrichmentProviderFor } from '../../shared/adapters/enrichment-provider';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  DynamoDBStepRunner,
-  decideThenPublish,
-  type EventSink,
-  type StepRunner,
-} from '../../shared/adapters/idempotent-steps';
+import { DynamoDBStepRunner, type EventSink, type StepRunner } from '../../shared/adapters/idempotent-steps';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
@@ -19,8 +14,8 @@ import { type EnrichLeadResult, enrichLead } from '../../shared/services/enrichm
  * gaps in the lead's profile (built-in enrichment, plus the optional HTTP provider, whose
  * failures never block the pipeline), save it and publish `Lead Enriched`.
  *
- * Exactly once per event (decide, then publish; see `idempotent-steps.ts`). Transient failures
- * are thrown so EventBridge and Lambda retry, then the rule's DLQ keeps the event.
+ * Exactly once per event (decide, then publish: the consumer's `steps`, `shared/ports/steps.ts`).
+ * Transient failures are thrown so EventBridge and Lambda retry, then the rule's DLQ keeps the event.
  */
 
 /** What the enrich function needs; every adapter is injectable for tests. */
@@ -39,15 +34,16 @@ export type EnrichOutcome = EnrichLeadResult | { readonly outcome: 'pending' };
 export function createHandler(deps: Deps) {
   return eventConsumer({
     types: ['Lead Captured'],
-    decide: async ({ id, detail }, context): Promise<EnrichOutcome> => {
-      // The provider's fields are still missing; a later Lead Captured brings the complete lead.
-      if (detail.pending) return { outcome: 'pending' };
-      deps.steps.useLambdaContext(context);
-      const now = deps.now();
-      return decideThenPublish(deps.steps, deps.publisher, id, () =>
-        enrichLead(detail.leadId, { store: deps.repository, provider: deps.provider, now }),
-      );
+    // A pending lead waits for its fields (a later Lead Captured brings them): no step to record.
+    steps: {
+      runner: deps.steps,
+      publisher: deps.publisher,
+      key: ({ id, detail }) => (detail.pending ? undefined : id),
     },
+    decide: async ({ detail }): Promise<EnrichOutcome> =>
+      detail.pending
+        ? { outcome: 'pending' }
+        : enrichLead(detail.leadId, { store: deps.repository, provider: deps.provider, now: deps.now() }),
     describe: (result) => {
       if (result.outcome === 'pending')
         return { message: 'Lead is pending; enrichment waits for its fields' };

@@ -1,11 +1,6 @@
 import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  DynamoDBStepRunner,
-  decideThenPublish,
-  type EventSink,
-  type StepRunner,
-} from '../../shared/adapters/idempotent-steps';
+import { DynamoDBStepRunner, type EventSink, type StepRunner } from '../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
@@ -21,8 +16,9 @@ import { followUpMeeting, type MeetingDecision, meetingStepKey } from '../../sha
  * cancellation is stored), from the Calendly and Cal.com webhooks. Marks the lead contacted
  * (stopping the SLA ladder, as the console's "Contacted" does) and publishes `Meeting Booked` /
  * `Meeting Canceled` with the meeting time. Exactly once per booking activity: decide, then
- * publish (`idempotent-steps.ts`), keyed by the activity rather than the event, because the
- * webhook republishes `Activity Recorded` on each redelivery of the same booking.
+ * publish (the consumer's `steps`, `shared/ports/steps.ts`), keyed by the activity rather than
+ * the event, because the webhook republishes `Activity Recorded` on each redelivery of the same
+ * booking.
  */
 
 export interface Deps {
@@ -37,18 +33,15 @@ export interface Deps {
 export function createHandler(deps: Deps) {
   return eventConsumer({
     types: ['Activity Recorded'],
-    decide: ({ detail }, context): Promise<MeetingDecision> => {
-      deps.steps.useLambdaContext(context);
-      return decideThenPublish(deps.steps, deps.publisher, meetingStepKey(detail), () =>
-        followUpMeeting(detail, {
-          store: deps.store,
-          publisher: deps.publisher,
-          sla: deps.sla,
-          config: deps.config,
-          warn: (message, details) => logger.warn(message, details),
-        }),
-      );
-    },
+    steps: { runner: deps.steps, publisher: deps.publisher, key: ({ detail }) => meetingStepKey(detail) },
+    decide: ({ detail }): Promise<MeetingDecision> =>
+      followUpMeeting(detail, {
+        store: deps.store,
+        publisher: deps.publisher,
+        sla: deps.sla,
+        config: deps.config,
+        warn: (message, details) => logger.warn(message, details),
+      }),
     describe: (decision, { detail }) => ({
       message: 'Meeting followed up',
       keys: {

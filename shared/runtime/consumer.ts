@@ -10,6 +10,7 @@ import { DETAIL_SCHEMAS, type DetailType, EVENT_SOURCE } from '../events/catalog
 import type { ReceivedEvent } from '../events/receive';
 import type { Decision, EventSink } from '../ports/events';
 import type { Outbox } from '../ports/outbox';
+import type { StepRunner } from '../ports/steps';
 import { announce } from '../services/announce';
 import { logger, metrics } from './observability';
 
@@ -54,6 +55,17 @@ export interface ConsumerAnnouncer {
   readonly outbox: Pick<Outbox, 'clear'>;
 }
 
+/** Exactly-once steps for a consumer's decision and publish (see {@link ConsumerSpec.steps}). */
+export interface ConsumerSteps<E> {
+  readonly runner: StepRunner;
+  readonly publisher: EventSink;
+  /**
+   * What makes a redelivery the same: the event id, or the effect (a booking's activity);
+   * `undefined` for an event the decision only acknowledges (no step record is written).
+   */
+  readonly key: (event: E) => string | undefined;
+}
+
 /** What {@link consumer} needs to know about one consumer of events of type `E`. */
 export interface ConsumerSpec<E, R> {
   /** The whole event's schema (a Standard Schema: zod), parsed by the Powertools parser. */
@@ -69,6 +81,13 @@ export interface ConsumerSpec<E, R> {
    * then be a {@link Decision}. @default - the decision publishes nothing, or publishes itself
    */
   readonly announce?: ConsumerAnnouncer;
+  /**
+   * Runs the decision and its publish as two exactly-once steps keyed by `key(event)` (Powertools
+   * idempotency records, see `shared/ports/steps.ts`), for a decision that is not exactly once by
+   * its own write: a redelivery gets the stored decision and publishes only what is left.
+   * @default - no step records (the decision is exactly once by its own conditional write)
+   */
+  readonly steps?: ConsumerSteps<E>;
   /**
    * Re-throws a retryable failure under a stable error name, for a Step Functions `Retry`.
    * @default - failures are thrown as they are (EventBridge and Lambda retry any of them)
@@ -139,13 +158,37 @@ export function consumer<E, R>(
   spec: ConsumerSpec<E, R>,
 ): (event?: unknown, context?: Partial<Context>) => Promise<R> {
   // No early-timeout abort here: the outer `lambdaHandler` owns the invocation's clock.
+  const decide = spec.steps ? decideOnce(spec.steps, spec.decide) : spec.decide;
   const wrapped = middy(
     (event: unknown, context: Context): Promise<R> =>
-      spec.decide(event as E, context === NO_CONTEXT ? undefined : context),
+      decide(event as E, context === NO_CONTEXT ? undefined : context),
     { timeoutEarlyInMillis: 0 },
   ).use(consumerMiddleware(spec));
   // Lambda passes a whole context; a test may pass only the parts the consumer reads.
   return (event, context) => wrapped(event, (context as Context | undefined) ?? NO_CONTEXT) as Promise<R>;
+}
+
+/**
+ * The two steps of {@link ConsumerSteps}: `decide` once per key, then its events published once
+ * per key. Returns the decision (the stored one on a redelivery).
+ */
+function decideOnce<E, R>(
+  steps: ConsumerSteps<E>,
+  decide: ConsumerSpec<E, R>['decide'],
+): ConsumerSpec<E, R>['decide'] {
+  return async (event, context) => {
+    const key = steps.key(event);
+    if (key === undefined) return decide(event, context);
+    steps.runner.useLambdaContext(context);
+    const decision = await steps.runner.once('decide', key, () => decide(event, context));
+    const { events } = decision as Partial<Decision>;
+    if (events && events.length > 0)
+      await steps.runner.once('publish', key, async () => {
+        await steps.publisher.publish(...events);
+        return { published: events.length };
+      });
+    return decision;
+  };
 }
 
 /**
@@ -190,6 +233,7 @@ export interface EventConsumerSpec<T extends DetailType, R> {
   readonly decide: (event: ReceivedEvent<T>, context: Context | undefined) => Promise<R>;
   readonly describe: (result: NoInfer<R>, event: ReceivedEvent<T>) => ConsumerLogLine;
   readonly announce?: ConsumerAnnouncer;
+  readonly steps?: ConsumerSteps<ReceivedEvent<T>>;
   readonly retryAs?: (error: LeadPipelineError) => Error;
 }
 
