@@ -1,7 +1,5 @@
 import { leadMailAdapters } from '../../shared/adapters/lead-mail';
 import type { ClientConfig } from '../../shared/config/schema';
-import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
-import type { Mailer } from '../../shared/ports/mailer';
 import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import {
@@ -9,7 +7,7 @@ import {
   type AutoResponseStore,
   autoRespond,
 } from '../../shared/services/auto-response';
-import { readSigningKey } from '../../shared/services/lead-email';
+import { type LeadMailAdapters, leadMailServiceDeps } from '../../shared/services/lead-email';
 
 /**
  * AUTO-RESPOND: on `Lead Captured` (rule: `isTest = false`, `pending = false`), send the
@@ -24,25 +22,10 @@ import { readSigningKey } from '../../shared/services/lead-email';
  * EventBridge retry and then the rule's DLQ keeps the event.
  */
 
-export interface Deps {
-  readonly repository: AutoResponseStore;
-  readonly mailer: Mailer;
-  readonly secrets: IntegrationsSecretReader;
-  readonly config: Pick<ClientConfig, 'autoResponse' | 'email'>;
-  /** Public API base URL (`API_URL`), for the unsubscribe link. */
-  readonly apiUrl: string;
-  readonly now: () => Date;
-}
+export type Deps = LeadMailAdapters<AutoResponseStore, Pick<ClientConfig, 'autoResponse' | 'email'>>;
 
 export function createHandler(deps: Deps) {
-  const serviceDeps = {
-    store: deps.repository,
-    mailer: deps.mailer,
-    signingKey: () => readSigningKey(deps.secrets),
-    config: deps.config,
-    apiUrl: deps.apiUrl,
-    now: deps.now,
-  };
+  const serviceDeps = leadMailServiceDeps(deps);
   return eventConsumer({
     types: ['Lead Captured'],
     decide: ({ detail }): Promise<AutoResponseResult> => autoRespond(detail, serviceDeps),

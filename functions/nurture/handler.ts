@@ -7,12 +7,10 @@ import type { ClientConfig } from '../../shared/config/schema';
 import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { NurtureStepRefSchema } from '../../shared/domain/nurture';
 import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
-import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
-import type { Mailer } from '../../shared/ports/mailer';
 import type { SmsSender } from '../../shared/ports/sms';
 import { type ConsumerLogLine, consumer, retryableTaskError } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { readSigningKey } from '../../shared/services/lead-email';
+import { type LeadMailAdapters, leadMailServiceDeps } from '../../shared/services/lead-email';
 import {
   type NurtureEnrolment,
   type NurtureSendResult,
@@ -45,7 +43,6 @@ export const NURTURE_RETRYABLE_ERROR = RETRYABLE_ERRORS.nurture;
 
 /** A transient failure, named so a Step Functions `Retry` can match it. */
 export const NurtureRetryableError = retryableTaskError(NURTURE_RETRYABLE_ERROR);
-export type NurtureRetryableError = InstanceType<typeof NurtureRetryableError>;
 
 /** What the task reads of the state (`$`): the previous task's answer, when there was one. */
 const StateSchema = z
@@ -96,28 +93,13 @@ function sendContext(task: NurtureTask) {
   };
 }
 
-export interface Deps {
-  readonly repository: NurtureStore;
-  readonly mailer: Mailer;
+export interface Deps extends LeadMailAdapters<NurtureStore, ClientConfig> {
   /** SMS steps: the sender and the opt-out list (absent: SMS steps are skipped). */
   readonly sms?: { readonly sender: SmsSender; readonly optOuts: SmsOptOutStore };
-  readonly secrets: IntegrationsSecretReader;
-  readonly config: ClientConfig;
-  /** Public API base URL (`API_URL`), for unsubscribe links. */
-  readonly apiUrl: string;
-  readonly now: () => Date;
 }
 
 export function createHandler(deps: Deps) {
-  const serviceDeps = {
-    store: deps.repository,
-    mailer: deps.mailer,
-    ...(deps.sms ? { sms: deps.sms } : {}),
-    signingKey: () => readSigningKey(deps.secrets),
-    config: deps.config,
-    apiUrl: deps.apiUrl,
-    now: deps.now,
-  };
+  const serviceDeps = { ...leadMailServiceDeps(deps), ...(deps.sms ? { sms: deps.sms } : {}) };
   return consumer({
     schema: TaskSchema,
     keys: ({ enrolment, executionArn }) => ({

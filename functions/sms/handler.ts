@@ -38,11 +38,9 @@ import {
  * (nothing was sent); SNS retries an inbound delivery that failed.
  */
 
+/** The name the reminder workflow's `Retry` matches (`shared/contracts/task-errors.ts`). */
 export const SMS_RETRYABLE_ERROR = RETRYABLE_ERRORS.sms;
-
-/** A transient failure, named so a Step Functions `Retry` can match it. */
-export const SmsRetryableError = retryableTaskError(SMS_RETRYABLE_ERROR);
-export type SmsRetryableError = InstanceType<typeof SmsRetryableError>;
+const SmsRetryableError = retryableTaskError(SMS_RETRYABLE_ERROR);
 
 /** The SNS notifications of the two-way channel's topic (the fields this function reads). */
 const NotificationSchema = z.object({

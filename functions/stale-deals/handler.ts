@@ -58,13 +58,17 @@ export interface SweepResult {
 export class SweepIncompleteError extends LeadPipelineError {
   readonly code = 'SWEEP_INCOMPLETE';
   override readonly retryable = true;
-  constructor(
-    readonly remaining: number,
-    override readonly cause?: unknown,
-  ) {
+  /** Deals left to announce. */
+  readonly remaining: number;
+  constructor(remaining: number, cause?: unknown) {
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
     super(
-      `${remaining} deal(s) (stale or late on tasks) were not announced${cause instanceof Error ? `: ${cause.message}` : ''}; the retry announces them`,
+      `${remaining} deal(s) (stale or late on tasks) were not announced${why}; the retry announces them`,
+      {
+        cause,
+      },
     );
+    this.remaining = remaining;
   }
 }
 
