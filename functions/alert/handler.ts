@@ -3,7 +3,6 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { DynamoAlertLedger } from '../../shared/adapters/alert-ledger';
 import { AlertTopic } from '../../shared/adapters/alert-topic';
-import { requireEnv } from '../../shared/adapters/clients';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import {
@@ -16,7 +15,7 @@ import {
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/config/retention';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { optionalEnv } from '../../shared/contracts/function-env';
+import { env, requireEnv } from '../../shared/contracts/function-env';
 import { integrationSecretEnv } from '../../shared/contracts/integration-secrets';
 import {
   ALERT_EVENT_TYPES,
@@ -286,10 +285,10 @@ export function alertDeps(options: AlertAdapterOptions): AlertDeps {
 export const handler = lazyHandler(() =>
   createHandler(
     alertDeps({
-      tableName: requireEnv('TABLE_NAME'),
-      topicArn: requireEnv('ALERT_TOPIC_ARN'),
+      tableName: env.tableName,
+      topicArn: env.alertTopicArn,
       secretArn: requireEnv(integrationSecretEnv('slack')),
-      consoleUrl: optionalEnv('CONSOLE_URL'),
+      consoleUrl: env.optional.consoleUrl,
     }),
   ),
 );

@@ -1,10 +1,10 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { type EnrichmentProvider, enrichmentProviderFor } from '../../shared/adapters/enrichment-provider';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoDBStepRunner, type EventSink, type StepRunner } from '../../shared/adapters/idempotent-steps';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { type EnrichLeadResult, enrichLead } from '../../shared/services/enrichment';
@@ -58,10 +58,10 @@ export function createHandler(deps: Deps) {
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     repository: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    publisher: new EventPublisher(env.eventBusName),
     provider: enrichmentProviderFor(clientConfig().enrichment, () =>
       SecretsManagerIntegrations.fromEnvironment(),
     ),

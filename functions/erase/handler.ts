@@ -1,6 +1,6 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
+import { env } from '../../shared/contracts/function-env';
 import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { type ErasureDeps, runErasure } from '../../shared/services/erasure';
@@ -37,7 +37,7 @@ export function createHandler(deps: Deps) {
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     erasures: new DynamoErasureStore(tableName),
     store: new LeadRepository(tableName),

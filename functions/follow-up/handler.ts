@@ -1,6 +1,6 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import {
@@ -33,5 +33,5 @@ export function createHandler(deps: FollowUpDeps) {
 
 /** Adapters are built on the first invocation (they need the function's environment). */
 export const handler = lazyHandler(() =>
-  createHandler({ store: new LeadRepository(requireEnv('TABLE_NAME')), config: clientConfig() }),
+  createHandler({ store: new LeadRepository(env.tableName), config: clientConfig() }),
 );

@@ -1,10 +1,10 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoDBStepRunner, type EventSink, type StepRunner } from '../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
@@ -55,12 +55,12 @@ export function createHandler(deps: Deps) {
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     config: clientConfig(),
     store: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
+    publisher: new EventPublisher(env.eventBusName),
+    sla: new SchedulerSlaClock(env.slaScheduleGroup, clientConfig().sla.ladder.length),
     steps: new DynamoDBStepRunner({ tableName, functionName: 'meetings' }),
   };
 }

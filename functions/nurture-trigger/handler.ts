@@ -1,7 +1,7 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SfnExecutionStarter } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { applyNurtureTriggers, type NurtureTriggerDeps } from '../../shared/services/nurture-triggers';
@@ -27,8 +27,8 @@ export function createHandler(deps: NurtureTriggerDeps) {
 /** The adapters are built on the first invocation (they need the function's environment). */
 export const handler = lazyHandler(() =>
   createHandler({
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
-    starter: new SfnExecutionStarter(requireEnv('NURTURE_STATE_MACHINE_ARN')),
+    store: new LeadRepository(env.tableName),
+    starter: new SfnExecutionStarter(env.nurtureStateMachineArn),
     config: clientConfig(),
     now: () => new Date(),
   }),

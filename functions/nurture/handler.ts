@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { leadMailAdapters } from '../../shared/adapters/lead-mail';
 import { DynamoSmsOptOuts } from '../../shared/adapters/sms-opt-outs';
 import { EndUserMessagingSms } from '../../shared/adapters/sms-sender';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { NurtureStepRefSchema } from '../../shared/domain/nurture';
 import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
@@ -135,7 +135,7 @@ export const handler = lazyHandler(() => {
       ? {
           sms: {
             sender: new EndUserMessagingSms(sms.originationIdentity, sms.configurationSet),
-            optOuts: new DynamoSmsOptOuts(requireEnv('TABLE_NAME')),
+            optOuts: new DynamoSmsOptOuts(env.tableName),
           },
         }
       : {}),

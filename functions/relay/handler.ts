@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoOutbox } from '../../shared/adapters/outbox-store';
+import { env } from '../../shared/contracts/function-env';
 import type { EventSink } from '../../shared/ports/events';
 import type { Outbox } from '../../shared/ports/outbox';
 import { consumer } from '../../shared/runtime/consumer';
@@ -68,8 +68,8 @@ export function createHandler(deps: Deps) {
 
 function defaultDeps(): Deps {
   return {
-    outbox: new DynamoOutbox(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    outbox: new DynamoOutbox(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     now: () => new Date(),
   };
 }

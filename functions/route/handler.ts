@@ -1,10 +1,10 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import type { RoutingConfig } from '../../shared/domain/routing-decisions';
 import { isEventOf } from '../../shared/events/receive';
 import type { EventSink } from '../../shared/ports/events';
@@ -112,8 +112,8 @@ const ScheduledEventSchema = EventBridgeSchema.extend({
 
 function defaultDeps(): Deps {
   return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    repository: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     config: clientConfig(),
     now: () => new Date(),
   };

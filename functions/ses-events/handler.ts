@@ -1,8 +1,8 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { DynamoOutbox } from '../../shared/adapters/outbox-store';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import type { ActivityType } from '../../shared/domain/lead';
 import { SesEventSchema } from '../../shared/domain/ses-events';
 import type { EventSink } from '../../shared/ports/events';
@@ -74,10 +74,10 @@ export function createHandler(deps: Deps) {
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     repository: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    publisher: new EventPublisher(env.eventBusName),
     outbox: new DynamoOutbox(tableName),
   };
 }

@@ -1,9 +1,9 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { SchedulerSlaLadder } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { SlaTimerSchema } from '../../shared/domain/sla';
 import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
@@ -85,9 +85,9 @@ export function createHandler(deps: Deps) {
 export const handler = lazyHandler(() => {
   const client = new SchedulerClient({ maxAttempts: 3 });
   const target = {
-    groupName: requireEnv('SLA_SCHEDULE_GROUP'),
-    roleArn: requireEnv('SLA_SCHEDULER_ROLE_ARN'),
-    deadLetterQueueArn: requireEnv('SLA_SCHEDULE_DLQ_ARN'),
+    groupName: env.slaScheduleGroup,
+    roleArn: env.slaSchedulerRoleArn,
+    deadLetterQueueArn: env.slaScheduleDeadLetterQueueArn,
   };
   return createHandler({
     scheduler: (stateMachineArn) => new SchedulerSlaLadder({ ...target, stateMachineArn }, client),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { type SlaTimer, SlaTimerSchema } from '../../shared/domain/sla';
 import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
@@ -88,6 +88,4 @@ export function slaDeps(tableName: string, busName: string): SlaDeps {
 }
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
-export const handler = lazyHandler(() =>
-  createHandler(slaDeps(requireEnv('TABLE_NAME'), requireEnv('EVENT_BUS_NAME'))),
-);
+export const handler = lazyHandler(() => createHandler(slaDeps(env.tableName, env.eventBusName)));

@@ -1,12 +1,12 @@
 import { SnsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { DynamoSmsOptOuts } from '../../shared/adapters/sms-opt-outs';
 import { EndUserMessagingSms } from '../../shared/adapters/sms-sender';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import type { Activity, Lead } from '../../shared/domain/lead';
 import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
@@ -163,7 +163,7 @@ async function remind(reminder: z.output<typeof TaskSchema>, deps: Deps): Promis
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
 export const handler = lazyHandler(() => {
   const config = clientConfig();
-  const table = requireEnv('TABLE_NAME');
+  const table = env.tableName;
   return createHandler({
     leads: new LeadRepository(table),
     optOuts: new DynamoSmsOptOuts(table),

@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
 import { isOverdue, type LeadTask } from '../../shared/domain/lead-tasks';
@@ -194,8 +194,8 @@ async function sweep(
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
 export const handler = lazyHandler(() =>
   createHandler({
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    store: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     config: clientConfig(),
   }),
 );
