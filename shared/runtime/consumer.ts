@@ -29,6 +29,9 @@ import { logger, metrics } from './observability';
  *   events of a decision that changed nothing (a retry derives them again). A refused publish of
  *   a stored entry is the relay's; any other failed publish is thrown, so EventBridge and Lambda
  *   retry and the rule's DLQ keeps the event after that.
+ * - **steps** (when the spec names a step runner): for a decision that is not exactly once by
+ *   its own write, the decision and its publish run as two Powertools idempotency steps keyed by
+ *   the spec (`shared/ports/steps.ts`).
  * - **log**: one line per handled event from `describe`, with the event's keys (lead, event id,
  *   test flag) appended to every line the event logs, and the metrics the line counts.
  * - **retry name** (Step Functions tasks): a retryable failure is re-thrown under the task's
@@ -101,8 +104,6 @@ const NO_CONTEXT = Object.freeze({}) as Context;
 /** The middy middleware object; {@link consumer} applies it. */
 export function consumerMiddleware<E, R>(spec: ConsumerSpec<E, R>): MiddlewareObj<unknown, R> {
   const parse = parser({ schema: spec.schema, safeParse: true });
-  // Set in `after` when the decision's events were left to the relay (the bus refused them).
-  const announced = new WeakMap<object, { published: number; relayed: boolean }>();
   return {
     before: (request) => {
       parse.before?.(request as never);
@@ -131,7 +132,6 @@ export function consumerMiddleware<E, R>(spec: ConsumerSpec<E, R>): MiddlewareOb
           await (spec.announce as ConsumerAnnouncer).publisher.publish(...decision.events);
           outcome = { published: decision.events.length, relayed: false };
         }
-        announced.set(request, outcome);
       }
       const line = spec.describe(result, event);
       for (const [name, value] of Object.entries(line.count ?? {}))
