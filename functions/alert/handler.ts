@@ -1,11 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { DynamoAlertLedger } from '../../shared/adapters/alert-ledger';
 import { type Alert, buildAlert } from '../../shared/adapters/alert-messages';
 import { AlertTopic } from '../../shared/adapters/alert-topic';
-import { requireEnv } from '../../shared/adapters/clients';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import {
@@ -18,14 +16,15 @@ import {
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../../shared/config/retention';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env, requireEnv } from '../../shared/contracts/function-env';
 import { integrationSecretEnv } from '../../shared/contracts/integration-secrets';
 import { ALERT_EVENT_TYPES, type AlertEvent, type AlertLinks } from '../../shared/domain/alerts';
-import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
-import { EVENT_SOURCE, parseDetail } from '../../shared/events/catalogue';
 import type { AlertChannel, AlertLedger } from '../../shared/ports/alert-ledger';
 import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
-import { lambdaHandler } from '../../shared/runtime/handler';
+import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { logger, metrics } from '../../shared/runtime/observability';
 
 /**
@@ -92,36 +91,6 @@ export type AlertResult =
       readonly sns: ChannelOutcome;
     };
 
-const EnvelopeSchema = z.object({
-  id: z.string().min(1).max(128),
-  'detail-type': z.enum(ALERT_EVENT_TYPES),
-  source: z.literal(EVENT_SOURCE),
-  detail: z.unknown(),
-});
-
-function invalid(error: z.ZodError, prefix: string): InvalidInputError {
-  return new InvalidInputError(
-    error.issues.map((i) => ({
-      field: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-      reason: i.message,
-    })),
-  );
-}
-
-/** Parses the EventBridge envelope and its detail. @throws InvalidInputError naming every bad field. */
-export function parseAlertEvent(event: unknown): { readonly id: string; readonly event: AlertEvent } {
-  const envelope = EnvelopeSchema.safeParse(event);
-  if (!envelope.success) throw invalid(envelope.error, '');
-  const type = envelope.data['detail-type'];
-  try {
-    const detail = parseDetail(type, envelope.data.detail);
-    return { id: envelope.data.id, event: { type, detail } as AlertEvent };
-  } catch (error) {
-    if (error instanceof z.ZodError) throw invalid(error, 'detail');
-    throw error;
-  }
-}
-
 /**
  * What makes an alert the same alert: the effect, not the EventBridge event id. Routing
  * re-publishes a stored `Lead Assigned` when a redelivery cannot tell whether its first publish
@@ -144,93 +113,107 @@ export function alertKey(id: string, event: AlertEvent): string {
   }
 }
 
-/** Builds the handler. `deps` may be a factory so adapters are created on first use. */
-export function createHandler(deps: AlertDeps | (() => AlertDeps)) {
-  let ready: AlertDeps | undefined;
+/** Builds the handler: one alert per alertable event, claimed before it is sent. */
+export function createHandler(deps: AlertDeps) {
+  return eventConsumer({
+    types: ALERT_EVENT_TYPES,
+    decide: (received, context) => sendAlert(deps, received.id, received as AlertReceived, context),
+    describe: (result): ConsumerLogLine =>
+      result.outcome === 'skipped'
+        ? { message: 'No alert sent', keys: { eventType: result.eventType, reason: result.reason } }
+        : {
+            message: 'Alert sent',
+            keys: {
+              eventType: result.eventType,
+              recipientId: result.recipientId,
+              slack: result.slack,
+              sns: result.sns,
+            },
+          },
+  });
+}
 
-  return async (
-    event: unknown,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<AlertResult> => {
-    ready ??= typeof deps === 'function' ? deps() : deps;
-    const d = ready;
-    const remaining: RemainingTime = () => context?.getRemainingTimeInMillis() ?? 30_000;
+/** A received alertable event: its detail-type and detail, as {@link AlertEvent} pairs them. */
+type AlertReceived = { readonly detailType: AlertEvent['type']; readonly detail: AlertEvent['detail'] };
 
-    const { id, event: alertEvent } = parseAlertEvent(event);
-    const base = { eventId: id, eventType: alertEvent.type, leadId: alertEvent.detail.leadId };
-    logger.appendKeys({ leadId: base.leadId, eventType: base.eventType, eventId: id });
-    const skip = (reason: string): AlertResult => {
-      logger.info('No alert sent', { reason });
-      return { ...base, outcome: 'skipped', reason };
-    };
+/** Claims the alert, sends it on each enabled channel, and records what went out. */
+async function sendAlert(
+  d: AlertDeps,
+  id: string,
+  received: AlertReceived,
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+): Promise<AlertResult> {
+  const remaining: RemainingTime = () => context?.getRemainingTimeInMillis() ?? 30_000;
+  const alertEvent = { type: received.detailType, detail: received.detail } as AlertEvent;
+  const base = { eventId: id, eventType: alertEvent.type, leadId: alertEvent.detail.leadId };
+  const skip = (reason: string): AlertResult => ({ ...base, outcome: 'skipped', reason });
 
-    if (alertEvent.detail.isTest) return skip('test lead: never alerted');
-    const { slack: slackConfig, sns: snsConfig } = d.config.alerts;
-    if (!slackConfig.enabled && !snsConfig.enabled) return skip('Slack and SNS alerts are both disabled');
+  if (alertEvent.detail.isTest) return skip('test lead: never alerted');
+  const { slack: slackConfig, sns: snsConfig } = d.config.alerts;
+  if (!slackConfig.enabled && !snsConfig.enabled) return skip('Slack and SNS alerts are both disabled');
 
-    const lead: Lead | undefined = await d.leads.getLead(alertEvent.detail.leadId);
-    if (!lead) return skip('the lead no longer exists (erased?)');
-    const plan = buildAlert(alertEvent, lead, d.config, d.links);
-    if (!plan.send) return skip(plan.reason);
-    const alert: Alert = plan.alert;
+  const lead: Lead | undefined = await d.leads.getLead(alertEvent.detail.leadId);
+  if (!lead) return skip('the lead no longer exists (erased?)');
+  const plan = buildAlert(alertEvent, lead, d.config, d.links);
+  if (!plan.send) return skip(plan.reason);
+  const alert: Alert = plan.alert;
 
-    // One conditional write per alert; a redelivery, concurrent or late, finds the claim.
-    const key = alertKey(id, alertEvent);
-    // Leased for the rest of this invocation (plus a margin): if it dies before sending, a retry
-    // after that takes the alert over instead of finding it claimed forever.
-    const claim = await d.ledger.claim(key, remaining() + CLAIM_LEASE_MARGIN_MS);
-    if (!claim) return skip('already alerted by an earlier delivery of this alert');
-    const delivered = new Set<AlertChannel>(claim.delivered);
+  // One conditional write per alert; a redelivery, concurrent or late, finds the claim.
+  const key = alertKey(id, alertEvent);
+  // Leased for the rest of this invocation (plus a margin): if it dies before sending, a retry
+  // after that takes the alert over instead of finding it claimed forever.
+  const claim = await d.ledger.claim(key, remaining() + CLAIM_LEASE_MARGIN_MS);
+  if (!claim) return skip('already alerted by an earlier delivery of this alert');
+  const delivered = new Set<AlertChannel>(claim.delivered);
 
-    // The channels are independent, so they are sent at once: the Slack alert does not wait for
-    // the SNS publish. Each is skipped if an earlier delivery of this alert already sent it.
-    const [snsSent, slackSent] = await Promise.all([
-      (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
-        if (!snsConfig.enabled) return { outcome: 'disabled' };
-        if (delivered.has('sns')) return { outcome: 'sent' };
-        try {
-          await d.topic.publish(alert.topic);
-          delivered.add('sns');
-          metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
-          return { outcome: 'sent' };
-        } catch (error) {
-          logger.error('SNS alert failed; the event will be retried', { error });
-          return { outcome: 'failed', error };
+  // The channels are independent, so they are sent at once: the Slack alert does not wait for
+  // the SNS publish. Each is skipped if an earlier delivery of this alert already sent it.
+  const [snsSent, slackSent] = await Promise.all([
+    (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
+      if (!snsConfig.enabled) return { outcome: 'disabled' };
+      if (delivered.has('sns')) return { outcome: 'sent' };
+      try {
+        await d.topic.publish(alert.topic);
+        delivered.add('sns');
+        metrics.addMetric('AlertsPublished', MetricUnit.Count, 1);
+        return { outcome: 'sent' };
+      } catch (error) {
+        logger.error('SNS alert failed; the event will be retried', { error });
+        return { outcome: 'failed', error };
+      }
+    })(),
+    (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
+      if (!slackConfig.enabled) return { outcome: 'disabled' };
+      if (delivered.has('slack')) return { outcome: 'sent' };
+      try {
+        const result = await d.slack.post(alert.slack, remaining);
+        delivered.add('slack');
+        if (result === 'not-configured') {
+          logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
+          return { outcome: 'not-configured' };
         }
-      })(),
-      (async (): Promise<{ outcome: ChannelOutcome; error?: unknown }> => {
-        if (!slackConfig.enabled) return { outcome: 'disabled' };
-        if (delivered.has('slack')) return { outcome: 'sent' };
-        try {
-          const result = await d.slack.post(alert.slack, remaining);
-          delivered.add('slack');
-          if (result === 'not-configured') {
-            logger.warn('Slack alerts are enabled but slackWebhookUrl is empty in the integrations secret');
-            return { outcome: 'not-configured' };
-          }
-          metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
-          return { outcome: 'sent' };
-        } catch (error) {
-          logSlackFailure(error);
-          return { outcome: 'failed', error };
-        }
-      })(),
-    ]);
-    const sns = snsSent.outcome;
-    const slack = slackSent.outcome;
-    const failures = [snsSent, slackSent].filter((c) => c.outcome === 'failed').map((c) => c.error);
+        metrics.addMetric('SlackAlertsSent', MetricUnit.Count, 1);
+        return { outcome: 'sent' };
+      } catch (error) {
+        logSlackFailure(error);
+        return { outcome: 'failed', error };
+      }
+    })(),
+  ]);
+  const sns = snsSent.outcome;
+  const slack = slackSent.outcome;
+  const failures = [snsSent, slackSent].filter((c) => c.outcome === 'failed').map((c) => c.error);
 
-    if (failures.length > 0) {
-      // Released with what went out, so the retry (or a DLQ redrive) sends only the rest.
-      await untilLeaseEnds(() => d.ledger.release(key, [...delivered]), remaining);
-      // Retryable first: Lambda retries either way, but the log and DLQ show the cause to act on.
-      const first = failures.find((e) => e instanceof LeadPipelineError && e.retryable) ?? failures[0];
-      throw first;
-    }
-    await untilLeaseEnds(() => d.ledger.complete(key), remaining);
-    logger.info('Alert sent', { recipientId: alert.recipientId, slack, sns });
-    return { ...base, outcome: 'alerted', recipientId: alert.recipientId, slack, sns };
-  };
+  if (failures.length > 0) {
+    // Released with what went out, so the retry (or a DLQ redrive) sends only the rest.
+    await untilLeaseEnds(() => d.ledger.release(key, [...delivered]), remaining);
+    // Retryable first: Lambda retries either way, but the log and DLQ show the cause to act on.
+    const first = failures.find((e) => e instanceof LeadPipelineError && e.retryable) ?? failures[0];
+    throw first;
+  }
+  await untilLeaseEnds(() => d.ledger.complete(key), remaining);
+  logger.info('Alert sent', { recipientId: alert.recipientId, slack, sns });
+  return { ...base, outcome: 'alerted', recipientId: alert.recipientId, slack, sns };
 }
 
 /**
@@ -293,13 +276,14 @@ export function alertDeps(options: AlertAdapterOptions): AlertDeps {
   };
 }
 
-export const handler = lambdaHandler(
-  createHandler(() =>
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() =>
+  createHandler(
     alertDeps({
-      tableName: requireEnv('TABLE_NAME'),
-      topicArn: requireEnv('ALERT_TOPIC_ARN'),
+      tableName: env.tableName,
+      topicArn: env.alertTopicArn,
       secretArn: requireEnv(integrationSecretEnv('slack')),
-      consoleUrl: process.env.CONSOLE_URL,
+      consoleUrl: env.optional.consoleUrl,
     }),
   ),
 );

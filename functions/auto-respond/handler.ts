@@ -1,18 +1,13 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { leadMailAdapters } from '../../shared/adapters/lead-mail';
 import type { ClientConfig } from '../../shared/config/schema';
-import { receivePipelineEvent } from '../../shared/events/receive';
-import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
-import type { Mailer } from '../../shared/ports/mailer';
+import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger, metrics } from '../../shared/runtime/observability';
 import {
   type AutoResponseResult,
   type AutoResponseStore,
   autoRespond,
 } from '../../shared/services/auto-response';
-import { readSigningKey } from '../../shared/services/lead-email';
+import { type LeadMailAdapters, leadMailServiceDeps } from '../../shared/services/lead-email';
 
 /**
  * AUTO-RESPOND: on `Lead Captured` (rule: `isTest = false`, `pending = false`), send the
@@ -27,40 +22,29 @@ import { readSigningKey } from '../../shared/services/lead-email';
  * EventBridge retry and then the rule's DLQ keeps the event.
  */
 
-export interface Deps {
-  readonly repository: AutoResponseStore;
-  readonly mailer: Mailer;
-  readonly secrets: IntegrationsSecretReader;
-  readonly config: Pick<ClientConfig, 'autoResponse' | 'email'>;
-  /** Public API base URL (`API_URL`), for the unsubscribe link. */
-  readonly apiUrl: string;
-  readonly now: () => Date;
-}
+export type Deps = LeadMailAdapters<AutoResponseStore, Pick<ClientConfig, 'autoResponse' | 'email'>>;
 
 export function createHandler(deps: Deps) {
-  const serviceDeps = {
-    store: deps.repository,
-    mailer: deps.mailer,
-    signingKey: () => readSigningKey(deps.secrets),
-    config: deps.config,
-    apiUrl: deps.apiUrl,
-    now: deps.now,
-  };
-  return async (event: unknown, _context?: Context): Promise<AutoResponseResult> => {
-    const { id, detail } = receivePipelineEvent(event, ['Lead Captured']);
-    const result = await autoRespond(detail, serviceDeps);
-    const log = { leadId: detail.leadId, eventId: id, provider: detail.provider, ...result };
-    if (result.outcome === 'sent') {
-      metrics.addMetric('AutoResponsesSent', MetricUnit.Count, 1);
-      if (result.confirmed) logger.info('Auto-response sent', log);
-      else logger.warn('Auto-response sent without confirmation from SES', log);
-    } else if (result.reason === 'refused') {
-      logger.error('SES refused the auto-response; it will not be retried', log);
-    } else {
-      logger.info('No auto-response', log);
-    }
-    return result;
-  };
+  const serviceDeps = leadMailServiceDeps(deps);
+  return eventConsumer({
+    types: ['Lead Captured'],
+    decide: ({ detail }): Promise<AutoResponseResult> => autoRespond(detail, serviceDeps),
+    describe: (result, { detail }): ConsumerLogLine => {
+      const keys = { provider: detail.provider, ...result };
+      if (result.outcome === 'sent')
+        return result.confirmed
+          ? { message: 'Auto-response sent', keys, count: { AutoResponsesSent: 1 } }
+          : {
+              message: 'Auto-response sent without confirmation from SES',
+              level: 'warn',
+              keys,
+              count: { AutoResponsesSent: 1 },
+            };
+      if (result.reason === 'refused')
+        return { message: 'SES refused the auto-response; it will not be retried', level: 'error', keys };
+      return { message: 'No auto-response', keys };
+    },
+  });
 }
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */

@@ -1,11 +1,9 @@
-import type { Context } from 'aws-lambda';
-import { requireEnv } from '../../shared/adapters/clients';
 import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
-import { receivePipelineEvent } from '../../shared/events/receive';
+import { env } from '../../shared/contracts/function-env';
+import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
-import { type ErasureDeps, type ErasureRecord, runErasure } from '../../shared/services/erasure';
+import { type ErasureDeps, runErasure } from '../../shared/services/erasure';
 
 /**
  * The erasure job: runs on `Erasure Requested` (EventBridge, asynchronous, with retries and a
@@ -17,22 +15,29 @@ import { type ErasureDeps, type ErasureRecord, runErasure } from '../../shared/s
 export type Deps = Pick<ErasureDeps, 'erasures' | 'store' | 'now'>;
 
 export function createHandler(deps: Deps) {
-  return async (event: unknown, _context?: Context): Promise<ErasureRecord | undefined> => {
-    const { detail } = receivePipelineEvent(event, ['Erasure Requested']);
-    const record = await runErasure(detail.erasureId, deps);
-    if (!record) logger.warn('No such erasure job; nothing to do', { erasureId: detail.erasureId });
-    else
-      logger.info('Erasure completed', {
-        erasureId: detail.erasureId,
-        leads: record.result?.deleted.leads,
-        itemsScanned: record.result?.itemsScanned,
-      });
-    return record;
-  };
+  return eventConsumer({
+    types: ['Erasure Requested'],
+    decide: ({ detail }) => runErasure(detail.erasureId, deps),
+    describe: (record, { detail }): ConsumerLogLine =>
+      record
+        ? {
+            message: 'Erasure completed',
+            keys: {
+              erasureId: detail.erasureId,
+              leads: record.result?.deleted.leads,
+              itemsScanned: record.result?.itemsScanned,
+            },
+          }
+        : {
+            message: 'No such erasure job; nothing to do',
+            level: 'warn',
+            keys: { erasureId: detail.erasureId },
+          },
+  });
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     erasures: new DynamoErasureStore(tableName),
     store: new LeadRepository(tableName),

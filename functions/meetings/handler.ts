@@ -1,17 +1,11 @@
-import type { Context } from 'aws-lambda';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
-import {
-  DynamoDBStepRunner,
-  decideThenPublish,
-  type EventSink,
-  type StepRunner,
-} from '../../shared/adapters/idempotent-steps';
+import { DynamoDBStepRunner, type EventSink, type StepRunner } from '../../shared/adapters/idempotent-steps';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { receivePipelineEvent } from '../../shared/events/receive';
+import { env } from '../../shared/contracts/function-env';
+import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
 import type { LeadsPublisher, LeadsStore, SlaClock } from '../../shared/services/leads';
@@ -22,8 +16,9 @@ import { followUpMeeting, type MeetingDecision, meetingStepKey } from '../../sha
  * cancellation is stored), from the Calendly and Cal.com webhooks. Marks the lead contacted
  * (stopping the SLA ladder, as the console's "Contacted" does) and publishes `Meeting Booked` /
  * `Meeting Canceled` with the meeting time. Exactly once per booking activity: decide, then
- * publish (`idempotent-steps.ts`), keyed by the activity rather than the event, because the
- * webhook republishes `Activity Recorded` on each redelivery of the same booking.
+ * publish (the consumer's `steps`, `shared/ports/steps.ts`), keyed by the activity rather than
+ * the event, because the webhook republishes `Activity Recorded` on each redelivery of the same
+ * booking.
  */
 
 export interface Deps {
@@ -36,10 +31,10 @@ export interface Deps {
 }
 
 export function createHandler(deps: Deps) {
-  return async (event: unknown, context?: Context): Promise<MeetingDecision> => {
-    deps.steps.useLambdaContext(context);
-    const { detail } = receivePipelineEvent(event, ['Activity Recorded']);
-    const decision = await decideThenPublish(deps.steps, deps.publisher, meetingStepKey(detail), () =>
+  return eventConsumer({
+    types: ['Activity Recorded'],
+    steps: { runner: deps.steps, publisher: deps.publisher, key: ({ detail }) => meetingStepKey(detail) },
+    decide: ({ detail }): Promise<MeetingDecision> =>
       followUpMeeting(detail, {
         store: deps.store,
         publisher: deps.publisher,
@@ -47,25 +42,25 @@ export function createHandler(deps: Deps) {
         config: deps.config,
         warn: (message, details) => logger.warn(message, details),
       }),
-    );
-    logger.info('Meeting followed up', {
-      leadId: detail.leadId,
-      activityId: detail.activityId,
-      outcome: decision.outcome,
-      contacted: decision.contacted,
-      via: decision.via,
-    });
-    return decision;
-  };
+    describe: (decision, { detail }) => ({
+      message: 'Meeting followed up',
+      keys: {
+        activityId: detail.activityId,
+        outcome: decision.outcome,
+        contacted: decision.contacted,
+        via: decision.via,
+      },
+    }),
+  });
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     config: clientConfig(),
     store: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
+    publisher: new EventPublisher(env.eventBusName),
+    sla: new SchedulerSlaClock(env.slaScheduleGroup, clientConfig().sla.ladder.length),
     steps: new DynamoDBStepRunner({ tableName, functionName: 'meetings' }),
   };
 }

@@ -1,11 +1,9 @@
-import type { EventBridgeEvent } from 'aws-lambda';
-import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SfnExecutionStarter } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
-import { parseDetail } from '../../shared/events/catalogue';
+import { env } from '../../shared/contracts/function-env';
+import { type ConsumerLogLine, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
 import { applyNurtureTriggers, type NurtureTriggerDeps } from '../../shared/services/nurture-triggers';
 
 /**
@@ -16,19 +14,21 @@ import { applyNurtureTriggers, type NurtureTriggerDeps } from '../../shared/serv
  * then the dead-letter queue; a retry starts nothing twice.
  */
 export function createHandler(deps: NurtureTriggerDeps) {
-  return async (event: EventBridgeEvent<string, unknown>): Promise<void> => {
-    const detail = parseDetail('Activity Recorded', event.detail);
-    const result = await applyNurtureTriggers(detail.leadId, deps);
-    if (result.outcome !== 'none') logger.info('Nurture trigger fired', { leadId: detail.leadId, ...result });
-    else logger.debug('No nurture trigger', { leadId: detail.leadId, reason: result.reason });
-  };
+  return eventConsumer({
+    types: ['Activity Recorded'],
+    decide: ({ detail }) => applyNurtureTriggers(detail.leadId, deps),
+    describe: (result): ConsumerLogLine =>
+      result.outcome !== 'none'
+        ? { message: 'Nurture trigger fired', keys: { ...result } }
+        : { message: 'No nurture trigger', level: 'debug', keys: { reason: result.reason } },
+  });
 }
 
 /** The adapters are built on the first invocation (they need the function's environment). */
 export const handler = lazyHandler(() =>
   createHandler({
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
-    starter: new SfnExecutionStarter(requireEnv('NURTURE_STATE_MACHINE_ARN')),
+    store: new LeadRepository(env.tableName),
+    starter: new SfnExecutionStarter(env.nurtureStateMachineArn),
     config: clientConfig(),
     now: () => new Date(),
   }),

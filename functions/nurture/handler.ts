@@ -1,20 +1,16 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { leadMailAdapters } from '../../shared/adapters/lead-mail';
 import { DynamoSmsOptOuts } from '../../shared/adapters/sms-opt-outs';
 import { EndUserMessagingSms } from '../../shared/adapters/sms-sender';
 import type { ClientConfig } from '../../shared/config/schema';
-import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { env } from '../../shared/contracts/function-env';
+import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { NurtureStepRefSchema } from '../../shared/domain/nurture';
-import { parseDetail } from '../../shared/events/catalogue';
-import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
-import type { Mailer } from '../../shared/ports/mailer';
+import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
 import type { SmsSender } from '../../shared/ports/sms';
+import { type ConsumerLogLine, consumer, retryableTaskError } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger, metrics } from '../../shared/runtime/observability';
-import { readSigningKey } from '../../shared/services/lead-email';
+import { type LeadMailAdapters, leadMailServiceDeps } from '../../shared/services/lead-email';
 import {
   type NurtureEnrolment,
   type NurtureSendResult,
@@ -43,17 +39,11 @@ import type { SmsOptOutStore } from '../../shared/services/sms';
  */
 
 /** `errorType` Step Functions sees for failures worth retrying. */
-export const NURTURE_RETRYABLE_ERROR = 'NurtureRetryableError';
+export const NURTURE_RETRYABLE_ERROR = RETRYABLE_ERRORS.nurture;
 
 /** A transient failure, named so a Step Functions `Retry` can match it. */
-export class NurtureRetryableError extends Error {
-  override readonly name = NURTURE_RETRYABLE_ERROR;
-  constructor(override readonly cause: LeadPipelineError) {
-    super(`${cause.code}: ${cause.message}`);
-  }
-}
+export const NurtureRetryableError = retryableTaskError(NURTURE_RETRYABLE_ERROR);
 
-const base = { enrolment: z.unknown(), executionArn: z.string().min(1).max(2048) };
 /** What the task reads of the state (`$`): the previous task's answer, when there was one. */
 const StateSchema = z
   .object({
@@ -75,101 +65,64 @@ const StateSchema = z
   .catch(undefined);
 const TaskSchema = z.object({
   action: z.literal('send'),
-  ...base,
+  /** The execution input: the `Lead Nurtured` detail. */
+  enrolment: DETAIL_SCHEMAS['Lead Nurtured'],
+  executionArn: z.string().min(1).max(2048),
   step: NurtureStepRefSchema,
   state: StateSchema,
 });
-
-function problems(error: z.ZodError, prefix: string) {
-  return error.issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'event',
-    reason: i.message,
-  }));
-}
+type NurtureTask = z.output<typeof TaskSchema>;
 
 /** The `goto` value naming the step a task sends. */
 function stepKey(step: { id: string; sequenceId?: string }, enrolment: NurtureEnrolment): string {
   return `${step.sequenceId ?? enrolment.sequenceId}/${step.id}`;
 }
 
-/** Parses a task payload. @throws InvalidInputError naming every bad field. */
-export function parseNurtureTask(event: unknown) {
-  const task = TaskSchema.safeParse(event);
-  if (!task.success) throw new InvalidInputError(problems(task.error, ''));
-  let enrolment: NurtureEnrolment;
-  try {
-    enrolment = parseDetail('Lead Nurtured', task.data.enrolment);
-  } catch (error) {
-    if (error instanceof z.ZodError) throw new InvalidInputError(problems(error, 'enrolment'));
-    throw error;
-  }
-  return { ...task.data, enrolment };
+/** What the previous task's answer tells this send: when it was done, the branch, a deferral that ended. */
+function sendContext(task: NurtureTask) {
+  const previous = task.state?.result ?? {};
+  return {
+    ...(previous.at ? { at: previous.at } : {}),
+    ...(previous.branch || previous.via ? { via: previous.branch ?? previous.via } : {}),
+    // The machine waited for this step's own deferral: the send window is open now.
+    ...(previous.outcome === 'defer' &&
+    previous.sendAt &&
+    previous.goto === stepKey(task.step, task.enrolment)
+      ? { deferredUntil: previous.sendAt }
+      : {}),
+  };
 }
 
-export interface Deps {
-  readonly repository: NurtureStore;
-  readonly mailer: Mailer;
+export interface Deps extends LeadMailAdapters<NurtureStore, ClientConfig> {
   /** SMS steps: the sender and the opt-out list (absent: SMS steps are skipped). */
   readonly sms?: { readonly sender: SmsSender; readonly optOuts: SmsOptOutStore };
-  readonly secrets: IntegrationsSecretReader;
-  readonly config: ClientConfig;
-  /** Public API base URL (`API_URL`), for unsubscribe links. */
-  readonly apiUrl: string;
-  readonly now: () => Date;
 }
 
 export function createHandler(deps: Deps) {
-  const serviceDeps = {
-    store: deps.repository,
-    mailer: deps.mailer,
-    ...(deps.sms ? { sms: deps.sms } : {}),
-    signingKey: () => readSigningKey(deps.secrets),
-    config: deps.config,
-    apiUrl: deps.apiUrl,
-    now: deps.now,
-  };
-  return async (event: unknown, _context?: Context): Promise<NurtureSendResult> => {
-    const task = parseNurtureTask(event);
-    const { enrolment } = task;
-    const log = { leadId: enrolment.leadId, sequenceId: enrolment.sequenceId, execution: task.executionArn };
-    try {
-      const previous = task.state?.result ?? {};
-      const result = await sendStep(enrolment, task.step, serviceDeps, {
-        ...(previous.at ? { at: previous.at } : {}),
-        ...(previous.branch || previous.via ? { via: previous.branch ?? previous.via } : {}),
-        // The machine waited for this step's own deferral: the send window is open now.
-        ...(previous.outcome === 'defer' && previous.sendAt && previous.goto === stepKey(task.step, enrolment)
-          ? { deferredUntil: previous.sendAt }
-          : {}),
-      });
-      const details = { ...log, stepId: task.step.id, ...result };
-      if (result.outcome === 'stop') {
-        metrics.addMetric('NurtureStopped', MetricUnit.Count, 1);
-        logger.info('Nurture sequence stopped', details);
-      } else if (result.outcome === 'sent' && result.delivery !== 'already-sent') {
-        metrics.addMetric(
-          result.channel === 'sms' ? 'NurtureSmsSent' : 'NurtureEmailsSent',
-          MetricUnit.Count,
-          1,
-        );
-        if (result.delivery === 'unconfirmed')
-          logger.warn('Nurture email sent without confirmation', details);
-        else logger.info('Nurture email sent', details);
-      } else {
-        logger.info('Nurture step done', details);
+  const serviceDeps = { ...leadMailServiceDeps(deps), ...(deps.sms ? { sms: deps.sms } : {}) };
+  return consumer({
+    schema: TaskSchema,
+    keys: ({ enrolment, executionArn }) => ({
+      leadId: enrolment.leadId,
+      sequenceId: enrolment.sequenceId,
+      execution: executionArn,
+    }),
+    decide: (task): Promise<NurtureSendResult> =>
+      sendStep(task.enrolment, task.step, serviceDeps, sendContext(task)),
+    describe: (result, task): ConsumerLogLine => {
+      const keys = { stepId: task.step.id, ...result };
+      if (result.outcome === 'stop')
+        return { message: 'Nurture sequence stopped', keys, count: { NurtureStopped: 1 } };
+      if (result.outcome === 'sent' && result.delivery !== 'already-sent') {
+        const count = { [result.channel === 'sms' ? 'NurtureSmsSent' : 'NurtureEmailsSent']: 1 };
+        return result.delivery === 'unconfirmed'
+          ? { message: 'Nurture email sent without confirmation', level: 'warn', keys, count }
+          : { message: 'Nurture email sent', keys, count };
       }
-      return result;
-    } catch (error) {
-      if (error instanceof LeadPipelineError && error.retryable) {
-        logger.warn('Transient nurture failure; nothing was sent, the state machine retries', {
-          ...log,
-          error,
-        });
-        throw new NurtureRetryableError(error);
-      }
-      throw error;
-    }
-  };
+      return { message: 'Nurture step done', keys };
+    },
+    retryAs: (error) => new NurtureRetryableError(error),
+  });
 }
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
@@ -182,7 +135,7 @@ export const handler = lazyHandler(() => {
       ? {
           sms: {
             sender: new EndUserMessagingSms(sms.originationIdentity, sms.configurationSet),
-            optOuts: new DynamoSmsOptOuts(requireEnv('TABLE_NAME')),
+            optOuts: new DynamoSmsOptOuts(env.tableName),
           },
         }
       : {}),

@@ -1,10 +1,11 @@
-import { requireEnv } from '../../shared/adapters/clients';
+import { z } from 'zod';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoOutbox } from '../../shared/adapters/outbox-store';
+import { env } from '../../shared/contracts/function-env';
 import type { EventSink } from '../../shared/ports/events';
 import type { Outbox } from '../../shared/ports/outbox';
+import { consumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
 import { type RelaySummary, relayOutbox } from '../../shared/services/announce';
 
 /**
@@ -47,20 +48,28 @@ export class OutboxNotDrainedError extends Error {
   }
 }
 
-/** Builds the relay handler. */
+/** Builds the relay handler: the schedule's event only starts a sweep, whatever it carries. */
 export function createHandler(deps: Deps) {
-  return async (_event?: unknown): Promise<RelaySummary> => {
-    const summary = await relayOutbox(deps.now(), deps, { minAgeSeconds: MIN_AGE_SECONDS });
-    if (summary.due > 0) logger.info('Outbox relayed', { ...summary });
-    if (summary.failed > 0) throw new OutboxNotDrainedError(summary);
-    return summary;
-  };
+  return consumer({
+    schema: z.unknown(),
+    decide: async (): Promise<RelaySummary> => {
+      const summary = await relayOutbox(deps.now(), deps, { minAgeSeconds: MIN_AGE_SECONDS });
+      if (summary.failed > 0) throw new OutboxNotDrainedError(summary);
+      return summary;
+    },
+    // Most runs find nothing: those are not worth a line at the default level.
+    describe: (summary) => ({
+      message: 'Outbox relayed',
+      level: summary.due > 0 ? 'info' : 'debug',
+      keys: { ...summary },
+    }),
+  });
 }
 
 function defaultDeps(): Deps {
   return {
-    outbox: new DynamoOutbox(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    outbox: new DynamoOutbox(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     now: () => new Date(),
   };
 }

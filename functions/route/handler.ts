@@ -1,14 +1,15 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { Context } from 'aws-lambda';
-import { requireEnv } from '../../shared/adapters/clients';
+import { z } from 'zod';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import type { RoutingConfig } from '../../shared/domain/routing-decisions';
 import { isEventOf } from '../../shared/events/receive';
 import type { EventSink } from '../../shared/ports/events';
-import { eventConsumer } from '../../shared/runtime/consumer';
+import { consumer, eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
 import {
   type ReleaseSummary,
   type RouteLeadResult,
@@ -54,8 +55,7 @@ export type RouteHandlerResult =
 export function createHandler(deps: Deps) {
   const consume = eventConsumer({
     types: ['Lead Scored'],
-    publisher: deps.publisher,
-    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
+    announce: { publisher: deps.publisher, outbox: { clear: (entry) => deps.repository.clearOutbox(entry) } },
     decide: async ({ id, detail }): Promise<RouteLeadResult | { outcome: 'ignored'; events: [] }> => {
       // The rule only forwards routable scores; anything else is a misrouted event.
       if (!detail.routable) return { outcome: 'ignored', events: [] };
@@ -85,25 +85,35 @@ export function createHandler(deps: Deps) {
     },
   });
 
-  return async (event: unknown, context?: Context): Promise<RouteHandlerResult> => {
-    if (isEventOf(event, 'aws.events', 'Scheduled Event')) {
-      const summary = await releaseHeldLeads(deps.now(), {
+  const release = consumer({
+    schema: ScheduledEventSchema,
+    decide: async (): Promise<RouteHandlerResult & { outcome: 'released' }> => ({
+      outcome: 'released',
+      ...(await releaseHeldLeads(deps.now(), {
         store: deps.repository,
         config: deps.config,
         publisher: deps.publisher,
         outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
-      });
-      logger.info('Held leads released', { due: summary.due, outcomes: summary.outcomes });
-      return { outcome: 'released', ...summary };
-    }
-    return consume(event, context);
-  };
+      })),
+    }),
+    describe: ({ due, outcomes }) => ({ message: 'Held leads released', keys: { due, outcomes } }),
+  });
+
+  // One function, two triggers: the schedule releases held leads, a Lead Scored is routed.
+  return (event: unknown, context?: Partial<Context>): Promise<RouteHandlerResult> =>
+    isEventOf(event, 'aws.events', 'Scheduled Event') ? release(event, context) : consume(event, context);
 }
+
+/** The schedule's event (EventBridge Scheduler's rule target): only its arrival matters. */
+const ScheduledEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+});
 
 function defaultDeps(): Deps {
   return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    repository: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     config: clientConfig(),
     now: () => new Date(),
   };

@@ -1,8 +1,8 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ScoringModel } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import type { EventSink } from '../../shared/ports/events';
 import { eventConsumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
@@ -43,8 +43,7 @@ const TRIGGERS = {
 export function createHandler(deps: Deps) {
   return eventConsumer({
     types: ['Lead Captured', 'Lead Enriched', 'Activity Recorded'],
-    publisher: deps.publisher,
-    outbox: { clear: (entry) => deps.repository.clearOutbox(entry) },
+    announce: { publisher: deps.publisher, outbox: { clear: (entry) => deps.repository.clearOutbox(entry) } },
     decide: async (received): Promise<RescoreLeadResult> => {
       // The rule forwards complete leads only; a pending lead is scored once its fields arrive.
       if (received.detailType === 'Lead Captured' && received.detail.pending)
@@ -80,8 +79,8 @@ export function createHandler(deps: Deps) {
 
 function defaultDeps(): Deps {
   return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    repository: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     model: clientConfig().scoring,
     now: () => new Date(),
   };

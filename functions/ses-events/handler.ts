@@ -1,17 +1,14 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { DynamoOutbox } from '../../shared/adapters/outbox-store';
 import { clientConfig } from '../../shared/config/runtime';
-import { InvalidInputError } from '../../shared/domain/errors';
+import { env } from '../../shared/contracts/function-env';
 import type { ActivityType } from '../../shared/domain/lead';
 import { SesEventSchema } from '../../shared/domain/ses-events';
 import type { EventSink } from '../../shared/ports/events';
 import type { Outbox } from '../../shared/ports/outbox';
+import { type ConsumerLogLine, consumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger, metrics } from '../../shared/runtime/observability';
-import { announce } from '../../shared/services/announce';
 import {
   announcedActivityTypes,
   recordSesEvent,
@@ -47,48 +44,40 @@ export interface Deps {
 
 export function createHandler(deps: Deps) {
   let announced = deps.announced;
-  return async (event: unknown): Promise<SesEventDecision> => {
-    announced ??= announcedActivityTypes(clientConfig().scoring);
-    const parsed = SesEventSchema.safeParse(event);
-    if (!parsed.success) {
-      throw new InvalidInputError(
-        parsed.error.issues.map((i) => ({
-          field: i.path.map(String).join('.') || 'event',
-          reason: i.message,
-        })),
-      );
-    }
-    const ses = parsed.data;
-    const decision = await recordSesEvent(ses, { store: deps.repository, announced });
-    // Stored with the change: a bus that refuses now leaves the entry to the relay.
-    const relayed = decision.outbox
-      ? !(await announce(decision.outbox, { publisher: deps.publisher, outbox: deps.outbox })).published
-      : false;
-    const log = {
+  return consumer({
+    schema: SesEventSchema,
+    keys: (ses) => ({
       eventId: ses.id,
       detailType: ses['detail-type'],
       messageId: ses.detail.mail.messageId,
-      ...decision,
-      events: decision.events.map((e) => e.detailType),
-      outbox: decision.outbox?.id,
-      relayed,
-    };
-    if (decision.machine) metrics.addMetric('MachineEmailEngagement', MetricUnit.Count, 1);
-    if (decision.suppressed) metrics.addMetric('EmailAddressesSuppressed', MetricUnit.Count, 1);
-    if (decision.outcome === 'untagged' || decision.outcome === 'lead-missing') {
-      logger.warn('SES event for no known lead', log);
-    } else {
-      logger.info('SES event handled', log);
-    }
-    return decision;
-  };
+    }),
+    decide: (ses): Promise<SesEventDecision> => {
+      announced ??= announcedActivityTypes(clientConfig().scoring);
+      return recordSesEvent(ses, { store: deps.repository, announced });
+    },
+    announce: { publisher: deps.publisher, outbox: deps.outbox },
+    describe: (decision): ConsumerLogLine => {
+      const keys = {
+        ...decision,
+        events: decision.events.map((e) => e.detailType),
+        outbox: decision.outbox?.id,
+      };
+      const count = {
+        MachineEmailEngagement: decision.machine ? 1 : 0,
+        EmailAddressesSuppressed: decision.suppressed ? 1 : 0,
+      };
+      return decision.outcome === 'untagged' || decision.outcome === 'lead-missing'
+        ? { message: 'SES event for no known lead', level: 'warn', keys, count }
+        : { message: 'SES event handled', keys, count };
+    },
+  });
 }
 
 function defaultDeps(): Deps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     repository: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    publisher: new EventPublisher(env.eventBusName),
     outbox: new DynamoOutbox(tableName),
   };
 }

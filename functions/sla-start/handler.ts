@@ -1,15 +1,15 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { SchedulerSlaLadder } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { env } from '../../shared/contracts/function-env';
+import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { SlaTimerSchema } from '../../shared/domain/sla';
-import { parseDetail } from '../../shared/events/catalogue';
+import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
 import type { SlaLadderScheduler } from '../../shared/ports/sla-ladder';
+import { type ConsumerLogLine, consumer, retryableTaskError } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
 import {
   type LadderStart,
   type NextRung,
@@ -39,78 +39,55 @@ export interface Deps {
 }
 
 const machineArn = z.string().startsWith('arn:').max(2048);
+const assignment = DETAIL_SCHEMAS['Lead Assigned'];
 const TaskSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('start'), stateMachineArn: machineArn, assignment: z.unknown() }),
+  z.object({ action: z.literal('start'), stateMachineArn: machineArn, assignment }),
   z.object({
     action: z.literal('schedule-next'),
     stateMachineArn: machineArn,
     ladder: z.string().min(1).max(80),
     rung: z.number().int().min(1).max(11),
-    assignment: z.unknown(),
+    assignment,
     timer: SlaTimerSchema,
   }),
 ]);
 
 /** A transient failure, named so the workflow's `Retry` can match it (the `sla` task's name). */
-class SlaRetryableError extends Error {
-  override readonly name = 'SlaRetryableError';
-}
-
-function invalid(error: z.ZodError, prefix = ''): InvalidInputError {
-  return new InvalidInputError(
-    error.issues.map((i) => ({
-      field: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-      reason: i.message,
-    })),
-  );
-}
-
-/** Parses a task payload. @throws InvalidInputError naming every bad field. */
-function parseTask(event: unknown) {
-  const task = TaskSchema.safeParse(event);
-  if (!task.success) throw invalid(task.error);
-  try {
-    return { ...task.data, assignment: parseDetail('Lead Assigned', task.data.assignment) };
-  } catch (error) {
-    if (error instanceof z.ZodError) throw invalid(error, 'assignment');
-    throw error;
-  }
-}
+const SlaRetryableError = retryableTaskError(RETRYABLE_ERRORS.sla);
 
 export function createHandler(deps: Deps) {
-  return async (event: unknown): Promise<LadderStart | NextRung> => {
-    const task = parseTask(event);
-    const scheduler = deps.scheduler(task.stateMachineArn);
-    const leadId = task.assignment.leadId;
-    try {
-      if (task.action === 'start') {
-        const start = await startLadder({ scheduler, config: deps.config }, task.assignment);
-        logger.info('SLA clock started', {
-          leadId,
+  return consumer({
+    schema: TaskSchema,
+    keys: (task) => ({ leadId: task.assignment.leadId }),
+    decide: (task): Promise<LadderStart | NextRung> => {
+      const ladder = { scheduler: deps.scheduler(task.stateMachineArn), config: deps.config };
+      return task.action === 'start' ? startLadder(ladder, task.assignment) : scheduleNextRung(ladder, task);
+    },
+    describe: (result, task): ConsumerLogLine => {
+      if (task.action === 'schedule-next')
+        return { message: 'SLA rung done', keys: { ladder: task.ladder, ran: task.rung, ...result } };
+      const start = result as LadderStart;
+      return {
+        message: 'SLA clock started',
+        keys: {
           owner: task.assignment.repId,
           ladder: start.name,
           waitUntil: start.timer.waitUntil,
           ...(start.started ? {} : { alreadyStarted: true }),
-        });
-        return start;
-      }
-      const next = await scheduleNextRung({ scheduler, config: deps.config }, task);
-      logger.info('SLA rung done', { leadId, ladder: task.ladder, ran: task.rung, ...next });
-      return next;
-    } catch (error) {
-      if (error instanceof LeadPipelineError && error.retryable) throw new SlaRetryableError(error.message);
-      throw error;
-    }
-  };
+        },
+      };
+    },
+    retryAs: (error) => new SlaRetryableError(error),
+  });
 }
 
 /** The adapters are built on the first invocation (they need the function's environment). */
 export const handler = lazyHandler(() => {
   const client = new SchedulerClient({ maxAttempts: 3 });
   const target = {
-    groupName: requireEnv('SLA_SCHEDULE_GROUP'),
-    roleArn: requireEnv('SLA_SCHEDULER_ROLE_ARN'),
-    deadLetterQueueArn: requireEnv('SLA_SCHEDULE_DLQ_ARN'),
+    groupName: env.slaScheduleGroup,
+    roleArn: env.slaSchedulerRoleArn,
+    deadLetterQueueArn: env.slaScheduleDeadLetterQueueArn,
   };
   return createHandler({
     scheduler: (stateMachineArn) => new SchedulerSlaLadder({ ...target, stateMachineArn }, client),

@@ -1,14 +1,13 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
-import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { env } from '../../shared/contracts/function-env';
+import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { type SlaTimer, SlaTimerSchema } from '../../shared/domain/sla';
-import { parseDetail } from '../../shared/events/catalogue';
-import { lambdaHandler } from '../../shared/runtime/handler';
-import { logger, metrics } from '../../shared/runtime/observability';
+import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
+import { type ConsumerLogLine, consumer, retryableTaskError } from '../../shared/runtime/consumer';
+import { lazyHandler } from '../../shared/runtime/handler';
 import { escalate, markUnworked, type SlaDeps, type UnworkedResult } from '../../shared/services/sla';
 
 /**
@@ -32,18 +31,14 @@ import { escalate, markUnworked, type SlaDeps, type UnworkedResult } from '../..
  */
 
 /** `errorType` Step Functions sees for failures worth retrying. */
-export const SLA_RETRYABLE_ERROR = 'SlaRetryableError';
+export const SLA_RETRYABLE_ERROR = RETRYABLE_ERRORS.sla;
 
 /** A transient failure, named so a Step Functions `Retry` can match it. */
-export class SlaRetryableError extends Error {
-  override readonly name = SLA_RETRYABLE_ERROR;
-  constructor(override readonly cause: LeadPipelineError) {
-    super(`${cause.code}: ${cause.message}`);
-  }
-}
+export const SlaRetryableError = retryableTaskError(SLA_RETRYABLE_ERROR);
+export type SlaRetryableError = InstanceType<typeof SlaRetryableError>;
 
 const base = {
-  assignment: z.unknown(),
+  assignment: DETAIL_SCHEMAS['Lead Assigned'],
   executionArn: z.string().min(1).max(2048),
 };
 const TaskSchema = z.discriminatedUnion('action', [
@@ -54,64 +49,33 @@ const TaskSchema = z.discriminatedUnion('action', [
 /** What each action returns. */
 export type SlaTaskResult = SlaTimer | UnworkedResult;
 
-function invalid(error: z.ZodError, prefix: string): InvalidInputError {
-  return new InvalidInputError(
-    error.issues.map((i) => ({
-      field: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-      reason: i.message,
-    })),
-  );
-}
-
-/** Parses a task payload. @throws InvalidInputError naming every bad field. */
-export function parseSlaTask(event: unknown) {
-  const task = TaskSchema.safeParse(event);
-  if (!task.success) throw invalid(task.error, '');
-  try {
-    return { ...task.data, assignment: parseDetail('Lead Assigned', task.data.assignment) };
-  } catch (error) {
-    if (error instanceof z.ZodError) throw invalid(error, 'assignment');
-    throw error;
-  }
-}
-
-/** Builds the handler. `deps` may be a factory so adapters are created on first use. */
-export function createHandler(deps: SlaDeps | (() => SlaDeps)) {
-  let resolved: SlaDeps | undefined;
-  return async (event: unknown): Promise<SlaTaskResult> => {
-    resolved ??= typeof deps === 'function' ? deps() : deps;
-    const d = resolved;
-    const task = parseSlaTask(event);
-    logger.appendKeys({ leadId: task.assignment.leadId, action: task.action, execution: task.executionArn });
-    try {
-      switch (task.action) {
-        case 'escalate': {
-          const timer = await escalate(d, task);
-          if (timer.ladderStep > task.timer.ladderStep)
-            metrics.addMetric('SlaEscalations', MetricUnit.Count, 1);
-          logger.info('SLA escalation step done', {
-            ladderStep: timer.ladderStep,
-            owner: timer.owner,
-            exhausted: timer.exhausted,
-            waitUntil: timer.waitUntil,
-          });
-          return timer;
-        }
-        case 'unworked': {
-          const result = await markUnworked(d, task);
-          if (result.outcome === 'unworked') metrics.addMetric('LeadsUnworked', MetricUnit.Count, 1);
-          logger.info('SLA ladder ended', { ...result });
-          return result;
-        }
-      }
-    } catch (error) {
-      if (error instanceof LeadPipelineError && error.retryable) {
-        logger.warn('Transient SLA task failure; the state machine retries', { error });
-        throw new SlaRetryableError(error);
-      }
-      throw error;
-    }
-  };
+/** Builds the handler: runs the task's action on the fresh lead. */
+export function createHandler(deps: SlaDeps) {
+  return consumer({
+    schema: TaskSchema,
+    keys: (task) => ({ leadId: task.assignment.leadId, action: task.action, execution: task.executionArn }),
+    decide: (task): Promise<SlaTaskResult> =>
+      task.action === 'escalate' ? escalate(deps, task) : markUnworked(deps, task),
+    describe: (result, task): ConsumerLogLine => {
+      if ('outcome' in result)
+        return {
+          message: 'SLA ladder ended',
+          keys: { ...result },
+          count: { LeadsUnworked: result.outcome === 'unworked' ? 1 : 0 },
+        };
+      return {
+        message: 'SLA escalation step done',
+        keys: {
+          ladderStep: result.ladderStep,
+          owner: result.owner,
+          exhausted: result.exhausted,
+          waitUntil: result.waitUntil,
+        },
+        count: { SlaEscalations: result.ladderStep > task.timer.ladderStep ? 1 : 0 },
+      };
+    },
+    retryAs: (error) => new SlaRetryableError(error),
+  });
 }
 
 /** The real adapters. */
@@ -123,6 +87,5 @@ export function slaDeps(tableName: string, busName: string): SlaDeps {
   };
 }
 
-export const handler = lambdaHandler(
-  createHandler(() => slaDeps(requireEnv('TABLE_NAME'), requireEnv('EVENT_BUS_NAME'))),
-);
+/** Adapters are built on the first invocation (they need the function's environment), then reused. */
+export const handler = lazyHandler(() => createHandler(slaDeps(env.tableName, env.eventBusName)));

@@ -1,18 +1,18 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SNSEvent } from 'aws-lambda';
+import { SnsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { DynamoSmsOptOuts } from '../../shared/adapters/sms-opt-outs';
 import { EndUserMessagingSms } from '../../shared/adapters/sms-sender';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { InvalidInputError, LeadPipelineError } from '../../shared/domain/errors';
+import { env } from '../../shared/contracts/function-env';
+import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import type { Activity, Lead } from '../../shared/domain/lead';
-import { parseDetail } from '../../shared/events/catalogue';
+import { DETAIL_SCHEMAS } from '../../shared/events/catalogue';
 import type { SmsSender } from '../../shared/ports/sms';
+import { type ConsumerLogLine, consumer, retryableTaskError } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger, metrics } from '../../shared/runtime/observability';
 import type { SendClaimStore } from '../../shared/services/lead-email';
 import {
   handleInboundSms,
@@ -38,15 +38,14 @@ import {
  * (nothing was sent); SNS retries an inbound delivery that failed.
  */
 
-export const SMS_RETRYABLE_ERROR = 'SmsRetryableError';
+/** The name the reminder workflow's `Retry` matches (`shared/contracts/task-errors.ts`). */
+export const SMS_RETRYABLE_ERROR = RETRYABLE_ERRORS.sms;
+const SmsRetryableError = retryableTaskError(SMS_RETRYABLE_ERROR);
 
-/** A transient failure, named so a Step Functions `Retry` can match it. */
-export class SmsRetryableError extends Error {
-  override readonly name = SMS_RETRYABLE_ERROR;
-  constructor(override readonly cause: LeadPipelineError) {
-    super(`${cause.code}: ${cause.message}`);
-  }
-}
+/** The SNS notifications of the two-way channel's topic (the fields this function reads). */
+const NotificationSchema = z.object({
+  Records: z.array(z.object({ Sns: SnsNotificationSchema.pick({ MessageId: true, Message: true }) })),
+});
 
 /** The inbound message End User Messaging SMS publishes (the fields this function reads). */
 const InboundSchema = z.object({
@@ -57,7 +56,8 @@ const InboundSchema = z.object({
 
 const TaskSchema = z.object({
   action: z.enum(['plan-reminder', 'send-reminder']),
-  meeting: z.unknown(),
+  /** The `Meeting Booked` detail the reminder workflow started for. */
+  meeting: DETAIL_SCHEMAS['Meeting Booked'],
   executionArn: z.string().min(1).max(2048),
   plan: z.object({ remindAt: z.iso.datetime().optional() }).optional(),
 });
@@ -75,82 +75,95 @@ export interface Deps {
 
 type Answer = { remindAt?: string } | { outcome: string; reason?: string; messageId?: string } | undefined;
 
+/** What inbound replies did: how many were opt-outs, opt-ins, other messages, unreadable. */
+type InboundSummary = Record<'opt-out' | 'opt-in' | 'message' | 'unreadable', number>;
+
 export function createHandler(deps: Deps) {
-  const inbound = async (event: SNSEvent) => {
-    for (const record of event.Records) {
-      let message: z.output<typeof InboundSchema>;
-      try {
-        message = InboundSchema.parse(JSON.parse(record.Sns.Message));
-      } catch (error) {
-        // Not a reply we can read: nothing to apply, and a retry cannot make it readable.
-        logger.warn('Unreadable inbound SMS ignored', { messageId: record.Sns.MessageId, error });
-        continue;
+  const inbound = consumer({
+    schema: NotificationSchema,
+    decide: async ({ Records }): Promise<InboundSummary> => {
+      const summary: InboundSummary = { 'opt-out': 0, 'opt-in': 0, message: 0, unreadable: 0 };
+      for (const { Sns } of Records) {
+        let message: z.output<typeof InboundSchema>;
+        try {
+          message = InboundSchema.parse(JSON.parse(Sns.Message));
+        } catch {
+          // Not a reply we can read: nothing to apply, and a retry cannot make it readable.
+          summary.unreadable++;
+          continue;
+        }
+        const { intent } = await handleInboundSms(message, deps.now(), deps);
+        summary[intent]++;
       }
-      const { intent } = await handleInboundSms(message, deps.now(), deps);
-      if (intent !== 'message')
-        metrics.addMetric(intent === 'opt-out' ? 'SmsOptOuts' : 'SmsOptIns', MetricUnit.Count, 1);
-      logger.info('Inbound SMS', { intent, inboundMessageId: message.inboundMessageId });
-    }
-  };
+      return summary;
+    },
+    describe: (summary): ConsumerLogLine => ({
+      message: 'Inbound SMS',
+      level: summary.unreadable > 0 ? 'warn' : 'info',
+      keys: { ...summary },
+      count: { SmsOptOuts: summary['opt-out'], SmsOptIns: summary['opt-in'] },
+    }),
+  });
 
-  const task = async (event: unknown): Promise<Answer> => {
-    const parsed = TaskSchema.safeParse(event);
-    if (!parsed.success)
-      throw new InvalidInputError(
-        parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'event', reason: i.message })),
-      );
-    const meeting = parseDetail('Meeting Booked', parsed.data.meeting);
-    const lead = await deps.leads.getLead(meeting.leadId);
-    if (!lead || meeting.isTest || !meeting.startTime)
-      return parsed.data.action === 'plan-reminder' ? {} : undefined;
-    const now = deps.now();
-    if (parsed.data.action === 'plan-reminder') {
-      const at = reminderTime(meeting.startTime, lead, deps.config, now);
-      return at ? { remindAt: at.toISOString() } : {};
-    }
-    if (Date.parse(meeting.startTime) <= now.getTime())
-      return { outcome: 'skipped', reason: 'meeting-started' };
-    // A booking cancelled since (the webhook records it as a note with the same booking id).
-    const canceled = (await deps.leads.listActivities(lead.id)).some(
-      (a) => a.data.kind === 'meeting_canceled' && a.data.bookingId === meeting.bookingId,
-    );
-    if (canceled) return { outcome: 'skipped', reason: 'meeting-canceled' };
-    const result = await sendSmsOnce(
-      lead,
-      {
-        sequenceId: REMINDER_SEQUENCE,
-        stepId: (meeting.bookingId ?? meeting.activityId).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100),
-        text: deps.config.sms.meetingReminder.text,
-        values: { meetingTime: meetingTimeText(meeting.startTime, leadTimezone(lead, deps.config)) },
-      },
-      now,
-      { ...deps, claims: deps.leads },
-    );
-    if (result.status === 'sent') metrics.addMetric('SmsRemindersSent', MetricUnit.Count, 1);
-    logger.info('Meeting reminder', { leadId: lead.id, status: result.status });
-    return result.status === 'sent'
-      ? { outcome: 'sent', messageId: result.messageId }
-      : { outcome: result.status, ...('reason' in result ? { reason: result.reason } : {}) };
-  };
+  const task = consumer({
+    schema: TaskSchema,
+    keys: ({ meeting, action }) => ({ leadId: meeting.leadId, action }),
+    decide: (reminder) => remind(reminder, deps),
+    describe: (answer, { action }): ConsumerLogLine =>
+      action === 'plan-reminder'
+        ? { message: 'Meeting reminder planned', keys: { ...answer } }
+        : {
+            message: 'Meeting reminder',
+            keys: { ...answer },
+            count: { SmsRemindersSent: answer && 'outcome' in answer && answer.outcome === 'sent' ? 1 : 0 },
+          },
+    retryAs: (error) => new SmsRetryableError(error),
+  });
 
-  return async (event: unknown): Promise<Answer> => {
-    try {
-      if (typeof event === 'object' && event !== null && 'Records' in event) {
-        await inbound(event as SNSEvent);
-        return undefined;
-      }
-      return await task(event);
-    } catch (error) {
-      if (error instanceof LeadPipelineError && error.retryable) throw new SmsRetryableError(error);
-      throw error;
-    }
-  };
+  // One function for both directions: SNS brings `Records`, the reminder workflow a task.
+  return (event: unknown, context?: Partial<Context>): Promise<Answer> =>
+    typeof event === 'object' && event !== null && 'Records' in event
+      ? inbound(event, context).then(() => undefined)
+      : task(event, context);
+}
+
+/** Plans (`plan-reminder`) or sends (`send-reminder`) a booked meeting's reminder. */
+async function remind(reminder: z.output<typeof TaskSchema>, deps: Deps): Promise<Answer> {
+  const { action, meeting } = reminder;
+  const lead = await deps.leads.getLead(meeting.leadId);
+  if (!lead || meeting.isTest || !meeting.startTime) return action === 'plan-reminder' ? {} : undefined;
+  const now = deps.now();
+  if (action === 'plan-reminder') {
+    const at = reminderTime(meeting.startTime, lead, deps.config, now);
+    return at ? { remindAt: at.toISOString() } : {};
+  }
+  if (Date.parse(meeting.startTime) <= now.getTime())
+    return { outcome: 'skipped', reason: 'meeting-started' };
+  // A booking cancelled since (the webhook records it as a note with the same booking id).
+  const canceled = (await deps.leads.listActivities(lead.id)).some(
+    (a) => a.data.kind === 'meeting_canceled' && a.data.bookingId === meeting.bookingId,
+  );
+  if (canceled) return { outcome: 'skipped', reason: 'meeting-canceled' };
+  const result = await sendSmsOnce(
+    lead,
+    {
+      sequenceId: REMINDER_SEQUENCE,
+      stepId: (meeting.bookingId ?? meeting.activityId).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100),
+      text: deps.config.sms.meetingReminder.text,
+      values: { meetingTime: meetingTimeText(meeting.startTime, leadTimezone(lead, deps.config)) },
+    },
+    now,
+    { ...deps, claims: deps.leads },
+  );
+  return result.status === 'sent'
+    ? { outcome: 'sent', messageId: result.messageId }
+    : { outcome: result.status, ...('reason' in result ? { reason: result.reason } : {}) };
 }
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
 export const handler = lazyHandler(() => {
   const config = clientConfig();
-  const table = requireEnv('TABLE_NAME');
+  const table = env.tableName;
   return createHandler({
     leads: new LeadRepository(table),
     optOuts: new DynamoSmsOptOuts(table),

@@ -1,17 +1,18 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { LeadPipelineError } from '../../shared/domain/errors';
 import type { Lead } from '../../shared/domain/lead';
 import { isOverdue, type LeadTask } from '../../shared/domain/lead-tasks';
 import { findStaleDeals, openStageIds, type StaleDeal } from '../../shared/domain/stale-deals';
 import { type DetailType, type PipelineEvent, pipelineEvent } from '../../shared/events/catalogue';
+import { consumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
-import { logger } from '../../shared/runtime/observability';
+
 import { mapLimit } from '../../shared/services/map-limit';
 
 /**
@@ -57,18 +58,22 @@ export interface SweepResult {
 export class SweepIncompleteError extends LeadPipelineError {
   readonly code = 'SWEEP_INCOMPLETE';
   override readonly retryable = true;
-  constructor(
-    readonly remaining: number,
-    override readonly cause?: unknown,
-  ) {
+  /** Deals left to announce. */
+  readonly remaining: number;
+  constructor(remaining: number, cause?: unknown) {
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
     super(
-      `${remaining} deal(s) (stale or late on tasks) were not announced${cause instanceof Error ? `: ${cause.message}` : ''}; the retry announces them`,
+      `${remaining} deal(s) (stale or late on tasks) were not announced${why}; the retry announces them`,
+      {
+        cause,
+      },
     );
+    this.remaining = remaining;
   }
 }
 
 /** The scheduled event; only its time is read, and only as a fallback clock. */
-const ScheduledEventSchema = z.object({ time: z.iso.datetime().optional() }).loose();
+const ScheduledEventSchema = z.object({ time: z.iso.datetime().optional() }).loose().catch({});
 
 /** Task reads in flight at once (one query per open deal). */
 const TASK_READS_IN_PARALLEL = 8;
@@ -112,80 +117,85 @@ function noticeEvent(notice: Notice, now: Date): PipelineEvent<'Stale Deal Found
 }
 
 export function createHandler(deps: Deps) {
-  return async (
-    event: unknown,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<SweepResult> => {
-    const scheduled = ScheduledEventSchema.safeParse(event ?? {});
-    const now =
-      deps.now?.() ?? (scheduled.success && scheduled.data.time ? new Date(scheduled.data.time) : new Date());
-    const day = now.toISOString().slice(0, 10);
+  return consumer({
+    schema: ScheduledEventSchema,
+    decide: (scheduled, context) => sweep(deps, scheduled.time, context),
+    describe: (result) => ({ message: 'Stale-deal sweep done', keys: { ...result } }),
+  });
+}
 
-    // Every open deal (not only the stale ones): any of them may be late on a task.
-    const candidates: Lead[] = [];
-    for (const stage of openStageIds(deps.config))
-      candidates.push(...(await deps.store.listLeadsInStageSince(stage, now.toISOString())));
-    // Test leads flow through the pipeline but nobody is alerted about them.
-    const real = candidates.filter((lead) => !lead.isTest);
-    const stale = new Map(findStaleDeals(real, deps.config, now).map((d) => [d.lead.id, d]));
-    const tasks = await mapLimit(real, TASK_READS_IN_PARALLEL, (lead) => deps.store.listTasks(lead.id));
-    const deals: Notice[] = real.flatMap((lead, i) => {
-      const overdue = (tasks[i] ?? [])
-        .filter((t) => isOverdue(t, now))
-        .sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1));
-      const staleDeal = stale.get(lead.id);
-      const repId = lead.owner ?? deps.config.teams.find((t) => t.id === lead.team)?.manager;
-      if ((!staleDeal && overdue.length === 0) || repId === undefined || lead.pipelineStage === undefined)
-        return [];
-      return [
-        {
-          lead,
-          repId,
-          pipelineStage: lead.pipelineStage,
-          ...(staleDeal ? { stale: staleDeal } : {}),
-          overdue,
-        },
-      ];
-    });
+/** Announces today's stale and late deals, each once. */
+async function sweep(
+  deps: Deps,
+  scheduledAt: string | undefined,
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+): Promise<SweepResult> {
+  const now = deps.now?.() ?? (scheduledAt ? new Date(scheduledAt) : new Date());
+  const day = now.toISOString().slice(0, 10);
 
-    const expiresAt = Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + MARKER_TTL_SECONDS;
-    let announced = 0;
-    let alreadyAnnounced = 0;
-    for (let i = 0; i < deals.length; i += BATCH) {
-      if (context && context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS)
-        throw new SweepIncompleteError(deals.length - i);
-      const claimed: Notice[] = [];
-      for (const deal of deals.slice(i, i + BATCH)) {
-        if (await deps.store.claimStaleDealAlert(deal.lead.id, day, expiresAt)) claimed.push(deal);
-        else alreadyAnnounced++;
-      }
-      if (claimed.length === 0) continue;
-      try {
-        await deps.publisher.publish(...claimed.map((d) => noticeEvent(d, now)));
-      } catch (error) {
-        // Not announced: free today's markers so the retry announces these deals.
-        for (const deal of claimed) await deps.store.releaseStaleDealAlert(deal.lead.id, day);
-        throw new SweepIncompleteError(deals.length - i, error);
-      }
-      announced += claimed.length;
+  // Every open deal (not only the stale ones): any of them may be late on a task.
+  const candidates: Lead[] = [];
+  for (const stage of openStageIds(deps.config))
+    candidates.push(...(await deps.store.listLeadsInStageSince(stage, now.toISOString())));
+  // Test leads flow through the pipeline but nobody is alerted about them.
+  const real = candidates.filter((lead) => !lead.isTest);
+  const stale = new Map(findStaleDeals(real, deps.config, now).map((d) => [d.lead.id, d]));
+  const tasks = await mapLimit(real, TASK_READS_IN_PARALLEL, (lead) => deps.store.listTasks(lead.id));
+  const deals: Notice[] = real.flatMap((lead, i) => {
+    const overdue = (tasks[i] ?? [])
+      .filter((t) => isOverdue(t, now))
+      .sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1));
+    const staleDeal = stale.get(lead.id);
+    const repId = lead.owner ?? deps.config.teams.find((t) => t.id === lead.team)?.manager;
+    if ((!staleDeal && overdue.length === 0) || repId === undefined || lead.pipelineStage === undefined)
+      return [];
+    return [
+      {
+        lead,
+        repId,
+        pipelineStage: lead.pipelineStage,
+        ...(staleDeal ? { stale: staleDeal } : {}),
+        overdue,
+      },
+    ];
+  });
+
+  const expiresAt = Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + MARKER_TTL_SECONDS;
+  let announced = 0;
+  let alreadyAnnounced = 0;
+  for (let i = 0; i < deals.length; i += BATCH) {
+    if (context && context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS)
+      throw new SweepIncompleteError(deals.length - i);
+    const claimed: Notice[] = [];
+    for (const deal of deals.slice(i, i + BATCH)) {
+      if (await deps.store.claimStaleDealAlert(deal.lead.id, day, expiresAt)) claimed.push(deal);
+      else alreadyAnnounced++;
     }
-    const result: SweepResult = {
-      day,
-      stale: stale.size,
-      withOverdueTasks: deals.filter((d) => d.overdue.length > 0).length,
-      announced,
-      alreadyAnnounced,
-    };
-    logger.info('Stale-deal sweep done', { ...result });
-    return result;
+    if (claimed.length === 0) continue;
+    try {
+      await deps.publisher.publish(...claimed.map((d) => noticeEvent(d, now)));
+    } catch (error) {
+      // Not announced: free today's markers so the retry announces these deals.
+      for (const deal of claimed) await deps.store.releaseStaleDealAlert(deal.lead.id, day);
+      throw new SweepIncompleteError(deals.length - i, error);
+    }
+    announced += claimed.length;
+  }
+  const result: SweepResult = {
+    day,
+    stale: stale.size,
+    withOverdueTasks: deals.filter((d) => d.overdue.length > 0).length,
+    announced,
+    alreadyAnnounced,
   };
+  return result;
 }
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
 export const handler = lazyHandler(() =>
   createHandler({
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    store: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     config: clientConfig(),
   }),
 );

@@ -19,6 +19,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { NurtureSequence } from '../../shared/config/schema';
+import { RETRYABLE_ERRORS } from '../../shared/contracts/task-errors';
 import { waitSeconds } from '../../shared/domain/nurture';
 import { stepTargets, targetKey } from '../../shared/domain/nurture-graph';
 import { nagName } from '../lib/nag';
@@ -56,15 +57,8 @@ export const SMS_REMINDER_STATES = {
   none: 'NoReminder',
 } as const;
 
-/**
- * Error names the task functions throw for transient failures (throttling, a lost optimistic
- * concurrency race); the workflows retry them like Lambda service errors.
- */
-export const RETRYABLE_ERRORS = {
-  sla: 'SlaRetryableError',
-  nurture: 'NurtureRetryableError',
-  sms: 'SmsRetryableError',
-} as const;
+/** Error names the task functions throw for transient failures; the workflows retry them like Lambda service errors. */
+export { RETRYABLE_ERRORS };
 
 /** Properties shared by both workflows. */
 export interface WorkflowProps {

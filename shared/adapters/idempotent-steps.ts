@@ -4,7 +4,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EVENT_IDEMPOTENCY_TTL_SECONDS } from '../config/retention';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from '../contracts/table-design';
-import type { Decision, EventSink } from '../ports/events';
 import type { StepRunner } from '../ports/steps';
 
 /** Exactly-once steps on Powertools idempotency: see the {@link StepRunner} port (`shared/ports/steps.ts`). */
@@ -81,26 +80,6 @@ export class DynamoDBStepRunner implements StepRunner {
 
 export type { Decision, EventSink } from '../ports/events';
 export type { StepRunner } from '../ports/steps';
-
-/**
- * The two-step pattern described above: runs `decide` once per `key`, then publishes the events
- * it returned once per `key`. Returns the decision (the stored one on a redelivery).
- */
-export async function decideThenPublish<D extends Decision>(
-  steps: StepRunner,
-  publisher: EventSink,
-  key: string,
-  decide: () => Promise<D>,
-): Promise<D> {
-  const decision = await steps.once('decide', key, decide);
-  if (decision.events.length > 0) {
-    await steps.once('publish', key, async () => {
-      await publisher.publish(...decision.events);
-      return { published: decision.events.length };
-    });
-  }
-  return decision;
-}
 
 /** Plain JSON (no `undefined`, no class instances): what DynamoDB stores and returns for a step. */
 function toJson<T>(value: T): T {

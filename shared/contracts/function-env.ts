@@ -93,3 +93,36 @@ export function requireEnv(variable: EnvName, env: NodeJS.ProcessEnv = process.e
   if (value === undefined) throw new FunctionEnvError(variable, 'is missing');
   return value;
 }
+
+/** A role of {@link ENV} (`tableName`, `eventBusName`...). */
+export type EnvRole = keyof typeof ENV;
+
+/**
+ * The function's environment by role, the names the stack sets it by (`ENV`): `env.tableName`
+ * is `TABLE_NAME` validated by the schema, and throws {@link FunctionEnvError} naming it when
+ * absent; `env.optional.apiUrl` is `undefined` when absent. Read on access, so importing a
+ * handler (a test, the bundler) needs no environment.
+ */
+export type FunctionEnv = { readonly [R in EnvRole]: string } & {
+  readonly optional: { readonly [R in EnvRole]: string | undefined };
+};
+
+/** {@link FunctionEnv} over `source`. @default - `process.env` as it is when a variable is read */
+export function functionEnv(source?: NodeJS.ProcessEnv): FunctionEnv {
+  const required: Record<string, string> = {};
+  const optional: Record<string, string | undefined> = {};
+  for (const [role, variable] of Object.entries(ENV)) {
+    Object.defineProperty(required, role, {
+      enumerable: true,
+      get: () => requireEnv(variable, source ?? process.env),
+    });
+    Object.defineProperty(optional, role, {
+      enumerable: true,
+      get: () => optionalEnv(variable, source ?? process.env),
+    });
+  }
+  return Object.assign(required, { optional }) as unknown as FunctionEnv;
+}
+
+/** The running function's environment (see {@link FunctionEnv}). */
+export const env: FunctionEnv = functionEnv();

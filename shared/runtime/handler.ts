@@ -30,8 +30,12 @@ export function lambdaHandler<TEvent, TResult>(fn: (event: TEvent, context: Cont
  * `createHandler` takes the dependencies themselves (not a function producing them), and
  * `defaultDeps` builds every adapter eagerly: `lazyHandler` calls it once, on the first
  * invocation, so importing a handler module (a test, the bundler) needs no environment and an
- * instance builds its clients once. HTTP routes wrap their route logic in `httpRoute`
- * (`shared/http/middleware.ts`) inside `createHandler`, so tests exercise the same middleware.
+ * instance builds its clients once. `defaultDeps` reads the environment by role through `env`
+ * (`shared/contracts/function-env.ts`), the names `LeadFunction` sets. Inside `createHandler`,
+ * HTTP routes wrap their route logic in `httpRoute` (`shared/http/middleware.ts`) and event
+ * consumers (rules, schedules, Step Functions tasks, SNS) are specs for `eventConsumer` or
+ * `consumer` (`./consumer.ts`), so tests exercise the same middleware. No handler uses
+ * {@link lambdaHandler} directly or takes a factory of its dependencies.
  *
  * {@link lambdaHandler} for a handler whose adapters need the function's environment: `build`
  * runs on the first invocation (not at import, so tests can import the module without the

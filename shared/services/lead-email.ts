@@ -225,4 +225,27 @@ export async function readSigningKey(secrets: IntegrationsSecretReader): Promise
   }
 }
 
+/** The adapters of a function that emails leads (auto-respond, nurture); tests inject fakes. */
+export interface LeadMailAdapters<Store, Config> {
+  readonly repository: Store;
+  readonly mailer: Mailer;
+  readonly secrets: IntegrationsSecretReader;
+  readonly config: Config;
+  /** Public API base URL (`API_URL`), for unsubscribe links. */
+  readonly apiUrl: string;
+  readonly now: () => Date;
+}
+
+/** A lead-emailing function's adapters as the services take them: the signing key read when a send needs it. */
+export function leadMailServiceDeps<Store, Config>(adapters: LeadMailAdapters<Store, Config>) {
+  return {
+    store: adapters.repository,
+    mailer: adapters.mailer,
+    signingKey: () => readSigningKey(adapters.secrets),
+    config: adapters.config,
+    apiUrl: adapters.apiUrl,
+    now: adapters.now,
+  };
+}
+
 export type { DeliveryFailure } from '../ports/delivery';

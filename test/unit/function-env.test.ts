@@ -3,6 +3,7 @@ import {
   ENV,
   FunctionEnvError,
   FunctionEnvSchema,
+  functionEnv,
   optionalEnv,
   requireEnv,
 } from '../../shared/contracts/function-env';
@@ -26,6 +27,17 @@ describe('the function environment schema', () => {
     expect(() => optionalEnv('API_URL', { API_URL: 'javascript:alert(1)' })).toThrow(/API_URL/);
     expect(() => requireEnv(integrationSecretEnv('slack'), { SLACK_SECRET_ARN: 'nope' })).toThrow(
       /must be an ARN/,
+    );
+  });
+
+  it('is read by role, the names the stack sets it by, through the schema', () => {
+    const env = functionEnv({ TABLE_NAME: 'leads', API_URL: 'https://api.example.com' });
+    expect(env.tableName).toBe('leads');
+    expect(env.optional.apiUrl).toBe('https://api.example.com');
+    expect(env.optional.consoleUrl).toBeUndefined();
+    expect(() => env.eventBusName).toThrow(/EVENT_BUS_NAME is missing/);
+    expect(() => functionEnv({ ALERT_TOPIC_ARN: 'topic' }).alertTopicArn).toThrow(
+      /ALERT_TOPIC_ARN must be an ARN/,
     );
   });
 

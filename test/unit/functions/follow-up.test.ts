@@ -23,7 +23,9 @@ const envelope = (detailType: string, detail: Record<string, unknown>) => ({
   id: `evt-${detailType}-${String(detail.occurredAt)}`,
   'detail-type': detailType,
   source: 'lead-pipeline',
+  account: '123456789012',
   time: String(detail.occurredAt),
+  region: 'eu-west-1',
   resources: [],
   detail,
 });
