@@ -1,4 +1,4 @@
-import { requireEnv } from '../../shared/adapters/clients';
+import { z } from 'zod';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
@@ -6,17 +6,15 @@ import { LinkedInApiClient } from '../../shared/adapters/linkedin-api';
 import { MetaGraphClient } from '../../shared/adapters/meta-graph';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import type { EventSink } from '../../shared/ports/events';
 import type { IntegrationsSecretReader } from '../../shared/ports/integrations-secret';
 import type { LinkedInLeadFetcher, MetaLeadFetcher } from '../../shared/ports/lead-sources';
 import type { PendingLead } from '../../shared/ports/pending-leads';
+import { consumer } from '../../shared/runtime/consumer';
 import { lazyHandler } from '../../shared/runtime/handler';
 import { logger } from '../../shared/runtime/observability';
-import {
-  type PendingLeadDeps,
-  type PendingLeadsSummary,
-  refetchPendingLeads,
-} from '../../shared/services/pending-leads';
+import { type PendingLeadDeps, refetchPendingLeads } from '../../shared/services/pending-leads';
 import { type PlatformRead, readLinkedInLead, readMetaLead } from '../../shared/services/webhook-intake';
 import type { MetaLeadChange } from '../../shared/webhooks/common';
 import type { LinkedInLeadNotice } from '../../shared/webhooks/linkedin';
@@ -43,29 +41,38 @@ export interface Deps {
   readonly now: () => Date;
 }
 
-/** Builds the handler: one pass over the due pending leads, one log line when any was due. */
+/**
+ * Builds the handler: one pass over the due pending leads per scheduled run (the schedule's
+ * event only starts it, whatever it carries), one log line when any was due.
+ */
 export function createHandler(deps: Deps) {
-  return async (_event?: unknown): Promise<PendingLeadsSummary> => {
-    const summary = await refetchPendingLeads({
-      store: deps.store,
-      publisher: deps.publisher,
-      config: deps.config,
-      now: deps.now,
-      read: platformReader(deps),
-    });
-    if (summary.due > 0) {
-      logger.info('Pending leads read again', {
-        due: summary.due,
-        ...summary.outcomes,
-        results: summary.results,
-      });
-    }
-    for (const r of summary.results) {
-      if (r.outcome === 'abandoned' || r.outcome === 'unusable')
-        logger.error('Pending lead left for a person to complete', { code: 'PENDING_LEAD_UNREADABLE', ...r });
-    }
-    return summary;
-  };
+  return consumer({
+    schema: z.unknown(),
+    decide: () =>
+      refetchPendingLeads({
+        store: deps.store,
+        publisher: deps.publisher,
+        config: deps.config,
+        now: deps.now,
+        read: platformReader(deps),
+      }),
+    describe: (summary) => {
+      // A lead nobody can complete but a person is worth an error of its own (an alarm).
+      for (const r of summary.results) {
+        if (r.outcome === 'abandoned' || r.outcome === 'unusable')
+          logger.error('Pending lead left for a person to complete', {
+            code: 'PENDING_LEAD_UNREADABLE',
+            ...r,
+          });
+      }
+      // Most runs find nothing due: those are not worth a line at the default level.
+      return {
+        message: 'Pending leads read again',
+        level: summary.due > 0 ? 'info' : 'debug',
+        keys: { due: summary.due, ...summary.outcomes, results: summary.results },
+      };
+    },
+  });
 }
 
 /**
@@ -94,8 +101,8 @@ function platformReader(deps: Deps): (entry: PendingLead) => Promise<PlatformRea
 function defaultDeps(): Deps {
   const config = clientConfig();
   return {
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    store: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     config,
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     metaFetcher: new MetaGraphClient({ version: config.webhooks.meta.graphApiVersion }),
