@@ -260,7 +260,10 @@ export class LeadFunction extends Construct {
     if (access.table?.partitions) {
       const { table, mode, partitions } = access.table;
       fn.addEnvironment(ENV.tableName, table.tableName);
-      grantPartitions(fn, table, PARTITION_READ_ACTIONS, [...partitions.read, ...partitions.write]);
+      // What a function may write it may read (a condition, a transaction): each key once.
+      grantPartitions(fn, table, PARTITION_READ_ACTIONS, [
+        ...new Set([...partitions.read, ...partitions.write]),
+      ]);
       if (mode === 'readWrite') grantPartitions(fn, table, PARTITION_WRITE_ACTIONS, partitions.write);
     } else if (access.table) {
       const { table, mode } = access.table;
