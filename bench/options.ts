@@ -14,7 +14,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '50,200,500' },
     duration: { type: 'string' },
     'time-scale': { type: 'string', default: '60' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '3' },
     'idle-leads': { type: 'string' },
     'cold-runs': { type: 'string' },
     'no-cold-start': { type: 'boolean', default: false },

@@ -62,6 +62,7 @@ parentPort.on('message', async ({ id, event, timeoutMs, requestId }) => {
   // Lambda's init phase (the import, on a cold start) has its own limit; the function's timeout
   // counts from when the handler is called, so the clock starts once the bundle is loaded.
   let handler;
+  const cold = handlerPromise === undefined;
   try {
     handler = await load();
   } catch (error) {
@@ -69,7 +70,8 @@ parentPort.on('message', async ({ id, event, timeoutMs, requestId }) => {
       throw error;
     };
   }
-  parentPort.postMessage({ id, initialized: true });
+  // Only a cold start has an init phase to end; a warm invocation's clock already runs.
+  if (cold) parentPort.postMessage({ id, initialized: true });
   const started = performance.now();
   const deadline = Date.now() + timeoutMs;
   const context = {
