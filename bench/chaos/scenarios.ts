@@ -278,6 +278,8 @@ export interface RedeliveryResult {
   readonly byDetailType: Record<string, number>;
   readonly doubleEffects: Record<string, number>;
   readonly newEventsFromReplay: number;
+  /** What those new events were (detail-type and detail), to tell a double effect from a timer. */
+  readonly newEvents: ReadonlyArray<{ readonly detailType: string; readonly detail: unknown }>;
   readonly timelineEntriesAdded: number;
   readonly deadLetters: number;
 }
@@ -337,7 +339,7 @@ export async function redelivery(runtime: LocalRuntime, leads: number): Promise<
   }
   await runtime.quiesce({ timeoutMs: 300_000 });
   after();
-  const newEvents = all.filter((ev) => !ids.has(ev.id) && ev.source !== 'aws.events').length;
+  const newEvents = all.filter((ev) => !ids.has(ev.id) && ev.source !== 'aws.events');
   return {
     leads: leadIds.length,
     eventsRedelivered: redelivered,
@@ -346,7 +348,8 @@ export async function redelivery(runtime: LocalRuntime, leads: number): Promise<
       runtime,
       seen.map((s) => s.event),
     ),
-    newEventsFromReplay: newEvents,
+    newEventsFromReplay: newEvents.length,
+    newEvents: newEvents.map((ev) => ({ detailType: ev['detail-type'], detail: ev.detail })),
     timelineEntriesAdded: (await timeline()) - before.timeline,
     deadLetters: (await recorder(e, 'dead-letters')).length,
   };

@@ -44,7 +44,7 @@ describe('chaos, short', () => {
     expect(result.leads).toBe(2);
     expect(result.eventsRedelivered).toBeGreaterThan(10);
     expect(result.doubleEffects).toEqual({ slackAlerts: 0, snsAlerts: 0, emails: 0, assignments: 0 });
-    expect(result.newEventsFromReplay).toBe(0);
+    expect(result.newEventsFromReplay, JSON.stringify(result.newEvents)).toBe(0);
     expect(result.timelineEntriesAdded).toBe(0);
     expect(result.deadLetters).toBe(0);
   }, 300_000);
