@@ -109,7 +109,7 @@ export function consumerMiddleware<E, R>(spec: ConsumerSpec<E, R>): MiddlewareOb
       parse.before?.(request as never);
       const parsed = request.event as { success: boolean; data?: E; error?: { cause?: unknown } };
       if (!parsed.success) {
-        const issues = (parsed.error?.cause ?? []) as z.core.$ZodIssue[];
+        const issues = (parsed.error?.cause ?? []) as ConstructorParameters<typeof z.ZodError>[0];
         throw new InvalidInputError(fieldProblems(new z.ZodError(issues), undefined, 'event'));
       }
       request.event = parsed.data;
