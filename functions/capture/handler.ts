@@ -1,12 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import type { IntegrationsSecret } from '../../shared/contracts/integration-secrets';
 import { NEXT_STEP_POLL_MS, nextStepJson, nextStepUrl, signNextStepToken } from '../../shared/domain/booking';
 import {
@@ -423,16 +423,16 @@ function count(metrics: CaptureDeps['metrics'], name: string, dimensions: Record
 
 /** Production dependencies, from the environment the stack sets. */
 function defaultDeps(): CaptureDeps {
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     config: clientConfig(),
     store: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    publisher: new EventPublisher(env.eventBusName),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     logger: sharedLogger,
     metrics: sharedMetrics,
     now: () => new Date(),
-    ...(process.env.API_URL ? { apiUrl: process.env.API_URL } : {}),
+    ...(env.optional.apiUrl ? { apiUrl: env.optional.apiUrl } : {}),
   };
 }
 

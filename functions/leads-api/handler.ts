@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { requireEnv } from '../../shared/adapters/clients';
 import { DynamoErasureStore } from '../../shared/adapters/erasure-store';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { SchedulerSlaClock } from '../../shared/adapters/sla-ladder';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { InvalidInputError } from '../../shared/domain/errors';
 import { type ApiEvent, type ApiResult, header, json } from '../../shared/http/api';
 import { callerFromEvent } from '../../shared/http/auth';
@@ -192,11 +192,11 @@ export function createHandler(deps: Deps) {
 /** Adapters from the environment, built once per function instance (on first use). */
 function defaultDeps(): Deps {
   return {
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-    sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
+    store: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
+    sla: new SchedulerSlaClock(env.slaScheduleGroup, clientConfig().sla.ladder.length),
     config: clientConfig(),
-    erasures: new DynamoErasureStore(requireEnv('TABLE_NAME')),
+    erasures: new DynamoErasureStore(env.tableName),
   };
 }
 

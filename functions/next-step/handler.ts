@@ -1,10 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { requireEnv } from '../../shared/adapters/clients';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { optionalEnv } from '../../shared/contracts/function-env';
+import { env } from '../../shared/contracts/function-env';
 import { type NextStep, nextStep, nextStepJson, verifyNextStepToken } from '../../shared/domain/booking';
 import type { Lead } from '../../shared/domain/lead';
 import { type ApiEvent, type ApiResult, header, html, json } from '../../shared/http/api';
@@ -113,11 +112,11 @@ function selfUrl(event: ApiEvent): string {
 function defaultDeps(): NextStepDeps {
   return {
     config: clientConfig(),
-    store: new LeadRepository(requireEnv('TABLE_NAME')),
+    store: new LeadRepository(env.tableName),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     logger: sharedLogger,
     now: () => new Date(),
-    ...(optionalEnv('API_URL') ? { apiUrl: optionalEnv('API_URL') } : {}),
+    ...(env.optional.apiUrl ? { apiUrl: env.optional.apiUrl } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { json } from '../../shared/http/api';
 import { callerFromEvent } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/middleware';
@@ -39,5 +39,5 @@ export function createHandler(deps: Deps) {
 
 /** Adapters are built on the first invocation (they need the function's environment), then reused. */
 export const handler = lazyHandler(() =>
-  createHandler({ store: new LeadRepository(requireEnv('TABLE_NAME')), config: clientConfig() }),
+  createHandler({ store: new LeadRepository(env.tableName), config: clientConfig() }),
 );

@@ -1,4 +1,3 @@
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
@@ -7,6 +6,7 @@ import { SlackResponder } from '../../shared/adapters/slack';
 import { type SlackResponse, slackResponse } from '../../shared/adapters/slack-blocks';
 import { SlackRequestLog } from '../../shared/adapters/slack-requests';
 import { clientConfig } from '../../shared/config/runtime';
+import { env } from '../../shared/contracts/function-env';
 import { invalid, json, rawBody } from '../../shared/http/api';
 import { httpRoute } from '../../shared/http/middleware';
 import { lazyHandler } from '../../shared/runtime/handler';
@@ -68,12 +68,12 @@ export function createHandler(handlerDeps: SlackActionsHandlerDeps) {
 /** Adapters from the environment, built once per function instance (on first use). */
 function defaultDeps(): SlackActionsHandlerDeps {
   const secrets = SecretsManagerIntegrations.fromEnvironment();
-  const table = requireEnv('TABLE_NAME');
+  const table = env.tableName;
   return {
     leads: {
       store: new LeadRepository(table),
-      publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
-      sla: new SchedulerSlaClock(requireEnv('SLA_SCHEDULE_GROUP'), clientConfig().sla.ladder.length),
+      publisher: new EventPublisher(env.eventBusName),
+      sla: new SchedulerSlaClock(env.slaScheduleGroup, clientConfig().sla.ladder.length),
       config: clientConfig(),
       warn: (message, details) => logger.warn(message, details),
     },

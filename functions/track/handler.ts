@@ -1,12 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isTransient } from '../../shared/adapters/aws-errors';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
-import { optionalEnv } from '../../shared/contracts/function-env';
+import { env } from '../../shared/contracts/function-env';
 import { DependencyUnavailableError } from '../../shared/domain/errors';
 import type { Activity } from '../../shared/domain/lead';
 import { verifyToken } from '../../shared/domain/tokens';
@@ -251,12 +250,12 @@ export function createHandler(deps: Deps) {
 /** Adapters from the environment, built once per function instance (on first use). */
 function defaultDeps(): Deps {
   return {
-    leads: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    leads: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     config: clientConfig(),
     now: () => new Date(),
-    apiUrl: optionalEnv('API_URL'),
+    apiUrl: env.optional.apiUrl,
   };
 }
 

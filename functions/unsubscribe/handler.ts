@@ -1,10 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
 import { LeadRepository } from '../../shared/adapters/lead-repository';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import { verifyToken } from '../../shared/domain/tokens';
 import { type ApiEvent, type ApiResult, escapeHtml, html, mediaType, rawBody } from '../../shared/http/api';
 import type { Problem } from '../../shared/http/errors';
@@ -161,8 +161,8 @@ export function createHandler(deps: Deps) {
 
 function defaultDeps(): Deps {
   return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    repository: new LeadRepository(env.tableName),
+    publisher: new EventPublisher(env.eventBusName),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     config: clientConfig(),
     now: () => new Date(),

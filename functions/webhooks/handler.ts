@@ -5,7 +5,6 @@ import {
   IdempotencyPersistenceLayerError,
 } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { requireEnv } from '../../shared/adapters/clients';
 import { EventPublisher } from '../../shared/adapters/event-publisher';
 import { DynamoDBStepRunner, type StepRunner } from '../../shared/adapters/idempotent-steps';
 import { SecretsManagerIntegrations } from '../../shared/adapters/integrations-secret';
@@ -14,6 +13,7 @@ import { LinkedInApiClient, type LinkedInLeadFetcher } from '../../shared/adapte
 import { MetaGraphClient, type MetaLeadFetcher } from '../../shared/adapters/meta-graph';
 import { clientConfig } from '../../shared/config/runtime';
 import type { ClientConfig } from '../../shared/config/schema';
+import { env } from '../../shared/contracts/function-env';
 import type { IntegrationsSecret } from '../../shared/contracts/integration-secrets';
 import { DependencyUnavailableError, LeadPipelineError } from '../../shared/domain/errors';
 import {
@@ -365,11 +365,11 @@ function webhookRequest(event: ApiEvent): WebhookRequest {
 /** Production dependencies, built once per container on first use (they need the environment). */
 function defaultDeps(): Deps {
   const config = clientConfig();
-  const tableName = requireEnv('TABLE_NAME');
+  const tableName = env.tableName;
   return {
     config,
     store: new LeadRepository(tableName),
-    publisher: new EventPublisher(requireEnv('EVENT_BUS_NAME')),
+    publisher: new EventPublisher(env.eventBusName),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     metaFetcher: new MetaGraphClient({ version: config.webhooks.meta.graphApiVersion }),
     linkedinFetcher: new LinkedInApiClient({ version: config.webhooks.linkedin.apiVersion }),

@@ -15,6 +15,3 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
   });
   return documentClient;
 }
-
-/** Reads a required environment variable through the function environment's schema. */
-export { requireEnv } from '../contracts/function-env';

@@ -1,5 +1,5 @@
 import { clientConfig } from '../config/runtime';
-import { requireEnv } from './clients';
+import { env } from '../contracts/function-env';
 import { SecretsManagerIntegrations } from './integrations-secret';
 import { LeadRepository } from './lead-repository';
 import { SesMailer } from './mailer';
@@ -11,11 +11,11 @@ import { SesMailer } from './mailer';
  */
 export function leadMailAdapters() {
   return {
-    repository: new LeadRepository(requireEnv('TABLE_NAME')),
-    mailer: new SesMailer(requireEnv('CONFIGURATION_SET_NAME')),
+    repository: new LeadRepository(env.tableName),
+    mailer: new SesMailer(env.configurationSetName),
     secrets: SecretsManagerIntegrations.fromEnvironment(),
     config: clientConfig(),
-    apiUrl: requireEnv('API_URL'),
+    apiUrl: env.apiUrl,
     now: () => new Date(),
   };
 }
