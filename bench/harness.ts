@@ -91,6 +91,7 @@ export async function waitQuiet(
   while (Date.now() < deadline) {
     const busy =
       runtime.bus.pending > 0 ||
+      runtime.sesEventsPending > 0 ||
       inst.invocationsInFlight > 0 ||
       (options.includeExecutions === true && runtime.workflowsInFlight > 0);
     if (busy) quietSince = undefined;

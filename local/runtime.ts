@@ -396,15 +396,24 @@ export class LocalRuntime {
     return this.stepFunctions.running + (this.scheduler?.pending.length ?? 0);
   }
 
+  /** SES events the simulator has yet to publish for emails already sent. */
+  get sesEventsPending(): number {
+    return this.ses?.pending ?? 0;
+  }
+
   /** Waits until no event delivery, SES event or running execution is left (tests, benchmarks). */
   async quiesce(options: { includeExecutions?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     for (;;) {
       await this.bus.idle();
-      const busy = this.bus.pending > 0 || (options.includeExecutions && this.workflowsInFlight > 0);
+      // An email's delivery (or bounce) event comes a moment after the send, like SES's.
+      const busy =
+        this.bus.pending > 0 ||
+        this.sesEventsPending > 0 ||
+        (options.includeExecutions && this.workflowsInFlight > 0);
       if (!busy) {
         await new Promise((r) => setTimeout(r, 50));
-        if (this.bus.pending === 0) return;
+        if (this.bus.pending === 0 && this.sesEventsPending === 0) return;
       }
       if (Date.now() > deadline) throw new Error('the pipeline did not go quiet in time');
       await new Promise((r) => setTimeout(r, 50));

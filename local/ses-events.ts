@@ -45,6 +45,11 @@ export class SesEventSimulator {
     private readonly timeScale: number,
   ) {}
 
+  /** SES events still to come: deliveries, bounces and complaints of emails already sent. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
   /** Forwards a SESv2 SendEmail request to the emulator and schedules its events. */
   async sendEmail(body: string): Promise<{ status: number; body: string }> {
     const response = await fetch(`${this.emulatorUrl}/v2/email/outbound-emails`, {
